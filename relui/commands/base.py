@@ -1,0 +1,86 @@
+"""What every command shares: exit codes, the context, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from relui.backends import build_ports
+from relui.clock import SystemClock
+from relui.config import find_config, load_config
+from relui.ports import Clock
+from relui.services.context import Context
+from relui.statedir import operator_name, resolve_state_dir
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BLOCKED = 3
+
+
+class CommandError(Exception):
+    """A refusal with the exit code to leave with; the message is one line."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def global_options(suppress: bool) -> argparse.ArgumentParser:
+    """--config, --state-dir, --read-only: accepted before or after the command."""
+    default = argparse.SUPPRESS if suppress else None
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="config file (default: $RELUI_CONFIG, ./config.toml, XDG config dir)",
+    )
+    common.add_argument(
+        "--state-dir", metavar="DIR", default=default, help="state dir (default: $RELUI_STATE_DIR, XDG state dir)"
+    )
+    common.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="look, never act: every action is refused",
+    )
+    return common
+
+
+Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers() returns
+
+
+def add_command(sub: Subparsers, name: str, help: str) -> argparse.ArgumentParser:
+    """A subcommand that also takes the global options after its name."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=help, parents=[global_options(suppress=True)]
+    )
+    return parser
+
+
+def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Context:
+    """Config, state dir and ports from the global options."""
+    config = load_config(find_config(args.config))
+    state_dir = resolve_state_dir(args.state_dir)
+    ports = build_ports(config, state_dir, clock or SystemClock())
+    return Context(
+        config=config,
+        state_dir=state_dir,
+        ports=ports,
+        operator=operator_name(),
+        read_only=bool(args.read_only or config.read_only),
+    )
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout."""
+    json.dump(value, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def percent(rate: float | None) -> str:
+    """An error rate as operators read it: 0.42%, or '-' when unknown."""
+    return "-" if rate is None else f"{rate * 100:.2f}%"

@@ -1,0 +1,91 @@
+"""``relui status [ENV] [--json]``: what runs where, and how healthy it is."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from relui.commands.base import EXIT_OK, Subparsers, add_command, percent, print_json
+from relui.domain import Color, EnvSnapshot
+from relui.services.checklist import Checklists
+from relui.services.context import Context
+from relui.services.monitor import take_snapshot
+
+
+def register(sub: Subparsers) -> None:
+    """Add the ``status`` subcommand."""
+    p = add_command(sub, "status", "show each environment: colors, versions, pods, error rate, checklist")
+    p.add_argument("env", nargs="?", help="one environment (default: all, in config order)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Read every environment once and print it."""
+    envs = [ctx.env(args.env)] if args.env else list(ctx.config.environments)
+    checklists = Checklists(ctx)
+    rows = []
+    for env in envs:
+        snap = take_snapshot(env, ctx.env_ports(env.name), ctx.clock, with_series=False)
+        progress = checklists.progress(env.name)
+        rows.append(status_json(snap, progress))
+    if args.json:
+        print_json({"environments": rows})
+    else:
+        print("\n\n".join(render(row) for row in rows))
+    return EXIT_OK
+
+
+def status_json(snap: EnvSnapshot, checklist: dict[str, int]) -> dict[str, Any]:
+    """The documented JSON shape of one environment."""
+    colors = {}
+    for color in Color:
+        state = snap.colors.get(color)
+        colors[str(color)] = {
+            "version": state.version if state else None,
+            "revision": state.revision if state else None,
+            "enabled": state.enabled if state else False,
+            "ready": state.ready if state else 0,
+            "desired": state.desired if state else 0,
+            "restarts": state.restarts if state else 0,
+            "reason": state.worst_reason if state else None,
+            "pods": [
+                {"name": p.name, "phase": p.phase, "ready": p.ready, "restarts": p.restarts, "reason": p.reason}
+                for p in (state.pods if state else ())
+            ],
+        }
+    return {
+        "name": snap.name,
+        "kind": snap.kind,
+        "protected": snap.protected,
+        "active_color": str(snap.active_color) if snap.active_color else None,
+        "colors": colors,
+        "error_rate": {str(c): snap.error_rate.get(c) for c in Color},
+        "error_threshold": snap.error_threshold,
+        "checklist": checklist,
+        "lock": {"holder": snap.lock.holder, "since": snap.lock.since.isoformat()} if snap.lock else None,
+        "problems": list(snap.problems),
+    }
+
+
+def render(row: dict[str, Any]) -> str:
+    """One environment as a small table."""
+    badge = " [protected]" if row["protected"] else ""
+    active = row["active_color"]
+    live = row["colors"].get(active, {}) if active else {}
+    head = f"{row['name'].upper()}{badge} ({row['kind']})  live: {active or '?'} {live.get('version') or '-'}"
+    lines = [head, f"  {'color':<8}{'version':<16}{'ready':<8}{'restarts':<10}{'error rate':<12}reason"]
+    for color in ("blue", "green"):
+        c = row["colors"][color]
+        mark = "*" if color == active else " "
+        ready = f"{c['ready']}/{c['desired']}" if c["enabled"] else "off"
+        rate = percent(row["error_rate"][color])
+        lines.append(
+            f"  {color + mark:<8}{c['version'] or '-':<16}{ready:<8}{c['restarts']:<10}{rate:<12}{c['reason'] or ''}"
+        )
+    lock = row["lock"]
+    lock_text = f"{lock['holder']} since {lock['since'][:16]}" if lock else "free"
+    check = row["checklist"]
+    lines.append(f"  checklist {check['done']}/{check['total']}   lock: {lock_text}")
+    lines.extend(f"  ! {problem}" for problem in row["problems"])
+    return "\n".join(lines)

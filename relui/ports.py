@@ -1,0 +1,202 @@
+"""The outside systems relui talks to, as Protocols.
+
+Services depend on these and nothing else; each adapter module implements
+them for one real system (or for the sandbox world). Every method may block,
+so callers in the TUI run them in thread workers. Failures are raised as
+``PortError`` subclasses whose message is one line a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from relui.domain import (
+    Color,
+    ColorState,
+    CredentialInfo,
+    DbSnapshot,
+    LockInfo,
+    MetricKind,
+    ReleaseValues,
+    Revision,
+    Series,
+    SmokeResult,
+)
+
+
+class PortError(Exception):
+    """An outside system failed; the message is one line with what to do."""
+
+
+class SourceUnavailable(PortError):
+    """The system could not be reached or did not answer in time."""
+
+
+class LockHeld(PortError):
+    """Another operator holds the environment's lock."""
+
+    def __init__(self, lock: LockInfo) -> None:
+        self.lock = lock
+        since = lock.since.strftime("%Y-%m-%d %H:%M UTC")
+        super().__init__(f"lock held by {lock.holder} since {since}")
+
+
+class NotFound(PortError):
+    """The thing asked for does not exist (an image tag, a revision ...)."""
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Time as the world sees it; the sandbox and tests control it."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (in world time) before polling again."""
+        ...
+
+
+class Cluster(Protocol):
+    """Pods, deployments and the live selector of one environment."""
+
+    def color_states(self) -> dict[Color, ColorState]:
+        """Deployment and pod health per color of the release."""
+        ...
+
+    def observed_active_color(self) -> Color | None:
+        """The color the live Service selects right now, read back from the cluster."""
+        ...
+
+    def warning_events(self, color: Color) -> list[str]:
+        """Recent warning events of the color's pods, newest first."""
+        ...
+
+    def lock(self) -> LockInfo | None:
+        """The operator lock of this environment, if anyone holds it."""
+        ...
+
+    def acquire_lock(self, holder: str) -> LockInfo:
+        """Take (or renew) the lock; raises LockHeld when another holder has it."""
+        ...
+
+    def release_lock(self, holder: str) -> None:
+        """Give the lock back; a no-op when the holder does not hold it."""
+        ...
+
+
+class Releases(Protocol):
+    """The environment's one Helm release on the blue/green chart contract."""
+
+    def values(self) -> ReleaseValues:
+        """The blue/green values of the deployed revision."""
+        ...
+
+    def deploy(self, color: Color, version: str, description: str) -> Revision:
+        """Upgrade so ``color`` runs ``version`` (enabled); other values kept."""
+        ...
+
+    def set_active(self, color: Color, description: str) -> Revision:
+        """Upgrade with ``activeColor`` = color; both colors stay up."""
+        ...
+
+    def rollback(self, revision: int, description: str) -> Revision:
+        """``helm rollback <release> <revision>``."""
+        ...
+
+    def history(self) -> list[Revision]:
+        """Revisions, newest first."""
+        ...
+
+
+class Metrics(Protocol):
+    """Per-color figures from Prometheus (or the sandbox's counters)."""
+
+    def kinds(self) -> tuple[MetricKind, ...]:
+        """The figures this source is configured to answer."""
+        ...
+
+    def current(self, kind: MetricKind) -> dict[Color, float | None]:
+        """The instant value per color; None where a color has no data."""
+        ...
+
+    def series(self, kind: MetricKind, minutes: int, step_seconds: int) -> dict[Color, Series]:
+        """A range query per color over the last ``minutes``."""
+        ...
+
+
+class Registry(Protocol):
+    """The image registry (ECR) holding the application's images."""
+
+    def image_exists(self, tag: str) -> bool:
+        """True when an image with this tag is in the repository."""
+        ...
+
+    def recent_tags(self, limit: int = 10) -> list[str]:
+        """The most recently pushed tags, newest first."""
+        ...
+
+    def add_tag(self, source_tag: str, new_tag: str) -> None:
+        """Put the image of ``source_tag`` again under ``new_tag``."""
+        ...
+
+
+class Backups(Protocol):
+    """Database snapshots (RDS)."""
+
+    def latest_snapshot(self) -> DbSnapshot | None:
+        """The newest snapshot, or None when there is none."""
+        ...
+
+    def create_snapshot(self, identifier: str) -> DbSnapshot:
+        """Create a snapshot and wait until it is available."""
+        ...
+
+
+class Credentials(Protocol):
+    """The cloud identity relui acts as."""
+
+    def check(self) -> CredentialInfo:
+        """Who we are and whether the credentials are temporary."""
+        ...
+
+
+class SmokeRunner(Protocol):
+    """The environment's smoke checks, run against one color's preview endpoint."""
+
+    def run(self, color: Color) -> list[SmokeResult]:
+        """Run every configured check against ``color``."""
+        ...
+
+
+class Notifier(Protocol):
+    """Slack, mail: tells people what happened."""
+
+    def send(self, subject: str, body: str) -> list[str]:
+        """Send to every channel; returns one line per channel that failed."""
+        ...
+
+
+@dataclass
+class EnvPorts:
+    """The ports of one environment, built by ``relui.backends``."""
+
+    cluster: Cluster
+    releases: Releases
+    smoke: SmokeRunner
+    metrics: Metrics | None = None
+    registry: Registry | None = None
+    backups: Backups | None = None
+    credentials: Credentials | None = None
+
+
+@dataclass
+class Ports:
+    """Every port relui needs: per environment, plus the shared clock and notifier."""
+
+    clock: Clock
+    notifier: Notifier
+    envs: dict[str, EnvPorts] = field(default_factory=dict)

@@ -1,0 +1,289 @@
+"""The release checklist per environment and version, with sign-offs and smoke results.
+
+Items come from config (the release plan's defaults otherwise). A manual item
+is ticked by a person with a time and a note; an automatic item is evaluated
+through the ports each time it is read. State is TOML (tomli-w) in
+``checklists/<env>/<version>.toml``, replaced atomically under a lock.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from relui.config import PHASES, ChecklistItem
+from relui.domain import Color, MetricKind, SmokeResult
+from relui.ports import PortError
+from relui.services.candidate import release_state
+from relui.services.context import Context
+from relui.statedir import atomic_write, exclusive
+
+
+class ChecklistError(Exception):
+    """A checklist request that cannot be done; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    """One item as the operator sees it now."""
+
+    item: ChecklistItem
+    done: bool
+    by: str | None = None
+    at: str | None = None
+    note: str | None = None
+    evidence: str | None = None
+
+    @property
+    def automatic(self) -> bool:
+        """True when relui evaluates the item itself."""
+        return self.item.auto is not None
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A role's approval of one version for one environment."""
+
+    role: str
+    user: str
+    at: str
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    """The whole checklist of one environment and version."""
+
+    env: str
+    version: str | None
+    items: tuple[ItemStatus, ...]
+    signoffs: tuple[SignOff, ...]
+
+    def phase(self, phase: str) -> list[ItemStatus]:
+        """The items of one phase, in config order."""
+        return [s for s in self.items if s.item.phase == phase]
+
+    def phase_complete(self, phase: str) -> bool:
+        """True when every item of the phase is done."""
+        return all(s.done for s in self.phase(phase))
+
+    def missing(self, phases: tuple[str, ...]) -> list[ItemStatus]:
+        """The items still open in the given phases."""
+        return [s for s in self.items if s.item.phase in phases and not s.done]
+
+    @property
+    def done(self) -> int:
+        """How many items are done."""
+        return sum(s.done for s in self.items)
+
+
+class Checklists:
+    """Read, tick and sign off checklists; keep smoke results for the cutover guard."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.root = ctx.state_dir / "checklists"
+
+    def path(self, env: str, version: str | None) -> Path:
+        """The state file of one environment and version."""
+        return self.root / env / f"{version or 'none'}.toml"
+
+    def version_of(self, env: str) -> str | None:
+        """The version in play: the candidate, else the live version."""
+        releases = self.ctx.env_ports(env).releases
+        return release_state(releases.history(), releases.values()).release_version
+
+    def _load(self, env: str, version: str | None) -> dict[str, Any]:
+        try:
+            return tomllib.loads(self.path(env, version).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ChecklistError(f"checklist file {self.path(env, version)} is unreadable: {exc}") from None
+
+    @contextmanager
+    def _change(self, env: str, version: str | None) -> Iterator[dict[str, Any]]:
+        path = self.path(env, version)
+        with exclusive(path):
+            state = self._load(env, version)
+            state.setdefault("env", env)
+            state.setdefault("version", version or "")
+            yield state
+            atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
+
+    def view(self, env: str, version: str | None = None, evaluate: bool = True) -> ChecklistView:
+        """The checklist with manual ticks and automatic checks evaluated now."""
+        env = self.ctx.env(env).name
+        version = version if version is not None else self.version_of(env)
+        state = self._load(env, version)
+        ticks = state.get("items", {})
+        statuses = []
+        for item in self.ctx.config.checklist:
+            if item.auto and evaluate:
+                done, evidence = self._evaluate(item, env, version, state)
+                statuses.append(ItemStatus(item, done, evidence=evidence))
+            else:
+                tick = ticks.get(item.id, {})
+                statuses.append(
+                    ItemStatus(item, bool(tick.get("done")), tick.get("by"), tick.get("at"), tick.get("note") or None)
+                )
+        signoffs = tuple(SignOff(s["role"], s["user"], s["at"]) for s in state.get("signoffs", []))
+        return ChecklistView(env, version, tuple(statuses), signoffs)
+
+    def progress(self, env: str) -> dict[str, int]:
+        """Done and total items, for status lines (automatic checks evaluated)."""
+        try:
+            view = self.view(env)
+        except (PortError, ChecklistError):
+            view = self.view(env, version="", evaluate=False)
+        return {"done": view.done, "total": len(view.items)}
+
+    def _item(self, item_id: str) -> ChecklistItem:
+        for item in self.ctx.config.checklist:
+            if item.id == item_id:
+                return item
+        known = ", ".join(i.id for i in self.ctx.config.checklist)
+        raise ChecklistError(f"no checklist item {item_id!r}; items are: {known}")
+
+    def tick(self, env: str, item_id: str, note: str = "", done: bool = True) -> ItemStatus:
+        """Tick (or untick) a manual item for the version in play."""
+        env = self.ctx.env(env).name
+        item = self._item(item_id)
+        if item.auto:
+            raise ChecklistError(f"{item_id} is checked automatically ({item.auto}); it cannot be ticked by hand")
+        version = self.version_of(env)
+        now = self.ctx.clock.now().isoformat()
+        with self._change(env, version) as state:
+            items = state.setdefault("items", {})
+            items[item_id] = {"done": done, "by": self.ctx.operator, "at": now, "note": note}
+        return ItemStatus(item, done, self.ctx.operator, now, note or None)
+
+    def sign_off(self, env: str, role: str, deployed_by: str | None) -> SignOff:
+        """Record the operator's sign-off in a role they hold, for the version in play."""
+        env = self.ctx.env(env).name
+        if role not in self.ctx.operator_roles:
+            held = ", ".join(self.ctx.operator_roles) or "none"
+            raise ChecklistError(
+                f"{self.ctx.operator} does not hold role {role!r} (roles: {held}); ask someone who does"
+            )
+        if deployed_by == self.ctx.operator:
+            raise ChecklistError(
+                f"{self.ctx.operator} deployed this release and cannot sign it off; another {role} must sign off"
+            )
+        version = self.version_of(env)
+        if version is None:
+            raise ChecklistError(f"{env} has nothing deployed to sign off")
+        signoff = SignOff(role, self.ctx.operator, self.ctx.clock.now().isoformat())
+        with self._change(env, version) as state:
+            kept = [s for s in state.get("signoffs", []) if s["role"] != role]
+            state["signoffs"] = [*kept, {"role": role, "user": signoff.user, "at": signoff.at}]
+        return signoff
+
+    def record_smoke(self, env: str, version: str, color: Color, results: list[SmokeResult]) -> None:
+        """Keep smoke results of a version, for the cutover guard and the checklist."""
+        with self._change(env, version) as state:
+            state["smoke"] = {
+                "color": str(color),
+                "at": self.ctx.clock.now().isoformat(),
+                "passed": all(r.passed for r in results) and bool(results),
+                "results": [{"name": r.name, "passed": r.passed, "detail": r.detail} for r in results],
+            }
+
+    def smoke_of(self, env: str, version: str | None) -> dict[str, Any] | None:
+        """The kept smoke results of a version, if smoke ran."""
+        smoke: dict[str, Any] | None = self._load(env, version).get("smoke")
+        return smoke
+
+    def _evaluate(self, item: ChecklistItem, env: str, version: str | None, state: dict[str, Any]) -> tuple[bool, str]:
+        """Run one automatic check through the ports: (done, evidence)."""
+        try:
+            return self._check(item, env, version, state)
+        except PortError as exc:
+            return False, f"could not check: {exc}"
+
+    def _check(self, item: ChecklistItem, env: str, version: str | None, state: dict[str, Any]) -> tuple[bool, str]:
+        ports = self.ctx.env_ports(env)
+        env_cfg = self.ctx.env(env)
+        now = self.ctx.clock.now()
+        if item.auto == "snapshot_age":
+            if ports.backups is None:
+                return False, "no database backups configured"
+            snap = ports.backups.latest_snapshot()
+            if snap is None:
+                return False, "no snapshot found"
+            limit = timedelta(hours=env_cfg.aws.max_snapshot_age_hours if env_cfg.aws else 24)
+            age = now - snap.created
+            return age <= limit, f"{snap.identifier} is {_age(age)} old (limit {_age(limit)})"
+        if item.auto == "metrics_answering":
+            if ports.metrics is None:
+                return False, "no metrics source configured"
+            values = ports.metrics.current(MetricKind.ERROR_RATE)
+            answered = [c for c, v in values.items() if v is not None]
+            return bool(answered), f"error rate answered for {', '.join(answered) or 'no color'}"
+        if item.auto == "smoke_passed":
+            smoke = state.get("smoke")
+            if not smoke:
+                return False, f"smoke has not run for {version}"
+            return bool(
+                smoke["passed"]
+            ), f"smoke on {smoke['color']} at {smoke['at'][:16]}: {'passed' if smoke['passed'] else 'failed'}"
+        if item.auto == "previous_color_warm":
+            rel = release_state(ports.releases.history(), ports.releases.values())
+            warm = ports.cluster.color_states()[rel.warm_color if rel.candidate_color is None else rel.live_color]
+            return warm.all_ready, f"{warm.color} {warm.version or '-'}: {warm.ready}/{warm.desired} ready"
+        if item.auto == "error_rate_since_cutover":
+            return self._errors_since_cutover(env, version)
+        if item.auto == "command" and item.command:
+            return _run_command(item.command)
+        return False, f"unknown automatic check {item.auto}"
+
+    def _errors_since_cutover(self, env: str, version: str | None) -> tuple[bool, str]:
+        ports = self.ctx.env_ports(env)
+        rel = release_state(ports.releases.history(), ports.releases.values())
+        if rel.live_version != version or version is None:
+            return False, f"{version} is not live yet"
+        if ports.metrics is None:
+            return False, "no metrics source configured"
+        threshold = self.ctx.env(env).error_threshold
+        series = ports.metrics.series(MetricKind.ERROR_RATE, 30, 30)[rel.live_color]
+        switched = _live_since(ports.releases.history(), rel.live_color)
+        values = [p.value for p in series.points if switched is None or p.at >= switched]
+        if not values:
+            return False, "no error-rate samples since cutover yet"
+        peak = max(values)
+        return peak < threshold, f"peak {peak * 100:.2f}% since cutover (threshold {threshold * 100:.2f}%)"
+
+
+def _live_since(history: list[Any], color: Color) -> datetime | None:
+    """When traffic last moved to ``color``, from the history (newest first)."""
+    since = None
+    for rev in history:
+        if rev.values is None or rev.values.active_color != color:
+            break
+        since = rev.updated
+    return since
+
+
+def _run_command(command: tuple[str, ...]) -> tuple[bool, str]:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except FileNotFoundError:
+        return False, f"command not found: {command[0]}"
+    except subprocess.TimeoutExpired:
+        return False, f"{' '.join(command)} timed out after 60 s"
+    return done.returncode == 0, f"{' '.join(command)} exited {done.returncode}"
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+__all__ = ["PHASES", "ChecklistError", "ChecklistView", "Checklists", "ItemStatus", "SignOff"]

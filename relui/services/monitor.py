@@ -1,0 +1,76 @@
+"""One refresh of one environment: read every port, build an EnvSnapshot.
+
+Each source is read on its own; a source that fails leaves its fields empty
+and adds a line to ``problems`` so the rest of the picture still updates.
+Blocking: call it from a thread worker, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from relui.config import EnvironmentConfig
+from relui.domain import Color, EnvSnapshot, MetricKind, Series
+from relui.ports import Clock, EnvPorts, PortError
+
+T = TypeVar("T")
+SPARK_MINUTES = 30
+SPARK_STEP_SECONDS = 30
+
+
+def describe_failure(source: str, exc: BaseException) -> str:
+    """One line for a failed source: what failed and why."""
+    if isinstance(exc, PortError):
+        return f"{source} unavailable: {exc}"
+    return f"{source} unavailable: {type(exc).__name__}: {exc}"
+
+
+def _read(source: str, problems: list[str], call: Callable[[], T]) -> tuple[T | None, str | None]:
+    """Run one port call; on failure record the problem and return (None, problem)."""
+    try:
+        return call(), None
+    except Exception as exc:  # noqa: BLE001 - any adapter failure must not stop the refresh
+        problem = describe_failure(source, exc)
+        problems.append(problem)
+        return None, problem
+
+
+def take_snapshot(env: EnvironmentConfig, ports: EnvPorts, clock: Clock, with_series: bool = True) -> EnvSnapshot:
+    """Read cluster, release, lock and metrics of one environment."""
+    problems: list[str] = []
+    colors, cluster_problem = _read("cluster", problems, ports.cluster.color_states)
+    active, _ = _read("live service", problems, ports.cluster.observed_active_color)
+    lock, _ = _read("lock", problems, ports.cluster.lock)
+    error_rate: dict[Color, float | None] = {}
+    series: dict[Color, Series] = {}
+    metrics_problem = None
+    if ports.metrics is not None:
+        metrics = ports.metrics
+        current, metrics_problem = _read("metrics", problems, lambda: metrics.current(MetricKind.ERROR_RATE))
+        if current is not None:
+            error_rate = current
+            if with_series:
+                found, metrics_problem = _read(
+                    "metrics",
+                    problems,
+                    lambda: metrics.series(MetricKind.ERROR_RATE, SPARK_MINUTES, SPARK_STEP_SECONDS),
+                )
+                series = found or {}
+    else:
+        metrics_problem = "metrics unavailable: no [prometheus] configured for this environment"
+    return EnvSnapshot(
+        name=env.name,
+        kind=env.kind,
+        protected=env.protected,
+        taken_at=clock.now(),
+        active_color=active,
+        colors=colors or {},
+        error_rate=error_rate,
+        error_series=series,
+        error_threshold=env.error_threshold,
+        lock=lock,
+        problems=tuple(problems),
+        metrics_problem=metrics_problem,
+        cluster_problem=cluster_problem,
+    )

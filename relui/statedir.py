@@ -1,0 +1,79 @@
+"""The state directory: where the journal, checklists, incidents and sandbox world live.
+
+Writers that share a file across processes use ``exclusive`` (an flock on a
+sibling ``.lock`` file) and ``atomic_write`` (write, fsync, rename), so a
+reader never sees half a file and two writers never lose each other's work.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def resolve_state_dir(explicit: str | None = None) -> Path:
+    """--state-dir, else $RELUI_STATE_DIR, else the XDG state dir."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("RELUI_STATE_DIR"):
+        return Path(os.environ["RELUI_STATE_DIR"])
+    xdg = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return xdg / "relui"
+
+
+def operator_name() -> str:
+    """Who is acting: $RELUI_USER, else $SUDO_USER, else $USER."""
+    for var in ("RELUI_USER", "SUDO_USER", "USER"):
+        value = os.environ.get(var)
+        if value:
+            return value
+    return "unknown"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@contextmanager
+def exclusive(path: Path, blocking: bool = True) -> Iterator[bool]:
+    """Hold an exclusive flock on ``path.lock`` for the block.
+
+    With ``blocking=False`` it yields False at once when another process
+    holds the lock, instead of waiting.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        flags = fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB
+        try:
+            fcntl.flock(fd, flags)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""One Textual Screen per module; installed as ``relui.screens``."""

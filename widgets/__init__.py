@@ -1,0 +1,1 @@
+"""One reusable widget per module; installed as ``relui.widgets``."""
