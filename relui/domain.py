@@ -206,6 +206,16 @@ class SmokeResult:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One line of ``relui doctor``: a source checked, whether it is fine, and the fix."""
+
+    source: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
 class GuardResult:
     """One precondition of an action and what it decided, in plain words."""
 

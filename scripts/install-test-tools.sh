@@ -1,19 +1,11 @@
 #!/usr/bin/env bash
-# Install what the integration tests run for real, once per machine/venv.
+# Install what the integration tests run for real, once per machine/venv:
+# every scripts/tools.d/*.sh in turn (prometheus, helm, ...).
 # Usage: install-test-tools.sh VENV
 set -euo pipefail
-venv=${1:-.venv}
-tools="$venv/tools"
-mkdir -p "$tools/bin"
-
-# Prometheus and promtool from Debian's package, when missing.
-if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "install-test-tools: prometheus is missing; run as root or: sudo apt-get install prometheus" >&2
-        exit 1
-    fi
-    echo "install-test-tools: installing Debian's prometheus"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-fi
+venv=$(cd "${1:-.venv}" && pwd)
+mkdir -p "$venv/tools/bin"
+here=$(dirname "$0")
+for step in "$here"/tools.d/*.sh; do
+    bash "$step" "$venv"
+done
