@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, TypeAlias
 
 from relui.backends import build_ports
 from relui.clock import SystemClock
@@ -50,7 +50,8 @@ def global_options(suppress: bool) -> argparse.ArgumentParser:
     return common
 
 
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers() returns
+# What add_subparsers() returns; quoted because argparse does not subscript at run time.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_command(sub: Subparsers, name: str, help: str) -> argparse.ArgumentParser:
