@@ -144,7 +144,7 @@ class ReleaseCalendar:
         merged: list[Interval] = []
         for start, end in spans:
             if end <= start:
-                # Only possible when a DST jump swallows a short window; it never opens.
+                # A window wholly inside a DST gap: the wall clock never shows it.
                 continue
             if merged and start <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], end))
@@ -188,11 +188,34 @@ class ReleaseCalendar:
     def _instant(self, day: date, clock: time) -> datetime:
         """A local wall-clock time on a date, as UTC.
 
-        A time that does not exist (inside the spring-forward gap) resolves
-        with the offset in force before the jump, so 02:30 becomes 03:30 of
-        summer time; a repeated time (autumn) means its first occurrence.
+        A time the wall clock skips (inside the spring-forward gap) means the
+        moment the clock resumes, so a window from 02:30 opens at 03:00 summer
+        time. A time that happens twice (autumn) means its first occurrence.
         """
-        return datetime.combine(day, clock, tzinfo=self.zone).astimezone(UTC)
+        wall = datetime.combine(day, clock)
+        instant = wall.replace(tzinfo=self.zone).astimezone(UTC)
+        if instant.astimezone(self.zone).replace(tzinfo=None) == wall:
+            return instant
+        return self._gap_end(wall)
+
+    def _gap_end(self, wall: datetime) -> datetime:
+        """The UTC instant a DST gap containing the (non-existent) wall time ends.
+
+        zoneinfo has no public transition list, so bisect between the two
+        readings of the wall time: with the offset after the jump (before the
+        gap) and with the one before it (after the gap).
+        """
+        low = wall.replace(tzinfo=self.zone, fold=1).astimezone(UTC)
+        high = wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+        low, high = min(low, high), max(low, high)
+        after_offset = high.astimezone(self.zone).utcoffset()
+        while high - low > timedelta(seconds=1):
+            middle = low + (high - low) / 2
+            if middle.astimezone(self.zone).utcoffset() == after_offset:
+                high = middle
+            else:
+                low = middle
+        return high.replace(microsecond=0)
 
     # -- formatting -----------------------------------------------------------
 
