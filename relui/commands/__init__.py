@@ -3,8 +3,8 @@
 The list below is the order ``relui --help`` shows them in.
 """
 
-from relui.commands import status
+from relui.commands import calendar, status
 
-COMMANDS = [status]
+COMMANDS = [status, calendar]
 
 __all__ = ["COMMANDS"]
