@@ -3,8 +3,8 @@
 The list below is the order ``relui --help`` shows them in.
 """
 
-from relui.commands import calendar, status
+from relui.commands import actions, calendar, checklist, journal, lock, status
 
-COMMANDS = [status, calendar]
+COMMANDS = [status, actions, checklist, journal, lock, calendar]
 
 __all__ = ["COMMANDS"]
