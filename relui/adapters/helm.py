@@ -1,0 +1,446 @@
+"""The ``Releases`` port on Helm, through pyhelm3's command layer.
+
+One Helm release per environment on the blue/green chart (``charts/bluegreen``).
+Every write is ``helm upgrade`` with the release's own values plus the one or
+two keys the action changes, and a ``--description`` so helm history doubles as
+the cluster-side audit trail. pyhelm3 is async; callers are worker threads, so
+each method runs its coroutine with ``asyncio.run``.
+
+Helm v3 and v4 differ in the wait flag: v3 takes a bare ``--wait``, v4 takes a
+strategy (``--wait=watcher`` waits for every resource via kstatus; a bare flag
+would mean the same, but spelling it out keeps the argv unambiguous and
+version-proof). The major version is read once, on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import math
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pyhelm3 import errors as helm_errors
+from pyhelm3.command import Command
+
+from relui.config import EnvironmentConfig
+from relui.domain import Color, Finding, ReleaseValues, Revision
+from relui.ports import NotFound, PortError, SourceUnavailable
+
+T = TypeVar("T")
+PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
+# Reads that take longer than this mean the API server is not answering.
+READ_TIMEOUT_SECONDS = 60.0
+# helm keeps 10 revisions by default; 20 covers releases that keep more.
+HISTORY_MAX = 20
+# Values per revision are fetched concurrently, a few helm processes at a time.
+VALUES_CONCURRENCY = 4
+_NOISE = ("warning:", "walk.go", "coalesce.go")
+
+
+def find_helm() -> str | None:
+    """The helm binary: ``$RELUI_HELM``, else ``helm`` on PATH, else the venv's test tools."""
+    explicit = os.environ.get("RELUI_HELM")
+    if explicit:
+        return explicit if shutil.which(explicit) else None
+    on_path = shutil.which("helm")
+    if on_path:
+        return on_path
+    tools = Path(sys.prefix) / "tools" / "bin" / "helm"
+    return str(tools) if os.access(tools, os.X_OK) else None
+
+
+def run_sync(make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+    """Run a coroutine to completion from blocking code, bounded by ``timeout`` seconds."""
+
+    async def bounded() -> T:
+        return await asyncio.wait_for(make(), timeout)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(bounded())
+    # Called on an event loop's thread: asyncio.run cannot nest, so use a helper thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, bounded()).result()
+
+
+def parse_values(raw: dict[str, Any], release: str) -> ReleaseValues:
+    """The blue/green keys of a release's (computed) values."""
+    active = raw.get("activeColor", "blue")
+    if active not in ("blue", "green"):
+        raise PortError(
+            f"release {release} has activeColor={active!r}; expected blue or green: is it on the bluegreen chart?"
+        )
+    blue, green = raw.get("blue") or {}, raw.get("green") or {}
+    return ReleaseValues(
+        active_color=Color(active),
+        blue_tag=_tag(blue.get("tag")),
+        green_tag=_tag(green.get("tag")),
+        blue_enabled=bool(blue.get("enabled", True)),
+        green_enabled=bool(green.get("enabled", False)),
+    )
+
+
+def _tag(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Helm's value merge: nested dicts merge, everything else is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_time(text: str | None) -> datetime:
+    """helm's RFC 3339 times (nanoseconds, offsets) as aware UTC datetimes."""
+    if not text:
+        return datetime.fromtimestamp(0, UTC)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def stderr_line(exc: helm_errors.Error) -> str:
+    """The one line of helm's stderr that says what went wrong."""
+    stderr: bytes = exc.stderr
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith("error:")]
+    useful = [line for line in lines if not line.lower().startswith(_NOISE)]
+    line = (errors or useful or lines or [f"exit status {exc.returncode}"])[0]
+    line = line[len("Error:") :].strip() if line.lower().startswith("error:") else line
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+class HelmReleases:
+    """The environment's Helm release: values, deploy, cutover, rollback, history.
+
+    The constructor does no IO; the helm binary is found and its version read
+    on the first call. ``executable`` and ``kubeconfig`` override the defaults
+    (``find_helm()`` and helm's own ``$KUBECONFIG`` handling).
+    """
+
+    def __init__(self, env: EnvironmentConfig, *, executable: str | None = None, kubeconfig: str | None = None) -> None:
+        self.env = env
+        self._executable = executable
+        self._kubeconfig = kubeconfig
+        self._command: Command | None = None
+        self._major: int | None = None
+        self._guard = threading.Lock()
+
+    # -- the port ---------------------------------------------------------------
+
+    def values(self) -> ReleaseValues:
+        """The blue/green values of the newest deployed revision."""
+
+        async def read() -> ReleaseValues:
+            history = await self._history_raw()
+            deployed = next((r for r in reversed(history) if r.get("status") == "deployed"), None)
+            if deployed is None:
+                newest = history[-1] if history else {}
+                if newest.get("status") in PENDING_STATUSES:
+                    raise PortError(self._pending_message(history))
+                raise NotFound(f"release {self.env.release} has no deployed revision; {self._history_hint()}")
+            raw = await self._cmd().get_values(
+                self.env.release, computed=True, namespace=self.env.namespace, revision=deployed["revision"]
+            )
+            return parse_values(raw, self.env.release)
+
+        return self._call("read values", read, READ_TIMEOUT_SECONDS)
+
+    def deploy(self, color: Color, version: str, description: str) -> Revision:
+        """Upgrade so ``color`` runs ``version`` (enabled); wait for its rollout."""
+
+        def change(values: dict[str, Any]) -> dict[str, Any]:
+            section = dict(values.get(str(color)) or {})
+            section.update(tag=version, enabled=True)
+            values[str(color)] = section
+            return values
+
+        return self._upgrade(f"deploy {version} to {color}", change, description, wait=True)
+
+    def set_active(self, color: Color, description: str) -> Revision:
+        """Upgrade with ``activeColor`` = color; both colors stay up.
+
+        No rollout wait: only the live Service's selector changes, and waiting
+        on every resource would stall an emergency switch back behind the very
+        pods that are failing.
+        """
+        current = self.values()
+        if not current.enabled(color):
+            raise PortError(
+                f"cannot route traffic to {color}: it has no deployment in release {self.env.release}; "
+                f"deploy a version to {color} first"
+            )
+
+        def change(values: dict[str, Any]) -> dict[str, Any]:
+            values["activeColor"] = str(color)
+            return values
+
+        return self._upgrade(f"switch live traffic to {color}", change, description, wait=False)
+
+    def rollback(self, revision: int, description: str) -> Revision:
+        """``helm rollback <release> <revision>``, waiting for the rollout.
+
+        helm rollback takes no ``--description``: helm records "Rollback to N"
+        itself, and relui's journal keeps ``description``.
+        """
+
+        async def roll() -> Revision:
+            history = await self._history_raw()
+            self._refuse_pending(history)
+            if not any(r.get("revision") == revision for r in history):
+                known = ", ".join(str(r.get("revision")) for r in history) or "none"
+                raise NotFound(f"release {self.env.release} has no revision {revision}; known revisions: {known}")
+            argv: list[Any] = ["rollback", self.env.release, revision, "--namespace", self.env.namespace]
+            argv += ["--timeout", self._timeout(), *await self._wait_flags()]
+            await self._cmd().run(argv)
+            newest = (await self._history_raw())[-1]
+            return self._revision(newest, None)
+
+        return self._call(f"roll back to revision {revision}", roll, self._write_timeout())
+
+    def history(self) -> list[Revision]:
+        """Revisions newest first, each with its computed values where helm still has them."""
+
+        async def read() -> list[Revision]:
+            history = list(reversed(await self._history_raw()))
+            gate = asyncio.Semaphore(VALUES_CONCURRENCY)
+
+            async def values_of(number: int) -> ReleaseValues | None:
+                async with gate:
+                    try:
+                        raw = await self._cmd().get_values(
+                            self.env.release, computed=True, namespace=self.env.namespace, revision=number
+                        )
+                    except helm_errors.Error:
+                        return None  # pruned or unreadable: the entry still shows, without values
+                try:
+                    return parse_values(raw, self.env.release)
+                except PortError:
+                    return None
+
+            values = await asyncio.gather(*(values_of(int(r["revision"])) for r in history))
+            return [self._revision(r, v) for r, v in zip(history, values, strict=True)]
+
+        return self._call("read history", read, READ_TIMEOUT_SECONDS)
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _upgrade(
+        self, action: str, change: Callable[[dict[str, Any]], dict[str, Any]], description: str, *, wait: bool
+    ) -> Revision:
+        async def upgrade() -> Revision:
+            history = await self._history_raw()
+            self._refuse_pending(history)
+            if not history:
+                raise NotFound(f"release {self.env.release} not found; {self._install_hint()}")
+            # The user-supplied values of the newest revision (what helm's --reuse-values
+            # would reuse), not the computed ones: chart defaults stay defaults.
+            current = await self._cmd().get_values(self.env.release, namespace=self.env.namespace)
+            values = change(copy.deepcopy(current))
+            argv: list[Any] = ["upgrade", self.env.release, self._chart(), "--namespace", self.env.namespace]
+            argv += ["--reset-values", "--values", "-", "--description", description]
+            argv += ["--timeout", self._timeout(), "--output", "json"]
+            if wait:
+                argv += await self._wait_flags()
+            out = await self._cmd().run(argv, json.dumps(values).encode())
+            # helm >= 4.2 may print registry lines before the JSON document.
+            release = json.loads(out[out.index(b"{") :])
+            chart_defaults = (release.get("chart") or {}).get("values") or {}
+            computed = merge_values(chart_defaults, release.get("config") or {})
+            info = release.get("info") or {}
+            entry = {
+                "revision": release.get("version"),
+                "status": info.get("status", "deployed"),
+                "description": info.get("description", description),
+                "updated": info.get("last_deployed"),
+            }
+            return self._revision(entry, parse_values(computed, self.env.release))
+
+        return self._call(action, upgrade, self._write_timeout())
+
+    def _cmd(self) -> Command:
+        with self._guard:
+            if self._command is None:
+                executable = self._executable or find_helm()
+                if executable is None:
+                    raise PortError(
+                        "helm not found: install helm v3 or v4 on PATH, or set RELUI_HELM to its path "
+                        "(make tools puts one in .venv/tools/bin)"
+                    )
+                if not (shutil.which(executable) or os.access(executable, os.X_OK)):
+                    raise PortError(f"helm not found at {executable}: fix RELUI_HELM or install helm v3 or v4")
+                kubeconfig = self._kubeconfig or None
+                self._command = Command(executable=executable, kubeconfig=kubeconfig, kubecontext=self.env.kube_context)
+            return self._command
+
+    async def _wait_flags(self) -> list[str]:
+        if self._major is None:
+            text = (await self._cmd().version()).strip().lstrip("v")
+            try:
+                self._major = int(text.split(".")[0])
+            except ValueError:
+                raise PortError(f"cannot read the helm version from {text!r}; is RELUI_HELM a helm binary?") from None
+        # v4's --wait takes a strategy; 'watcher' waits for every resource to be ready.
+        return ["--wait=watcher"] if self._major >= 4 else ["--wait"]
+
+    async def _history_raw(self) -> list[dict[str, Any]]:
+        """helm history, oldest first (as helm prints it)."""
+        try:
+            raw = await self._cmd().history(self.env.release, max_revisions=HISTORY_MAX, namespace=self.env.namespace)
+        except helm_errors.ReleaseNotFoundError:
+            raise NotFound(f"release {self.env.release} not found; {self._install_hint()}") from None
+        return sorted(raw, key=lambda r: int(r.get("revision", 0)))
+
+    def _refuse_pending(self, history: list[dict[str, Any]]) -> None:
+        if history and history[-1].get("status") in PENDING_STATUSES:
+            raise PortError(self._pending_message(history))
+
+    def _pending_message(self, history: list[dict[str, Any]]) -> str:
+        newest = history[-1]
+        status, number = newest.get("status"), newest.get("revision")
+        good = next(
+            (r["revision"] for r in reversed(history[:-1]) if r.get("status") in ("deployed", "superseded")), None
+        )
+        where = self._where()
+        if good is not None:
+            fix = f"helm rollback {self.env.release} {good}{where} (last good revision), then retry"
+        else:
+            fix = f"no earlier revision to roll back to: helm uninstall {self.env.release}{where} and install again"
+        return (
+            f"release {self.env.release} in {self.env.namespace} is stuck in {status} (revision {number}): "
+            f"an earlier helm run was interrupted; fix: {fix}; see helm history {self.env.release}{where}"
+        )
+
+    def _revision(self, raw: dict[str, Any], values: ReleaseValues | None) -> Revision:
+        return Revision(
+            number=int(raw.get("revision") or 0),
+            status=str(raw.get("status") or "unknown"),
+            description=str(raw.get("description") or ""),
+            updated=parse_time(raw.get("updated")),
+            values=values,
+        )
+
+    def _chart(self) -> str:
+        chart = self.env.chart
+        local = "://" not in chart and not chart.startswith("oci:")
+        if local and ("/" in chart or chart.startswith(".")) and not Path(chart).exists():
+            raise PortError(
+                f"chart {chart} not found (relative to {Path.cwd()}); run relui from the repository root "
+                f"or set chart = an absolute path in [[environments]] {self.env.name}"
+            )
+        return chart
+
+    def _timeout(self) -> str:
+        return f"{math.ceil(self.env.deploy_timeout_seconds)}s"
+
+    def _write_timeout(self) -> float:
+        # Killing helm mid-upgrade is what leaves a release pending-upgrade, so
+        # give helm's own --timeout (wait plus hooks) ample room to end first.
+        return 2 * self.env.deploy_timeout_seconds + 60
+
+    def _where(self) -> str:
+        context = f" --kube-context {self.env.kube_context}" if self.env.kube_context else ""
+        return f" -n {self.env.namespace}{context}"
+
+    def _history_hint(self) -> str:
+        return f"see helm history {self.env.release}{self._where()}"
+
+    def _install_hint(self) -> str:
+        return (
+            f"install it first: helm install {self.env.release} {self.env.chart}{self._where()} "
+            "--set blue.tag=<version>"
+        )
+
+    def _call(self, action: str, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+        try:
+            return run_sync(make, timeout)
+        except PortError:
+            raise
+        except TimeoutError:
+            raise SourceUnavailable(
+                f"helm did not finish '{action}' for {self.env.release} within {timeout:.0f}s; "
+                f"check the cluster and {self._history_hint()}"
+            ) from None
+        except helm_errors.Error as exc:
+            raise self._translate(action, exc) from None
+
+    def _translate(self, action: str, exc: helm_errors.Error) -> PortError:
+        line = stderr_line(exc)
+        low = line.lower()
+        context = self.env.kube_context or "the current context"
+        if isinstance(exc, helm_errors.ReleaseNotFoundError):
+            return NotFound(f"release {self.env.release} not found; {self._install_hint()}")
+        if "another operation" in low and "in progress" in low:
+            return PortError(
+                f"helm {action}: another helm operation on {self.env.release} is in progress or was interrupted; "
+                f"wait for it, or if it is stuck: {self._history_hint()} and helm rollback to the last good revision"
+            )
+        if isinstance(exc, helm_errors.ConnectionError) or any(
+            word in low for word in ("connection refused", "unreachable", "no such host", "i/o timeout")
+        ):
+            return SourceUnavailable(
+                f"helm cannot reach the cluster ({context}): {line}; check kube_context, VPN and credentials"
+            )
+        if "forbidden" in low or "unauthorized" in low:
+            return PortError(
+                f"helm {action}: {line}; grant this user access to the release's secrets and objects "
+                f"in {self.env.namespace}"
+            )
+        if isinstance(exc, helm_errors.FailedToRenderChartError) or "values don't meet" in low:
+            return PortError(f"chart {self.env.chart} refused the values for '{action}': {line}")
+        if "timed out" in low or "deadline exceeded" in low:
+            return PortError(
+                f"helm {action}: not ready within {self._timeout()} ({line}); the revision is marked failed; "
+                "look at the pods (relui status) and roll back or fix and deploy again"
+            )
+        return PortError(f"helm {action} failed: {line}")
+
+
+def diagnose(env: EnvironmentConfig, executable: str | None = None) -> list[Finding]:
+    """``relui doctor``: the helm binary is there, its version is 3 or 4, the chart is found."""
+    path = executable or find_helm()
+    if path is None:
+        return [
+            Finding(
+                "helm",
+                False,
+                "helm binary not found (checked $RELUI_HELM, PATH, .venv/tools/bin)",
+                "install helm v3 or v4 on PATH, or set RELUI_HELM to its path",
+            )
+        ]
+    try:
+        version = run_sync(lambda: Command(executable=path).version(), READ_TIMEOUT_SECONDS).strip()
+    except (helm_errors.Error, TimeoutError, OSError) as exc:
+        return [Finding("helm", False, f"{path} did not report a version: {exc}".strip(), "reinstall helm")]
+    major = version.lstrip("v").split(".")[0]
+    if major not in ("3", "4"):
+        return [Finding("helm", False, f"{path} is helm {version}; relui needs v3 or v4", "install helm v3 or v4")]
+    findings = [Finding("helm", True, f"helm {version} at {path}")]
+    chart = env.chart
+    if "://" not in chart and not chart.startswith("oci:") and "/" in chart and not Path(chart).exists():
+        findings.append(
+            Finding(
+                "helm chart",
+                False,
+                f"chart {chart} not found relative to {Path.cwd()}",
+                f"run relui from the repository root or set chart = an absolute path for {env.name}",
+            )
+        )
+    return findings
