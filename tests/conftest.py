@@ -1,0 +1,72 @@
+"""Fixtures shared by every test layer: the shipped config, a manual clock, a Context."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from relui.backends import build_ports
+from relui.clock import ManualClock
+from relui.config import load_config
+from relui.services.context import Context
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_CONFIG = ROOT / "config.toml"
+# Thursday 11:00 in Berlin: inside the shipped config's release window.
+IN_WINDOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+def drill_config(directory: Path, time_scale: float | None = None, always_open: bool = False) -> Path:
+    """A copy of the shipped config, optionally faster and with a window that is always open."""
+    text = SHIPPED_CONFIG.read_text()
+    if time_scale is not None:
+        text = re.sub(r"(?m)^time_scale = .*$", f"time_scale = {time_scale}", text)
+    if always_open:
+        text = re.sub(
+            r'(?ms)^\[\[calendar\.windows\]\].*?end = "17:00"\n',
+            '[[calendar.windows]]\ndays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\nstart = "00:00"\nend = "23:59"\n',
+            text,
+        )
+        text = re.sub(r"(?ms)^\[\[calendar\.freezes\]\].*?reason = .*?\n", "", text)
+    path = directory / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def make_context(config_path: Path, state_dir: Path, clock: ManualClock, operator: str = "ops") -> Context:
+    """A Context on the sandbox with a manual clock, as the CLI would build it."""
+    config = load_config(config_path)
+    return Context(config=config, state_dir=state_dir, ports=build_ports(config, state_dir, clock), operator=operator)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock that only moves when a test (or a poll's sleep) moves it."""
+    return ManualClock(IN_WINDOW)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    """A fresh state dir per test."""
+    path = tmp_path / "state"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def ctx(state_dir: Path, clock: ManualClock) -> Context:
+    """The shipped config on the sandbox, operated by ops (devops)."""
+    return make_context(SHIPPED_CONFIG, state_dir, clock)
+
+
+@pytest.fixture
+def as_user(state_dir: Path, clock: ManualClock):  # type: ignore[no-untyped-def]
+    """Build a Context for another operator on the same world and clock."""
+
+    def build(user: str) -> Context:
+        return make_context(SHIPPED_CONFIG, state_dir, clock, operator=user)
+
+    return build

@@ -1,0 +1,137 @@
+"""The CLI as a pipeline drives it: subprocesses, exit codes, JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SHIPPED_CONFIG, drill_config
+
+
+class Relui:
+    """Runs ``python -m relui`` against one config and state dir, as one operator."""
+
+    def __init__(self, config: Path, state: Path) -> None:
+        self.config = config
+        self.state = state
+
+    def __call__(self, *args: str, user: str = "ops", stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "RELUI_USER": user}
+        return subprocess.run(
+            [sys.executable, "-m", "relui", *args, "--config", str(self.config), "--state-dir", str(self.state)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            input=stdin,
+        )
+
+    def json(self, *args: str) -> Any:
+        done = self(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+
+@pytest.fixture
+def relui(tmp_path: Path) -> Relui:
+    return Relui(drill_config(tmp_path, time_scale=50, always_open=True), tmp_path / "state")
+
+
+def test_status_json_on_the_shipped_config(tmp_path: Path) -> None:
+    status = Relui(SHIPPED_CONFIG, tmp_path / "state").json("status")
+    envs = status["environments"]
+    assert [e["name"] for e in envs] == ["dev", "qa", "prod"]
+    for env in envs:
+        assert env["active_color"] == "blue"
+        blue = env["colors"]["blue"]
+        assert blue["version"] and blue["ready"] == blue["desired"] == 3 and len(blue["pods"]) == 3
+        assert env["colors"]["green"]["version"] is None
+        assert isinstance(env["error_rate"]["blue"], float) and env["error_rate"]["green"] is None
+        assert env["checklist"]["total"] == 13
+        assert env["lock"] is None and env["problems"] == []
+    assert [e["protected"] for e in envs] == [False, False, True]
+
+
+def test_status_reports_a_dark_metrics_source_and_still_exits_0(tmp_path: Path) -> None:
+    config = drill_config(tmp_path)
+    config.write_text(config.read_text() + '\n[[sandbox.faults]]\nkind = "metrics_down"\nenv = "qa"\n')
+    done = Relui(config, tmp_path / "state")("status", "--json")
+    assert done.returncode == 0
+    qa = json.loads(done.stdout)["environments"][1]
+    assert qa["error_rate"] == {"blue": None, "green": None}
+    assert qa["problems"] == ["metrics unavailable: prometheus (sandbox) did not answer: connection refused"]
+    assert qa["colors"]["blue"]["ready"] == 3
+
+
+def test_release_day_drill_through_the_cli(relui: Relui) -> None:
+    deploy = relui("deploy", "qa", "1.6.0")
+    assert deploy.returncode == 0, deploy.stderr
+    assert "[rollout] green 1.6.0: 3/3 pods ready" in deploy.stderr
+    assert relui("smoke", "qa").returncode == 0
+    assert relui("cutover", "qa").returncode == 0
+    assert relui("deploy", "prod", "1.6.0", "--yes").returncode == 0
+
+    blocked = relui("cutover", "prod", "--yes")
+    assert blocked.returncode == 3
+    assert "BLOCK signoff: no product_owner sign-off for 1.6.0" in blocked.stderr
+    assert "BLOCK checklist:" in blocked.stderr and "relui checklist prod" in blocked.stderr
+
+    refused = relui("signoff", "prod", "--role", "product_owner")
+    assert refused.returncode == 1 and "does not hold role 'product_owner'" in refused.stderr
+    assert relui("signoff", "prod", "--role", "product_owner", user="owner").returncode == 0
+    checklist = relui.json("checklist", "prod")
+    for item in checklist["items"]:
+        if not item["auto"] and item["phase"] != "post-deployment":
+            assert relui("checklist", "prod", "tick", item["id"], "--note", "drill").returncode == 0
+
+    no_tty = relui("cutover", "prod")
+    assert no_tty.returncode == 2 and "pass --yes" in no_tty.stderr
+    cut = relui("cutover", "prod", "--yes", "--reason", "release 1.6.0", "--json")
+    assert cut.returncode == 0, cut.stderr
+    result = json.loads(cut.stdout)
+    assert result["status"] == "ok" and result["plan"]["from_color"] == "blue" and result["plan"]["to_color"] == "green"
+
+    deadline = time.monotonic() + 60
+    while True:
+        prod = relui.json("status", "prod")["environments"][0]
+        if prod["error_rate"]["green"] > prod["error_threshold"]:
+            break
+        assert time.monotonic() < deadline, "the faulty version's error rate never rose"
+        time.sleep(0.5)
+
+    rollback = relui("rollback", "prod", "--yes", "--reason", "errors above threshold")
+    assert rollback.returncode == 0, rollback.stderr
+    prod = relui.json("status", "prod")["environments"][0]
+    assert prod["active_color"] == "blue" and prod["colors"]["blue"]["version"] == "1.4.2"
+    assert len(list((relui.state / "incidents").glob("*-prod.md"))) == 1
+
+    journal = relui.json("journal")
+    outcomes = [(e["env"], e["action"], e["status"]) for e in journal["entries"] if e["kind"] == "outcome"]
+    assert ("prod", "cutover", "blocked") in outcomes and outcomes[-1] == ("prod", "rollback", "ok")
+    assert journal["interrupted"] == []
+
+
+def test_typed_confirmation_on_a_protected_environment(relui: Relui) -> None:
+    assert relui("deploy", "prod", "1.5.1", "--yes").returncode == 0
+    # prompt() reads stdin; without a terminal relui refuses instead of guessing.
+    done = relui("rollback", "prod", stdin="prod\n")
+    assert done.returncode == 2 and "type its name at a terminal" in done.stderr
+
+
+def test_unknown_environment_is_one_line_exit_2(relui: Relui) -> None:
+    done = relui("deploy", "staging", "1.0.0")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "relui: unknown environment 'staging'; configured: dev, qa, prod"
+
+
+def test_blocked_deploy_of_missing_image_exits_3(relui: Relui) -> None:
+    done = relui("deploy", "qa", "9.9.9")
+    assert done.returncode == 3
+    assert "BLOCK image: image 9.9.9 is not in the registry; push it first" in done.stderr

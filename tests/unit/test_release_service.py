@@ -1,0 +1,226 @@
+"""The release service on the shipped config: the release-day drill and its refusals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from relui.clock import ManualClock
+from relui.domain import Color, MetricKind, Verdict
+from relui.services.checklist import ChecklistError, Checklists
+from relui.services.context import Context
+from relui.services.journal import Journal
+from relui.services.release import Progress, ReleaseService
+from tests.conftest import SHIPPED_CONFIG, drill_config, make_context
+
+MANUAL_ITEMS = (
+    "tests-passing",
+    "migrations-reviewed",
+    "config-validated",
+    "secrets-in-place",
+    "stakeholders-notified",
+    "dashboards-watched",
+)
+
+
+def live(ctx: Context, env: str) -> tuple[Color | None, str | None]:
+    ports = ctx.env_ports(env)
+    color = ports.cluster.observed_active_color()
+    return color, ports.releases.values().tag(color) if color else None
+
+
+def test_release_day_drill(ctx: Context, as_user, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    service = ReleaseService(ctx)
+    events: list[Progress] = []
+
+    deployed = service.deploy("qa", "1.6.0", on_progress=events.append)
+    assert deployed.status == "ok", deployed.message
+    assert any(e.step == "rollout" and e.done == e.total == 3 for e in events)
+    assert live(ctx, "qa") == (Color.BLUE, "1.4.2")
+    assert service.smoke("qa").ok
+    cut = service.cutover("qa")
+    assert cut.ok and live(ctx, "qa") == (Color.GREEN, "1.6.0")
+    # QA is unprotected: the open checklist only warns.
+    assert any(g.name == "checklist" and g.verdict is Verdict.WARN for g in cut.guards)
+
+    assert service.deploy("prod", "1.6.0").ok
+    blocked = service.cutover("prod")
+    assert blocked.status == "blocked"
+    reasons = {g.name: g.reason for g in blocked.guards if g.verdict is Verdict.BLOCK}
+    assert set(reasons) == {"checklist", "signoff"}
+    assert "relui signoff prod --role product_owner" in reasons["signoff"]
+    assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
+
+    Checklists(as_user("owner")).sign_off("prod", "product_owner", deployed_by="ops")
+    for item in MANUAL_ITEMS:
+        Checklists(ctx).tick("prod", item, note="done in drill")
+    cut = service.cutover("prod", reason="release 1.6.0")
+    assert cut.status == "ok", cut.message
+    assert live(ctx, "prod") == (Color.GREEN, "1.6.0")
+    warm = ctx.env_ports("prod").cluster.color_states()[Color.BLUE]
+    assert warm.all_ready and warm.version == "1.4.2"
+
+    metrics = ctx.env_ports("prod").metrics
+    assert metrics is not None
+    clock.advance(180)
+    rate = metrics.current(MetricKind.ERROR_RATE)[Color.GREEN]
+    assert rate is not None and rate > ctx.env("prod").error_threshold
+
+    rolled = service.rollback("prod", reason="error rate above threshold")
+    assert rolled.status == "ok", rolled.message
+    assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
+    incidents = list((ctx.state_dir / "incidents").glob("*-prod.md"))
+    assert len(incidents) == 1
+    record = incidents[0].read_text()
+    assert "Failed version: 1.6.0" in record and "Restored version: 1.4.2" in record
+    assert "Operator: ops" in record and "error rate above threshold" in record
+    registry = ctx.env_ports("prod").registry
+    assert registry is not None
+    assert any(t.startswith("failed-1.6.0-20261126T") for t in registry.recent_tags(50))
+    outbox = [json.loads(line) for line in (ctx.state_dir / "outbox.jsonl").read_text().splitlines()]
+    assert any("ROLLBACK on PROD" in m["subject"] for m in outbox)
+
+    journal = Journal(ctx.state_dir, clock)
+    outcomes = [(e.env, e.action, e.status) for e in journal.entries() if e.kind == "outcome"]
+    assert outcomes == [
+        ("qa", "deploy", "ok"),
+        ("qa", "smoke", "ok"),
+        ("qa", "cutover", "ok"),
+        ("prod", "deploy", "ok"),
+        ("prod", "cutover", "blocked"),
+        ("prod", "cutover", "ok"),
+        ("prod", "rollback", "ok"),
+    ]
+    assert journal.interrupted() == []
+
+
+def test_after_a_rollback_there_is_nothing_to_cut_over(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.5.1").ok and service.cutover("qa").ok
+    assert service.rollback("qa").ok
+    again = service.cutover("qa", force=True, reason="try anyway")
+    assert again.status == "blocked"
+    assert any(g.name == "candidate" and g.blocks for g in again.guards)
+    assert live(ctx, "qa") == (Color.BLUE, "1.4.2")
+
+
+def test_revision_rollback(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    assert service.deploy("dev", "1.5.1").ok and service.cutover("dev").ok
+    assert live(ctx, "dev") == (Color.GREEN, "1.5.1")
+    result = service.rollback("dev", to_revision=1, reason="back to the install")
+    assert result.ok, result.message
+    assert live(ctx, "dev") == (Color.BLUE, "1.5.0")
+    history = ctx.env_ports("dev").releases.history()
+    assert history[0].description == "relui rollback to revision 1 by ops: back to the install"
+    missing = service.rollback("dev", to_revision=99)
+    assert missing.status == "blocked" and "no revision 99" in missing.message + str(missing.guards)
+
+
+def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.5.1").ok
+    without_reason = service.cutover("prod", force=True)
+    assert without_reason.status == "blocked" and "--force needs --reason" in without_reason.message
+    forced = service.cutover("prod", force=True, reason="CEO demo, approved by phone")
+    assert forced.status == "forced" and forced.ok
+    intent = [e for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.kind == "intent"][-1]
+    assert sorted(intent.detail["forced_over"]) == ["checklist", "signoff"]
+    assert intent.detail["reason"] == "CEO demo, approved by phone"
+
+
+def test_crashlooping_deploy_fails_and_leaves_traffic(ctx: Context) -> None:
+    result = ReleaseService(ctx).deploy("qa", "1.6.1-rc1")
+    assert result.status == "failed"
+    assert "CrashLoopBackOff" in result.message and "shop-green-" in result.message
+    assert "live traffic stays on blue (1.4.2)" in result.message
+    assert live(ctx, "qa") == (Color.BLUE, "1.4.2")
+
+
+def test_operator_cannot_sign_off_own_release(ctx: Context, as_user) -> None:  # type: ignore[no-untyped-def]
+    owner = as_user("owner")
+    assert ReleaseService(owner).deploy("prod", "1.5.1").status == "blocked"  # owner is no devops
+    assert ReleaseService(ctx).deploy("prod", "1.5.1").ok
+    try:
+        Checklists(owner).sign_off("prod", "product_owner", deployed_by="owner")
+        raise AssertionError("self sign-off accepted")
+    except ChecklistError as exc:
+        assert "cannot sign it off" in str(exc)
+    try:
+        Checklists(ctx).sign_off("prod", "product_owner", deployed_by=None)
+        raise AssertionError("ops signed as product owner")
+    except ChecklistError as exc:
+        assert "does not hold role 'product_owner'" in str(exc)
+
+
+def test_read_only_blocks_every_action(state_dir: Path, clock: ManualClock) -> None:
+    ctx = make_context(SHIPPED_CONFIG, state_dir, clock)
+    ctx.read_only = True
+    result = ReleaseService(ctx).rollback("qa", force=True, reason="no")
+    assert result.status == "blocked" and any(g.name == "read-only" for g in result.guards if g.blocks)
+
+
+def test_intent_without_outcome_is_reported_as_interrupted(ctx: Context, clock: ManualClock) -> None:
+    journal = Journal(ctx.state_dir, clock)
+    journal.intent("ops", "prod", "cutover", version="1.6.0")
+    with (ctx.state_dir / "journal.jsonl").open("a") as handle:
+        handle.write('{"torn": ')  # a crash mid-write leaves half a line
+    interrupted = journal.interrupted()
+    assert [(e.env, e.action) for e in interrupted] == [("prod", "cutover")]
+
+
+def test_lock_held_by_another_operator_blocks(ctx: Context, as_user) -> None:  # type: ignore[no-untyped-def]
+    ReleaseService(as_user("qa")).take_lock("qa")
+    result = ReleaseService(ctx).deploy("qa", "1.5.1", force=True, reason="mine now")
+    assert result.status == "blocked"
+    assert "qa holds the lock" in next(g.reason for g in result.guards if g.name == "lock")
+
+
+RACER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from relui.clock import SystemClock
+    from relui.config import load_config
+    from relui.backends import build_ports
+    from relui.services.context import Context
+    from relui.services.release import ReleaseService
+    config = load_config(Path(sys.argv[1]))
+    state = Path(sys.argv[2])
+    ctx = Context(config, state, build_ports(config, state, SystemClock()), "ops")
+    Path(sys.argv[3]).touch()
+    while not Path(sys.argv[4]).exists():
+        pass
+    print(ReleaseService(ctx).cutover("qa").status)
+    """
+)
+
+
+def test_two_processes_racing_cutover_exactly_one_switches(tmp_path: Path) -> None:
+    config = drill_config(tmp_path, time_scale=1000, always_open=True)
+    state = tmp_path / "state"
+    setup = make_context(config, state, ManualClock())
+    from relui.clock import SystemClock
+    from relui.backends import build_ports
+
+    setup.ports = build_ports(setup.config, state, SystemClock())
+    assert ReleaseService(setup).deploy("qa", "1.5.1").ok
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(config), str(state), str(tmp_path / f"ready{i}"), str(go)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    while not all((tmp_path / f"ready{i}").exists() for i in range(2)):
+        pass
+    go.touch()
+    statuses = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert statuses == ["blocked", "ok"]
+    switches = [r for r in setup.ports.envs["qa"].releases.history() if "cutover" in r.description]
+    assert len(switches) == 1
