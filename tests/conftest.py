@@ -27,7 +27,9 @@ def drill_config(directory: Path, time_scale: float | None = None, always_open: 
     if always_open:
         text = re.sub(
             r'(?ms)^\[\[calendar\.windows\]\].*?end = "17:00"\n',
-            '[[calendar.windows]]\ndays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\nstart = "00:00"\nend = "23:59"\n',
+            "[[calendar.windows]]\n"
+            'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+            'start = "00:00"\nend = "23:59"\n',
             text,
         )
         text = re.sub(r"(?ms)^\[\[calendar\.freezes\]\].*?reason = .*?\n", "", text)

@@ -8,7 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from relui.clock import ManualClock
+from relui.backends import build_ports
+from relui.clock import ManualClock, SystemClock
 from relui.domain import Color, MetricKind, Verdict
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
@@ -203,9 +204,6 @@ def test_two_processes_racing_cutover_exactly_one_switches(tmp_path: Path) -> No
     config = drill_config(tmp_path, time_scale=1000, always_open=True)
     state = tmp_path / "state"
     setup = make_context(config, state, ManualClock())
-    from relui.clock import SystemClock
-    from relui.backends import build_ports
-
     setup.ports = build_ports(setup.config, state, SystemClock())
     assert ReleaseService(setup).deploy("qa", "1.5.1").ok
     go = tmp_path / "go"
