@@ -1,0 +1,91 @@
+"""The team's drill history: ``drills.jsonl`` in the operator's real state dir.
+
+Each scored drill run appends one line. The readiness review's team-training
+criterion reads it, so it lives apart from the drill machinery: reading the
+history needs no scenario, no sandbox and no throw-away state dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from relui.statedir import exclusive
+
+FILE_NAME = "drills.jsonl"
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    """One scored drill run, as the team-training criterion sees it."""
+
+    id: str
+    drill: str
+    operator: str
+    finished: datetime
+    passed: bool
+    points: int
+    summary: str
+    state_dir: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as one JSON object."""
+        raw = asdict(self)
+        raw["finished"] = self.finished.isoformat()
+        return raw
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> DrillRecord:
+        """A record read back; raises KeyError/ValueError on a damaged line."""
+        return cls(
+            id=str(raw["id"]),
+            drill=str(raw["drill"]),
+            operator=str(raw["operator"]),
+            finished=datetime.fromisoformat(str(raw["finished"])),
+            passed=bool(raw["passed"]),
+            points=int(raw.get("points", 0)),
+            summary=str(raw.get("summary", "")),
+            state_dir=str(raw.get("state_dir", "")),
+        )
+
+
+def append_record(state_dir: Path, record: DrillRecord) -> Path:
+    """Append a run to the history, fsynced, under the file's lock."""
+    path = state_dir / FILE_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record.to_json(), sort_keys=True) + "\n"
+    with exclusive(path):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return path
+
+
+def read_records(state_dir: Path) -> list[DrillRecord]:
+    """Every run, oldest first; a run scored twice counts once (its last score)."""
+    try:
+        text = (state_dir / FILE_NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    by_id: dict[str, DrillRecord] = {}
+    for line in text.splitlines():
+        try:
+            record = DrillRecord.from_json(json.loads(line))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # a torn last line after a crash, or a hand edit: skip, never fail the review
+        by_id.pop(record.id, None)
+        by_id[record.id] = record
+    return sorted(by_id.values(), key=lambda r: r.finished)
+
+
+def last_passed(state_dir: Path) -> DrillRecord | None:
+    """The newest passed run, if any."""
+    passed = [r for r in read_records(state_dir) if r.passed]
+    return passed[-1] if passed else None
