@@ -222,3 +222,12 @@ def test_two_processes_racing_cutover_exactly_one_switches(tmp_path: Path) -> No
     assert statuses == ["blocked", "ok"]
     switches = [r for r in setup.ports.envs["qa"].releases.history() if "cutover" in r.description]
     assert len(switches) == 1
+
+
+def test_redeploying_the_warm_version_makes_it_the_candidate_again(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.5.1").ok and service.cutover("qa").ok
+    # Blue still runs 1.4.2 (warm); deploying 1.4.2 to it again is a real release back.
+    assert service.deploy("qa", "1.4.2").ok
+    assert service.cutover("qa").ok
+    assert live(ctx, "qa") == (Color.BLUE, "1.4.2")
