@@ -64,7 +64,7 @@ def service_figures(state: Path) -> Context:
     timed("guards for a PROD cutover", 100, lambda: service.check("cutover", "prod"))
     journal = Journal(state, clock)
     timed("journal append (fsync)", 20, lambda: journal.note("ops", "qa", "bench"))
-    timed("journal read (%d records)" % len(journal.entries()), 30, journal.entries)
+    timed(f"journal read ({len(journal.entries())} records)", 30, journal.entries)
     return ctx
 
 
