@@ -135,3 +135,33 @@ def test_blocked_deploy_of_missing_image_exits_3(relui: Relui) -> None:
     done = relui("deploy", "qa", "9.9.9")
     assert done.returncode == 3
     assert "BLOCK image: image 9.9.9 is not in the registry; push it first" in done.stderr
+
+
+def run_at_terminal(relui: Relui, args: list[str], typed: str) -> tuple[int, str]:
+    """Run relui with a pseudo-terminal on stdin, type a line at its prompt."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    env = {**os.environ, "RELUI_USER": "ops"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "relui", *args, "--config", str(relui.config), "--state-dir", str(relui.state)],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
+    os.close(secondary)
+    os.write(primary, typed.encode())
+    out, _ = proc.communicate(timeout=120)
+    os.close(primary)
+    return proc.returncode, out
+
+
+def test_protected_environment_asks_for_its_name_at_a_terminal(relui: Relui) -> None:
+    assert relui("deploy", "prod", "1.5.1", "--yes").returncode == 0
+    code, out = run_at_terminal(relui, ["rollback", "prod", "--to-revision", "1"], "qa\n")
+    assert code == 2 and "confirmation did not match 'prod'; nothing was changed" in out
+    code, out = run_at_terminal(relui, ["rollback", "prod", "--to-revision", "1", "--reason", "drill"], "prod\n")
+    assert code == 0, out
+    assert "rolled back prod" in out
