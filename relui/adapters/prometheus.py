@@ -137,8 +137,11 @@ class PrometheusMetrics:
         if found:
             # The client formats the body as a bytes repr; turn it back into text.
             status = found.group(1)
-            raw = ast.literal_eval(found.group(2))
-            body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            try:
+                raw = ast.literal_eval(found.group(2))
+                body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            except (ValueError, SyntaxError):
+                body = found.group(2)
         try:
             detail = str(json.loads(body).get("error") or body)
         except (ValueError, AttributeError):

@@ -190,7 +190,9 @@ class PrometheusServer:
 
 
 def _tool(name: str) -> str:
-    found = shutil.which(name) or shutil.which(name, path=str(Path(".venv/tools/bin").resolve()))
+    # Debian's package puts them on PATH; `make tools` may also place them in the venv.
+    venv_tools = Path(__file__).resolve().parents[2] / ".venv" / "tools" / "bin"
+    found = shutil.which(name) or shutil.which(name, path=str(venv_tools))
     if not found:
         pytest.fail(f"{name} is not installed; run `make tools` or `sudo apt-get install prometheus`", pytrace=False)
     return found

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from relui.adapters.prometheus import PrometheusMetrics, diagnose, render_query
 from relui.config import EnvironmentConfig, PrometheusConfig
@@ -186,3 +187,14 @@ def test_diagnose_reports_each_source(prometheus_server: PrometheusServer) -> No
     assert "no series" in empty[1].detail and empty[1].fix
     down = diagnose(env_for(f"http://127.0.0.1:{free_port()}"))
     assert len(down) == 1 and not down[0].ok and "unreachable" in down[0].detail and "url" in down[0].fix
+
+
+def test_a_server_that_is_not_prometheus_is_named_so(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/api/v1/query").respond_with_data("<html>login</html>", content_type="text/html")
+    metrics = PrometheusMetrics(env_for(httpserver.url_for("/").rstrip("/")))
+    with pytest.raises(SourceUnavailable, match=r"gave no Prometheus answer to the error_rate query .*url$"):
+        metrics.current(MetricKind.ERROR_RATE)
+    httpserver.clear()
+    httpserver.expect_request("/api/v1/query").respond_with_data("upstream down", status=503)
+    with pytest.raises(SourceUnavailable, match=r"answered HTTP 503 to the error_rate query: upstream down$"):
+        metrics.current(MetricKind.ERROR_RATE)
