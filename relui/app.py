@@ -1,0 +1,71 @@
+"""The Textual app: takes a Context, applies the keymap, pushes the dashboard."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import WorkerState
+
+from relui.screens.choice import ChoiceScreen
+from relui.screens.dashboard import DashboardScreen
+from relui.screens.help import HelpScreen, help_rows
+from relui.screens.journal import JournalScreen
+from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
+from relui.services.context import Context
+
+
+class ReluiApp(App[int]):
+    """relui's TUI over one Context (tests pass one built on a ManualClock)."""
+
+    CSS_PATH = "relui.tcss"
+    TITLE = "relui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit; asks first while an action runs"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="Every key, with ids for [keymap]"),
+        Binding("j", "journal", "Journal", id="journal", tooltip="The audit journal"),
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def on_mount(self) -> None:
+        """Remap keys from config, then show the dashboard (without actions when read-only)."""
+        self.set_keymap(dict(self.ctx.config.keymap))
+        self.push_screen(DashboardScreen(self.ctx) if self.ctx.read_only else ReleaseDashboard(self.ctx))
+
+    @property
+    def action_running(self) -> bool:
+        """True while a release action's worker is pending or running."""
+        return any(
+            w.group == ACTION_GROUP and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers
+        )
+
+    def action_help(self) -> None:
+        """List every key of the current screen."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_rows(self.screen)))
+
+    def action_journal(self) -> None:
+        """Open the journal."""
+        if not isinstance(self.screen, JournalScreen):
+            self.push_screen(JournalScreen(self.ctx))
+
+    async def action_quit(self) -> None:
+        """Quit; while an action runs, ask first (it finishes before the process ends)."""
+        if not self.action_running:
+            self.exit(0)
+            return
+        options = [("stay", "No, keep watching"), ("quit", "Quit: relui exits once the action has finished")]
+        self.push_screen(
+            ChoiceScreen("An action is running. Quit?", options),
+            lambda choice: self.exit(0) if choice == "quit" else None,
+        )
+
+
+def run_tui(ctx: Context) -> int:
+    """Run the TUI until the operator quits; the exit code for the shell."""
+    result = ReluiApp(ctx).run()
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,191 @@
+"""The release checklist of one environment: items by phase, ticks with notes, sign-offs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerFailed, WorkerState
+
+from relui.ports import PortError
+from relui.screens.choice import ChoiceScreen
+from relui.screens.note import NoteScreen
+from relui.services.checklist import ChecklistError, Checklists, ChecklistView, ItemStatus, SignOff
+from relui.services.context import Context
+from relui.services.facts import deployed_by
+from relui.services.journal import Journal
+
+
+def state_text(status: ItemStatus) -> Text:
+    """``[x]`` / ``[ ]`` for manual items, ``auto ok`` / ``auto --`` for automatic ones."""
+    if status.automatic:
+        return Text("auto ok", "green") if status.done else Text("auto --", "bold")
+    return Text("[x]", "green") if status.done else Text("[ ]", "bold")
+
+
+def detail_text(status: ItemStatus) -> str:
+    """Who ticked it, when and why; or the automatic check's evidence."""
+    if status.automatic:
+        return status.evidence or ""
+    if status.by is None:
+        return ""
+    when = (status.at or "")[5:16].replace("T", " ")
+    return f"{status.by} {when}" + (f": {status.note}" if status.note else "")
+
+
+class ChecklistScreen(Screen[None]):
+    """Space ticks or unticks (asking for a note), ``s`` signs off in a role you hold."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "tick", "Tick/untick", id="tick", tooltip="Tick or untick the item, with a note"),
+        Binding("s", "sign_off", "Sign off", id="sign-off", tooltip="Sign this version off in a role you hold"),
+        Binding("R", "reload", "Refresh", id="refresh", tooltip="Evaluate the automatic checks again"),
+        Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the dashboard"),
+    ]
+
+    class Loaded(Message):
+        """The checklist was read."""
+
+        def __init__(self, view: ChecklistView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, ctx: Context, env: str) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.env = ctx.env(env)
+        self.view: ChecklistView | None = None
+
+    def compose(self) -> ComposeResult:
+        """Title, the items, the sign-offs."""
+        yield Static(f"{self.env.title} checklist", id="checklist-title", markup=False)
+        yield DataTable(id="checklist-items", cursor_type="row", zebra_stripes=False)
+        yield Static("sign-offs: -", id="signoffs", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then the first read."""
+        table = self.query_one(DataTable)
+        table.add_columns("phase", "state", "item", "who / evidence")
+        table.focus()
+        self.action_reload()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only mode has no tick or sign-off at all."""
+        return not (action in ("tick", "sign_off") and self.ctx.read_only)
+
+    def action_reload(self) -> None:
+        """Read the checklist again, automatic checks evaluated now."""
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checklist-read")
+    def _load(self) -> None:
+        self.post_message(self.Loaded(Checklists(self.ctx).view(self.env.name)))
+
+    def on_checklist_screen_loaded(self, message: Loaded) -> None:
+        """Draw the items grouped by phase, and the sign-offs."""
+        self.view = view = message.view
+        self.query_one("#checklist-title", Static).update(
+            f"{self.env.title} checklist for {view.version or 'nothing deployed'}: {view.done}/{len(view.items)} done"
+        )
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for phase in dict.fromkeys(s.item.phase for s in view.items):
+            for i, status in enumerate(view.phase(phase)):
+                table.add_row(
+                    phase if i == 0 else "",
+                    state_text(status),
+                    status.item.title,
+                    detail_text(status),
+                    key=status.item.id,
+                )
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        self.query_one("#signoffs", Static).update(self._signoffs_text(view.signoffs))
+
+    def _signoffs_text(self, signoffs: tuple[SignOff, ...]) -> str:
+        done = "; ".join(f"{s.role} {s.user} {s.at[5:16].replace('T', ' ')}" for s in signoffs) or "none yet"
+        roles = ", ".join(self.ctx.operator_roles) or "none"
+        return f"sign-offs: {done}    (you: {self.ctx.operator}, roles {roles})"
+
+    def _selected(self) -> ItemStatus | None:
+        if self.view is None or not self.query_one(DataTable).row_count:
+            return None
+        table = self.query_one(DataTable)
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((s for s in self.view.items if s.item.id == key), None)
+
+    def action_tick(self) -> None:
+        """Tick or untick the selected manual item, after asking for a note."""
+        status = self._selected()
+        if status is None:
+            return
+        if status.automatic:
+            self.notify(f"{status.item.id} is checked automatically ({status.item.auto})", severity="warning")
+            return
+        self._tick_flow(status)
+
+    @work(exclusive=True, exit_on_error=False, group="checklist-flow")
+    async def _tick_flow(self, status: ItemStatus) -> None:
+        verb = "Untick" if status.done else "Tick"
+        note = await self.app.push_screen_wait(NoteScreen(f"{verb}: {status.item.title}"))
+        if note is None:
+            return
+        try:
+            await self._tick(status.item.id, note, not status.done).wait()
+        except WorkerFailed:
+            return  # the failure handler already said why
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checklist-write")
+    def _tick(self, item_id: str, note: str, done: bool) -> None:
+        Checklists(self.ctx).tick(self.env.name, item_id, note=note, done=done)
+
+    def action_sign_off(self) -> None:
+        """Sign off the version in play in one of your roles."""
+        self._sign_off_flow()
+
+    @work(exclusive=True, exit_on_error=False, group="checklist-flow")
+    async def _sign_off_flow(self) -> None:
+        version = self.view.version if self.view else None
+        roles = self.ctx.operator_roles or ("product_owner",)
+        role = await self.app.push_screen_wait(
+            ChoiceScreen(
+                f"Sign off {version or '?'} on {self.env.title} as",
+                [(r, r) for r in roles],
+                note="relui refuses a role you do not hold, or a release you deployed yourself",
+            )
+        )
+        if role is None:
+            return
+        try:
+            await self._sign(role).wait()
+        except WorkerFailed:
+            return
+        self.notify(f"signed off {version} on {self.env.title} as {role}")
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checklist-write")
+    def _sign(self, role: str) -> None:
+        checklists = Checklists(self.ctx)
+        version = checklists.version_of(self.env.name)
+        by = deployed_by(Journal(self.ctx.state_dir, self.ctx.clock), self.env.name, version)
+        checklists.sign_off(self.env.name, role, by)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Refusals (ChecklistError, PortError) are shown as they are worded; anything else with its type."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, ChecklistError | PortError):
+            self.notify(str(error), title="checklist", severity="error")
+        else:
+            self.notify(f"{type(error).__name__}: {error}", title="checklist", severity="error")

@@ -1,0 +1,127 @@
+"""The confirmation modal: every guard result and exactly what will change.
+
+Cancel has focus when it opens. On a protected environment Confirm stays
+disabled until the environment's name is typed. When guards block, Confirm
+turns into Force and needs a typed reason (and is impossible when a block may
+not be forced, such as a missing role or another operator's lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from relui.domain import GuardResult
+from relui.widgets.guard_list import GuardList, guard_summary
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The operator's go: forced past blocks or not, and the reason for the journal."""
+
+    force: bool
+    reason: str
+
+
+class ConfirmScreen(ModalScreen[Confirmation | None]):
+    """Shows the plan and the guards; returns a Confirmation, or None on cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
+
+    def __init__(
+        self,
+        title: str,
+        env: str,
+        *,
+        protected: bool,
+        changes: Sequence[str],
+        guards: Sequence[GuardResult],
+        forceable: bool,
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.env = env
+        self.protected = protected
+        self.changes = list(changes)
+        self.guards = list(guards)
+        self.blocks = [g for g in self.guards if g.blocks]
+        self.forceable = forceable
+
+    def compose(self) -> ComposeResult:
+        """Changes, guards, the typed confirmations, and the buttons."""
+        with Vertical(classes="dialog", id="confirm-dialog"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield Label("What changes", classes="section")
+            yield Static(Text("\n".join(f"  {line}" for line in self.changes)), id="changes")
+            yield Label(f"Guards: {guard_summary(self.guards)}", classes="section", markup=False)
+            with VerticalScroll(id="confirm-guards"):
+                yield GuardList(self.guards)
+            if self.protected:
+                yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
+                yield Input(placeholder=self.env, id="env-name", compact=True)
+            yield Label(self._reason_prompt(), id="reason-prompt", markup=False)
+            if not self.blocks or self.forceable:
+                yield Input(placeholder="reason (journaled)", id="reason", compact=True)
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+                label = "Force" if self.blocks else "Confirm"
+                yield Button(label, id="confirm", variant="error" if self.blocks else "primary", compact=True)
+
+    def _reason_prompt(self) -> str:
+        names = ", ".join(g.name for g in self.blocks)
+        if self.blocks and not self.forceable:
+            return f"BLOCKED by {names}; these cannot be forced. Cancel and fix them first."
+        if self.blocks:
+            return f"BLOCKED by {names}. To force past them, type why:"
+        return "Reason (optional, written to the journal):"
+
+    def on_mount(self) -> None:
+        """Cancel has focus: Enter alone never acts."""
+        self._update_confirm()
+        self.query_one("#cancel", Button).focus()
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self._update_confirm()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        """Enter in an input moves to Confirm when it is allowed; it never confirms by itself."""
+        confirm = self.query_one("#confirm", Button)
+        if not confirm.disabled:
+            confirm.focus()
+
+    def _value(self, selector: str) -> str:
+        found = self.query(selector).results(Input)
+        return next((i.value.strip() for i in found), "")
+
+    @property
+    def allowed(self) -> bool:
+        """Whether Confirm (or Force) may be pressed now."""
+        if self.protected and self._value("#env-name") != self.env:
+            return False
+        if self.blocks:
+            return self.forceable and bool(self._value("#reason"))
+        return True
+
+    def _update_confirm(self) -> None:
+        self.query_one("#confirm", Button).disabled = not self.allowed
+
+    @on(Button.Pressed, "#confirm")
+    def _confirmed(self) -> None:
+        if self.allowed:
+            self.dismiss(Confirmation(force=bool(self.blocks), reason=self._value("#reason")))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without acting."""
+        self.dismiss(None)

@@ -1,0 +1,171 @@
+"""The dashboard: one column per environment, in config order, refreshing live.
+
+This screen only watches; it is what ``--read-only`` shows, with no action
+bindings at all. ``relui.screens.release_dashboard`` adds the actions.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import DescendantFocus
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from relui.screens.checklist import ChecklistScreen
+from relui.screens.commands import PaletteCommand, ReleaseCommands
+from relui.screens.environment import EnvironmentScreen
+from relui.screens.reading import EnvReader
+from relui.services.calendar import ReleaseCalendar
+from relui.services.context import Context
+from relui.widgets.env_column import ColumnData, EnvColumn
+from relui.widgets.header import ReleaseHeader
+
+BANNER_SECONDS = 20.0
+
+
+class DashboardScreen(Screen[None]):
+    """DEV | QA | PROD side by side; Enter opens the focused environment."""
+
+    COMMANDS = {ReleaseCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "detail",
+            "Detail",
+            key_display="enter",
+            id="detail",
+            tooltip="Pods, history, metrics and guards of this environment",
+        ),
+        Binding("k", "checklist", "Checklist", id="checklist", tooltip="The release checklist of this environment"),
+        Binding("R", "refresh", "Refresh", id="refresh", tooltip="Refresh every environment now"),
+        Binding("left", "focus_column(-1)", "Previous env", show=False, id="previous-env"),
+        Binding("right", "focus_column(1)", "Next env", show=False, id="next-env"),
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.readings: dict[str, ColumnData] = {}
+        self.current_env = ctx.config.environments[0].name
+        self.calendar = ReleaseCalendar(ctx.config.calendar)
+
+    def compose(self) -> ComposeResult:
+        """Header, the columns, then what the subclass adds below, then the footer."""
+        yield ReleaseHeader(self.ctx.operator, self.ctx.operator_roles, self.ctx.read_only, id="header")
+        with Horizontal(id="columns"):
+            for env in self.ctx.config.environments:
+                yield EnvColumn(
+                    env.name,
+                    title=env.title,
+                    protected=env.protected,
+                    threshold=env.error_threshold,
+                    refresh_seconds=env.refresh_seconds,
+                    reader=EnvReader(self.ctx, env.name),
+                    now=self.ctx.clock.now,
+                )
+        yield from self.compose_below()
+        yield Footer()
+
+    def compose_below(self) -> ComposeResult:
+        """Room under the columns; the watching dashboard has only a status line."""
+        yield Static("", id="status-line", markup=False)
+
+    def on_mount(self) -> None:
+        """Focus the first environment and keep the calendar banner current."""
+        self.query_one(f"#env-{self.current_env}", EnvColumn).focus()
+        self.show_banner()
+        self.set_interval(BANNER_SECONDS, self.show_banner)
+
+    def show_banner(self) -> None:
+        """The release window as the header's last words (pure computation, no IO)."""
+        try:
+            banner = self.calendar.banner(self.ctx.clock.now())
+        except Exception as exc:  # noqa: BLE001 - a calendar bug must not take the dashboard down
+            banner = f"calendar unavailable: {exc}"
+        self.query_one(ReleaseHeader).show_banner(banner)
+
+    @property
+    def columns(self) -> list[EnvColumn]:
+        """The environment columns in config order."""
+        return list(self.query(EnvColumn))
+
+    def column(self, env: str) -> EnvColumn:
+        """The column of one environment."""
+        return self.query_one(f"#env-{env}", EnvColumn)
+
+    @on(DescendantFocus)
+    def _remember_env(self, event: DescendantFocus) -> None:
+        if isinstance(event.widget, EnvColumn):
+            self.current_env = event.widget.env
+            self.refresh_bindings()
+            self.show_status()
+
+    def on_env_column_refreshed(self, message: EnvColumn.Refreshed) -> None:
+        """Keep the newest reading per environment; what is possible may have changed."""
+        self.readings[message.data.env] = message.data
+        if message.data.env == self.current_env:
+            self.refresh_bindings()
+            self.show_status()
+
+    def show_status(self) -> None:
+        """The status line under the columns; the action dashboard says why actions are greyed."""
+        self.query_one("#status-line", Static).update(self.status_text())
+
+    def status_text(self) -> str:
+        """Read-only: say so, and how to act."""
+        if self.ctx.read_only:
+            return "READ-ONLY: relui only watches; start without --read-only to act"
+        return ""
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        """Detail and checklist of every environment, and refresh."""
+        commands = [PaletteCommand("Refresh all environments", "read every environment now", self.action_refresh)]
+        for env in self.ctx.config.environments:
+            commands.append(
+                PaletteCommand(
+                    f"Detail {env.title}", "pods, history, metrics, guards", partial(self.open_detail, env.name)
+                )
+            )
+            commands.append(
+                PaletteCommand(
+                    f"Checklist {env.title}", "items, ticks, sign-offs", partial(self.open_checklist, env.name)
+                )
+            )
+        return commands
+
+    def action_focus_column(self, step: int) -> None:
+        """Move focus to the previous or next environment."""
+        columns = self.columns
+        names = [c.env for c in columns]
+        index = (names.index(self.current_env) + step) % len(columns)
+        columns[index].focus()
+
+    def action_detail(self) -> None:
+        """Open the focused environment's detail screen."""
+        self.open_detail(self.current_env)
+
+    def action_checklist(self) -> None:
+        """Open the focused environment's checklist."""
+        self.open_checklist(self.current_env)
+
+    def open_detail(self, env: str) -> None:
+        """Push an environment's detail screen."""
+        self.app.push_screen(EnvironmentScreen(self.ctx, env))
+
+    def open_checklist(self, env: str) -> None:
+        """Push an environment's checklist screen."""
+        self.app.push_screen(ChecklistScreen(self.ctx, env))
+
+    def action_refresh(self) -> None:
+        """Refresh every environment now, automatic checklist items included."""
+        for column in self.columns:
+            column.poll(deep=True)
+        self.notify("refreshing every environment", timeout=2)

@@ -1,0 +1,95 @@
+"""The go-live readiness review of one environment: each criterion, its status and evidence."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from relui.services.context import Context
+from relui.services.readiness import MET, NOT_MET, Criterion, evaluate
+
+# The status is always in words; the style only repeats it.
+STATUS_STYLE = {MET: "green", NOT_MET: "bold red"}
+
+
+def status_text(criterion: Criterion) -> Text:
+    """The status as shown in the table: the word itself, styled."""
+    return Text(criterion.status.upper(), STATUS_STYLE.get(criterion.status, "bold yellow"))
+
+
+class ReadinessScreen(Screen[None]):
+    """Go-live criteria of one environment, evaluated in a thread; ``R`` evaluates again."""
+
+    DEFAULT_CSS = """
+    ReadinessScreen #readiness-title { height: auto; padding: 0 1; text-style: bold; }
+    ReadinessScreen #readiness-hint { height: auto; padding: 0 1; color: $text-muted; }
+    ReadinessScreen DataTable { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back"),
+        Binding("R", "reload", "Refresh", id="refresh", tooltip="Evaluate every criterion again"),
+    ]
+
+    class Evaluated(Message):
+        """Every criterion was evaluated."""
+
+        def __init__(self, criteria: list[Criterion]) -> None:
+            super().__init__()
+            self.criteria = criteria
+
+    def __init__(self, ctx: Context, env: str) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.env = ctx.env(env)
+
+    def compose(self) -> ComposeResult:
+        """Title, the criteria table, how to record an attestation."""
+        yield Static(f"{self.env.title} go-live readiness: evaluating ...", id="readiness-title", markup=False)
+        yield DataTable(id="readiness", cursor_type="row")
+        yield Static(
+            f"record a security review or restore test: relui readiness {self.env.name} signoff ITEM --evidence URL",
+            id="readiness-hint",
+            markup=False,
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then the first evaluation."""
+        table = self.query_one(DataTable)
+        table.add_columns("criterion", "status", "evidence")
+        table.focus()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        """Evaluate every criterion again (reads the ports: in a thread)."""
+        self._evaluate()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="readiness-evaluate")
+    def _evaluate(self) -> None:
+        self.post_message(self.Evaluated(evaluate(self.ctx, self.env.name)))
+
+    def on_readiness_screen_evaluated(self, message: Evaluated) -> None:
+        """Fill the table and say whether the environment may go live."""
+        table = self.query_one(DataTable)
+        table.clear()
+        for criterion in message.criteria:
+            table.add_row(criterion.title, status_text(criterion), criterion.evidence, key=criterion.name)
+        met = sum(c.met for c in message.criteria)
+        verdict = "READY to go live" if met == len(message.criteria) else "NOT READY: cutover is blocked"
+        if not self.env.protected and met < len(message.criteria):
+            verdict = "not ready (unprotected: cutover only warns)"
+        title = f"{self.env.title} go-live readiness: {met}/{len(message.criteria)} met, {verdict}"
+        self.query_one("#readiness-title", Static).update(title)
+
+    @on(Worker.StateChanged)
+    def _evaluation_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.notify(f"readiness unavailable: {event.worker.error}", severity="error")

@@ -1,0 +1,101 @@
+"""Read one environment for its dashboard column, through the services.
+
+Blocking: the column calls the reader from its thread worker. Each source is
+read on its own, so a failing journal, checklist or release history shows as
+``unavailable`` in its place while everything else still updates.
+"""
+
+from __future__ import annotations
+
+import time
+
+from relui.services.candidate import ReleaseState, release_state
+from relui.services.checklist import PHASES, Checklists
+from relui.services.context import Context
+from relui.services.journal import Entry, Journal
+from relui.services.monitor import describe_failure, take_snapshot
+from relui.widgets.env_column import ColumnData, PhaseProgress
+
+# Automatic checklist items query the ports (and may run commands), so the
+# dashboard evaluates them at most this often unless asked (R, after an action).
+CHECKLIST_SECONDS = 30.0
+
+
+def describe_entry(entry: Entry) -> str:
+    """A journal record as one short line: ``deploy ok alice 10:03``."""
+    version = entry.detail.get("version")
+    what = f"{entry.action} {version}" if version and entry.action == "deploy" else entry.action
+    status = "started (no outcome yet)" if entry.kind == "intent" else entry.status
+    return f"{what} {status} {entry.operator} {entry.at[11:16]}"
+
+
+def deployable_versions(ctx: Context, env: str, limit: int = 15) -> list[str]:
+    """Recent registry tags worth deploying, newest first: never a ``failed-*`` tag (blocking)."""
+    registry = ctx.env_ports(env).registry
+    if registry is None:
+        return []
+    return [tag for tag in registry.recent_tags(limit * 2) if not tag.startswith("failed-")][:limit]
+
+
+class EnvReader:
+    """Reads one environment: snapshot, release state, checklist progress, last action."""
+
+    def __init__(self, ctx: Context, env: str) -> None:
+        self.ctx = ctx
+        self.env = ctx.env(env)
+        self.ports = ctx.env_ports(env)
+        self.journal = Journal(ctx.state_dir, ctx.clock)
+        self.checklists = Checklists(ctx)
+        self._phases: tuple[PhaseProgress, ...] = ()
+        self._phases_for: str | None = None
+        self._phases_at = 0.0
+        self._phases_problem: str | None = None
+
+    def __call__(self, deep: bool = False) -> ColumnData:
+        """One reading; ``deep`` also re-evaluates the checklist's automatic items now."""
+        snapshot = take_snapshot(self.env, self.ports, self.ctx.clock)
+        release, release_problem = self._release()
+        version = release.release_version if release else None
+        last, journal_problem = self._last_action()
+        stale = time.monotonic() - self._phases_at > CHECKLIST_SECONDS
+        if deep or stale or version != self._phases_for:
+            self._read_checklist(version)
+        return ColumnData(
+            snapshot=snapshot,
+            candidate_color=release.candidate_color if release else None,
+            candidate_version=release.candidate_version if release else None,
+            version_in_play=version,
+            checklist=self._phases,
+            checklist_problem=self._phases_problem,
+            last_action=last,
+            journal_problem=journal_problem,
+            release_problem=release_problem,
+        )
+
+    def _release(self) -> tuple[ReleaseState | None, str | None]:
+        try:
+            return release_state(self.ports.releases.history(), self.ports.releases.values()), None
+        except Exception as exc:  # noqa: BLE001 - a failing source is shown, never fatal
+            return None, describe_failure("release history", exc)
+
+    def _last_action(self) -> tuple[str | None, str | None]:
+        try:
+            entry = self.journal.last_action(self.env.name)
+        except Exception as exc:  # noqa: BLE001
+            return None, f"{type(exc).__name__}: {exc}"
+        return (describe_entry(entry) if entry else None), None
+
+    def _read_checklist(self, version: str | None) -> None:
+        try:
+            view = self.checklists.view(self.env.name, version)
+        except Exception as exc:  # noqa: BLE001
+            self._phases_problem = f"{type(exc).__name__}: {exc}"
+        else:
+            self._phases = tuple(
+                PhaseProgress(phase, sum(s.done for s in view.phase(phase)), len(view.phase(phase)))
+                for phase in PHASES
+                if view.phase(phase)
+            )
+            self._phases_problem = None
+        self._phases_for = version
+        self._phases_at = time.monotonic()

@@ -1,0 +1,195 @@
+"""Release actions driven by keys: deploy -> smoke -> cutover -> rollback, blocks, PROD confirmation."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+
+import pytest
+from textual.widgets import Button, Input
+
+from relui.app import ReluiApp
+from relui.clock import ManualClock
+from relui.domain import Color
+from relui.screens.choice import ChoiceScreen
+from relui.screens.confirm import ConfirmScreen
+from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
+from relui.services.context import Context
+from relui.services.journal import Journal
+from tests.tui.conftest import ContextFactory, make_app, settle
+
+# relui/services/release.py is written alongside the TUI; until it is in the
+# tree these tests are reported as pending rather than failing.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("relui.services.release") is None,
+    reason="pending: relui.services.release (ReleaseService) has not landed",
+)
+
+
+def dashboard(app: ReluiApp) -> ReleaseDashboard:
+    """The action dashboard under whatever modal is open."""
+    return next(s for s in app.screen_stack if isinstance(s, ReleaseDashboard))
+
+
+async def focus_env(pilot: object, app: ReluiApp, env: str) -> None:
+    """Focus an environment's column (as the arrow keys would)."""
+    dashboard(app).column(env).focus()
+    await settle(pilot)  # type: ignore[arg-type]
+
+
+async def confirm(pilot: object, app: ReluiApp) -> ConfirmScreen:
+    """Wait for the confirm modal; Cancel must have focus; then Tab to Confirm and press it."""
+    await settle(pilot)  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, ConfirmScreen), type(screen)
+    assert app.focused is screen.query_one("#cancel", Button)
+    await pilot.press("tab", "enter")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    return screen
+
+
+async def test_deploy_smoke_cutover_rollback_by_keys(ctx: Context, clock: ManualClock) -> None:
+    app = make_app(ctx)
+    ports = ctx.env_ports("qa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await focus_env(pilot, app, "qa")
+
+        await pilot.press("d")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, ChoiceScreen)
+        assert [key for key, _ in picker.options][:2] == ["1.6.1-rc1", "1.6.0"]
+        await pilot.press("down", "enter")  # 1.6.0
+        await confirm(pilot, app)
+        values = ports.releases.values()
+        assert (values.active_color, values.green_tag, values.green_enabled) == (Color.BLUE, "1.6.0", True)
+        log = "\n".join(dashboard(app).action_log.lines)
+        assert "pods ready" in log and "DEPLOY OK" in log.upper()
+
+        await pilot.press("s")
+        await confirm(pilot, app)
+        assert "smoke OK" in "\n".join(dashboard(app).action_log.lines).replace("SMOKE", "smoke")
+
+        await pilot.press("c")
+        await confirm(pilot, app)
+        assert ports.releases.values().active_color is Color.GREEN
+        assert ports.cluster.observed_active_color() is Color.GREEN
+
+        clock.advance(120)  # 1.6.0's error spike arrives once it is live
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")  # instant: back to the warm color
+        await confirm(pilot, app)
+        assert ports.releases.values().active_color is Color.BLUE
+        outcomes = [
+            (e.action, e.status) for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.kind == "outcome"
+        ]
+        assert outcomes == [("deploy", "ok"), ("smoke", "ok"), ("cutover", "ok"), ("rollback", "ok")]
+
+
+async def test_blocked_cutover_shows_reasons_and_changes_nothing(ctx: Context) -> None:
+    # A crash-looping candidate: its deploy failed, but it is on green, so cutover is offered and blocked.
+    from relui.services.release import ReleaseService
+
+    ReleaseService(ctx).deploy("qa", "1.6.1-rc1")
+    ports = ctx.env_ports("qa")
+    history_before = ports.releases.history()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await focus_env(pilot, app, "qa")
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        blocked = {g.name for g in screen.blocks}
+        assert {"pods", "smoke"} <= blocked
+        text = str(screen.query_one("#reason-prompt").render())
+        assert "BLOCKED by" in text and "pods" in text
+        assert screen.query_one("#confirm", Button).disabled
+        await pilot.press("escape")
+        await settle(pilot)
+        assert ports.releases.values().active_color is Color.BLUE
+        assert ports.releases.history() == history_before
+        assert "cancelled, nothing changed" in "\n".join(dashboard(app).action_log.lines)
+        assert not [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.action == "cutover"]
+
+
+async def test_forcing_a_block_needs_a_typed_reason(ctx: Context) -> None:
+    from relui.services.release import ReleaseService
+
+    ReleaseService(ctx).deploy("qa", "1.6.1-rc1")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await focus_env(pilot, app, "qa")
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert screen.query_one("#confirm", Button).label.plain == "Force"
+        screen.query_one("#reason", Input).focus()
+        await pilot.press(*"rehearsal")
+        assert not screen.query_one("#confirm", Button).disabled
+
+
+async def test_prod_needs_the_typed_environment_name(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await focus_env(pilot, app, "prod")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # 1.5.1
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        confirm_button = screen.query_one("#confirm", Button)
+        assert app.focused is screen.query_one("#cancel", Button)
+        assert confirm_button.disabled
+        screen.query_one("#env-name", Input).focus()
+        await pilot.press(*"pro")
+        assert confirm_button.disabled
+        await pilot.press("d", "enter")  # Enter in the input moves to Confirm, it does not press it
+        assert not confirm_button.disabled
+        assert app.focused is confirm_button
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        values = ctx.env_ports("prod").releases.values()
+        assert (values.green_tag, values.active_color) == ("1.5.1", Color.BLUE)
+
+
+async def test_quit_asks_while_an_action_runs(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = dashboard(app)
+        release = threading.Event()
+        board.run_worker(release.wait, thread=True, group=ACTION_GROUP)  # stands in for a long rollout
+        await pilot.pause()
+        assert app.action_running
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceScreen)
+        await pilot.press("enter")  # the first option: stay
+        await pilot.pause()
+        assert app.is_running and app.screen is board
+        release.set()
+        await settle(pilot)
+        assert not app.action_running
+
+
+async def test_running_action_greys_every_action(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = dashboard(app)
+        board.running = ("qa", "deploy")  # what the screen records when it starts an action
+        board.refresh_bindings()
+        assert board.blocked_reason("cutover", "dev") == "deploy running on QA; wait for it to finish"
+        assert board.check_action("deploy", ()) is None
+        assert "deploy running on QA" in board.status_text()

@@ -1,0 +1,83 @@
+"""The dashboard: columns per environment, live refresh, failing sources, read-only mode."""
+
+from __future__ import annotations
+
+from textual.widgets import Label
+
+from relui.clock import ManualClock
+from relui.domain import Color
+from relui.screens.dashboard import DashboardScreen
+from relui.screens.release_dashboard import ReleaseDashboard
+from relui.services.context import Context
+from relui.widgets.env_column import EnvColumn
+from relui.widgets.error_sparkline import ErrorSparkline
+from relui.widgets.header import ReleaseHeader
+from tests.tui.conftest import METRICS_DOWN_ON_QA, ContextFactory, make_app, settle
+
+
+def column_text(column: EnvColumn) -> str:
+    """Everything a column shows, as plain text."""
+    return "\n".join(str(w.render()) for w in column.query("Static, Label"))
+
+
+async def test_columns_follow_config_order(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReleaseDashboard)
+        assert [c.env for c in screen.columns] == ["dev", "qa", "prod"]
+        prod = screen.column("prod")
+        assert "[protected]" in str(prod.border_title)
+        text = column_text(prod)
+        assert "blue *live* 1.4.2" in text
+        assert "3/3 ready" in text
+        assert "green idle down" in text
+        assert "lock free" in text
+
+
+async def test_read_only_has_no_action_keys(make_ctx: ContextFactory) -> None:
+    app = make_app(make_ctx(read_only=True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert type(screen) is DashboardScreen
+        actions = {b.binding.action for b in screen.active_bindings.values()}
+        assert not actions & {"deploy", "smoke", "cutover", "rollback", "lock"}
+        assert "READ-ONLY" in str(screen.query_one(ReleaseHeader).render())
+        await pilot.press("d", "c", "r", "l", "s")
+        assert app.screen is screen  # nothing opened
+
+
+async def test_failing_metrics_show_unavailable_while_pods_update(make_ctx: ContextFactory, clock: ManualClock) -> None:
+    ctx = make_ctx(extra=METRICS_DOWN_ON_QA)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReleaseDashboard)
+        qa = screen.column("qa")
+        errors = qa.query_one(f"#errors-{Color.BLUE}", ErrorSparkline)
+        assert "unavailable: prometheus (sandbox) did not answer" in str(errors.query_one(Label).render())
+        assert "3/3 ready" in column_text(qa)
+        dev_errors = screen.column("dev").query_one(f"#errors-{Color.BLUE}", ErrorSparkline)
+        assert "ERR 0." in str(dev_errors.query_one(Label).render())
+        # The cluster changes behind the dashboard: a new version rolls out on green.
+        ctx.env_ports("qa").releases.deploy(Color.GREEN, "1.5.1", "test: deploy behind the TUI")
+        clock.advance(30)
+        await pilot.press("R")
+        await settle(pilot)
+        text = column_text(qa)
+        assert "green cand 1.5.1 warm" in text
+        assert "unavailable:" in str(errors.query_one(Label).render())
+
+
+async def test_stale_data_shows_its_age(ctx: Context, clock: ManualClock) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        column = app.screen.query_one("#env-dev", EnvColumn)
+        assert column.border_subtitle == ""
+        clock.advance(60)
+        column._show_age()
+        assert column.border_subtitle == "data 60s old"

@@ -1,0 +1,238 @@
+"""One environment's column on the dashboard, refreshing itself from a reader.
+
+The column owns its poll: a timer every ``refresh_seconds`` starts one
+exclusive thread worker that calls the reader it was given (the dashboard
+builds it from the services), and the reading comes back as a ``Refreshed``
+message. The column never does IO on the event loop and never knows where the
+data comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from relui.domain import Color, EnvSnapshot
+from relui.widgets.error_sparkline import ErrorSparkline
+from relui.widgets.pod_health import CANDIDATE, IDLE, LIVE, PodHealthPanel
+
+SHORT_PHASE = {"pre-release": "pre", "release-day": "day", "post-deployment": "post"}
+# A column narrower than this gets the compact wording.
+WIDE_COLUMN = 40
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    """Done and total items of one checklist phase."""
+
+    phase: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ColumnData:
+    """Everything one column shows, read in one refresh.
+
+    Each source that failed carries its own ``*_problem`` line, so the rest
+    of the column keeps updating around it.
+    """
+
+    snapshot: EnvSnapshot
+    candidate_color: Color | None = None
+    candidate_version: str | None = None
+    version_in_play: str | None = None
+    checklist: tuple[PhaseProgress, ...] = ()
+    checklist_problem: str | None = None
+    last_action: str | None = None
+    journal_problem: str | None = None
+    release_problem: str | None = None
+
+    @property
+    def env(self) -> str:
+        """The environment's name."""
+        return self.snapshot.name
+
+    def role(self, color: Color) -> str:
+        """Whether a color is live, the candidate, or idle."""
+        if self.snapshot.active_color == color:
+            return LIVE
+        return CANDIDATE if self.candidate_color == color else IDLE
+
+
+Reader = Callable[[bool], ColumnData]
+
+
+class EnvColumn(Vertical, can_focus=True):
+    """Name and protected badge, both colors' pods and error rate, checklist, lock, last action."""
+
+    class Refreshed(Message):
+        """A refresh of the column's environment finished."""
+
+        def __init__(self, column: EnvColumn, data: ColumnData) -> None:
+            super().__init__()
+            self.column = column
+            self.data = data
+
+        @property
+        def control(self) -> EnvColumn:
+            """The column that refreshed."""
+            return self.column
+
+        def can_replace(self, message: Message) -> bool:
+            """A newer reading of the same environment supersedes this one."""
+            return isinstance(message, EnvColumn.Refreshed) and message.data.env == self.data.env
+
+    def __init__(
+        self,
+        env: str,
+        *,
+        title: str,
+        protected: bool,
+        threshold: float,
+        refresh_seconds: float,
+        reader: Reader,
+        now: Callable[[], datetime],
+    ) -> None:
+        super().__init__(id=f"env-{env}", classes="env-column")
+        self.env = env
+        self.protected = protected
+        self.threshold = threshold
+        self.refresh_seconds = refresh_seconds
+        self.reader = reader
+        self.now = now
+        self.data: ColumnData | None = None
+        self.failure: str | None = None
+        self._worker: Worker[None] | None = None
+        self._again = False
+        # Text, not a str: "[protected]" would otherwise be read as markup.
+        self.border_title = Text(f"{title} [protected]" if protected else title)
+
+    def compose(self) -> ComposeResult:
+        """Both colors, then checklist, lock and last action."""
+        for color in Color:
+            yield PodHealthPanel(color, id=f"pods-{color}")
+            yield ErrorSparkline(self.threshold, id=f"errors-{color}")
+        yield Static("checklist -", id="checklist", markup=False)
+        yield Static("lock -", id="lock", markup=False)
+        yield Static("last -", id="last", markup=False)
+        yield Static("", id="problems", markup=False)
+
+    def on_mount(self) -> None:
+        """Start polling at the environment's pace, and watch the data's age every second."""
+        self.set_interval(self.refresh_seconds, self.poll)
+        self.set_interval(1.0, self._show_age)
+        self.poll(deep=True)
+
+    def poll(self, deep: bool = False) -> None:
+        """Refresh now, unless a refresh is still running (then once more when it ends).
+
+        Skipping instead of cancelling matters for slow sources: cancelling at
+        every tick would never let a refresh that takes longer than the
+        interval finish.
+        """
+        if self._worker is not None and not self._worker.is_finished:
+            self._again = self._again or deep
+            return
+        self._worker = self._read(deep)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
+    def _read(self, deep: bool) -> None:
+        data = self.reader(deep)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Refreshed(self, data))
+
+    @on(Worker.StateChanged)
+    def _refresh_ended(self, event: Worker.StateChanged) -> None:
+        """A failed refresh shows in place and as a notification; a pending deep refresh runs."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.failure = f"refresh failed: {type(error).__name__}: {error}"
+            self.query_one("#problems", Static).update(Text(f"unavailable: {self.failure}", "bold"))
+            self.notify(self.failure, title=f"{self.env.upper()} refresh", severity="error")
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED) and self._again:
+            self._again = False
+            self.poll(deep=True)
+
+    def on_env_column_refreshed(self, message: Refreshed) -> None:
+        """Draw the new reading; the message bubbles on so the screen sees it too."""
+        self.data = message.data
+        self.failure = None
+        self.draw()
+
+    def on_resize(self) -> None:
+        """Wording depends on the column's width."""
+        if self.data is not None:
+            self.draw()
+
+    def draw(self) -> None:
+        """Render the current reading into the child widgets."""
+        data = self.data
+        if data is None:
+            return
+        snap = data.snapshot
+        for color in Color:
+            self.query_one(f"#pods-{color}", PodHealthPanel).show(
+                snap.colors.get(color), data.role(color), snap.cluster_problem
+            )
+            self.query_one(f"#errors-{color}", ErrorSparkline).show(
+                snap.error_series.get(color), snap.error_rate.get(color), snap.metrics_problem
+            )
+        wide = self.content_size.width >= WIDE_COLUMN
+        self.query_one("#checklist", Static).update(self._checklist_text(data, wide))
+        self.query_one("#lock", Static).update(self._lock_text(snap, wide))
+        last = data.last_action or "-"
+        if data.journal_problem:
+            last = f"unavailable: {data.journal_problem}"
+        self.query_one("#last", Static).update(f"last {last}")
+        extra = [p for p in snap.problems if p not in (snap.metrics_problem, snap.cluster_problem)]
+        if data.release_problem:
+            extra.append(data.release_problem)
+        self.query_one("#problems", Static).update(Text("\n".join(f"! {p}" for p in extra), "bold"))
+        self._show_age()
+
+    def _checklist_text(self, data: ColumnData, wide: bool) -> Text:
+        if data.checklist_problem:
+            return Text(f"checklist unavailable: {data.checklist_problem}")
+        if not data.checklist:
+            return Text("checklist -")
+        if wide:
+            parts = "  ".join(f"{p.phase} {p.done}/{p.total}" for p in data.checklist)
+            return Text(f"checklist {data.version_in_play or '-'}: {parts}")
+        parts = " ".join(f"{SHORT_PHASE.get(p.phase, p.phase)} {p.done}/{p.total}" for p in data.checklist)
+        return Text(f"chk {parts}")
+
+    def _lock_text(self, snap: EnvSnapshot, wide: bool) -> Text:
+        if snap.lock is None:
+            return Text("lock free")
+        since = snap.lock.since.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M")
+        return Text(f"lock {snap.lock.holder} since {since}", "bold")
+
+    def _show_age(self) -> None:
+        """Data older than two refresh periods says how old it is, on the bottom border."""
+        if self.data is None:
+            self.border_subtitle = "loading"
+            return
+        age = (self.now() - self.data.snapshot.taken_at).total_seconds()
+        if self.failure or age > 2 * self.refresh_seconds:
+            self.border_subtitle = f"data {_age(age)} old"
+        else:
+            self.border_subtitle = ""
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"

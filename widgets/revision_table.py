@@ -1,0 +1,46 @@
+"""The release history: revision, status, when, blue/green values and the description."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.widgets import DataTable
+
+from relui.domain import Revision
+
+
+def values_text(revision: Revision) -> str:
+    """``blue* 1.4.2 | green 1.6.0`` with the live color starred; ``off`` for a disabled color."""
+    values = revision.values
+    if values is None:
+        return "-"
+    parts = []
+    for color in (values.active_color, values.active_color.other):
+        star = "*" if color == values.active_color else ""
+        version = values.tag(color) if values.enabled(color) else "off"
+        parts.append(f"{color}{star} {version or '-'}")
+    return " | ".join(parts)
+
+
+class RevisionTable(DataTable[str]):
+    """Revisions newest first; the descriptions are helm's side of the audit trail."""
+
+    COLUMNS = ("rev", "status", "updated (UTC)", "values", "description")
+
+    def on_mount(self) -> None:
+        """Set up the columns once."""
+        self.cursor_type = "row"
+        self.add_columns(*self.COLUMNS)
+
+    def show(self, history: Iterable[Revision]) -> None:
+        """Replace the rows."""
+        self.clear()
+        for rev in history:
+            self.add_row(
+                str(rev.number),
+                rev.status,
+                rev.updated.strftime("%m-%d %H:%M"),
+                values_text(rev),
+                rev.description,
+                key=str(rev.number),
+            )
