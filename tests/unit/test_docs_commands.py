@@ -2,7 +2,8 @@
 
 The docs are what an operator copies at 2 a.m.; a renamed flag there is a
 failed rollback. Each ``relui ...`` line in a fenced code block of docs/*.md
-and README.md is checked against ``relui <command> --help`` run for real.
+and README.md, and each inline code span that starts with ``relui ``, is
+checked against ``relui <command> --help`` run for real.
 The workflow test reuses ``relui_calls`` and ``call_problems`` for the
 pipeline's scripts.
 """
@@ -25,19 +26,52 @@ GLOBAL_WITH_VALUE = ("--config", "--state-dir")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _OPERATOR_CHARS = set("();<>|&")
 _FLAG = re.compile(r"--[a-z][a-z0-9-]*")
+SHELL_LANGUAGES = ("sh", "bash", "shell", "console", "shell-session", "zsh", "text")
+_DRAWING = re.compile(r"^\s*[+|│┃┌┐└┘├┤─━╭╮╰╯]")
+_INLINE = re.compile(r"(?<!`)`(relui [^`]+)`(?!`)")
 
 
-def fenced_blocks(markdown: str) -> list[tuple[int, str]]:
-    """The lines inside fenced code blocks, with their 1-based line numbers."""
+def fenced_blocks(markdown: str, commands_only: bool = False) -> list[tuple[int, str]]:
+    """The lines inside fenced code blocks, with their 1-based line numbers.
+
+    With ``commands_only``, blocks that cannot hold shell commands are left
+    out: those tagged with another language (toml, json ...) and screen
+    mock-ups (box-drawing borders), whose "relui" is a title, not a call.
+    """
     found: list[tuple[int, str]] = []
+    block: list[tuple[int, str]] = []
     fence: str | None = None
+    info = ""
     for number, line in enumerate(markdown.splitlines(), start=1):
         match = _FENCE.match(line)
         if match and (fence is None or match.group(1) == fence):
-            fence = match.group(1) if fence is None else None
+            if fence is None:
+                fence, info, block = match.group(1), line.strip()[3:].strip().lower(), []
+            else:
+                fence = None
+                if not commands_only or _holds_commands(info, block):
+                    found.extend(block)
             continue
         if fence is not None:
-            found.append((number, line))
+            block.append((number, line))
+    return found
+
+
+def _holds_commands(info: str, block: list[tuple[int, str]]) -> bool:
+    """Whether a fenced block may hold shell commands."""
+    language = info.split()[0] if info else ""
+    if language and language not in SHELL_LANGUAGES:
+        return False
+    return not any(_DRAWING.match(line) for _, line in block)
+
+
+def inline_commands(markdown: str) -> list[tuple[int, str]]:
+    """Inline code spans outside fenced blocks that hold a relui command (tables, prose)."""
+    fenced = {number for number, _ in fenced_blocks(markdown)}
+    found = []
+    for number, line in enumerate(markdown.splitlines(), start=1):
+        if number not in fenced and not _FENCE.match(line):
+            found.extend((number, match.group(1)) for match in _INLINE.finditer(line))
     return found
 
 
@@ -133,7 +167,8 @@ def doc_calls() -> list[tuple[str, list[str]]]:
     for path in DOC_FILES:
         if not path.is_file():
             continue
-        for number, line in shell_lines(fenced_blocks(path.read_text(encoding="utf-8"))):
+        text = path.read_text(encoding="utf-8")
+        for number, line in sorted(shell_lines(fenced_blocks(text, commands_only=True)) + inline_commands(text)):
             for args in relui_calls(line):
                 found.append((f"{path.relative_to(ROOT)}:{number}", args))
     return found
@@ -169,6 +204,17 @@ def test_relui_calls_read_prompts_pipes_comments_and_synopses() -> None:
     assert command_of(["--version"]) == (None, ["--version"])
     assert relui_calls('echo "run: relui rollback prod"') == []
     assert relui_calls("python -m relui drill --list") == [["drill", "--list"]]
+
+
+def test_screen_mockups_and_other_languages_are_not_commands() -> None:
+    text = "```\n relui  sandbox  window open\n+- DEV --+\n```\n```toml\nrelui = 1\n```\n```bash\nrelui status\n```\n"
+    assert fenced_blocks(text, commands_only=True) == [(9, "relui status")]
+    assert len(fenced_blocks(text)) == 4
+
+
+def test_inline_spans_outside_fences() -> None:
+    text = "| deploy | `d` | `relui deploy prod 1.6.0 --reason TEXT` |\n```\n`relui status`\n```\n"
+    assert inline_commands(text) == [(1, "relui deploy prod 1.6.0 --reason TEXT")]
 
 
 def test_fenced_blocks_and_continuations() -> None:
