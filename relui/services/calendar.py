@@ -109,9 +109,10 @@ class ReleaseCalendar:
             return f"window open until {self._until(now, current[1])}" if current else "window open"
         if status.next_opening is None:
             return "no release window ahead"
-        local = status.next_opening.astimezone(self.zone)
-        within_week = local - now.astimezone(self.zone) < timedelta(days=6)
-        return f"next window {self._short(local) if within_week else self._long(local)}"
+        # Within six days the weekday alone names the day unambiguously.
+        within_week = status.next_opening - now < timedelta(days=6)
+        opening = status.next_opening
+        return f"next window {self._short(opening) if within_week else self._long(opening)}"
 
     def cadence(self) -> list[str]:
         """The release cadence as the release plan states it, one line per kind."""
