@@ -74,6 +74,9 @@ def gather(
     candidate = facts.release.candidate_version if facts.release else None
     if kind == "cutover":
         _cutover_facts(ctx, facts, candidate)
+        status = _try(facts, "window", lambda: ReleaseCalendar(ctx.config.calendar).status(facts.now))
+        if status is not None:
+            facts.window_open, facts.window_reason = status.open, status.reason
     if kind in ("deploy", "cutover"):
         _release_day_facts(ctx, facts, version or candidate)
     return facts
@@ -94,9 +97,6 @@ def _cutover_facts(ctx: Context, facts: Facts, candidate: str | None) -> None:
 
 def _release_day_facts(ctx: Context, facts: Facts, version: str | None) -> None:
     env, ports = facts.env, ctx.env_ports(facts.env.name)
-    status = _try(facts, "window", lambda: ReleaseCalendar(ctx.config.calendar).status(facts.now))
-    if status is not None:
-        facts.window_open, facts.window_reason = status.open, status.reason
     registry = ports.registry
     if registry is not None and version:
         facts.image_exists = _try(facts, "image", lambda: registry.image_exists(version))

@@ -231,3 +231,18 @@ def test_redeploying_the_warm_version_makes_it_the_candidate_again(ctx: Context)
     assert service.deploy("qa", "1.4.2").ok
     assert service.cutover("qa").ok
     assert live(ctx, "qa") == (Color.BLUE, "1.4.2")
+
+
+def test_outside_the_window_deploy_runs_cutover_needs_a_hotfix_reason(ctx: Context, clock: ManualClock) -> None:
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 28, 22, 0, tzinfo=UTC))  # Saturday night in Berlin
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.5.1").ok
+    qa = service.cutover("qa")
+    assert qa.ok and any(g.name == "window" and g.verdict is Verdict.WARN for g in qa.guards)
+    assert service.deploy("prod", "1.5.1").ok
+    window = next(g for g in service.check("cutover", "prod") if g.name == "window")
+    assert window.blocks and "--hotfix" in window.reason
+    hotfix = next(g for g in service.check("cutover", "prod", hotfix_reason="INC-42 checkout down") if g.name == "window")
+    assert hotfix.verdict is Verdict.PASS and "INC-42" in hotfix.reason
