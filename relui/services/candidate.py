@@ -1,8 +1,9 @@
 """Which version is being released: the candidate on the idle color.
 
 A candidate exists when the idle color was deployed *after* the last time
-live traffic moved (its values changed, or relui's deploy description names it). After a cutover or a rollback there is none until the
-next deploy, so a repeated cutover can never swing traffic back by accident.
+live traffic moved (its values changed, or relui's deploy description names
+it). After a cutover or a rollback there is none until the next deploy, so a
+repeated cutover can never swing traffic back by accident.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def release_state(history: list[Revision], current: ReleaseValues) -> ReleaseSta
             previous.enabled(idle),
         )
         # Re-deploying the version a color already runs changes no value, but is still a deploy.
-        if changed or rev.description.startswith("relui deploy ") and f" to {idle} " in rev.description:
+        if changed or (rev.description.startswith("relui deploy ") and f" to {idle} " in rev.description):
             idle_set = rev.number
         previous = values
     has_candidate = current.enabled(idle) and current.tag(idle) is not None and idle_set > last_switch

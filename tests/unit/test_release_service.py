@@ -244,5 +244,6 @@ def test_outside_the_window_deploy_runs_cutover_needs_a_hotfix_reason(ctx: Conte
     assert service.deploy("prod", "1.5.1").ok
     window = next(g for g in service.check("cutover", "prod") if g.name == "window")
     assert window.blocks and "--hotfix" in window.reason
-    hotfix = next(g for g in service.check("cutover", "prod", hotfix_reason="INC-42 checkout down") if g.name == "window")
+    guards = service.check("cutover", "prod", hotfix_reason="INC-42 checkout down")
+    hotfix = next(g for g in guards if g.name == "window")
     assert hotfix.verdict is Verdict.PASS and "INC-42" in hotfix.reason
