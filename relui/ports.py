@@ -120,7 +120,7 @@ class Metrics(Protocol):
         ...
 
     def current(self, kind: MetricKind) -> dict[Color, float | None]:
-        """The instant value per color; None where a color has no data."""
+        """The instant value per color; None where a color has no data, {} when no series exist at all."""
         ...
 
     def series(self, kind: MetricKind, minutes: int, step_seconds: int) -> dict[Color, Series]:
