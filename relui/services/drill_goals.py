@@ -40,6 +40,11 @@ class Action:
     ended: datetime | None
 
     @property
+    def forced(self) -> bool:
+        """True when the operator forced past blocking guards, however the action then ended."""
+        return bool(self.forced_over)
+
+    @property
     def went_through(self) -> bool:
         """True when the action changed the world (ok, or forced past a block)."""
         return self.status in ("ok", "forced")
@@ -214,8 +219,7 @@ def crashloop_visible(f: DrillFacts) -> datetime | None:
 
 def missing_tag_goal(f: DrillFacts, final: bool) -> Goal:
     """The image guard stopped the missing image, and it was never forced."""
-    forced = f.first("deploy", CANDIDATE, ("ok", "forced"))
-    if forced is not None:
+    if any(a.action == "deploy" and a.version == CANDIDATE and (a.forced or a.went_through) for a in f.actions):
         return Goal(False, True, f"{CANDIDATE} was forced past the image guard")
     blocked = next((a for a in f.actions if a.action == "deploy" and "image" in a.blocked_by), None)
     if blocked is not None:
@@ -237,7 +241,7 @@ def prometheus_dark_goal(f: DrillFacts, final: bool) -> Goal:
     for cut in (a for a in f.actions if a.action == "cutover" and a.version == CANDIDATE):
         if cut.status == "ok":
             return Goal(False, True, "cut over with the error rate unreadable (blind)")
-        if cut.status == "forced":
+        if cut.forced:
             return Goal(True, False, f"forced the cutover with a journaled reason: {cut.reason}")
         if cut.status == "blocked" and "error-rate" in cut.blocked_by:
             return Goal(True, False, "held the cutover: the error-rate guard blocked it and it was not forced")

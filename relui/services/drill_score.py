@@ -128,7 +128,7 @@ def score(run: DrillRun, final: bool = True) -> DrillScore:
     violations = [
         f"{a.action} {a.version or ''} forced over {', '.join(a.forced_over) or 'guards'}".replace("  ", " ")
         for a in facts.actions
-        if a.status == "forced" and not set(a.forced_over) <= run.scenario.expected_force
+        if a.forced and not set(a.forced_over) <= run.scenario.expected_force
     ]
     if run.scenario.violations:
         violations += run.scenario.violations(facts)
