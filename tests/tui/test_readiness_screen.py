@@ -1,0 +1,37 @@
+"""The readiness screen: criteria evaluated in a worker, shown in words, esc goes back."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from relui.screens.readiness import ReadinessScreen
+from relui.services.context import Context
+from relui.services.readiness import record
+from tests.tui.conftest import make_app, settle
+
+
+async def test_readiness_screen_lists_every_criterion_and_goes_back(ctx: Context) -> None:
+    record(ctx, "prod", "restore-test", "https://wiki.example/restore-drill")
+    app = make_app(ctx)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        underneath = app.screen
+        app.push_screen(ReadinessScreen(ctx, "prod"))
+        await settle(pilot)
+        for _ in range(100):
+            if "met," in str(app.screen.query_one("#readiness-title", Static).render()):
+                break
+            await pilot.pause(0.05)
+        screen = app.screen
+        assert isinstance(screen, ReadinessScreen)
+        title = str(screen.query_one("#readiness-title", Static).render())
+        assert title.startswith("PROD go-live readiness: ") and "NOT READY" in title
+        table = screen.query_one(DataTable)
+        assert table.row_count == 7
+        rows = {str(table.get_row(key)[0]): table.get_row(key) for key in table.rows}
+        assert str(rows["Disaster recovery"][1]) == "MET"
+        assert "https://wiki.example/restore-drill" in str(rows["Disaster recovery"][2])
+        assert str(rows["Security review"][1]) == "NOT MET"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is underneath
