@@ -3,8 +3,8 @@
 The list below is the order ``relui --help`` shows them in.
 """
 
-from relui.commands import actions, calendar, checklist, drill, journal, lock, readiness, status
+from relui.commands import actions, calendar, checklist, doctor, drill, journal, lock, readiness, status
 
-COMMANDS = [status, actions, checklist, journal, lock, calendar, readiness, drill]
+COMMANDS = [status, actions, checklist, journal, lock, calendar, readiness, drill, doctor]
 
 __all__ = ["COMMANDS"]
