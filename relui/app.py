@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette, SearchIcon
 from textual.worker import WorkerState
 
 from relui.screens.choice import ChoiceScreen
 from relui.screens.dashboard import DashboardScreen
-from relui.screens.help import HelpScreen, help_rows
+from relui.screens.help import HelpScreen, help_rows, reference_sections
 from relui.screens.journal import JournalScreen
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
@@ -24,7 +26,7 @@ class ReluiApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit; asks first while an action runs"),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key, with ids for [keymap]"),
-        Binding("j", "journal", "Journal", id="journal", tooltip="The audit journal"),
+        Binding("j", "journal", "Journal", show=False, id="journal", tooltip="The audit journal"),
     ]
 
     def __init__(self, ctx: Context) -> None:
@@ -36,6 +38,12 @@ class ReluiApp(App[int]):
         self.set_keymap(dict(self.ctx.config.keymap))
         self.push_screen(DashboardScreen(self.ctx) if self.ctx.read_only else ReleaseDashboard(self.ctx))
 
+    @on(CommandPalette.Opened)
+    def _plain_search_icon(self) -> None:
+        """The palette's magnifier is an emoji; bastion terminals get plain ASCII."""
+        for icon in self.screen.query(SearchIcon):
+            icon.icon = ">"
+
     @property
     def action_running(self) -> bool:
         """True while a release action's worker is pending or running."""
@@ -44,9 +52,10 @@ class ReluiApp(App[int]):
         )
 
     def action_help(self) -> None:
-        """List every key of the current screen."""
+        """List every key: this screen's first, then the other screens'."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(help_rows(self.screen)))
+            others = reference_sections(self.ctx.read_only, self.ctx.config.keymap, self.screen)
+            self.push_screen(HelpScreen([("This screen", help_rows(self.screen)), *others]))
 
     def action_journal(self) -> None:
         """Open the journal."""

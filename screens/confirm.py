@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from relui.domain import GuardResult
+from relui.domain import GuardResult, Verdict
 from relui.widgets.guard_list import GuardList, guard_summary
 
 
@@ -36,6 +36,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     """Shows the plan and the guards; returns a Confirmation, or None on cancel."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
+    # On short terminals the guard list scrolls in fewer lines so the buttons always show.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
 
     def __init__(
         self,
@@ -52,7 +54,9 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         self.env = env
         self.protected = protected
         self.changes = list(changes)
-        self.guards = list(guards)
+        # Worst first: on a short terminal the blocks must be the lines that show.
+        rank = {Verdict.BLOCK: 0, Verdict.WARN: 1, Verdict.PASS: 2}
+        self.guards = sorted(guards, key=lambda g: rank[g.verdict])
         self.blocks = [g for g in self.guards if g.blocks]
         self.forceable = forceable
 
@@ -67,7 +71,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                 yield GuardList(self.guards)
             if self.protected:
                 yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
-                yield Input(placeholder=self.env, id="env-name", compact=True)
+                yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)
             yield Label(self._reason_prompt(), id="reason-prompt", markup=False)
             if not self.blocks or self.forceable:
                 yield Input(placeholder="reason (journaled)", id="reason", compact=True)

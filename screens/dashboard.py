@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.events import DescendantFocus
+from textual.events import DescendantFocus, Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -41,13 +41,14 @@ class DashboardScreen(Screen[None]):
             "detail",
             "Detail",
             key_display="enter",
+            show=False,
             id="detail",
             tooltip="Pods, history, metrics and guards of this environment",
         ),
         Binding("k", "checklist", "Checklist", id="checklist", tooltip="The release checklist of this environment"),
-        Binding("R", "refresh", "Refresh", id="refresh", tooltip="Refresh every environment now"),
-        Binding("left", "focus_column(-1)", "Previous env", show=False, id="previous-env"),
-        Binding("right", "focus_column(1)", "Next env", show=False, id="next-env"),
+        Binding("R", "refresh", "Refresh", show=False, id="refresh", tooltip="Refresh every environment now"),
+        Binding("left", "focus_column(-1)", "Previous env", key_display="left", show=False, id="previous-env"),
+        Binding("right", "focus_column(1)", "Next env", key_display="right", show=False, id="next-env"),
     ]
 
     def __init__(self, ctx: Context) -> None:
@@ -72,7 +73,8 @@ class DashboardScreen(Screen[None]):
                     now=self.ctx.clock.now,
                 )
         yield from self.compose_below()
-        yield Footer()
+        # Compact, so all actions fit on 80 columns; Enter and R are in the help (?).
+        yield Footer(compact=True)
 
     def compose_below(self) -> ComposeResult:
         """Room under the columns; the watching dashboard has only a status line."""
@@ -83,6 +85,14 @@ class DashboardScreen(Screen[None]):
         self.query_one(f"#env-{self.current_env}", EnvColumn).focus()
         self.show_banner()
         self.set_interval(BANNER_SECONDS, self.show_banner)
+
+    def on_resize(self, event: Resize) -> None:
+        """Under 100 columns the footer keeps its room for the actions (ctrl+p is in the help)."""
+        footer = self.query_one(Footer)
+        wanted = event.size.width >= 100
+        if footer.show_command_palette != wanted:
+            footer.show_command_palette = wanted
+            footer.refresh(recompose=True)
 
     def show_banner(self) -> None:
         """The release window as the header's last words (pure computation, no IO)."""
@@ -146,6 +156,8 @@ class DashboardScreen(Screen[None]):
         columns = self.columns
         names = [c.env for c in columns]
         index = (names.index(self.current_env) + step) % len(columns)
+        # Focus lands a moment later; a key typed right after must already act on the new column.
+        self.current_env = names[index]
         columns[index].focus()
 
     def action_detail(self) -> None:

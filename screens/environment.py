@@ -91,13 +91,13 @@ class EnvironmentScreen(Screen[None]):
                         with Horizontal(classes="metric-row"):
                             yield Label(f"{color:<6}", classes="metric-color")
                             yield MetricSparkline(name, fmt, id=f"{kind}-{color}", classes="big")
+            yield Label("Revision history", classes="section")
+            yield RevisionTable(id="history")
             yield Label("Guards", classes="section")
             yield Static("checking guards ...", id="guards-status", markup=False)
             for action in ("deploy", "smoke", "cutover", "rollback"):
                 yield Label(action, id=f"guards-title-{action}", classes="guard-title")
                 yield GuardList(id=f"guards-{action}")
-            yield Label("Revision history", classes="section")
-            yield RevisionTable(id="history")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,16 +1,28 @@
-"""Every key binding of the screen underneath, with its id for ``[keymap]`` in config."""
+"""Every key binding: what works on this screen now, then every other screen's keys.
+
+Each row carries the binding id, which is what ``[keymap]`` in config remaps.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
+
+from relui.screens.checklist import ChecklistScreen
+from relui.screens.confirm import ConfirmScreen
+from relui.screens.dashboard import DashboardScreen
+from relui.screens.environment import EnvironmentScreen
+from relui.screens.journal import JournalScreen
+from relui.screens.release_dashboard import ReleaseDashboard
+
+Section = tuple[str, Sequence["HelpRow"]]
 
 
 @dataclass(frozen=True)
@@ -23,19 +35,41 @@ class HelpRow:
     note: str
 
 
-def help_rows(screen: Screen[object]) -> list[HelpRow]:
-    """The bindings active on ``screen`` (its own, its focused widget's and the app's)."""
+def help_rows(screen: Screen[Any]) -> list[HelpRow]:
+    """relui's bindings active on ``screen`` now (keymap applied), greyed ones marked."""
     rows = []
-    seen: set[tuple[str, str]] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if binding.system or (binding.action, key) in seen:
-            continue
-        seen.add((binding.action, key))
+        if not binding.id:
+            continue  # a widget's own navigation keys (cursor, scrolling), not relui's
         display = screen.app.get_key_display(binding)
-        note = binding.tooltip if active.enabled else f"(unavailable now) {active.tooltip or binding.tooltip}"
-        rows.append(HelpRow(display, binding.description or binding.action, binding.id or "", note))
-    return sorted(rows, key=lambda r: (r.binding_id == "", r.description))
+        note = binding.tooltip if active.enabled else f"(unavailable now) {binding.tooltip}"
+        rows.append(HelpRow(display or key, binding.description or binding.action, binding.id, note))
+    rows.append(HelpRow("ctrl+p", "Command palette", "", "the same actions by name"))
+    return sorted(rows, key=lambda r: r.description)
+
+
+def class_rows(screen: type[Screen[Any]], keymap: Mapping[str, str]) -> list[HelpRow]:
+    """A screen class's bindings (its own and inherited) with config's keymap applied."""
+    rows = []
+    for cls in reversed(screen.__mro__):
+        for binding in cls.__dict__.get("BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                key = keymap.get(binding.id, binding.key)
+                rows.append(HelpRow(key, binding.description or binding.action, binding.id, binding.tooltip))
+    return rows
+
+
+def reference_sections(read_only: bool, keymap: Mapping[str, str], current: Screen[Any]) -> list[Section]:
+    """Every other screen's keys; read-only lists the dashboard without actions."""
+    screens: list[tuple[str, type[Screen[Any]]]] = [
+        ("Dashboard", DashboardScreen if read_only else ReleaseDashboard),
+        ("Detail", EnvironmentScreen),
+        ("Checklist", ChecklistScreen),
+        ("Journal", JournalScreen),
+        ("Confirm", ConfirmScreen),
+    ]
+    return [(title, class_rows(cls, keymap)) for title, cls in screens if type(current) is not cls]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -46,21 +80,23 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, rows: Sequence[HelpRow]) -> None:
+    def __init__(self, sections: Sequence[Section]) -> None:
         super().__init__(classes="dialog-screen")
-        self.rows = list(rows)
+        self.sections = list(sections)
 
     def compose(self) -> ComposeResult:
         """Title, table, a hint about remapping."""
         with Vertical(classes="dialog", id="help-dialog"):
             yield Label("Keys", classes="dialog-title")
             yield DataTable(id="help-keys", cursor_type="row")
-            yield Label('Remap any key in config: [keymap] deploy = "D"  (binding id = key)', markup=False)
+            yield Label('Remap in config: [keymap] deploy = "D"  (binding id = key)', markup=False)
 
     def on_mount(self) -> None:
-        """Fill the table."""
+        """Fill the table, one block per screen."""
         table = self.query_one(DataTable)
         table.add_columns("key", "does", "id", "note")
-        for row in self.rows:
-            table.add_row(row.key, row.description, row.binding_id, row.note)
+        for title, rows in self.sections:
+            table.add_row("", f"-- {title} --", "", "")
+            for row in rows:
+                table.add_row(row.key, row.description, row.binding_id, row.note)
         table.focus()

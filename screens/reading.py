@@ -14,19 +14,23 @@ from relui.services.checklist import PHASES, Checklists
 from relui.services.context import Context
 from relui.services.journal import Entry, Journal
 from relui.services.monitor import describe_failure, take_snapshot
-from relui.widgets.env_column import ColumnData, PhaseProgress
+from relui.widgets.env_column import ColumnData, LastAction, PhaseProgress
 
 # Automatic checklist items query the ports (and may run commands), so the
 # dashboard evaluates them at most this often unless asked (R, after an action).
 CHECKLIST_SECONDS = 30.0
 
 
-def describe_entry(entry: Entry) -> str:
-    """A journal record as one short line: ``deploy ok alice 10:03``."""
+def last_action(entry: Entry) -> LastAction:
+    """A journal record as the column shows it; an intent has no outcome yet."""
     version = entry.detail.get("version")
-    what = f"{entry.action} {version}" if version and entry.action == "deploy" else entry.action
-    status = "started (no outcome yet)" if entry.kind == "intent" else entry.status
-    return f"{what} {status} {entry.operator} {entry.at[11:16]}"
+    return LastAction(
+        action=entry.action,
+        status="started" if entry.kind == "intent" else entry.status,
+        operator=entry.operator,
+        at=entry.at[11:16],
+        version=str(version) if version and entry.action == "deploy" else None,
+    )
 
 
 def deployable_versions(ctx: Context, env: str, limit: int = 15) -> list[str]:
@@ -78,12 +82,12 @@ class EnvReader:
         except Exception as exc:  # noqa: BLE001 - a failing source is shown, never fatal
             return None, describe_failure("release history", exc)
 
-    def _last_action(self) -> tuple[str | None, str | None]:
+    def _last_action(self) -> tuple[LastAction | None, str | None]:
         try:
             entry = self.journal.last_action(self.env.name)
         except Exception as exc:  # noqa: BLE001
             return None, f"{type(exc).__name__}: {exc}"
-        return (describe_entry(entry) if entry else None), None
+        return (last_action(entry) if entry else None), None
 
     def _read_checklist(self, version: str | None) -> None:
         try:

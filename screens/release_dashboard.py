@@ -119,6 +119,8 @@ class ReleaseDashboard(DashboardScreen):
     def status_text(self) -> str:
         """``QA: smoke, cutover: no candidate on QA; deploy a version first``."""
         env = self.current_env
+        if self.running is not None:
+            return f"{self.running[1]} running on {self.running[0].upper()}: actions wait until it ends"
         by_reason: dict[str, list[str]] = {}
         for action in ACTIONS:
             reason = self.blocked_reason(action, env)

@@ -40,6 +40,22 @@ class PhaseProgress:
 
 
 @dataclass(frozen=True)
+class LastAction:
+    """The newest journal record of an environment, for one line."""
+
+    action: str
+    status: str
+    operator: str
+    at: str  # HH:MM UTC
+    version: str | None = None
+
+    def text(self, wide: bool) -> str:
+        """``deploy 1.6.0 ok ops 11:22``; narrow columns drop the version."""
+        what = f"{self.action} {self.version}" if self.version and wide else self.action
+        return f"{what} {self.status} {self.operator} {self.at}"
+
+
+@dataclass(frozen=True)
 class ColumnData:
     """Everything one column shows, read in one refresh.
 
@@ -53,7 +69,7 @@ class ColumnData:
     version_in_play: str | None = None
     checklist: tuple[PhaseProgress, ...] = ()
     checklist_problem: str | None = None
-    last_action: str | None = None
+    last_action: LastAction | None = None
     journal_problem: str | None = None
     release_problem: str | None = None
 
@@ -180,17 +196,17 @@ class EnvColumn(Vertical, can_focus=True):
         if data is None:
             return
         snap = data.snapshot
+        wide = self.content_size.width >= WIDE_COLUMN
         for color in Color:
             self.query_one(f"#pods-{color}", PodHealthPanel).show(
-                snap.colors.get(color), data.role(color), snap.cluster_problem
+                snap.colors.get(color), data.role(color), snap.cluster_problem, wide=wide
             )
             self.query_one(f"#errors-{color}", ErrorSparkline).show(
                 snap.error_series.get(color), snap.error_rate.get(color), snap.metrics_problem
             )
-        wide = self.content_size.width >= WIDE_COLUMN
         self.query_one("#checklist", Static).update(self._checklist_text(data, wide))
         self.query_one("#lock", Static).update(self._lock_text(snap, wide))
-        last = data.last_action or "-"
+        last = data.last_action.text(wide) if data.last_action else "-"
         if data.journal_problem:
             last = f"unavailable: {data.journal_problem}"
         self.query_one("#last", Static).update(f"last {last}")
@@ -206,10 +222,13 @@ class EnvColumn(Vertical, can_focus=True):
         if not data.checklist:
             return Text("checklist -")
         if wide:
-            parts = "  ".join(f"{p.phase} {p.done}/{p.total}" for p in data.checklist)
-            return Text(f"checklist {data.version_in_play or '-'}: {parts}")
-        parts = " ".join(f"{SHORT_PHASE.get(p.phase, p.phase)} {p.done}/{p.total}" for p in data.checklist)
-        return Text(f"chk {parts}")
+            lines = [f"checklist {data.version_in_play or '-'}"]
+            lines += [
+                f"  {p.phase:<16} {p.done}/{p.total}" + ("  done" if p.done == p.total else "") for p in data.checklist
+            ]
+            return Text("\n".join(lines))
+        # Narrow: "pre 1/5 day 3/5 post 0/3" fits a 24-cell column on an 80-column terminal.
+        return Text(" ".join(f"{SHORT_PHASE.get(p.phase, p.phase)} {p.done}/{p.total}" for p in data.checklist))
 
     def _lock_text(self, snap: EnvSnapshot, wide: bool) -> Text:
         if snap.lock is None:

@@ -65,8 +65,8 @@ class MetricSparkline(Horizontal):
         if problem is not None:
             label.update(_unavailable(problem))
             return
-        values = series.values if series and series.points else []
-        # An empty Sparkline still draws a floor of bars; hide it so "no data" looks like none.
+        values = series.values if series and len(series.points) >= 2 else []
+        # An empty (or one-sample) Sparkline draws a flat floor or a full wall; hide it instead.
         self.set_class(not values, "-empty")
         self.query_one(Sparkline).data = values
         label.update(self.describe(current))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -12,16 +13,19 @@ from relui.domain import GuardResult, Verdict
 _STYLE = {Verdict.PASS: "green", Verdict.WARN: "bold yellow", Verdict.BLOCK: "bold red"}
 
 
-def guard_lines(guards: Sequence[GuardResult]) -> Text:
-    """One line per guard: verdict word, name, reason."""
-    text = Text()
-    width = max((len(g.name) for g in guards), default=0)
+def guard_lines(guards: Sequence[GuardResult]) -> Table:
+    """One row per guard: verdict word, name, reason (wrapped under itself)."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1)
     for guard in guards:
-        text.append(f"{guard.verdict.value.upper():<5} ", _STYLE[guard.verdict])
-        text.append(f"{guard.name:<{width}}  ", "bold" if guard.blocks else "")
-        text.append(f"{guard.reason}\n")
-    text.rstrip()
-    return text
+        table.add_row(
+            Text(guard.verdict.value.upper(), _STYLE[guard.verdict]),
+            Text(guard.name, "bold" if guard.blocks else ""),
+            Text(guard.reason),
+        )
+    return table
 
 
 def guard_summary(guards: Sequence[GuardResult]) -> str:
@@ -41,7 +45,9 @@ class GuardList(Static):
 
     def __init__(self, guards: Sequence[GuardResult] = (), *, id: str | None = None, classes: str = "") -> None:
         super().__init__(guard_lines(guards), id=id, classes=classes, markup=False)
+        self.guards = list(guards)
 
     def show(self, guards: Sequence[GuardResult], problem: str | None = None) -> None:
         """Replace the list; ``problem`` says why guards could not be checked."""
+        self.guards = [] if problem else list(guards)
         self.update(Text(f"unavailable: {problem}") if problem else guard_lines(guards))

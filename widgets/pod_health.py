@@ -14,10 +14,11 @@ CANDIDATE = "candidate"
 IDLE = "idle"
 
 
-def summary(state: ColorState, role: str) -> Text:
+def summary(state: ColorState, role: str, wide: bool = True) -> Text:
     """The color's lines: role and version, then pods, then the reason to look at.
 
     The live color says ``*live*`` in words so NO_COLOR terminals keep the signal.
+    Narrow columns drop what the pods line already says (``not ready``).
     """
     marker = {LIVE: "*live*", CANDIDATE: "cand"}.get(role, "idle")
     head = Text.assemble((f"{state.color} ", f"bold {state.color}"), (marker, "bold" if role == LIVE else ""))
@@ -27,7 +28,7 @@ def summary(state: ColorState, role: str) -> Text:
     head.append(f" {state.version or '-'}")
     if role == LIVE and state.revision is not None:
         head.append(f" r{state.revision}", "dim")
-    elif role != LIVE:
+    elif role != LIVE and (state.all_ready or wide):
         head.append(" warm" if state.all_ready else " not ready", "" if state.all_ready else "bold")
     pods = Text(f"\n {state.ready}/{state.desired} ready  {state.restarts} restarts")
     if not state.all_ready:
@@ -36,7 +37,8 @@ def summary(state: ColorState, role: str) -> Text:
     reason = state.worst_reason
     if reason:
         count = sum(1 for p in state.pods if p.reason == reason)
-        head.append(f"\n ! {reason} ({count} pod{'s' if count != 1 else ''})", "bold red")
+        pods_text = f" ({count} pod{'s' if count != 1 else ''})" if wide else (f" x{count}" if count > 1 else "")
+        head.append(f"\n ! {reason}{pods_text}", "bold red")
     return head
 
 
@@ -44,9 +46,9 @@ def pod_lines(state: ColorState) -> Text:
     """One line per pod, for wide terminals: name, phase, ready, restarts, reason."""
     text = Text()
     for pod in state.pods:
-        ready = "ready" if pod.ready else "NOT READY"
-        line = f"  {pod.name} {pod.phase} {ready} {pod.restarts}r" + (f" {pod.reason}" if pod.reason else "")
-        text.append(line + "\n", "" if pod.ready else "bold")
+        # A ready pod is Running by definition; an unready one says its phase and reason instead.
+        status = "ready" if pod.ready else " ".join(filter(None, ("NOT READY", pod.phase, pod.reason)))
+        text.append(f"  {pod.name} {status}, restarts {pod.restarts}\n", "" if pod.ready else "bold")
     text.rstrip()
     return text
 
@@ -79,7 +81,7 @@ class PodHealthPanel(Vertical):
         yield Static(f"{self.color} -", classes="pod-summary", markup=False)
         yield Static("", classes="pod-list", markup=False)
 
-    def show(self, state: ColorState | None, role: str, problem: str | None = None) -> None:
+    def show(self, state: ColorState | None, role: str, problem: str | None = None, *, wide: bool = True) -> None:
         """Draw the color's state; ``problem`` (cluster unreadable) replaces it."""
         head, pods = self.query_one(".pod-summary", Static), self.query_one(".pod-list", Static)
         if problem is not None:
@@ -92,6 +94,6 @@ class PodHealthPanel(Vertical):
             pods.update("")
             pods.add_class("-empty")
             return
-        head.update(summary(state, role))
+        head.update(summary(state, role, wide))
         pods.update(pod_lines(state))
         pods.set_class(not state.pods, "-empty")
