@@ -13,6 +13,7 @@ account; it does so on first use, never in the constructor. Every call carries
 
 from __future__ import annotations
 
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +50,16 @@ NEEDED_ACCESS = (
 def selector(release: str, color: Color) -> str:
     """The label selector of one color's objects."""
     return f"{INSTANCE_LABEL}={release},{COLOR_LABEL}={color}"
+
+
+def holder_identity(holder: str) -> str:
+    """``user@host`` as the Lease records it; a bare user name gets this machine's host name."""
+    return holder if "@" in holder else f"{holder}@{socket.gethostname()}"
+
+
+def same_operator(a: str, b: str) -> bool:
+    """The same person, from whichever host (as the lock guard sees it)."""
+    return a.split("@")[0] == b.split("@")[0]
 
 
 class KubeCluster:
@@ -120,21 +131,21 @@ class KubeCluster:
     def release_lock(self, holder: str) -> None:
         """Clear the holder; a no-op when ``holder`` does not hold the Lease."""
         lease = self._read_lease()
-        if lease is None or (lease.spec.holder_identity or "") != holder:
+        if lease is None or not same_operator(lease.spec.holder_identity or "", holder):
             return
         body = {"metadata": {"resourceVersion": lease.metadata.resource_version}, "spec": {"holderIdentity": None}}
         try:
             self._patch_lease(body)
         except _Conflict:
             lease = self._read_lease()  # renewed by us elsewhere, or taken over: retry only if still ours
-            if lease is not None and (lease.spec.holder_identity or "") == holder:
+            if lease is not None and same_operator(lease.spec.holder_identity or "", holder):
                 body["metadata"] = {"resourceVersion": lease.metadata.resource_version}
                 self._patch_lease(body)
 
     # -- lease helpers ------------------------------------------------------------
 
     def _try_acquire(self, holder: str) -> LockInfo:
-        now = datetime.now(UTC)
+        holder, now = holder_identity(holder), datetime.now(UTC)
         lease = self._read_lease()
         if lease is None:
             body = {
@@ -146,7 +157,7 @@ class KubeCluster:
             self._lease_call("create", self._coordination().create_namespaced_lease, self.env.namespace, body)
             return LockInfo(holder, now, now)
         current = _live_lock(lease, now)
-        if current is not None and current.holder != holder:
+        if current is not None and not same_operator(current.holder, holder):
             raise LockHeld(current)
         since = current.since if current is not None else now
         transitions = (lease.spec.lease_transitions or 0) + (0 if current is not None else 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -107,6 +108,15 @@ async def test_lease_lock_second_operator_is_refused_with_the_holder(kube: Kube)
     assert creates[0].data["spec"]["leaseDurationSeconds"] == 300
     assert all(p.headers.get("Content-Type") == "application/merge-patch+json" for p in patches)
     assert len(patches) == 3  # renew, release, bob's take-over
+
+
+async def test_a_bare_user_is_recorded_as_user_at_host_and_still_matches(kube: Kube) -> None:
+    adapter = cluster(kube)
+    taken = await asyncio.to_thread(adapter.acquire_lock, "carol")
+    assert taken.holder == f"carol@{socket.gethostname()}"
+    assert (await asyncio.to_thread(adapter.acquire_lock, "carol@other-bastion")).since == taken.since  # renewal
+    await asyncio.to_thread(adapter.release_lock, "carol")
+    assert await asyncio.to_thread(adapter.lock) is None
 
 
 def seed_lease(k: Kube, holder: str, renewed_ago: timedelta, version: str = "41") -> None:
