@@ -20,17 +20,15 @@ import json
 import math
 import os
 import shutil
-import sys
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pyhelm3 import errors as helm_errors
 from pyhelm3.command import Command
 
+from relui.adapters.helm_cli import find_helm, merge_values, parse_time, parse_values, run_sync, stderr_line
 from relui.config import EnvironmentConfig
 from relui.domain import Color, Finding, ReleaseValues, Revision
 from relui.ports import NotFound, PortError, SourceUnavailable
@@ -43,88 +41,6 @@ READ_TIMEOUT_SECONDS = 60.0
 HISTORY_MAX = 20
 # Values per revision are fetched concurrently, a few helm processes at a time.
 VALUES_CONCURRENCY = 4
-_NOISE = ("warning:", "walk.go", "coalesce.go")
-
-
-def find_helm() -> str | None:
-    """The helm binary: ``$RELUI_HELM``, else ``helm`` on PATH, else the venv's test tools."""
-    explicit = os.environ.get("RELUI_HELM")
-    if explicit:
-        return explicit if shutil.which(explicit) else None
-    on_path = shutil.which("helm")
-    if on_path:
-        return on_path
-    tools = Path(sys.prefix) / "tools" / "bin" / "helm"
-    return str(tools) if os.access(tools, os.X_OK) else None
-
-
-def run_sync(make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
-    """Run a coroutine to completion from blocking code, bounded by ``timeout`` seconds."""
-
-    async def bounded() -> T:
-        return await asyncio.wait_for(make(), timeout)
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(bounded())
-    # Called on an event loop's thread: asyncio.run cannot nest, so use a helper thread.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, bounded()).result()
-
-
-def parse_values(raw: dict[str, Any], release: str) -> ReleaseValues:
-    """The blue/green keys of a release's (computed) values."""
-    active = raw.get("activeColor", "blue")
-    if active not in ("blue", "green"):
-        raise PortError(
-            f"release {release} has activeColor={active!r}; expected blue or green: is it on the bluegreen chart?"
-        )
-    blue, green = raw.get("blue") or {}, raw.get("green") or {}
-    return ReleaseValues(
-        active_color=Color(active),
-        blue_tag=_tag(blue.get("tag")),
-        green_tag=_tag(green.get("tag")),
-        blue_enabled=bool(blue.get("enabled", True)),
-        green_enabled=bool(green.get("enabled", False)),
-    )
-
-
-def _tag(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
-
-
-def merge_values(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Helm's value merge: nested dicts merge, everything else is replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_values(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def parse_time(text: str | None) -> datetime:
-    """helm's RFC 3339 times (nanoseconds, offsets) as aware UTC datetimes."""
-    if not text:
-        return datetime.fromtimestamp(0, UTC)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return datetime.fromtimestamp(0, UTC)
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def stderr_line(exc: helm_errors.Error) -> str:
-    """The one line of helm's stderr that says what went wrong."""
-    stderr: bytes = exc.stderr
-    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
-    errors = [line for line in lines if line.lower().startswith("error:")]
-    useful = [line for line in lines if not line.lower().startswith(_NOISE)]
-    line = (errors or useful or lines or [f"exit status {exc.returncode}"])[0]
-    line = line[len("Error:") :].strip() if line.lower().startswith("error:") else line
-    return line if len(line) <= 300 else line[:297] + "..."
 
 
 class HelmReleases:
