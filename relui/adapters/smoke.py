@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from relui.config import EnvironmentConfig, SmokeCheck
 from relui.domain import Color, SmokeResult
+from relui.ports import PortError
 
 # With no checks configured, ask the preview what the chart probes anyway.
 DEFAULT_CHECK = SmokeCheck(name="health", path="/healthz")
@@ -26,10 +27,20 @@ _DETAIL_LIMIT = 200
 
 
 def preview_url(env: EnvironmentConfig, color: Color) -> str | None:
-    """The color's preview endpoint, or None when the environment configures none."""
+    """The color's preview endpoint, or None when the environment configures none.
+
+    A template naming another placeholder than {color}, {namespace} or {release}
+    is a PortError naming it.
+    """
     if not env.preview_url:
         return None
-    return env.preview_url.format(color=color, namespace=env.namespace, release=env.release).rstrip("/")
+    try:
+        return env.preview_url.format(color=color, namespace=env.namespace, release=env.release).rstrip("/")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise PortError(
+            f"preview_url {env.preview_url!r} of {env.name} cannot be filled ({exc!r}); "
+            "use only {color}, {namespace} and {release}"
+        ) from None
 
 
 def _clip(text: str) -> str:
@@ -46,7 +57,10 @@ class PreviewSmoke:
 
     def run(self, color: Color) -> list[SmokeResult]:
         """Run every configured check (or the default /healthz) against ``color``."""
-        base = preview_url(self.env, color)
+        try:
+            base = preview_url(self.env, color)
+        except PortError as exc:
+            return [SmokeResult(check.name, False, str(exc)) for check in self.env.smoke or (DEFAULT_CHECK,)]
         results = []
         for check in self.env.smoke or (DEFAULT_CHECK,):
             if check.command:

@@ -112,3 +112,10 @@ def test_failing_missing_and_hanging_commands_are_results(tmp_path: Path) -> Non
     assert not cart.passed and cart.detail.endswith(": exit 3: cart is empty")
     assert not gone.passed and gone.detail == "command not found: /nonexistent/relui-check"
     assert not hung.passed and hung.detail.endswith("hang.py: no result within 0.3s (killed)")
+
+
+def test_a_bad_preview_template_fails_every_check_with_the_placeholders() -> None:
+    runner = smoke("http://{service}.{namespace}", SmokeCheck("a", path="/"), SmokeCheck("b", path="/x"))
+    results = runner.run(Color.BLUE)
+    assert [r.passed for r in results] == [False, False]
+    assert "use only {color}, {namespace} and {release}" in results[0].detail and "'service'" in results[0].detail
