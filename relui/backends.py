@@ -41,11 +41,11 @@ from relui.ports import (
 def build_ports(config: Config, state_dir: Path, clock: Clock) -> Ports:
     """Every environment's ports, plus the shared clock and notifier."""
     world = SandboxWorld(state_dir, config, clock)
-    envs = {env.name: _env_ports(env, config, world) for env in config.environments}
+    envs = {env.name: _env_ports(env, world, state_dir) for env in config.environments}
     return Ports(clock=clock, notifier=_notifier(config, state_dir, clock), envs=envs)
 
 
-def _env_ports(env: EnvironmentConfig, config: Config, world: SandboxWorld) -> EnvPorts:
+def _env_ports(env: EnvironmentConfig, world: SandboxWorld, state_dir: Path) -> EnvPorts:
     cluster: Cluster
     releases: Releases
     smoke: SmokeRunner
@@ -71,7 +71,10 @@ def _env_ports(env: EnvironmentConfig, config: Config, world: SandboxWorld) -> E
         from relui.adapters.compose import ComposeCluster, ComposeReleases
         from relui.adapters.smoke import PreviewSmoke
 
-        cluster, releases, smoke = ComposeCluster(env), ComposeReleases(env), PreviewSmoke(env)
+        # Compose has no lock or history of its own: relui keeps both in the state dir.
+        cluster = ComposeCluster(env, state_dir=state_dir)
+        releases = ComposeReleases(env, state_dir=state_dir)
+        smoke = PreviewSmoke(env)
     if env.prometheus:
         from relui.adapters.prometheus import PrometheusMetrics
 

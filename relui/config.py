@@ -112,6 +112,11 @@ class EnvironmentConfig:
         return self.name.upper()
 
     @property
+    def single_color(self) -> bool:
+        """A Compose DEV runs one color: a deploy replaces it in place and there is no cutover."""
+        return self.kind == "compose"
+
+    @property
     def error_threshold(self) -> float:
         """The error rate above which a color counts as failing."""
         return self.prometheus.error_threshold if self.prometheus else DEFAULT_ERROR_THRESHOLD
@@ -454,12 +459,25 @@ class _Reader:
             kube_context=t.text("kube_context"),
             refresh_seconds=t.num("refresh_seconds", 5.0, minimum=0.5),
             deploy_timeout_seconds=t.num("deploy_timeout_seconds", 300.0, minimum=1),
-            preview_url=t.text("preview_url"),
+            preview_url=self._preview_url(t),
             prometheus=self._prometheus(prom) if prom else None,
             aws=self._aws(aws) if aws else None,
             compose=self._compose(compose) if compose else None,
             smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
         )
+
+    def _preview_url(self, t: _Table) -> str | None:
+        """The preview endpoint template: http(s), placeholders {color}, {namespace}, {release} only."""
+        url: str | None = t.text("preview_url")
+        if url is None:
+            return None
+        if not url.startswith(("http://", "https://")):
+            self.fail(t.path.key("preview_url"), f"expected an http:// or https:// URL template, got {url!r}")
+        for match in _PLACEHOLDER.finditer(url):
+            if match.group(1) not in PROMQL_PLACEHOLDERS:
+                allowed = ", ".join("{" + p + "}" for p in PROMQL_PLACEHOLDERS)
+                self.fail(t.path.key("preview_url"), f"unknown placeholder {match.group(0)}; use {allowed}")
+        return url
 
     def _promql(self, t: _Table, key: str, required: bool = False) -> str | None:
         query: str | None = t.text(key, required=required)

@@ -99,6 +99,8 @@ def guard_lock(f: Facts) -> GuardResult:
 def guard_candidate(f: Facts) -> GuardResult:
     """Cutover and smoke need a candidate deployed to the idle color since the last switch."""
     rel = f.release
+    if f.env.single_color:
+        return _result("candidate", False, f"{f.env.name} runs one color: a deploy goes live directly", f)
     if rel and rel.candidate_color and rel.candidate_version:
         return _result("candidate", True, f"candidate {rel.candidate_version} on {rel.candidate_color}", f)
     return _result(

@@ -74,6 +74,9 @@ def make_plan(kind: str, facts: Facts) -> Plan:
     live, warm = rel.live_color, rel.warm_color
     warm_version = facts.colors[warm].version if warm in facts.colors else None
     changes: tuple[str, ...]
+    if kind == "deploy" and facts.env.single_color:
+        changes = (f"{live}: {rel.live_version or 'off'} -> {facts.version} in place (live: one color only)",)
+        return Plan("deploy", env, live, live, facts.version, None, changes)
     if kind == "deploy":
         changes = (
             f"{warm}: {warm_version or 'off'} -> {facts.version} (not live)",
@@ -259,7 +262,8 @@ class ReleaseService:
 
         def body(facts: Facts, emit: Emit) -> tuple[str, tuple[SmokeResult, ...]]:
             assert facts.release is not None
-            color = facts.release.warm_color
+            # A single-color (Compose) environment is replaced in place; elsewhere the idle color gets it.
+            color = facts.release.live_color if facts.env.single_color else facts.release.warm_color
             ports = self.ctx.env_ports(facts.env.name)
             emit(Progress("upgrade", f"upgrade {facts.env.release}: {color} -> {version}"))
             ports.releases.deploy(color, version, self._describe(f"deploy {version} to {color}", reason))
