@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 
-import pytest
 from textual.widgets import Button, Input
 
 from relui.app import ReluiApp
@@ -16,14 +14,8 @@ from relui.screens.confirm import ConfirmScreen
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
 from relui.services.journal import Journal
+from relui.services.release import ReleaseService
 from tests.tui.conftest import ContextFactory, make_app, settle
-
-# relui/services/release.py is written alongside the TUI; until it is in the
-# tree these tests are reported as pending rather than failing.
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("relui.services.release") is None,
-    reason="pending: relui.services.release (ReleaseService) has not landed",
-)
 
 
 def dashboard(app: ReluiApp) -> ReleaseDashboard:
@@ -91,8 +83,6 @@ async def test_deploy_smoke_cutover_rollback_by_keys(ctx: Context, clock: Manual
 
 async def test_blocked_cutover_shows_reasons_and_changes_nothing(ctx: Context) -> None:
     # A crash-looping candidate: its deploy failed, but it is on green, so cutover is offered and blocked.
-    from relui.services.release import ReleaseService
-
     ReleaseService(ctx).deploy("qa", "1.6.1-rc1")
     ports = ctx.env_ports("qa")
     history_before = ports.releases.history()
@@ -118,8 +108,6 @@ async def test_blocked_cutover_shows_reasons_and_changes_nothing(ctx: Context) -
 
 
 async def test_forcing_a_block_needs_a_typed_reason(ctx: Context) -> None:
-    from relui.services.release import ReleaseService
-
     ReleaseService(ctx).deploy("qa", "1.6.1-rc1")
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -193,3 +181,46 @@ async def test_running_action_greys_every_action(ctx: Context) -> None:
         assert board.blocked_reason("cutover", "dev") == "deploy running on QA; wait for it to finish"
         assert board.check_action("deploy", ()) is None
         assert "deploy running on QA" in board.status_text()
+
+
+async def test_lock_key_takes_and_releases_the_lock(ctx: Context) -> None:
+    app = make_app(ctx)
+    cluster = ctx.env_ports("dev").cluster
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        lock = cluster.lock()
+        assert lock is not None and lock.holder == "alice"
+        await settle(pilot)
+        assert "lock alice since" in str(dashboard(app).column("dev").query_one("#lock").render())
+        await pilot.press("l")
+        await settle(pilot)
+        assert cluster.lock() is None
+
+
+async def test_lock_held_by_someone_else_is_a_notification(make_ctx: ContextFactory, ctx: Context) -> None:
+    make_ctx("bob").env_ports("dev").cluster.acquire_lock("bob")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        assert any("lock held by bob" in n.message for n in app._notifications)
+
+
+async def test_failed_deploy_is_logged_and_notified_with_its_reason(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await focus_env(pilot, app, "qa")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("enter")  # 1.6.1-rc1, the crash-looping build
+        await confirm(pilot, app)
+        failures = [n for n in app._notifications if n.severity == "error"]
+        assert failures and "CrashLoopBackOff" in failures[-1].message
+        log = "\n".join(dashboard(app).action_log.lines)
+        assert "DEPLOY FAILED" in log.upper() and "live traffic stays on blue" in log
+        assert ctx.env_ports("qa").releases.values().active_color is Color.BLUE
+        assert dashboard(app).running is None

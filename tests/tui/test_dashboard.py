@@ -6,6 +6,7 @@ from textual.widgets import Label
 
 from relui.clock import ManualClock
 from relui.domain import Color
+from relui.screens.checklist import ChecklistScreen
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.release_dashboard import ReleaseDashboard
 from relui.services.context import Context
@@ -47,6 +48,15 @@ async def test_read_only_has_no_action_keys(make_ctx: ContextFactory) -> None:
         assert "READ-ONLY" in str(screen.query_one(ReleaseHeader).render())
         await pilot.press("d", "c", "r", "l", "s")
         assert app.screen is screen  # nothing opened
+        await pilot.press("k")
+        await pilot.pause()
+        checklist = app.screen
+        assert isinstance(checklist, ChecklistScreen)
+        bound = {b.binding.action for b in checklist.active_bindings.values() if b.enabled}
+        assert not bound & {"tick", "sign_off"}
+        await pilot.press("space", "s")
+        await pilot.pause()
+        assert app.screen is checklist
 
 
 async def test_failing_metrics_show_unavailable_while_pods_update(make_ctx: ContextFactory, clock: ManualClock) -> None:

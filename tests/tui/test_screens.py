@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
 from textual.command import CommandPalette, SearchIcon
 from textual.widgets import DataTable, Input, Static
 
@@ -23,11 +20,6 @@ from relui.widgets.pod_table import PodTable
 from relui.widgets.revision_table import RevisionTable
 from tests.tui.conftest import ContextFactory, make_app, settle
 
-release_ready = pytest.mark.skipif(
-    importlib.util.find_spec("relui.services.release") is None,
-    reason="pending: relui.services.release (ReleaseService) has not landed",
-)
-
 
 async def wait_for(pilot: object, condition: object, tries: int = 200) -> None:
     """Poll until ``condition()`` holds (screens load in thread workers)."""
@@ -38,7 +30,6 @@ async def wait_for(pilot: object, condition: object, tries: int = 200) -> None:
     raise AssertionError("condition never held")
 
 
-@release_ready
 async def test_detail_shows_pods_history_metrics_and_guards(ctx: Context) -> None:
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -6,21 +6,16 @@ and look at the SVGs before committing them.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 
 from relui.services.context import Context
+from relui.services.release import ReleaseService
 from tests.tui.conftest import make_app, settle
 
 SnapCompare = Callable[..., bool]
-release_ready = pytest.mark.skipif(
-    importlib.util.find_spec("relui.services.release") is None,
-    reason="pending: relui.services.release (ReleaseService) has not landed",
-)
 
 
 def press_then_settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
@@ -39,18 +34,12 @@ def test_dashboard_80x24(snap_compare: SnapCompare, ctx: Context) -> None:
     assert snap_compare(make_app(ctx), terminal_size=(80, 24), run_before=press_then_settle())
 
 
-@release_ready
 def test_dashboard_160x45_with_a_candidate(snap_compare: SnapCompare, ctx: Context) -> None:
-    from relui.services.release import ReleaseService
-
     ReleaseService(ctx).deploy("qa", "1.6.0", reason="snapshot")
     assert snap_compare(make_app(ctx), terminal_size=(160, 45), run_before=press_then_settle())
 
 
-@release_ready
 def test_confirm_cutover_modal(snap_compare: SnapCompare, ctx: Context) -> None:
-    from relui.services.release import ReleaseService
-
     ReleaseService(ctx).deploy("prod", "1.6.0", reason="snapshot")
     app = make_app(ctx)
     assert snap_compare(app, terminal_size=(100, 36), run_before=press_then_settle("right", "right", "c"))
