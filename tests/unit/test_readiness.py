@@ -258,8 +258,28 @@ def test_security_unknown_when_the_records_are_unreadable(build: Build) -> None:
 # -- observability ----------------------------------------------------------------
 
 
+class WithoutRules:
+    """A metrics source answering queries but with no way to list alert rules."""
+
+    def __init__(self, inner: SandboxMetrics) -> None:
+        self.inner = inner
+
+    def kinds(self) -> tuple[MetricKind, ...]:
+        return self.inner.kinds()
+
+    def current(self, kind: MetricKind) -> dict[Color, float | None]:
+        return self.inner.current(kind)
+
+    def series(self, kind: MetricKind, minutes: int, step_seconds: int) -> dict[Color, Series]:
+        return self.inner.series(kind, minutes, step_seconds)
+
+
 def test_observability_unknown_on_a_source_without_alert_rules(build: Build) -> None:
-    status, evidence = criterion(build(), "observability")
+    ctx = build()
+    ctx.ports.envs["prod"].metrics = WithoutRules(
+        SandboxMetrics(SandboxWorld(ctx.state_dir, ctx.config, ctx.clock), ctx.env("prod"))
+    )
+    status, evidence = criterion(ctx, "observability")
     assert status == UNKNOWN
     assert "alert rules not checkable on this source" in evidence
 
