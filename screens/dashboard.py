@@ -20,6 +20,7 @@ from textual.widgets import Footer, Static
 from relui.screens.checklist import ChecklistScreen
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.environment import EnvironmentScreen
+from relui.screens.readiness import ReadinessScreen
 from relui.screens.reading import EnvReader
 from relui.services.calendar import ReleaseCalendar
 from relui.services.context import Context
@@ -46,6 +47,7 @@ class DashboardScreen(Screen[None]):
             tooltip="Pods, history, metrics and guards of this environment",
         ),
         Binding("k", "checklist", "Checklist", id="checklist", tooltip="The release checklist of this environment"),
+        Binding("g", "readiness", "Readiness", show=False, id="readiness", tooltip="Go-live readiness review"),
         Binding("R", "refresh", "Refresh", show=False, id="refresh", tooltip="Refresh every environment now"),
         Binding("left", "focus_column(-1)", "Previous env", key_display="left", show=False, id="previous-env"),
         Binding("right", "focus_column(1)", "Next env", key_display="right", show=False, id="next-env"),
@@ -149,6 +151,11 @@ class DashboardScreen(Screen[None]):
                     f"Checklist {env.title}", "items, ticks, sign-offs", partial(self.open_checklist, env.name)
                 )
             )
+            commands.append(
+                PaletteCommand(
+                    f"Readiness {env.title}", "go-live criteria and evidence", partial(self.open_readiness, env.name)
+                )
+            )
         return commands
 
     def action_focus_column(self, step: int) -> None:
@@ -167,6 +174,14 @@ class DashboardScreen(Screen[None]):
     def action_checklist(self) -> None:
         """Open the focused environment's checklist."""
         self.open_checklist(self.current_env)
+
+    def action_readiness(self) -> None:
+        """Open the focused environment's go-live readiness review."""
+        self.open_readiness(self.current_env)
+
+    def open_readiness(self, env: str) -> None:
+        """Push an environment's readiness review."""
+        self.app.push_screen(ReadinessScreen(self.ctx, env))
 
     def open_detail(self, env: str) -> None:
         """Push an environment's detail screen."""

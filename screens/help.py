@@ -20,6 +20,7 @@ from relui.screens.confirm import ConfirmScreen
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.environment import EnvironmentScreen
 from relui.screens.journal import JournalScreen
+from relui.screens.readiness import ReadinessScreen
 from relui.screens.release_dashboard import ReleaseDashboard
 
 Section = tuple[str, Sequence["HelpRow"]]
@@ -67,6 +68,7 @@ def reference_sections(read_only: bool, keymap: Mapping[str, str], current: Scre
         ("Detail", EnvironmentScreen),
         ("Checklist", ChecklistScreen),
         ("Journal", JournalScreen),
+        ("Readiness", ReadinessScreen),
         ("Confirm", ConfirmScreen),
     ]
     return [(title, class_rows(cls, keymap)) for title, cls in screens if type(current) is not cls]
