@@ -10,7 +10,6 @@ dir, so the same drill can be driven from the TUI or with plain CLI commands
 
 from __future__ import annotations
 
-import copy
 import json
 import tempfile
 import tomllib
@@ -155,8 +154,10 @@ def drill_env(config: Config) -> str:
 
 def drill_toml(config: Config, chosen: Scenario, env: str, operator: str) -> dict[str, Any]:
     """The operator's configuration turned into the drill's: sandbox only, always open, the scenario's faults."""
-    raw = tomllib.loads(config.path.read_text(encoding="utf-8"))
-    data = copy.deepcopy(raw)
+    try:
+        data = tomllib.loads(config.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DrillError(f"cannot copy {config.path} for the drill: {exc}") from None
     # A drill must never reach a real system or person: no channels, no real clusters or clouds.
     for key in ("notifications", "permissions", "relui"):
         data.pop(key, None)
