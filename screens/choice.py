@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -38,7 +39,8 @@ class ChoiceScreen(ModalScreen[str | None]):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             if self.note:
                 yield Label(self.note, classes="dialog-note", markup=False)
-            yield OptionList(*(Option(label, id=key) for key, label in self.options), id="choices")
+            # Text, not str: a revision's description may hold "[...]", which is not markup here.
+            yield OptionList(*(Option(Text(label), id=key) for key, label in self.options), id="choices")
             if self.custom is not None:
                 yield Input(placeholder=self.custom, id="custom", compact=True)
 

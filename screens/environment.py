@@ -76,7 +76,9 @@ class EnvironmentScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Title, then the sections in a scrolling column."""
         badge = " [protected]" if self.env.protected else ""
-        yield Static(f"{self.env.title}{badge}  {self.env.kind}  ns {self.env.namespace}", id="detail-title")
+        yield Static(
+            f"{self.env.title}{badge}  {self.env.kind}  ns {self.env.namespace}", id="detail-title", markup=False
+        )
         with VerticalScroll(id="detail-body"):
             yield Label("Pods", classes="section")
             yield PodTable(id="pod-table")

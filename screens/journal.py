@@ -60,7 +60,7 @@ class JournalScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Title, the table."""
-        yield Static("Journal (newest first)", id="journal-title")
+        yield Static("Journal (newest first)", id="journal-title", markup=False)
         yield DataTable(id="journal", cursor_type="row")
         yield Footer()
 

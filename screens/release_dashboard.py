@@ -153,7 +153,7 @@ class ReleaseDashboard(DashboardScreen):
             self._rollback_flow(env)
         elif action == "lock":
             holder = self.readings[env].snapshot.lock
-            self._toggle_lock(env, take=holder is None or holder.holder != self.ctx.operator)
+            self._toggle_lock(env, take=holder is None or holder.holder.split("@")[0] != self.ctx.operator)
         else:
             self._confirm_flow(action, env)
 
