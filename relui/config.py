@@ -51,8 +51,6 @@ class PrometheusConfig:
     latency_p95: str | None = None
     error_threshold: float = 0.05
     timeout_seconds: float = 5.0
-    expected_peak_rps: float | None = None
-    load_window_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -105,6 +103,9 @@ class EnvironmentConfig:
     aws: AwsConfig | None = None
     compose: ComposeConfig | None = None
     smoke: tuple[SmokeCheck, ...] = ()
+    # The load the readiness review plans for: 2x this must have been held for load_window_minutes.
+    expected_peak_rps: float | None = None
+    load_window_minutes: int = 10
 
     @property
     def title(self) -> str:
@@ -464,6 +465,8 @@ class _Reader:
             aws=self._aws(aws) if aws else None,
             compose=self._compose(compose) if compose else None,
             smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
+            expected_peak_rps=t.num("expected_peak_rps", 0.0) or None,
+            load_window_minutes=t.num("load_window_minutes", 10, minimum=1, integer=True),
         )
 
     def _preview_url(self, t: _Table) -> str | None:
@@ -500,8 +503,6 @@ class _Reader:
             latency_p95=self._promql(t, "latency_p95"),
             error_threshold=t.num("error_threshold", 0.05),
             timeout_seconds=t.num("timeout_seconds", 5.0, minimum=0.1),
-            expected_peak_rps=t.num("expected_peak_rps", 0.0) or None,
-            load_window_minutes=t.num("load_window_minutes", 10, minimum=1, integer=True),
         )
         t.done()
         return cfg

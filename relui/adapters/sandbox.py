@@ -180,11 +180,20 @@ def _revision(raw: dict[str, Any]) -> Revision:
     return Revision(raw["number"], raw["status"], raw["description"], parse(raw["updated"]), _values(raw["values"]))
 
 
+# The alerting rules a real Prometheus would load for a release; the sandbox pretends they are loaded.
+SIMULATED_ALERT_RULES = ("ReleaseErrorRateHigh", "ReleaseLatencyHigh", "PodCrashLooping", "MetricsAbsent")
+
+
 class SandboxMetrics(_SandboxPort):
     """Error rate, request rate and latency computed from the simulated traffic."""
 
     def kinds(self) -> tuple[MetricKind, ...]:
         return tuple(MetricKind)
+
+    def rules_loaded(self) -> int:
+        """The simulated alerting rules; none answer while the metrics are down."""
+        self._check_answering(self.sim())
+        return len(SIMULATED_ALERT_RULES)
 
     def _check_answering(self, sim: EnvSim) -> None:
         rev = sim.revision_at(self.world.clock.now())

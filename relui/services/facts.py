@@ -18,6 +18,7 @@ from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.guards import Facts
 from relui.services.journal import Journal
+from relui.services.readiness import unmet_criteria
 
 T = TypeVar("T")
 
@@ -88,6 +89,8 @@ def _cutover_facts(ctx: Context, facts: Facts, candidate: str | None) -> None:
     facts.smoke = _try(facts, "smoke", lambda: checklists.smoke_of(env.name, candidate)) if candidate else None
     facts.checklist = _try(facts, "checklist", lambda: checklists.view(env.name, candidate))
     facts.deployed_by = deployed_by(Journal(ctx.state_dir, ctx.clock), env.name, candidate)
+    if env.protected:
+        facts.readiness_unmet = _try(facts, "readiness", lambda: tuple(unmet_criteria(ctx, env.name)))
     metrics = ports.metrics
     if metrics is not None and facts.release and facts.release.candidate_color:
         color = facts.release.candidate_color

@@ -258,6 +258,8 @@ def guard_revision(f: Facts) -> GuardResult:
 
 def guard_readiness(f: Facts) -> GuardResult:
     """Protected environments go live only when every readiness criterion is met."""
+    if "readiness" in f.unknown:
+        return _result("readiness", False, f.unknown["readiness"], f)
     if f.readiness_unmet is None:
         return _result("readiness", True, "readiness review not configured", f)
     if not f.readiness_unmet:

@@ -51,7 +51,6 @@ LOAD_FACTOR = 2.0
 # A load test counts for a week: long enough to prepare a release, short enough to be this code.
 LOAD_LOOKBACK_MINUTES = 7 * 24 * 60
 LOAD_STEP_SECONDS = 60
-DEFAULT_LOAD_WINDOW_MINUTES = 10
 
 
 class ReadinessError(Exception):
@@ -214,12 +213,7 @@ def _functional(ctx: Context, env: EnvironmentConfig) -> tuple[str, str]:
 
 def _load_settings(env: EnvironmentConfig) -> tuple[float | None, int]:
     """The expected peak and the window a load must be held for."""
-    if env.prometheus is not None and env.prometheus.expected_peak_rps:
-        return env.prometheus.expected_peak_rps, env.prometheus.load_window_minutes
-    # An environment without [prometheus] (the sandbox) names its peak at the environment level,
-    # once config.py carries that key; until then this reads None and the criterion is unknown.
-    peak: float | None = getattr(env, "expected_peak_rps", None)
-    return peak, DEFAULT_LOAD_WINDOW_MINUTES
+    return env.expected_peak_rps, env.load_window_minutes
 
 
 def _load(ctx: Context, env: EnvironmentConfig) -> tuple[str, str]:

@@ -91,6 +91,16 @@ def test_release_day_drill_through_the_cli(relui: Relui) -> None:
         if not item["auto"] and item["phase"] != "post-deployment":
             assert relui("checklist", "prod", "tick", item["id"], "--note", "drill").returncode == 0
 
+    for item in ("oauth2-flows", "secrets-rotated", "restore-test"):
+        attested = relui("readiness", "prod", "signoff", item, "--evidence", f"https://evidence.example/{item}")
+        assert attested.returncode == 0, attested.stderr
+    drill = relui.state.parent / "drill"
+    assert relui("drill", "missing-tag", "--no-tui", "--state-dir-out", str(drill)).returncode == 0
+    assert Relui(drill / "config.toml", drill)("deploy", "prod", "2.4.0").returncode == 3
+    assert relui("drill", "--score", str(drill)).returncode == 0
+    ready = relui("readiness", "prod")
+    assert ready.returncode == 0, ready.stdout
+
     no_tty = relui("cutover", "prod")
     assert no_tty.returncode == 2 and "pass --yes" in no_tty.stderr
     cut = relui("cutover", "prod", "--yes", "--reason", "release 1.6.0", "--json")

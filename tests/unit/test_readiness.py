@@ -62,11 +62,7 @@ name = "health"
 path = "/healthz"
 """
 
-# A [prometheus] table only to carry expected_peak_rps; the tests put the sandbox's metrics behind it.
 PROMETHEUS = """
-[environments.prometheus]
-url = "http://127.0.0.1:9"
-error_rate = "x"
 expected_peak_rps = {peak}
 load_window_minutes = 10
 """
@@ -100,9 +96,6 @@ def build(tmp_path: Path, clock: ManualClock) -> Build:
         config = load_config(path)
         state_dir = tmp_path / "state"
         ports = build_ports(config, state_dir, clock)
-        if peak is not None:
-            # Keep the sandbox's simulated traffic as the source (no max_sustained: the service computes it).
-            ports.envs["prod"].metrics = SandboxMetrics(SandboxWorld(state_dir, config, clock), config.env("prod"))
         return Context(config=config, state_dir=state_dir, ports=ports, operator=operator, read_only=read_only)
 
     return make

@@ -15,7 +15,7 @@ from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release import Progress, ReleaseService
-from tests.conftest import SHIPPED_CONFIG, drill_config, make_context
+from tests.conftest import SHIPPED_CONFIG, drill_config, make_context, meet_readiness
 
 MANUAL_ITEMS = (
     "tests-passing",
@@ -51,13 +51,14 @@ def test_release_day_drill(ctx: Context, as_user, clock: ManualClock) -> None:  
     blocked = service.cutover("prod")
     assert blocked.status == "blocked"
     reasons = {g.name: g.reason for g in blocked.guards if g.verdict is Verdict.BLOCK}
-    assert set(reasons) == {"checklist", "signoff"}
+    assert set(reasons) == {"checklist", "signoff", "readiness"}
     assert "relui signoff prod --role product_owner" in reasons["signoff"]
     assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
 
     Checklists(as_user("owner")).sign_off("prod", "product_owner", deployed_by="ops")
     for item in MANUAL_ITEMS:
         Checklists(ctx).tick("prod", item, note="done in drill")
+    meet_readiness(ctx)
     cut = service.cutover("prod", reason="release 1.6.0")
     assert cut.status == "ok", cut.message
     assert live(ctx, "prod") == (Color.GREEN, "1.6.0")
@@ -129,7 +130,7 @@ def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context) -> None
     forced = service.cutover("prod", force=True, reason="CEO demo, approved by phone")
     assert forced.status == "forced" and forced.ok
     intent = [e for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.kind == "intent"][-1]
-    assert sorted(intent.detail["forced_over"]) == ["checklist", "signoff"]
+    assert sorted(intent.detail["forced_over"]) == ["checklist", "readiness", "signoff"]
     assert intent.detail["reason"] == "CEO demo, approved by phone"
 
 
