@@ -22,7 +22,7 @@ from relui.commands.base import (
 from relui.domain import GuardResult, Verdict
 from relui.services.context import Context
 from relui.services.guards import UNFORCEABLE, blocking
-from relui.services.release import ActionResult, Plan, Progress, ReleaseService
+from relui.services.release import ActionResult, Confirm, Plan, Progress, ReleaseService
 
 
 def register(sub: Subparsers) -> None:
@@ -124,24 +124,20 @@ def result_json(result: ActionResult) -> dict[str, Any]:
     }
 
 
-def _guarded(
-    ctx: Context, args: argparse.Namespace, action: str, version: str | None = None, to_revision: int | None = None
-) -> bool:
-    """Pre-check and confirm; False when the action will be blocked (it then runs only to journal the refusal)."""
-    service = ReleaseService(ctx)
-    hotfix = getattr(args, "hotfix", None)
-    guards = service.check(action, args.env, version, to_revision, hotfix)
-    if blocking(guards) and not args.force:
-        return False
-    _confirm(ctx, args.env, service.plan(action, args.env, version, to_revision), guards, args.yes)
-    return True
+def _confirmer(ctx: Context, args: argparse.Namespace) -> Confirm:
+    """The confirmation the service asks just before acting, on the facts it will act on."""
+    return lambda plan, guards: _confirm(ctx, args.env, plan, guards, args.yes)
 
 
 def run_deploy(args: argparse.Namespace, ctx: Context) -> int:
     """relui deploy ENV VERSION."""
-    _guarded(ctx, args, "deploy", version=args.version)
     result = ReleaseService(ctx).deploy(
-        args.env, args.version, reason=args.reason, force=args.force, on_progress=_progress
+        args.env,
+        args.version,
+        reason=args.reason,
+        force=args.force,
+        on_progress=_progress,
+        confirm=_confirmer(ctx, args),
     )
     return _report(result, args.json)
 
@@ -154,17 +150,25 @@ def run_smoke(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_cutover(args: argparse.Namespace, ctx: Context) -> int:
     """relui cutover ENV."""
-    _guarded(ctx, args, "cutover")
     result = ReleaseService(ctx).cutover(
-        args.env, reason=args.reason, force=args.force, hotfix_reason=args.hotfix, on_progress=_progress
+        args.env,
+        reason=args.reason,
+        force=args.force,
+        hotfix_reason=args.hotfix,
+        on_progress=_progress,
+        confirm=_confirmer(ctx, args),
     )
     return _report(result, args.json)
 
 
 def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
     """relui rollback ENV [--to-revision N]."""
-    _guarded(ctx, args, "rollback", to_revision=args.to_revision)
     result = ReleaseService(ctx).rollback(
-        args.env, to_revision=args.to_revision, reason=args.reason, force=args.force, on_progress=_progress
+        args.env,
+        to_revision=args.to_revision,
+        reason=args.reason,
+        force=args.force,
+        on_progress=_progress,
+        confirm=_confirmer(ctx, args),
     )
     return _report(result, args.json)

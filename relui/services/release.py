@@ -23,7 +23,7 @@ from relui.services.journal import Journal
 from relui.services.rollout import ActionFailed, Emit, Progress, RolloutWatch
 from relui.statedir import exclusive
 
-__all__ = ["ActionFailed", "ActionResult", "Plan", "Progress", "ReleaseService"]
+__all__ = ["ActionFailed", "ActionResult", "Confirm", "Plan", "Progress", "ReleaseService"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,10 @@ class ActionResult:
     def ok(self) -> bool:
         """True when the action did what it was asked (forced counts)."""
         return self.status in ("ok", "forced")
+
+
+# Shown the plan and the guard outcomes just before acting; raises to cancel.
+Confirm = Callable[[Plan, list[GuardResult]], None]
 
 
 def _kind(action: str, to_revision: int | None) -> str:
@@ -163,6 +167,7 @@ class ReleaseService:
         force: bool = False,
         hotfix_reason: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        confirm: Confirm | None = None,
     ) -> ActionResult:
         env = self.ctx.env(env_name).name
         emit: Emit = on_progress or (lambda _p: None)
@@ -192,6 +197,9 @@ class ReleaseService:
                 intent = self.journal.intent(self.ctx.operator, env, action, **detail)
                 self.journal.outcome(intent, "blocked", message=message)
                 return ActionResult(action, env, "blocked", message, tuple(guards), plan)
+            if confirm is not None:
+                # Asked under the mutex, on the very facts the action will act on; raising cancels.
+                confirm(plan, guards)
             forced = bool(blocks)
             if forced:
                 detail["forced_over"] = [g.name for g in blocks]
@@ -257,6 +265,7 @@ class ReleaseService:
         reason: str = "",
         force: bool = False,
         on_progress: Callable[[Progress], None] | None = None,
+        confirm: Confirm | None = None,
     ) -> ActionResult:
         """Put ``version`` on the idle color, wait for its pods, smoke it. Live traffic never moves."""
 
@@ -279,7 +288,16 @@ class ReleaseService:
                 tuple(results),
             )
 
-        return self._run("deploy", env, body, version=version, reason=reason, force=force, on_progress=on_progress)
+        return self._run(
+            "deploy",
+            env,
+            body,
+            version=version,
+            reason=reason,
+            force=force,
+            on_progress=on_progress,
+            confirm=confirm,
+        )
 
     def smoke(self, env: str, *, on_progress: Callable[[Progress], None] | None = None) -> ActionResult:
         """Run the smoke checks against the candidate color and keep the results."""
@@ -304,6 +322,7 @@ class ReleaseService:
         force: bool = False,
         hotfix_reason: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        confirm: Confirm | None = None,
     ) -> ActionResult:
         """Move live traffic to the candidate; the previous color stays warm."""
 
@@ -325,7 +344,14 @@ class ReleaseService:
             return message, ()
 
         return self._run(
-            "cutover", env, body, reason=reason, force=force, hotfix_reason=hotfix_reason, on_progress=on_progress
+            "cutover",
+            env,
+            body,
+            reason=reason,
+            force=force,
+            hotfix_reason=hotfix_reason,
+            on_progress=on_progress,
+            confirm=confirm,
         )
 
     def rollback(
@@ -336,6 +362,7 @@ class ReleaseService:
         reason: str = "",
         force: bool = False,
         on_progress: Callable[[Progress], None] | None = None,
+        confirm: Confirm | None = None,
     ) -> ActionResult:
         """Switch back to the warm color, or roll the release back to a revision."""
 
@@ -344,5 +371,12 @@ class ReleaseService:
             return aftermath.roll_back(to_revision, self._watch(facts.env.name), self._describe, emit), ()
 
         return self._run(
-            "rollback", env, body, to_revision=to_revision, reason=reason, force=force, on_progress=on_progress
+            "rollback",
+            env,
+            body,
+            to_revision=to_revision,
+            reason=reason,
+            force=force,
+            on_progress=on_progress,
+            confirm=confirm,
         )
