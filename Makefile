@@ -36,7 +36,7 @@ lint:
 	$(BIN)/lint-imports
 
 types:
-	$(BIN)/mypy
+	bash scripts/typecheck.sh
 
 unit:
 	PATH="$(CURDIR)/$(VENV)/tools/bin:$$PATH" $(BIN)/pytest -q
