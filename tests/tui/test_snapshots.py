@@ -11,6 +11,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from relui.domain import GuardResult, Verdict
+from relui.screens.confirm import ConfirmScreen
 from relui.services.context import Context
 from relui.services.release import ReleaseService
 from tests.tui.conftest import make_app, settle
@@ -39,10 +41,30 @@ def test_dashboard_160x45_with_a_candidate(snap_compare: SnapCompare, ctx: Conte
     assert snap_compare(make_app(ctx), terminal_size=(160, 45), run_before=press_then_settle())
 
 
-def test_confirm_cutover_modal(snap_compare: SnapCompare, ctx: Context) -> None:
-    ReleaseService(ctx).deploy("prod", "1.6.0", reason="snapshot")
-    app = make_app(ctx)
-    assert snap_compare(app, terminal_size=(100, 36), run_before=press_then_settle("right", "right", "c"))
+def test_confirm_modal_on_prod(snap_compare: SnapCompare, ctx: Context) -> None:
+    """Fixed guards and plan lines, so the snapshot shows the modal, not today's guard wording."""
+    guards = [
+        GuardResult("role", Verdict.PASS, "alice (devops) may cutover"),
+        GuardResult("pods", Verdict.PASS, "green 1.6.0: 3/3 pods ready"),
+        GuardResult("smoke", Verdict.PASS, "smoke passed for 1.6.0 at 10:00 UTC"),
+        GuardResult("error-rate", Verdict.WARN, "no error-rate data for the candidate yet"),
+        GuardResult("signoff", Verdict.BLOCK, "no product_owner sign-off for 1.6.0"),
+    ]
+    modal = ConfirmScreen(
+        "Cutover PROD: blue -> green (1.6.0)",
+        "prod",
+        protected=True,
+        changes=["live traffic: blue (1.4.2) -> green (1.6.0)", "blue (1.4.2) stays up, warm for rollback"],
+        guards=guards,
+        forceable=True,
+    )
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.push_screen(modal)
+        await settle(pilot)
+
+    assert snap_compare(make_app(ctx), terminal_size=(100, 30), run_before=run_before)
 
 
 def test_checklist_screen(snap_compare: SnapCompare, ctx: Context) -> None:
