@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import ClassVar
 
 from textual import on
@@ -32,6 +33,7 @@ class ReluiApp(App[int]):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
+        self.left_running = False
 
     def on_mount(self) -> None:
         """Remap keys from config, then show the dashboard (without actions when read-only)."""
@@ -68,13 +70,19 @@ class ReluiApp(App[int]):
             self.exit(0)
             return
         options = [("stay", "No, keep watching"), ("quit", "Quit: relui exits once the action has finished")]
-        self.push_screen(
-            ChoiceScreen("An action is running. Quit?", options),
-            lambda choice: self.exit(0) if choice == "quit" else None,
-        )
+        self.push_screen(ChoiceScreen("An action is running. Quit?", options), self._quit_while_running)
+
+    def _quit_while_running(self, choice: str | None) -> None:
+        if choice == "quit":
+            self.left_running = True
+            self.exit(0)
 
 
 def run_tui(ctx: Context) -> int:
     """Run the TUI until the operator quits; the exit code for the shell."""
-    result = ReluiApp(ctx).run()
+    app = ReluiApp(ctx)
+    result = app.run()
+    if app.left_running:
+        # The action's thread finishes before the process ends; say why the shell waits.
+        print("relui: waiting for the running action to finish; its outcome goes to the journal", file=sys.stderr)
     return result if isinstance(result, int) else 0
