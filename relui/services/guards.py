@@ -123,6 +123,8 @@ def guard_pods(f: Facts) -> GuardResult:
 def guard_smoke(f: Facts) -> GuardResult:
     """Smoke must have passed for exactly the candidate version."""
     version = f.release.candidate_version if f.release else None
+    if version is None:
+        return _result("smoke", False, "no candidate to smoke; deploy a version first", f)
     if f.smoke is None:
         return _result("smoke", False, f"smoke has not run for {version}; run: relui smoke {f.env.name}", f)
     if f.smoke.get("passed"):
