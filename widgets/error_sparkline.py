@@ -2,13 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
-from textual.widgets import Label, Sparkline
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Label
 
 from relui.domain import Series
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def resample(values: Sequence[float], width: int) -> list[float]:
+    """At most ``width`` values: each the worst (max) of the samples it stands for."""
+    if len(values) <= width:
+        return list(values)
+    step = len(values) / width
+    return [max(values[int(i * step) : max(int((i + 1) * step), int(i * step) + 1)]) for i in range(width)]
+
+
+class Bars(Widget):
+    """Block-character bars of a series, one or more rows high.
+
+    Unlike a min-max sparkline, the scale can be anchored: with a
+    ``ceiling`` the bars run from zero to max(ceiling, the highest sample),
+    so an error rate of 0.4% against a 5% threshold stays a low line and
+    only a real spike reaches the top. Samples above ``alert`` are drawn in
+    the ``bars--over`` style.
+    """
+
+    COMPONENT_CLASSES = {"bars--ok", "bars--over"}
+    DEFAULT_CSS = """
+    Bars {
+        height: 1;
+    }
+    Bars > .bars--ok {
+        color: $success;
+    }
+    Bars > .bars--over {
+        color: $error;
+        text-style: bold;
+    }
+    """
+
+    data: reactive[tuple[float, ...]] = reactive(tuple)
+
+    def __init__(self, ceiling: float | None = None, alert: float | None = None) -> None:
+        super().__init__()
+        self.ceiling = ceiling
+        self.alert = alert
+
+    def render(self) -> RenderResult:
+        """Draw the bars to the widget's size."""
+        width, height = self.size.width, max(1, self.size.height)
+        values = resample(self.data, width)
+        if not values or width <= 0:
+            return ""
+        top = max(values) if self.ceiling is None else max(self.ceiling, max(values))
+        bottom = min(values) if self.ceiling is None else 0.0
+        span = (top - bottom) or 1.0
+        levels = height * len(BLOCKS)
+        ok, over = self.get_component_rich_style("bars--ok"), self.get_component_rich_style("bars--over")
+        filled = [max(1, round((v - bottom) / span * levels)) for v in values]
+        rows = []
+        for row in range(height):
+            # Right-aligned: the newest sample always sits at the right edge, as on a time axis.
+            line = Text(" " * (width - len(values)))
+            base = (height - 1 - row) * len(BLOCKS)
+            for value, level in zip(values, filled, strict=True):
+                cell = level - base
+                char = " " if cell <= 0 else BLOCKS[min(cell, len(BLOCKS)) - 1]
+                line.append(char, over if self.alert is not None and value > self.alert else ok)
+            rows.append(line)
+        return Text("\n").join(rows)
 
 
 def percent(rate: float) -> str:
@@ -28,7 +97,7 @@ class MetricSparkline(Horizontal):
         height: auto;
         width: 1fr;
     }
-    MetricSparkline > Sparkline {
+    MetricSparkline > Bars {
         width: 1fr;
         min-width: 4;
     }
@@ -36,10 +105,10 @@ class MetricSparkline(Horizontal):
         width: auto;
         padding-left: 1;
     }
-    MetricSparkline.-unavailable > Sparkline, MetricSparkline.-empty > Sparkline {
+    MetricSparkline.-unavailable > Bars, MetricSparkline.-empty > Bars {
         visibility: hidden;
     }
-    MetricSparkline.-unavailable > Sparkline {
+    MetricSparkline.-unavailable > Bars {
         display: none;
     }
     MetricSparkline.-unavailable > Label {
@@ -48,14 +117,23 @@ class MetricSparkline(Horizontal):
     }
     """
 
-    def __init__(self, name: str, fmt: Callable[[float], str], *, id: str | None = None, classes: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        fmt: Callable[[float], str],
+        *,
+        ceiling: float | None = None,
+        id: str | None = None,
+        classes: str = "",
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.figure = name
         self.fmt = fmt
+        self.ceiling = ceiling
 
     def compose(self) -> ComposeResult:
         """The bars and the value label."""
-        yield Sparkline([])
+        yield Bars(self.ceiling, self.ceiling)
         yield Label(f"{self.figure} -", markup=False)
 
     def show(self, series: Series | None, current: float | None, problem: str | None = None) -> None:
@@ -66,9 +144,9 @@ class MetricSparkline(Horizontal):
             label.update(_unavailable(problem))
             return
         values = series.values if series and len(series.points) >= 2 else []
-        # An empty (or one-sample) Sparkline draws a flat floor or a full wall; hide it instead.
+        # An empty (or one-sample) series draws nothing worth reading; hide it instead.
         self.set_class(not values, "-empty")
-        self.query_one(Sparkline).data = values
+        self.query_one(Bars).data = tuple(values)
         label.update(self.describe(current))
 
     def describe(self, current: float | None) -> str:
@@ -80,11 +158,12 @@ class ErrorSparkline(MetricSparkline):
     """The error rate of one color over 30 minutes, judged against the threshold.
 
     The verdict is written out ("ERR 9.10% > 5%") so it does not depend on
-    color; the class ``-over`` additionally turns the bars red.
+    color; the bars are scaled from zero to at least the threshold, so
+    normal noise stays low and samples over the threshold are drawn red.
     """
 
     def __init__(self, threshold: float, *, id: str | None = None, classes: str = "") -> None:
-        super().__init__("ERR", percent, id=id, classes=classes)
+        super().__init__("ERR", percent, ceiling=threshold, id=id, classes=classes)
         self.threshold = threshold
 
     def show(self, series: Series | None, current: float | None, problem: str | None = None) -> None:
