@@ -1,4 +1,4 @@
-"""Key paths into a TOML document, and finding the line a key stands on.
+"""Strict reading of TOML tables: key paths, typed getters, and the line a key stands on.
 
 tomllib gives line numbers only for syntax errors; for a well-formed file with
 a wrong value we find the line ourselves so the error can point at it.
@@ -7,7 +7,9 @@ a wrong value we find the line ourselves so the error can point at it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,95 @@ def _nth(lines: list[str], pattern: re.Pattern[str], start: int, n: int, stop_at
                 return i
             seen += 1
     return None
+
+
+# Raises with one located line: (path, message, where to point when path has no line).
+Fail = Callable[..., NoReturn]
+
+
+class Table:
+    """A TOML table being read: typed getters that track which keys were used."""
+
+    def __init__(self, data: Any, path: KeyPath, fail: Fail) -> None:
+        self.path = path
+        self.fail = fail
+        if not isinstance(data, dict):
+            fail(path, f"expected a table, got {type_name(data)}")
+        self.data: dict[str, Any] = data
+        self.used: set[str] = set()
+
+    def raw(self, key: str, required: bool) -> Any:
+        """The value as TOML gave it (marking the key used); missing and required fails."""
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                self.fail(self.path.key(key), "is missing (required)", at=self.path)
+            return None
+        return self.data[key]
+
+    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+        value = self.raw(key, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.fail(self.path.key(key), f"expected a string, got {type_name(value)}")
+        if required and not value.strip():
+            self.fail(self.path.key(key), "must not be empty")
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.raw(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(self.path.key(key), f"expected true or false, got {type_name(value)}")
+        return value
+
+    def num(self, key: str, default: float | None, *, minimum: float = 0.0, integer: bool = False) -> Any:
+        value = self.raw(key, default is None)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
+            want = "a whole number" if integer else "a number"
+            self.fail(self.path.key(key), f"expected {want}, got {type_name(value)}")
+        if value < minimum:
+            self.fail(self.path.key(key), f"must be at least {minimum:g}, got {value}")
+        return value
+
+    def texts(self, key: str, default: tuple[str, ...] | None = ()) -> Any:
+        value = self.raw(key, default is None)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(self.path.key(key), f"expected a list of strings, got {type_name(value)}")
+        return tuple(value)
+
+    def table(self, key: str) -> Table | None:
+        value = self.raw(key, False)
+        return None if value is None else Table(value, self.path.key(key), self.fail)
+
+    def tables(self, key: str) -> list[Table]:
+        value = self.raw(key, False)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(self.path.key(key), f"expected an array of tables ([[{key}]]), got {type_name(value)}")
+        return [Table(v, self.path.key(key).index(i), self.fail) for i, v in enumerate(value)]
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> Any:
+        value = self.text(key, default, required=default is None)
+        if value not in choices:
+            self.fail(self.path.key(key), f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def done(self) -> None:
+        """Reject keys nobody asked for."""
+        for key in self.data:
+            if key not in self.used:
+                expected = ", ".join(sorted(self.used))
+                self.fail(self.path.key(key), f"unknown key; expected one of: {expected}")
+
+
+def type_name(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)

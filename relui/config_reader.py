@@ -1,0 +1,385 @@
+"""Reading relui's TOML into the validated Config, strictly.
+
+An unknown key, a wrong type, a missing field, a duplicate environment or a
+bad placeholder raises ConfigError whose message is one line naming the
+file, the line (where it can be found), the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from relui.config import (
+    AUTO_CHECKS,
+    DEFAULT_CHECKLIST,
+    DEFAULT_PERMISSIONS,
+    ENV_KINDS,
+    FAULT_KINDS,
+    PHASES,
+    PROMQL_PLACEHOLDERS,
+    WEEKDAYS,
+    AwsConfig,
+    CalendarConfig,
+    ChecklistItem,
+    ComposeConfig,
+    Config,
+    ConfigError,
+    EnvironmentConfig,
+    Freeze,
+    NotificationsConfig,
+    PrometheusConfig,
+    ReadinessConfig,
+    SandboxConfig,
+    SandboxFault,
+    SmokeCheck,
+    SmtpConfig,
+    Window,
+)
+from relui.tomlpath import KeyPath, Table, locate
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+
+
+class ConfigReader:
+    """Turns a TOML document into a Config, failing with one located line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.file = path
+        self.text = text
+
+    def fail(self, path: KeyPath, message: str, at: KeyPath | None = None) -> NoReturn:
+        line = locate(self.text, path) or (locate(self.text, at) if at else None)
+        where = f"{self.file}:{line}" if line else str(self.file)
+        raise ConfigError(f"{where}: {path}: {message}")
+
+    def read(self, data: dict[str, Any]) -> Config:
+        root = Table(data, KeyPath(), self.fail)
+        relui = root.table("relui")
+        read_only = relui.flag("read_only") if relui else False
+        if relui:
+            relui.done()
+        envs = self._environments(root)
+        roles = self._roles(root)
+        permissions = dict(DEFAULT_PERMISSIONS)
+        perm_table = root.table("permissions")
+        if perm_table:
+            for action in perm_table.data:
+                permissions[action] = perm_table.texts(action)
+        keymap: dict[str, str] = {}
+        keys = root.table("keymap")
+        if keys:
+            for binding in keys.data:
+                keymap[binding] = keys.text(binding, required=True)
+        config = Config(
+            path=self.file,
+            environments=envs,
+            roles=roles,
+            permissions=permissions,
+            calendar=self._calendar(root.table("calendar")),
+            notifications=self._notifications(root.table("notifications")),
+            checklist=self._checklist(root.table("checklist")),
+            sandbox=self._sandbox(root.table("sandbox"), envs),
+            readiness=self._readiness(root.table("readiness")),
+            keymap=keymap,
+            read_only=read_only,
+        )
+        root.done()
+        return config
+
+    def _environments(self, root: Table) -> tuple[EnvironmentConfig, ...]:
+        tables = root.tables("environments")
+        if not tables:
+            self.fail(KeyPath().key("environments"), "no [[environments]] configured; add at least one")
+        envs: list[EnvironmentConfig] = []
+        for t in tables:
+            name = t.text("name", required=True)
+            if not _NAME.match(name):
+                self.fail(t.path.key("name"), f"{name!r} is not a valid name; use lower-case letters, digits and '-'")
+            if any(e.name == name for e in envs):
+                self.fail(t.path.key("name"), f"duplicate environment {name!r}; each name must appear once")
+            t.path = t.path.named(name)
+            envs.append(self._environment(t, name))
+            t.done()
+        return tuple(envs)
+
+    def _environment(self, t: Table, name: str) -> EnvironmentConfig:
+        kind = t.choice("kind", ENV_KINDS)
+        prom = t.table("prometheus")
+        aws = t.table("aws")
+        compose = t.table("compose")
+        if kind == "compose" and compose is None:
+            self.fail(
+                t.path.key("compose"), "is missing: a compose environment needs [environments.compose] file and service"
+            )
+        return EnvironmentConfig(
+            name=name,
+            kind=kind,
+            protected=t.flag("protected"),
+            namespace=t.text("namespace", name),
+            release=t.text("release", required=True),
+            chart=t.text("chart", "charts/bluegreen"),
+            kube_context=t.text("kube_context"),
+            refresh_seconds=t.num("refresh_seconds", 5.0, minimum=0.5),
+            deploy_timeout_seconds=t.num("deploy_timeout_seconds", 300.0, minimum=1),
+            preview_url=self._preview_url(t),
+            prometheus=self._prometheus(prom) if prom else None,
+            aws=self._aws(aws) if aws else None,
+            compose=self._compose(compose) if compose else None,
+            smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
+            expected_peak_rps=t.num("expected_peak_rps", 0.0) or None,
+            load_window_minutes=t.num("load_window_minutes", 10, minimum=1, integer=True),
+        )
+
+    def _preview_url(self, t: Table) -> str | None:
+        """The preview endpoint template: http(s), placeholders {color}, {namespace}, {release} only."""
+        url: str | None = t.text("preview_url")
+        if url is None:
+            return None
+        if not url.startswith(("http://", "https://")):
+            self.fail(t.path.key("preview_url"), f"expected an http:// or https:// URL template, got {url!r}")
+        for match in _PLACEHOLDER.finditer(url):
+            if match.group(1) not in PROMQL_PLACEHOLDERS:
+                allowed = ", ".join("{" + p + "}" for p in PROMQL_PLACEHOLDERS)
+                self.fail(t.path.key("preview_url"), f"unknown placeholder {match.group(0)}; use {allowed}")
+        return url
+
+    def _promql(self, t: Table, key: str, required: bool = False) -> str | None:
+        query: str | None = t.text(key, required=required)
+        if query is None:
+            return None
+        for match in _PLACEHOLDER.finditer(query):
+            if match.group(1) not in PROMQL_PLACEHOLDERS:
+                allowed = ", ".join("{" + p + "}" for p in PROMQL_PLACEHOLDERS)
+                self.fail(t.path.key(key), f"unknown placeholder {match.group(0)} in PromQL; use {allowed}")
+        return query
+
+    def _prometheus(self, t: Table) -> PrometheusConfig:
+        url = t.text("url", required=True)
+        if not url.startswith(("http://", "https://")):
+            self.fail(t.path.key("url"), f"expected an http:// or https:// URL, got {url!r}")
+        cfg = PrometheusConfig(
+            url=url,
+            error_rate=self._promql(t, "error_rate", required=True) or "",
+            request_rate=self._promql(t, "request_rate"),
+            latency_p95=self._promql(t, "latency_p95"),
+            error_threshold=t.num("error_threshold", 0.05),
+            timeout_seconds=t.num("timeout_seconds", 5.0, minimum=0.1),
+        )
+        t.done()
+        return cfg
+
+    def _aws(self, t: Table) -> AwsConfig:
+        cfg = AwsConfig(
+            region=t.text("region", required=True),
+            profile=t.text("profile"),
+            endpoint_url=t.text("endpoint_url"),
+            ecr_repository=t.text("ecr_repository"),
+            rds_instance=t.text("rds_instance"),
+            max_snapshot_age_hours=t.num("max_snapshot_age_hours", 24.0),
+        )
+        t.done()
+        return cfg
+
+    def _compose(self, t: Table) -> ComposeConfig:
+        cfg = ComposeConfig(
+            file=t.text("file", required=True), service=t.text("service", required=True), project=t.text("project")
+        )
+        t.done()
+        return cfg
+
+    def _smoke(self, t: Table) -> SmokeCheck:
+        path = t.text("path")
+        command = t.texts("command", None) if "command" in t.data else None
+        if (path is None) == (command is None):
+            self.fail(t.path, "a smoke check needs exactly one of path (HTTP) or command")
+        if path is not None and not path.startswith("/"):
+            self.fail(t.path.key("path"), f"expected a path starting with '/', got {path!r}")
+        check = SmokeCheck(
+            name=t.text("name", required=True),
+            path=path,
+            expect_status=t.num("expect_status", 200, minimum=100, integer=True),
+            command=command,
+            timeout_seconds=t.num("timeout_seconds", 10.0, minimum=0.1),
+        )
+        t.done()
+        return check
+
+    def _roles(self, root: Table) -> dict[str, tuple[str, ...]]:
+        t = root.table("roles")
+        if not t:
+            return {}
+        roles = {user: t.texts(user) for user in t.data}
+        t.done()
+        return roles
+
+    def _clock_time(self, t: Table, key: str) -> time:
+        text = t.text(key, required=True)
+        try:
+            return time.fromisoformat(text)
+        except ValueError:
+            self.fail(t.path.key(key), f'expected a time like "09:00", got {text!r}')
+            raise  # pragma: no cover - fail() raised already
+
+    def _date(self, t: Table, key: str) -> date:
+        value = t.raw(key, True)
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.fail(t.path.key(key), f"expected a date like 2026-12-20, got {value!r}")
+
+    def _calendar(self, t: Table | None) -> CalendarConfig:
+        if t is None:
+            return CalendarConfig()
+        tz = t.text("timezone", "UTC")
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail(t.path.key("timezone"), f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin")
+        windows = []
+        for w in t.tables("windows"):
+            days = w.texts("days", WEEKDAYS[:5])
+            for day in days:
+                if day not in WEEKDAYS:
+                    self.fail(w.path.key("days"), f"unknown day {day!r}; use {', '.join(WEEKDAYS)}")
+            start, end = self._clock_time(w, "start"), self._clock_time(w, "end")
+            if end <= start:
+                self.fail(w.path.key("end"), "must be later than start")
+            windows.append(Window(days=days, start=start, end=end))
+            w.done()
+        freezes = []
+        for f in t.tables("freezes"):
+            start_d, end_d = self._date(f, "start"), self._date(f, "end")
+            if end_d < start_d:
+                self.fail(f.path.key("end"), "must not be before start")
+            freezes.append(Freeze(start=start_d, end=end_d, reason=f.text("reason", required=True)))
+            f.done()
+        minor = t.raw("minor_every_weeks", False) or [2, 4]
+        if not (isinstance(minor, list) and len(minor) == 2 and all(isinstance(x, int) for x in minor)):
+            self.fail(t.path.key("minor_every_weeks"), "expected two whole numbers like [2, 4]")
+        cal = CalendarConfig(
+            timezone=tz,
+            windows=tuple(windows),
+            freezes=tuple(freezes),
+            minor_every_weeks=(minor[0], minor[1]),
+            major_every_months=t.num("major_every_months", 3, minimum=1, integer=True),
+        )
+        t.done()
+        return cal
+
+    def _notifications(self, t: Table | None) -> NotificationsConfig:
+        if t is None:
+            return NotificationsConfig()
+        smtp_t = t.table("smtp")
+        smtp = None
+        if smtp_t:
+            smtp = SmtpConfig(
+                host=smtp_t.text("host", required=True),
+                port=smtp_t.num("port", 587, minimum=1, integer=True),
+                starttls=smtp_t.flag("starttls", True),
+                username=smtp_t.text("username"),
+                password_env=self._env_name(smtp_t, "password_env"),
+                sender=smtp_t.text("sender", required=True),
+                recipients=smtp_t.texts("recipients", None),
+                timeout_seconds=smtp_t.num("timeout_seconds", 10.0, minimum=0.1),
+            )
+            smtp_t.done()
+        cfg = NotificationsConfig(
+            slack_webhook_env=self._env_name(t, "slack_webhook_env"),
+            smtp=smtp,
+            timeout_seconds=t.num("timeout_seconds", 10.0, minimum=0.1),
+        )
+        t.done()
+        return cfg
+
+    def _env_name(self, t: Table, key: str) -> str | None:
+        """A secret is named by environment variable; a literal secret is refused."""
+        name: str | None = t.text(key)
+        if name is not None and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+            self.fail(
+                t.path.key(key),
+                "expected the NAME of an environment variable (like RELUI_SLACK_WEBHOOK), never the secret itself",
+            )
+        return name
+
+    def _checklist(self, t: Table | None) -> tuple[ChecklistItem, ...]:
+        if t is None:
+            return DEFAULT_CHECKLIST
+        items: list[ChecklistItem] = []
+        for it in t.tables("items"):
+            auto = it.text("auto")
+            if auto is not None and auto not in AUTO_CHECKS:
+                self.fail(it.path.key("auto"), f"expected one of {', '.join(AUTO_CHECKS)}, got {auto!r}")
+            command = it.texts("command", None) if "command" in it.data else None
+            if auto == "command" and not command:
+                self.fail(it.path.key("command"), 'is missing: auto = "command" needs a command list')
+            item = ChecklistItem(
+                id=it.text("id", required=True),
+                phase=it.choice("phase", PHASES),
+                title=it.text("title", required=True),
+                auto=auto,
+                command=command,
+            )
+            if any(i.id == item.id for i in items):
+                self.fail(it.path.key("id"), f"duplicate checklist item {item.id!r}")
+            items.append(item)
+            it.done()
+        t.done()
+        return tuple(items) or DEFAULT_CHECKLIST
+
+    def _sandbox(self, t: Table | None, envs: tuple[EnvironmentConfig, ...]) -> SandboxConfig:
+        if t is None:
+            return SandboxConfig()
+        live: dict[str, str] = {}
+        live_t = t.table("live")
+        if live_t:
+            for env_name in live_t.data:
+                if env_name not in {e.name for e in envs}:
+                    self.fail(live_t.path.key(env_name), "names no configured environment")
+                live[env_name] = live_t.text(env_name, required=True)
+            live_t.done()
+        faults = []
+        for f in t.tables("faults"):
+            env = f.text("env")
+            if env is not None and env not in {e.name for e in envs}:
+                self.fail(f.path.key("env"), f"names no configured environment: {env!r}")
+            faults.append(
+                SandboxFault(
+                    kind=f.choice("kind", FAULT_KINDS),
+                    version=f.text("version"),
+                    env=env,
+                    after_seconds=f.num("after_seconds", 60.0),
+                    peak_error_rate=f.num("peak_error_rate", 0.12),
+                    rollout_seconds=f.num("rollout_seconds", 120.0),
+                )
+            )
+            f.done()
+        cfg = SandboxConfig(
+            time_scale=t.num("time_scale", 1.0, minimum=0.001),
+            rollout_seconds=t.num("rollout_seconds", 20.0),
+            replicas=t.num("replicas", 3, minimum=1, integer=True),
+            baseline_error_rate=t.num("baseline_error_rate", 0.004),
+            registry_tags=t.texts("registry_tags"),
+            live=live,
+            faults=tuple(faults),
+        )
+        t.done()
+        return cfg
+
+    def _readiness(self, t: Table | None) -> ReadinessConfig:
+        if t is None:
+            return ReadinessConfig()
+        cfg = ReadinessConfig(
+            drill_max_age_days=t.num("drill_max_age_days", 30, minimum=1, integer=True),
+            runbooks=t.texts("runbooks", ReadinessConfig.runbooks),
+        )
+        t.done()
+        return cfg
