@@ -13,8 +13,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from relui.screens.choice import ChoiceScreen
+from relui.screens.note import NoteScreen
 from relui.services.context import Context
-from relui.services.readiness import MET, NOT_MET, Criterion, evaluate
+from relui.services.readiness import MET, NOT_MET, RECORDS, Criterion, ReadinessError, evaluate, record
 
 # The status is always in words; the style only repeats it.
 STATUS_STYLE = {MET: "green", NOT_MET: "bold red"}
@@ -36,6 +38,13 @@ class ReadinessScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back"),
         Binding("R", "reload", "Refresh", id="refresh", tooltip="Evaluate every criterion again"),
+        Binding(
+            "e",
+            "record",
+            "Record evidence",
+            id="record-evidence",
+            tooltip="Attest a security review or restore test with a link to its evidence",
+        ),
     ]
 
     class Evaluated(Message):
@@ -55,7 +64,8 @@ class ReadinessScreen(Screen[None]):
         yield Static(f"{self.env.title} go-live readiness: evaluating ...", id="readiness-title", markup=False)
         yield DataTable(id="readiness", cursor_type="row")
         yield Static(
-            f"record a security review or restore test: relui readiness {self.env.name} signoff ITEM --evidence URL",
+            f"e records a security review or restore test (CLI: relui readiness {self.env.name} signoff ITEM "
+            "--evidence URL)",
             id="readiness-hint",
             markup=False,
         )
@@ -71,6 +81,37 @@ class ReadinessScreen(Screen[None]):
     def action_reload(self) -> None:
         """Evaluate every criterion again (reads the ports: in a thread)."""
         self._evaluate()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Recording evidence is an action: read-only mode has none."""
+        return not (action == "record" and self.ctx.read_only)
+
+    def action_record(self) -> None:
+        """Pick what to attest, then ask for the evidence link."""
+        options = [(item, f"{label} ({criterion})") for item, (criterion, label) in RECORDS.items()]
+
+        def picked(item: str | None) -> None:
+            if item is None:
+                return
+            title = f"Evidence for {RECORDS[item][1]} on {self.env.title}: a link to the review, ticket or report"
+
+            def linked(link: str | None) -> None:
+                if link:
+                    self._record(item, link)
+
+            self.app.push_screen(NoteScreen(title, placeholder="https://..."), linked)
+
+        self.app.push_screen(ChoiceScreen(f"Record readiness evidence on {self.env.title}", options), picked)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="readiness-record")
+    def _record(self, item: str, evidence: str) -> None:
+        try:
+            entry = record(self.ctx, self.env.name, item, evidence)
+        except ReadinessError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"recorded {RECORDS[item][1]} by {entry.by}")
+        self.post_message(self.Evaluated(evaluate(self.ctx, self.env.name)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="readiness-evaluate")
     def _evaluate(self) -> None:

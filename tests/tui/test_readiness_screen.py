@@ -35,3 +35,28 @@ async def test_readiness_screen_lists_every_criterion_and_goes_back(ctx: Context
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is underneath
+
+
+async def test_evidence_is_recorded_from_the_screen(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ReadinessScreen(ctx, "prod"))
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")  # restore-test
+        await settle(pilot)
+        await pilot.press(*"https://wiki.example/restore-42", "enter")
+        for _ in range(100):
+            table = app.screen.query_one(DataTable)
+            rows = {str(table.get_row(key)[0]): table.get_row(key) for key in table.rows}
+            if "restore-42" in str(rows.get("Disaster recovery", ("", "", ""))[2]):
+                break
+            await pilot.pause(0.05)
+        assert str(rows["Disaster recovery"][1]) == "MET"
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter", *"not a link", "enter")
+        await settle(pilot)
+        assert any("evidence must be a link" in n.message for n in app._notifications)
