@@ -8,6 +8,7 @@ stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -33,8 +34,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_libraries() -> None:
+    """Keep library log lines (pyhelm3, botocore ...) off the terminal and the TUI.
+
+    Failures reach the operator as one-line errors from the adapters; the
+    raw library logs go to the file named by $RELUI_LOG when it is set.
+    """
+    log_file = os.environ.get("RELUI_LOG")
+    if log_file:
+        logging.basicConfig(
+            filename=log_file, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        )
+    else:
+        logging.getLogger().addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run relui; returns the process exit code."""
+    quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

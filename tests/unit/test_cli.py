@@ -175,3 +175,25 @@ def test_protected_environment_asks_for_its_name_at_a_terminal(relui: Relui) -> 
     code, out = run_at_terminal(relui, ["rollback", "prod", "--to-revision", "1", "--reason", "drill"], "prod\n")
     assert code == 0, out
     assert "rolled back prod" in out
+
+
+def test_unreachable_real_sources_are_problems_not_log_noise(tmp_path: Path) -> None:
+    config = tmp_path / "kube.toml"
+    config.write_text(
+        '[[environments]]\nname = "prod"\nkind = "kubernetes"\nprotected = true\nrelease = "shop"\n'
+        'kube_context = "nope"\n'
+    )
+    env = {**os.environ, "KUBECONFIG": str(tmp_path / "missing-kubeconfig"), "HOME": str(tmp_path)}
+    env.pop("RELUI_LOG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "relui", "status", "--json", "--config", str(config), "--state-dir", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0
+    assert done.stderr == ""
+    prod = json.loads(done.stdout)["environments"][0]
+    assert prod["active_color"] is None
+    assert any(p.startswith("cluster unavailable: ") for p in prod["problems"])
