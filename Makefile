@@ -8,8 +8,9 @@ CONFIG ?= config.toml
 
 .PHONY: run test lint types unit tools bench clean
 
+# The shipped sandbox's demo operator is ops (devops); RELUI_USER=owner make run signs off as the product owner.
 run: $(VENV)/.installed
-	$(BIN)/relui --config $(CONFIG)
+	RELUI_USER=$${RELUI_USER:-ops} $(BIN)/relui --config $(CONFIG)
 
 test: $(VENV)/.installed-dev tools lint types unit
 
