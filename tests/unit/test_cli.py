@@ -185,8 +185,9 @@ def test_unreachable_real_sources_are_problems_not_log_noise(tmp_path: Path) -> 
     )
     env = {**os.environ, "KUBECONFIG": str(tmp_path / "missing-kubeconfig"), "HOME": str(tmp_path)}
     env.pop("RELUI_LOG", None)
+    state = str(tmp_path / "s")
     done = subprocess.run(
-        [sys.executable, "-m", "relui", "status", "--json", "--config", str(config), "--state-dir", str(tmp_path / "s")],
+        [sys.executable, "-m", "relui", "status", "--json", "--config", str(config), "--state-dir", state],
         capture_output=True,
         text=True,
         timeout=120,
