@@ -33,6 +33,8 @@ from relui.widgets.revision_table import values_text
 
 ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock")
 ACTION_GROUP = "release-action"
+# Well inside the shortest lease (the sandbox's 300 s): one missed renewal never loses the lock.
+LOCK_RENEW_SECONDS = 60.0
 TITLES = {"deploy": "Deploy to", "smoke": "Smoke", "cutover": "Cutover", "rollback": "Roll back", "lock": "Lock/unlock"}
 
 
@@ -74,15 +76,35 @@ class ReleaseDashboard(DashboardScreen):
     class LockChanged(Message):
         """The lock was taken or released."""
 
-        def __init__(self, env: str, text: str) -> None:
+        def __init__(self, env: str, text: str, held: bool) -> None:
             super().__init__()
             self.env = env
             self.text = text
+            self.held = held
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         self.service = ReleaseService(ctx)
         self.running: tuple[str, str] | None = None
+        # Locks this session took; renewed while it runs so they only expire when abandoned.
+        self.held_locks: set[str] = set()
+
+    def on_mount(self) -> None:
+        """Besides the dashboard's own start-up: keep held locks alive."""
+        super().on_mount()
+        self.set_interval(LOCK_RENEW_SECONDS, self._renew_locks)
+
+    def _renew_locks(self) -> None:
+        if self.held_locks:
+            self._renew(sorted(self.held_locks))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-lock-renew")
+    def _renew(self, envs: list[str]) -> None:
+        for env in envs:
+            try:
+                self.service.renew_lock(env)
+            except PortError as exc:
+                self.post_message(self.LockChanged(env, f"could not renew the {env.upper()} lock: {exc}", False))
 
     def compose_below(self) -> ComposeResult:
         """The log pane, then the status line."""
@@ -295,7 +317,7 @@ class ReleaseDashboard(DashboardScreen):
         else:
             self.service.release_lock(env)
             text = f"released the {env.upper()} lock"
-        self.post_message(self.LockChanged(env, text))
+        self.post_message(self.LockChanged(env, text, take))
 
     # Results come back here, on the event loop.
     def on_release_dashboard_action_progressed(self, message: ActionProgressed) -> None:
@@ -326,7 +348,11 @@ class ReleaseDashboard(DashboardScreen):
         self.column(result.env).poll(deep=True)
 
     def on_release_dashboard_lock_changed(self, message: LockChanged) -> None:
-        """Say so, and read the environment again."""
+        """Say so, remember what to renew, and read the environment again."""
+        if message.held:
+            self.held_locks.add(message.env)
+        else:
+            self.held_locks.discard(message.env)
         self.notify(message.text, title="lock")
         self.action_log.write(f"{self._stamp()} {message.text}")
         self.column(message.env).poll()

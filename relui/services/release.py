@@ -143,6 +143,11 @@ class ReleaseService:
         self.journal.note(self.ctx.operator, name, "lock")
         return info
 
+    def renew_lock(self, env: str) -> LockInfo:
+        """Keep a held lock alive (a running TUI does this); not journaled, raises LockHeld if lost."""
+        name = self.ctx.env(env).name
+        return self.ctx.env_ports(name).cluster.acquire_lock(self.ctx.operator)
+
     def release_lock(self, env: str) -> None:
         """Give the environment's lock back."""
         name = self.ctx.env(env).name

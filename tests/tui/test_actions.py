@@ -199,6 +199,23 @@ async def test_lock_key_takes_and_releases_the_lock(ctx: Context) -> None:
         assert cluster.lock() is None
 
 
+async def test_a_held_lock_is_renewed_while_the_tui_runs(ctx: Context, clock: ManualClock) -> None:
+    app = make_app(ctx)
+    cluster = ctx.env_ports("dev").cluster
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        clock.advance(250)
+        dashboard(app)._renew_locks()  # what the renewal interval runs
+        await settle(pilot)
+        clock.advance(250)  # past the 300 s lease since it was taken, not since it was renewed
+        lock = cluster.lock()
+        assert lock is not None and lock.holder == "alice"
+    clock.advance(301)
+    assert cluster.lock() is None  # abandoned: nobody renews it any more
+
+
 async def test_lock_held_by_someone_else_is_a_notification(make_ctx: ContextFactory, ctx: Context) -> None:
     make_ctx("bob").env_ports("dev").cluster.acquire_lock("bob")
     app = make_app(ctx)
