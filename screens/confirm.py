@@ -3,7 +3,9 @@
 Cancel has focus when it opens. On a protected environment Confirm stays
 disabled until the environment's name is typed. When guards block, Confirm
 turns into Force and needs a typed reason (and is impossible when a block may
-not be forced, such as a missing role or another operator's lock).
+not be forced, such as a missing role or another operator's lock). A cutover
+blocked only by the release window can go out as a hotfix with its reason,
+as ``relui cutover --hotfix REASON`` does.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Confirmation:
 
     force: bool
     reason: str
+    hotfix_reason: str | None = None
 
 
 class ConfirmScreen(ModalScreen[Confirmation | None]):
@@ -59,6 +62,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         self.guards = sorted(guards, key=lambda g: rank[g.verdict])
         self.blocks = [g for g in self.guards if g.blocks]
         self.forceable = forceable
+        # The window guard yields to a hotfix reason (the service re-checks it with that reason).
+        self.hotfix = any(g.name == "window" for g in self.blocks)
 
     def compose(self) -> ComposeResult:
         """Changes, guards, the typed confirmations, and the buttons."""
@@ -72,6 +77,9 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
             if self.protected:
                 yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
                 yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)
+            if self.hotfix:
+                yield Label("Outside the release window: a hotfix reason releases anyway", markup=False)
+                yield Input(placeholder="hotfix reason (journaled)", id="hotfix", compact=True)
             yield Label(self._reason_prompt(), id="reason-prompt", markup=False)
             if not self.blocks or self.forceable:
                 yield Input(placeholder="reason (journaled)", id="reason", compact=True)
@@ -81,10 +89,11 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                 yield Button(label, id="confirm", variant="error" if self.blocks else "primary", compact=True)
 
     def _reason_prompt(self) -> str:
-        names = ", ".join(g.name for g in self.blocks)
-        if self.blocks and not self.forceable:
+        blocks = self.remaining_blocks
+        names = ", ".join(g.name for g in blocks)
+        if blocks and not self.forceable:
             return f"BLOCKED by {names}; these cannot be forced. Cancel and fix them first."
-        if self.blocks:
+        if blocks:
             return f"BLOCKED by {names}. To force past them, type why:"
         return "Reason (optional, written to the journal):"
 
@@ -109,21 +118,37 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         return next((i.value.strip() for i in found), "")
 
     @property
+    def remaining_blocks(self) -> list[GuardResult]:
+        """The blocks still standing: the window's yields once a hotfix reason is typed."""
+        hotfix = self.hotfix and bool(self._value("#hotfix"))
+        return [g for g in self.blocks if not (hotfix and g.name == "window")]
+
+    @property
     def allowed(self) -> bool:
         """Whether Confirm (or Force) may be pressed now."""
         if self.protected and self._value("#env-name") != self.env:
             return False
-        if self.blocks:
+        if self.remaining_blocks:
             return self.forceable and bool(self._value("#reason"))
         return True
 
     def _update_confirm(self) -> None:
-        self.query_one("#confirm", Button).disabled = not self.allowed
+        confirm = self.query_one("#confirm", Button)
+        confirm.disabled = not self.allowed
+        forcing = bool(self.remaining_blocks)
+        confirm.label = "Force" if forcing else "Confirm"
+        confirm.variant = "error" if forcing else "primary"
+        self.query_one("#reason-prompt", Label).update(self._reason_prompt())
 
     @on(Button.Pressed, "#confirm")
     def _confirmed(self) -> None:
         if self.allowed:
-            self.dismiss(Confirmation(force=bool(self.blocks), reason=self._value("#reason")))
+            hotfix = self._value("#hotfix") if self.hotfix else ""
+            self.dismiss(
+                Confirmation(
+                    force=bool(self.remaining_blocks), reason=self._value("#reason"), hotfix_reason=hotfix or None
+                )
+            )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -302,7 +302,9 @@ class ReleaseDashboard(DashboardScreen):
         elif action == "smoke":
             result = self.service.smoke(env, on_progress=progressed)
         elif action == "cutover":
-            result = self.service.cutover(env, reason=reason, force=force, on_progress=progressed)
+            result = self.service.cutover(
+                env, reason=reason, force=force, hotfix_reason=decision.hotfix_reason, on_progress=progressed
+            )
         else:
             result = self.service.rollback(
                 env, to_revision=to_revision, reason=reason, force=force, on_progress=progressed
