@@ -22,14 +22,14 @@ from relui.domain import GuardResult, Revision
 from relui.ports import PortError
 from relui.screens.choice import ChoiceScreen
 from relui.screens.commands import PaletteCommand
-from relui.screens.confirm import Confirmation, ConfirmScreen
+from relui.screens.confirm import Confirmation, ConfirmScreen, plan_title
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.reading import deployable_versions
 from relui.services.context import Context
 from relui.services.guards import forceable
 from relui.services.release import ActionResult, Plan, Progress, ReleaseService
 from relui.widgets.action_log import ActionLog
-from relui.widgets.revision_table import values_text
+from relui.widgets.revision_table import revision_label
 
 ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock")
 ACTION_GROUP = "release-action"
@@ -233,7 +233,7 @@ class ReleaseDashboard(DashboardScreen):
         state = reading.snapshot.colors.get(warm) if reading and warm else None
         warm_text = f"{warm} {state.version} ({'warm' if state.all_ready else 'NOT ready'})" if state else "none"
         options = [("instant", f"instant: live back to {warm_text}")]
-        options += [(str(r.number), _revision_label(r)) for r in history if r.status != "deployed"]
+        options += [(str(r.number), revision_label(r)) for r in history if r.status != "deployed"]
         choice = await self.app.push_screen_wait(ChoiceScreen(f"Roll back {env.upper()}: how?", options))
         if choice is not None:
             await self._confirm_and_run("rollback", env, to_revision=None if choice == "instant" else int(choice))
@@ -250,7 +250,7 @@ class ReleaseDashboard(DashboardScreen):
             plan, guards = await read.wait()
         except WorkerFailed:
             return
-        title = _title(action, env, plan)
+        title = plan_title(action, env, plan)
         decision = await self.app.push_screen_wait(
             ConfirmScreen(
                 title,
@@ -390,22 +390,3 @@ class ReleaseDashboard(DashboardScreen):
 
     def _stamp(self) -> str:
         return self.ctx.clock.now().strftime("%H:%M:%S")
-
-
-def _title(action: str, env: str, plan: Plan) -> str:
-    """The confirm modal's heading: ``Cutover QA: blue -> green (1.6.0)``."""
-    name = env.upper()
-    if action == "deploy":
-        return f"Deploy {plan.version} to {name} ({plan.to_color}, not live)"
-    if action == "smoke":
-        return f"Smoke {name}: {plan.to_color} ({plan.version})"
-    if action == "cutover":
-        return f"Cutover {name}: {plan.from_color} -> {plan.to_color} ({plan.version})"
-    if plan.revision is not None:
-        return f"Roll back {name} to revision {plan.revision}"
-    return f"Roll back {name}: {plan.from_color} -> {plan.to_color} ({plan.version})"
-
-
-def _revision_label(rev: Revision) -> str:
-    description = rev.description if len(rev.description) <= 48 else rev.description[:45] + "..."
-    return f"revision {rev.number} ({rev.status}): {values_text(rev)}  {description}"

@@ -44,3 +44,9 @@ class RevisionTable(DataTable[str]):
                 rev.description,
                 key=str(rev.number),
             )
+
+
+def revision_label(rev: Revision) -> str:
+    """One line per revision for the rollback picker: number, status, values, description."""
+    description = rev.description if len(rev.description) <= 48 else rev.description[:45] + "..."
+    return f"revision {rev.number} ({rev.status}): {values_text(rev)}  {description}"
