@@ -22,6 +22,7 @@ class ReleaseState:
     live_revision: int | None
     candidate_color: Color | None
     candidate_version: str | None
+    warm_version: str | None = None
 
     @property
     def warm_color(self) -> Color:
@@ -63,4 +64,5 @@ def release_state(history: list[Revision], current: ReleaseValues) -> ReleaseSta
         live_revision=live_rev,
         candidate_color=idle if has_candidate else None,
         candidate_version=current.tag(idle) if has_candidate else None,
+        warm_version=current.tag(idle) if current.enabled(idle) else None,
     )

@@ -75,8 +75,7 @@ def make_plan(kind: str, facts: Facts) -> Plan:
     env = facts.env.name
     if rel is None:
         return Plan(kind, env, None, None, facts.version, facts.to_revision, ("release state unknown",))
-    live, warm = rel.live_color, rel.warm_color
-    warm_version = facts.colors[warm].version if warm in facts.colors else None
+    live, warm, warm_version = rel.live_color, rel.warm_color, rel.warm_version
     changes: tuple[str, ...]
     if kind == "deploy" and facts.env.single_color:
         changes = (f"{live}: {rel.live_version or 'off'} -> {facts.version} in place (live: one color only)",)

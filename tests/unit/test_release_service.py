@@ -248,3 +248,13 @@ def test_outside_the_window_deploy_runs_cutover_needs_a_hotfix_reason(ctx: Conte
     guards = service.check("cutover", "prod", hotfix_reason="INC-42 checkout down")
     hotfix = next(g for g in guards if g.name == "window")
     assert hotfix.verdict is Verdict.PASS and "INC-42" in hotfix.reason
+
+
+def test_deploy_plan_names_what_the_idle_color_runs_now(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    assert service.plan("deploy", "prod", "1.5.1").changes[0] == "green: off -> 1.5.1 (not live)"
+    assert service.deploy("prod", "1.6.0").ok
+    assert service.plan("deploy", "prod", "1.5.1").changes == (
+        "green: 1.6.0 -> 1.5.1 (not live)",
+        "live traffic stays on blue (1.4.2)",
+    )
