@@ -19,6 +19,7 @@ from relui.services.context import Context
 from relui.services.guards import Facts
 from relui.services.journal import Journal
 from relui.services.readiness import unmet_criteria
+from relui.services.reads import read_once
 
 T = TypeVar("T")
 
@@ -48,7 +49,8 @@ def gather(
     to_revision: int | None = None,
     hotfix_reason: str | None = None,
 ) -> Facts:
-    """Read everything the guards of ``kind`` need, right now."""
+    """Read everything the guards of ``kind`` need, right now (each source once)."""
+    ctx = read_once(ctx)
     env = ctx.env(env_name)
     ports = ctx.env_ports(env.name)
     action = "rollback" if kind.startswith("rollback") else kind
