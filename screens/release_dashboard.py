@@ -285,8 +285,7 @@ class ReleaseDashboard(DashboardScreen):
     def _prepare(
         self, action: str, env: str, version: str | None, to_revision: int | None
     ) -> tuple[Plan, list[GuardResult]]:
-        plan = self.service.plan(action, env, version=version, to_revision=to_revision)
-        return plan, self.service.check(action, env, version=version, to_revision=to_revision)
+        return self.service.preview(action, env, version=version, to_revision=to_revision)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=ACTION_GROUP)
     def _run_action(

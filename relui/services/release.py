@@ -132,8 +132,15 @@ class ReleaseService:
 
     def plan(self, action: str, env: str, version: str | None = None, to_revision: int | None = None) -> Plan:
         """What the action would change now."""
+        return self.preview(action, env, version, to_revision)[0]
+
+    def preview(
+        self, action: str, env: str, version: str | None = None, to_revision: int | None = None
+    ) -> tuple[Plan, list[GuardResult]]:
+        """What the action would change and the guards it would meet, from one look at the world."""
         kind = _kind(action, to_revision)
-        return make_plan(kind, gather(self.ctx, kind, env, version, to_revision))
+        facts = gather(self.ctx, kind, env, version, to_revision)
+        return make_plan(kind, facts), evaluate(kind, facts)
 
     def take_lock(self, env: str) -> LockInfo:
         """Take (or renew) the environment's operator lock; raises LockHeld."""
