@@ -22,17 +22,7 @@ declare -A pinned=(
 )
 
 install_shellcheck() {
-    if command -v shellcheck >/dev/null; then
-        return 0
-    fi
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "install-test-tools: shellcheck is missing; run as root or: sudo apt-get install shellcheck" >&2
-        return 1
-    fi
-    echo "install-test-tools: installing Debian's shellcheck"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends shellcheck >/dev/null
+    bash "$(dirname "$0")/../debian-package.sh" shellcheck shellcheck
 }
 
 install_actionlint() {
