@@ -101,6 +101,11 @@ class EnvironmentConfig:
     # The load the readiness review plans for: 2x this must have been held for load_window_minutes.
     expected_peak_rps: float | None = None
     load_window_minutes: int = 10
+    # After a cutover: how long the new live color is watched, how many bad samples in a row
+    # count as a breach, and whether relui then rolls back by itself.
+    bake_minutes: int = 30
+    bake_breach_samples: int = 3
+    auto_rollback: bool = False
 
     @property
     def title(self) -> str:

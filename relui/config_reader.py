@@ -133,6 +133,9 @@ class ConfigReader:
             smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
             expected_peak_rps=t.num("expected_peak_rps", 0.0) or None,
             load_window_minutes=t.num("load_window_minutes", 10, minimum=1, integer=True),
+            bake_minutes=t.num("bake_minutes", 30, minimum=0, integer=True),
+            bake_breach_samples=t.num("bake_breach_samples", 3, minimum=1, integer=True),
+            auto_rollback=t.flag("auto_rollback"),
         )
 
     def _preview_url(self, t: Table) -> str | None:
