@@ -5,12 +5,19 @@ and backups are chosen on their own, so a sandbox environment with a
 ``[prometheus]`` section reads that real Prometheus and one with ``[aws]``
 reads real ECR and RDS. Adapters are imported only when configured, so the
 sandbox needs none of the cloud clients loaded.
+
+Every port object leaves here behind ``relui.adapters.deadline.guard``: one
+place decides each call's total deadline and that nothing but a PortError
+reaches services. The clock is not a port call (a poll's ``sleep`` is meant
+to wait) and stays unwrapped.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar, cast
 
+from relui.adapters.deadline import DEFAULT_DEADLINE, NotifierGuard, guard
 from relui.adapters.outbox import OutboxNotifier
 from relui.adapters.sandbox import (
     SandboxBackups,
@@ -37,12 +44,70 @@ from relui.ports import (
     SmokeRunner,
 )
 
+T = TypeVar("T")
+
 
 def build_ports(config: Config, state_dir: Path, clock: Clock) -> Ports:
     """Every environment's ports, plus the shared clock and notifier."""
     world = SandboxWorld(state_dir, config, clock)
-    envs = {env.name: _env_ports(env, world, state_dir) for env in config.environments}
+    envs = {env.name: _guarded(env, _env_ports(env, world, state_dir)) for env in config.environments}
     return Ports(clock=clock, notifier=_notifier(config, state_dir, clock), envs=envs)
+
+
+# Writes wait for the rollout inside the adapter (helm --wait, compose up).
+RELEASE_WRITES = ("deploy", "set_active", "rollback", "install")
+# What the sandbox metrics port gets, like a [prometheus] section's default.
+METRICS_DEADLINE = 5.0
+SMOKE_MARGIN = 5.0
+WRITE_MARGIN = 30.0
+
+
+def _sources(env: EnvironmentConfig) -> dict[str, str]:
+    """What each port of ``env`` is, in the words an operator knows from the config."""
+    cluster = {"sandbox": "sandbox", "kubernetes": "kubernetes", "compose": "docker compose"}.get(env.kind, env.kind)
+    releases = "helm" if env.kind == "kubernetes" else cluster
+    cloud = "aws" if env.aws else "sandbox"
+    return {
+        "cluster": f"{cluster} of {env.name}",
+        "releases": f"{releases} of {env.name}",
+        "smoke": f"smoke checks of {env.name}" if env.kind != "sandbox" else f"sandbox smoke of {env.name}",
+        "metrics": f"prometheus of {env.name}" if env.prometheus else f"sandbox metrics of {env.name}",
+        "registry": f"{'ecr' if env.aws else 'sandbox'} registry of {env.name}",
+        "backups": f"{'rds' if env.aws else 'sandbox'} backups of {env.name}",
+        "credentials": f"{cloud} credentials of {env.name}",
+    }
+
+
+def _deadlines(env: EnvironmentConfig) -> dict[str, tuple[float, dict[str, float]]]:
+    """Per port: the default deadline of its methods and the methods that differ."""
+    write = env.deploy_timeout_seconds + WRITE_MARGIN
+    metrics = env.prometheus.timeout_seconds if env.prometheus else METRICS_DEADLINE
+    # Checks run one after the other, each with its own timeout.
+    smoke = sum(check.timeout_seconds for check in env.smoke) + SMOKE_MARGIN
+    return {
+        "releases": (DEFAULT_DEADLINE, dict.fromkeys(RELEASE_WRITES, write)),
+        "smoke": (DEFAULT_DEADLINE, {"run": smoke}),
+        "metrics": (metrics, {}),
+    }
+
+
+def _guarded(env: EnvironmentConfig, ports: EnvPorts) -> EnvPorts:
+    """The same ports, each behind a deadline and error guard."""
+    sources, deadlines = _sources(env), _deadlines(env)
+
+    def wrap(port: str, target: T) -> T:
+        default, methods = deadlines.get(port, (DEFAULT_DEADLINE, {}))
+        return guard(target, sources[port], port, methods, default)
+
+    return EnvPorts(
+        cluster=wrap("cluster", ports.cluster),
+        releases=wrap("releases", ports.releases),
+        smoke=wrap("smoke", ports.smoke),
+        metrics=None if ports.metrics is None else wrap("metrics", ports.metrics),
+        registry=None if ports.registry is None else wrap("registry", ports.registry),
+        backups=None if ports.backups is None else wrap("backups", ports.backups),
+        credentials=None if ports.credentials is None else wrap("credentials", ports.credentials),
+    )
 
 
 def _env_ports(env: EnvironmentConfig, world: SandboxWorld, state_dir: Path) -> EnvPorts:
@@ -93,9 +158,13 @@ def _env_ports(env: EnvironmentConfig, world: SandboxWorld, state_dir: Path) -> 
 
 def _notifier(config: Config, state_dir: Path, clock: Clock) -> Notifier:
     notifications = config.notifications
+    # Slack and mail are tried one after the other, each within its own timeout.
+    deadline = notifications.timeout_seconds + (notifications.smtp.timeout_seconds if notifications.smtp else 0.0)
+    notifier: Notifier
     if notifications.slack_webhook_env or notifications.smtp:
         from relui.adapters.notify import ChannelNotifier
 
-        notifier: Notifier = ChannelNotifier(notifications)
-        return notifier
-    return OutboxNotifier(state_dir, clock)
+        notifier, source = ChannelNotifier(notifications), "notifications"
+    else:
+        notifier, source = OutboxNotifier(state_dir, clock), "notification outbox"
+    return cast(Notifier, NotifierGuard(notifier, source, "notifier", default=deadline))
