@@ -46,13 +46,45 @@ def render_query(template: str, values: Mapping[str, str]) -> str:
     return _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def _number(raw: object) -> float | None:
-    """A sample value as a float; NaN and infinities (0/0, empty buckets) are no value."""
+def _number(what: str, raw: object) -> float | None:
+    """A sample value as a float; NaN and infinities (0/0, empty buckets) are no value.
+
+    Prometheus writes ``"NaN"`` for a ratio of no traffic (an idle color), which
+    is no data rather than a broken answer; anything that is not a number at
+    all is a broken answer and raises.
+    """
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise PortError(f"the {what} answered a sample value of type {type(raw).__name__}, expected a number")
     try:
-        value = float(str(raw))
+        value = float(raw)
     except ValueError:
-        return None
+        raise PortError(f"the {what} answered a non-numeric sample value {_one_line(str(raw))[:40]!r}") from None
     return value if math.isfinite(value) else None
+
+
+def _sample(what: str, item: Mapping[str, Any]) -> float | None:
+    """The value of one instant-vector series: ``"value": [stamp, "number"]``."""
+    pair = item.get("value")
+    if not isinstance(pair, list | tuple) or len(pair) != 2:
+        raise PortError(f"the {what} answered a series without a [time, value] sample; is the URL Prometheus' API?")
+    return _number(what, pair[1])
+
+
+def _points(what: str, item: Mapping[str, Any]) -> list[Point]:
+    """The samples of one range-vector series, NaN samples left out."""
+    pairs = item.get("values")
+    if not isinstance(pairs, list):
+        raise PortError(f"the {what} answered a series without a list of samples; is the URL Prometheus' API?")
+    points = []
+    for pair in pairs:
+        if not isinstance(pair, list | tuple) or len(pair) != 2:
+            raise PortError(f"the {what} answered a sample that is not [time, value]")
+        stamp, value = _number(what, pair[0]), _number(what, pair[1])
+        if stamp is None:
+            raise PortError(f"the {what} answered a sample without a finite time")
+        if value is not None:
+            points.append(Point(datetime.fromtimestamp(stamp, UTC), value))
+    return points
 
 
 def _one_line(text: str) -> str:
@@ -169,7 +201,8 @@ class PrometheusMetrics:
                 raise PortError(f"the {what} for {color} returned {len(result)} series; aggregate it to one (sum(...))")
             return {color: result[0]} if result else {}
         for item in result:
-            label = item.get("metric", {}).get("color")
+            labels = item.get("metric")
+            label = labels.get("color") if isinstance(labels, dict) else None
             if label is None:
                 raise PortError(f"the {what} returned a series without a color label; group it by (color)")
             try:
@@ -198,7 +231,8 @@ class PrometheusMetrics:
         found = self._per_color(kind, self._instant)
         if not found:
             return {}
-        return {color: _number(found[color]["value"][1]) if color in found else None for color in Color}
+        what = f"{kind} query"
+        return {color: _sample(what, found[color]) if color in found else None for color in Color}
 
     def series(self, kind: MetricKind, minutes: int, step_seconds: int) -> dict[Color, Series]:
         """A range query over the last ``minutes``; gaps and NaN samples are left out."""
@@ -212,16 +246,8 @@ class PrometheusMetrics:
             )
             return self._vector(what, result)
 
-        found = self._per_color(kind, run)
-        answer: dict[Color, Series] = {}
-        for color in Color:
-            points = []
-            for stamp, raw in found[color]["values"] if color in found else ():
-                value = _number(raw)
-                if value is not None:
-                    points.append(Point(datetime.fromtimestamp(float(stamp), UTC), value))
-            answer[color] = Series(tuple(points))
-        return answer
+        found, what = self._per_color(kind, run), f"{kind} range query"
+        return {color: Series(tuple(_points(what, found[color]) if color in found else ())) for color in Color}
 
     def _summed(self, kind: MetricKind) -> str:
         """The kind's query summed over both colors, as one label-less expression."""
@@ -249,8 +275,9 @@ class PrometheusMetrics:
             f"max_over_time(min_over_time(({self._summed(kind)})[{window_minutes}m:{step}])"
             f"[{lookback_minutes}m:{step}])"
         )
-        result = self._instant(f"sustained {kind} query", query)
-        return _number(result[0]["value"][1]) if result else None
+        what = f"sustained {kind} query"
+        result = self._instant(what, query)
+        return _sample(what, result[0]) if result else None
 
     def _get(self, path: str) -> Any:
         """GET one API path and return its parsed JSON ``data``."""
@@ -270,14 +297,18 @@ class PrometheusMetrics:
         """Prometheus' readiness and version, as one line; raises PortError when not ready."""
         self._get("/-/ready")
         try:
-            version = str(self._get("/api/v1/status/buildinfo").get("version", "?"))
+            info = self._get("/api/v1/status/buildinfo")
+            version = str(info.get("version", "?")) if isinstance(info, dict) else "?"
         except PortError:
             version = "?"  # an older or proxied server may not expose it; ready is what matters
         return f"{self.url} is ready (Prometheus {version})"
 
     def rules_loaded(self) -> int:
         """How many recording and alerting rules the server has loaded."""
-        groups = self._get("/api/v1/rules").get("groups") or []
+        data = self._get("/api/v1/rules")
+        groups = data.get("groups") if isinstance(data, dict) else None
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise PortError(f"prometheus at {self.url} answered the rules request without a list of groups")
         return sum(len(group.get("rules") or []) for group in groups)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -198,3 +199,69 @@ def test_a_server_that_is_not_prometheus_is_named_so(httpserver: HTTPServer) -> 
     httpserver.expect_request("/api/v1/query").respond_with_data("upstream down", status=503)
     with pytest.raises(SourceUnavailable, match=r"answered HTTP 503 to the error_rate query: upstream down$"):
         metrics.current(MetricKind.ERROR_RATE)
+
+
+def _answer(httpserver: HTTPServer, result: object, path: str = "/api/v1/query") -> PrometheusMetrics:
+    """A loopback server whose query API answers ``result`` as a vector."""
+    body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    httpserver.clear()
+    httpserver.expect_request(path).respond_with_json(body)
+    return PrometheusMetrics(env_for(httpserver.url_for("/").rstrip("/")))
+
+
+def _one_line_error(call: object) -> PortError:
+    with pytest.raises(PortError) as failed:
+        call()  # type: ignore[operator]
+    assert "\n" not in str(failed.value)
+    return failed.value
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ({"metric": {"color": "blue"}}, r"error_rate query answered a series without a \[time, value\] sample"),
+        ({"metric": {"color": "blue"}, "value": [1.0, "lots"]}, r"error_rate query answered a non-numeric sample"),
+        ({"metric": {"color": "blue"}, "value": [1.0, None]}, r"error_rate query answered a sample value of type"),
+        ({"metric": {"color": "blue"}, "value": "0.5"}, r"without a \[time, value\] sample"),
+        ({"metric": "blue", "value": [1.0, "0.5"]}, r"without a color label"),
+    ],
+)
+def test_a_malformed_sample_is_one_line_naming_the_query(
+    httpserver: HTTPServer, sample: dict[str, object], expected: str
+) -> None:
+    metrics = _answer(httpserver, [sample])
+    error = _one_line_error(lambda: metrics.current(MetricKind.ERROR_RATE))
+    assert re.search(expected, str(error)), str(error)
+
+
+def test_nan_and_infinity_are_no_value_not_an_error(httpserver: HTTPServer) -> None:
+    # An idle color has no traffic: 0/0 is NaN, which is no data rather than a broken answer.
+    metrics = _answer(
+        httpserver,
+        [{"metric": {"color": "blue"}, "value": [1.0, "NaN"]}, {"metric": {"color": "green"}, "value": [1.0, "+Inf"]}],
+    )
+    assert metrics.current(MetricKind.ERROR_RATE) == {Color.BLUE: None, Color.GREEN: None}
+
+
+def test_a_malformed_range_answer_is_one_line(httpserver: HTTPServer) -> None:
+    metrics = _answer(httpserver, [{"metric": {"color": "blue"}, "values": [[1.0]]}], path="/api/v1/query_range")
+    error = _one_line_error(lambda: metrics.series(MetricKind.ERROR_RATE, 10, 60))
+    assert "error_rate range query answered a sample that is not [time, value]" in str(error)
+    metrics = _answer(httpserver, [{"metric": {"color": "blue"}}], path="/api/v1/query_range")
+    error = _one_line_error(lambda: metrics.series(MetricKind.ERROR_RATE, 10, 60))
+    assert "without a list of samples" in str(error)
+
+
+def test_an_answer_of_the_wrong_shape_is_one_line(httpserver: HTTPServer) -> None:
+    url = httpserver.url_for("/").rstrip("/")
+    httpserver.expect_request("/api/v1/query").respond_with_json({"status": "success", "data": ["no", "result"]})
+    error = _one_line_error(lambda: PrometheusMetrics(env_for(url)).current(MetricKind.ERROR_RATE))
+    assert "gave no Prometheus answer to the error_rate query" in str(error)
+    httpserver.clear()
+    httpserver.expect_request("/api/v1/query").respond_with_data("{not json", content_type="application/json")
+    error = _one_line_error(lambda: PrometheusMetrics(env_for(url)).current(MetricKind.ERROR_RATE))
+    assert "gave no Prometheus answer to the error_rate query" in str(error)
+    httpserver.clear()
+    httpserver.expect_request("/api/v1/rules").respond_with_json({"status": "success", "data": {"groups": "x"}})
+    error = _one_line_error(PrometheusMetrics(env_for(url)).rules_loaded)
+    assert "without a list of groups" in str(error)
