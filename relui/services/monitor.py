@@ -2,6 +2,8 @@
 
 Each source is read on its own; a source that fails leaves its fields empty
 and adds a line to ``problems`` so the rest of the picture still updates.
+Each port is read through ``reads.once``, so a source that did not answer
+costs its deadline once per refresh, not once per read.
 Blocking: call it from a thread worker, never on the event loop.
 """
 
@@ -13,6 +15,7 @@ from typing import TypeVar
 from relui.config import EnvironmentConfig
 from relui.domain import Color, EnvSnapshot, MetricKind, Series
 from relui.ports import Clock, EnvPorts, PortError
+from relui.services.reads import once
 
 T = TypeVar("T")
 SPARK_MINUTES = 30
@@ -39,14 +42,15 @@ def _read(source: str, problems: list[str], call: Callable[[], T]) -> tuple[T | 
 def take_snapshot(env: EnvironmentConfig, ports: EnvPorts, clock: Clock, with_series: bool = True) -> EnvSnapshot:
     """Read cluster, release, lock and metrics of one environment."""
     problems: list[str] = []
-    colors, cluster_problem = _read("cluster", problems, ports.cluster.color_states)
-    active, _ = _read("live service", problems, ports.cluster.observed_active_color)
-    lock, _ = _read("lock", problems, ports.cluster.lock)
+    cluster = once(ports.cluster)
+    colors, cluster_problem = _read("cluster", problems, cluster.color_states)
+    active, _ = _read("live service", problems, cluster.observed_active_color)
+    lock, _ = _read("lock", problems, cluster.lock)
     error_rate: dict[Color, float | None] = {}
     series: dict[Color, Series] = {}
     metrics_problem = None
     if ports.metrics is not None:
-        metrics = ports.metrics
+        metrics = once(ports.metrics)
         current, metrics_problem = _read("metrics", problems, lambda: metrics.current(MetricKind.ERROR_RATE))
         if current is not None:
             error_rate = current

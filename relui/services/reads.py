@@ -5,15 +5,20 @@ snapshots from several places (guards, checklist, readiness). On a real
 environment each read is a helm subprocess or an API call, and a source that
 is down would time out once per place. ``read_once`` gives a Context whose
 ports answer every read, or raise its error, once; writes are not offered.
+
+A source that did not answer (``SourceUnavailable``) is dark for the rest of
+the decision: every further read of that port, whatever its method or
+arguments, raises the same error at once, so a hung source costs its
+deadline once per decision rather than once per query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import fields, replace
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from relui.ports import EnvPorts, Ports
+from relui.ports import EnvPorts, Ports, SourceUnavailable
 from relui.services.context import Context
 
 # The read methods of every port; nothing else passes through a ReadOnce.
@@ -37,14 +42,21 @@ READS = frozenset(
         "run",
     }
 )
+# Answered from config, without asking the source, so a dark source still answers them.
+LOCAL_READS = frozenset({"kinds"})
+T = TypeVar("T")
 
 
 class ReadOnce:
-    """Wraps a port: each read (by method and arguments) is done once, its answer or error kept."""
+    """Wraps a port: each read (by method and arguments) is done once, its answer or error kept.
+
+    After one read found the source dark, every read of it raises that error.
+    """
 
     def __init__(self, target: object) -> None:
         self._target = target
         self._answers: dict[tuple[Any, ...], tuple[bool, Any]] = {}
+        self._dark: SourceUnavailable | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name not in READS:
@@ -56,8 +68,13 @@ class ReadOnce:
         def read(*args: Any, **kwargs: Any) -> Any:
             key = (name, args, tuple(sorted(kwargs.items())))
             if key not in self._answers:
+                if self._dark is not None and name not in LOCAL_READS:
+                    raise self._dark
                 try:
                     self._answers[key] = (True, method(*args, **kwargs))
+                except SourceUnavailable as exc:
+                    self._answers[key] = (False, exc)
+                    self._dark = exc
                 except Exception as exc:  # noqa: BLE001 - kept and raised again to every asker
                     self._answers[key] = (False, exc)
             ok, answer = self._answers[key]
@@ -66,6 +83,11 @@ class ReadOnce:
             return answer
 
         return read
+
+
+def once(port: T) -> T:
+    """``port`` behind a ReadOnce, typed as the port (its writes are not offered)."""
+    return cast(T, ReadOnce(port))
 
 
 def read_once(ctx: Context) -> Context:
