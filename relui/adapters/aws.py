@@ -97,15 +97,18 @@ def _one_line(text: str) -> str:
 
 
 @contextmanager
-def aws_errors(aws: AwsConfig, subject: str, fix: str) -> Iterator[None]:
-    """Turn botocore's failures about ``subject`` into one PortError line each."""
+def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = None) -> Iterator[None]:
+    """Turn botocore's failures about ``subject`` into one PortError line each.
+
+    ``missing`` is the line for a thing that does not exist (default: "<subject> not found").
+    """
     try:
         yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code, message = error.get("Code", "?"), _one_line(error.get("Message", ""))
         if code in _NOT_FOUND:
-            raise NotFound(f"{subject} not found; {fix}") from None
+            raise NotFound(f"{missing or subject + ' not found'}; {fix}") from None
         if code in _REFUSED:
             raise PortError(
                 f"{subject}: AWS refused the credentials ({code}: {message}); "
@@ -236,6 +239,7 @@ class RdsBackups(_AwsPort):
         self.instance: str = aws.rds_instance
         self.subject = f"RDS instance {self.instance} in {aws.region}"
         self.fix = "check [environments.aws] rds_instance and region"
+        self.missing = f"RDS instance {self.instance} not found in {aws.region}"
         # Bounded: 60 polls of 30 s is half an hour, then the caller hears why.
         self.poll_seconds = poll_seconds
         self.max_polls = max_polls
@@ -246,14 +250,14 @@ class RdsBackups(_AwsPort):
 
     def instance_status(self) -> str:
         """The instance's status (available, backing-up ...); NotFound when it does not exist."""
-        with aws_errors(self.aws, self.subject, self.fix):
+        with aws_errors(self.aws, self.subject, self.fix, self.missing):
             found = self._rds().describe_db_instances(DBInstanceIdentifier=self.instance)
         return found["DBInstances"][0].get("DBInstanceStatus", "unknown")
 
     def latest_snapshot(self) -> DbSnapshot | None:
         """The newest snapshot of the instance (automated or manual), or None."""
         newest: DbSnapshot | None = None
-        with aws_errors(self.aws, self.subject, self.fix):
+        with aws_errors(self.aws, self.subject, self.fix, self.missing):
             pages = self._rds().get_paginator("describe_db_snapshots")
             for page in pages.paginate(DBInstanceIdentifier=self.instance):
                 for snap in page.get("DBSnapshots", []):
@@ -262,11 +266,15 @@ class RdsBackups(_AwsPort):
                         continue  # still being created: it has no time yet and is no backup yet
                     if newest is None or created > newest.created:
                         newest = DbSnapshot(snap["DBSnapshotIdentifier"], created, snap.get("Status", "unknown"))
+        if newest is None:
+            # RDS lists no snapshots for an instance that does not exist either; only the
+            # instance lookup tells "no backup yet" from "wrong name or region".
+            self.instance_status()
         return newest
 
     def create_snapshot(self, identifier: str) -> DbSnapshot:
         """Create a manual snapshot and wait (bounded) until RDS reports it available."""
-        with aws_errors(self.aws, self.subject, self.fix):
+        with aws_errors(self.aws, self.subject, self.fix, self.missing):
             rds = self._rds()
             rds.create_db_snapshot(DBSnapshotIdentifier=identifier, DBInstanceIdentifier=self.instance)
             try:

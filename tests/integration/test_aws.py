@@ -98,10 +98,16 @@ def test_snapshots_newest_first_and_create_waits_until_available(aws: AwsConfig)
 
 def test_missing_instance_is_not_found(aws: AwsConfig) -> None:
     backups = RdsBackups(replace(aws, rds_instance="gone-db"), aws_session(aws))
-    with pytest.raises(NotFound, match=r"^RDS instance gone-db in eu-west-1 not found; check \[environments.aws\]"):
+    with pytest.raises(NotFound, match=r"^RDS instance gone-db not found in eu-west-1; check \[environments.aws\]"):
         backups.create_snapshot("relui-x")
     with pytest.raises(NotFound):
         backups.instance_status()
+    # RDS lists no snapshots for a missing instance: that must not read as "no snapshot yet".
+    with pytest.raises(NotFound) as caught:
+        backups.latest_snapshot()
+    assert str(caught.value) == (
+        "RDS instance gone-db not found in eu-west-1; check [environments.aws] rds_instance and region"
+    )
 
 
 def test_long_lived_keys_are_named_so(aws: AwsConfig) -> None:
