@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ENV_KINDS = ("sandbox", "kubernetes", "compose")
@@ -30,6 +31,34 @@ FAULT_KINDS = ("crashloop", "error_spike", "slow_rollout", "missing_tag", "metri
 PROMQL_PLACEHOLDERS = ("namespace", "release", "color")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_ERROR_THRESHOLD = 0.05
+DEFAULT_CHART = "charts/bluegreen"
+# What [permissions] may grant: the action names the services check with Config.may().
+PERMISSION_IDS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort", "approve", "install")
+# Every Binding id of the app and its screens, which is what [keymap] remaps;
+# tests/unit/test_config.py checks this list against the bindings themselves.
+KEYMAP_IDS = (
+    "back",
+    "cancel",
+    "checklist",
+    "close-help",
+    "cutover",
+    "deploy",
+    "detail",
+    "finish-drill",
+    "help",
+    "journal",
+    "lock",
+    "next-env",
+    "previous-env",
+    "quit",
+    "readiness",
+    "record-evidence",
+    "refresh",
+    "rollback",
+    "sign-off",
+    "smoke",
+    "tick",
+)
 
 
 class ConfigError(Exception):
@@ -89,7 +118,7 @@ class EnvironmentConfig:
     protected: bool
     namespace: str
     release: str
-    chart: str = "charts/bluegreen"
+    chart: str = DEFAULT_CHART
     kube_context: str | None = None
     refresh_seconds: float = 5.0
     deploy_timeout_seconds: float = 300.0
@@ -297,27 +326,101 @@ def load_config(path: Path) -> Config:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found; pass --config or set RELUI_CONFIG") from None
+        raise ConfigError(
+            f"{path}: config file not found; run 'relui init' to write a starter config here, "
+            "or pass --config / set RELUI_CONFIG"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the config as UTF-8") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # tomllib says "... (at line 3, column 7)"; lift the line to the front.
-        message = str(exc)
-        found = re.search(r"\(at line (\d+), column \d+\)", message)
-        if found:
-            detail = message[: found.start()].strip()
-            raise ConfigError(f"{path}:{found.group(1)}: invalid TOML: {detail}") from None
-        raise ConfigError(f"{path}: invalid TOML: {message}") from None
+    data = parse_toml(path, text)
     # Imported here: the reader depends on the types above.
     from relui.config_reader import ConfigReader
 
     return ConfigReader(path, text).read(data)
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """tomllib's parse, with its errors turned into one line that names the line and the key."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says "... (at line 3, column 7)"; lift the line to the front.
+        message = str(exc)
+        found = re.search(r"\(at line (\d+), column \d+\)", message)
+        if not found:
+            raise ConfigError(f"{path}: invalid TOML: {_one_line(message)}") from None
+        line = int(found.group(1))
+        detail = _explain_toml_error(message[: found.start()].strip(), text, line)
+        raise ConfigError(f"{path}:{line}: {detail}") from None
+    except RecursionError:
+        line = _deepest_line(text)
+        key = _key_on_line(text, line) or "(top level)"
+        raise ConfigError(f"{path}:{line}: {key}: arrays or inline tables nested too deep") from None
+    except ValueError as exc:
+        # Python refuses integers longer than 4300 digits while tomllib converts them.
+        raise ConfigError(f"{path}: invalid TOML: {_one_line(str(exc))}") from None
+
+
+def _explain_toml_error(detail: str, text: str, line: int) -> str:
+    """tomllib's duplicate-key errors name no key (or a Python tuple); say which key, as a path."""
+    declared = re.fullmatch(r"Cannot (declare|redefine namespace|mutate immutable namespace) (\(.*\))( twice)?", detail)
+    if declared:
+        keys = ".".join(re.findall(r"'((?:[^'\\]|\\.)*)'", declared.group(2)))
+        if declared.group(1) == "mutate immutable namespace":
+            return f"{keys}: is an inline table or array already and cannot be extended here"
+        return f"{keys}: duplicate table; each table is declared once"
+    if detail == "Cannot overwrite a value":
+        key = _key_on_line(text, line)
+        if key:
+            return f"{key}: duplicate key; each key is set once per table"
+        return "duplicate key; each key is set once per table"
+    # A syntax error inside a multi-line value belongs to the key that value started at.
+    key = _key_on_line(text, line, walk_up=True)
+    return f"{key + ': ' if key else ''}invalid TOML: {_one_line(detail)}"
+
+
+_ASSIGNED = re.compile(r"\s*([A-Za-z0-9_.\- \"']+?)\s*=")
+_HEADER = re.compile(r"\s*\[\[?\s*([A-Za-z0-9_.\- \"']+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _key_on_line(text: str, line: int, walk_up: bool = False) -> str | None:
+    """The dotted key assigned on ``line`` (or, walking up, the one whose value spans it), with its table."""
+    # TOML counts lines by "\n" only; str.splitlines() would also split on \x0b, \u2028 ...
+    lines = text.split("\n")
+    if not 0 < line <= len(lines):
+        return None
+    key = None
+    for index in range(line - 1, max(line - 200, 0) - 1 if walk_up else line - 2, -1):
+        header = _HEADER.match(lines[index])
+        if header:
+            return _dotted(header.group(1))
+        assigned = _ASSIGNED.match(lines[index])
+        if assigned:
+            key, line = _dotted(assigned.group(1)), index + 1
+            break
+    if key is None:
+        return None
+    table = next((_dotted(h.group(1)) for above in reversed(lines[: line - 1]) if (h := _HEADER.match(above))), "")
+    return f"{table}.{key}" if table else key
+
+
+def _dotted(written: str) -> str:
+    """A key as written (``a . "b c"``) in the error's spelling (``a."b c"``)."""
+    return ".".join(part.strip().replace("'", '"') for part in written.split("."))
+
+
+def _deepest_line(text: str) -> int:
+    """The 1-based line that opens the most brackets: where runaway nesting was written."""
+    counts = [line.count("[") + line.count("{") for line in text.split("\n")] or [0]
+    return counts.index(max(counts)) + 1
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 def find_config(explicit: str | None = None, cwd: Path | None = None) -> Path:

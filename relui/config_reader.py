@@ -8,17 +8,21 @@ file, the line (where it can be found), the key path and what was expected.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from relui.bundled import resolve_relative
 from relui.config import (
     AUTO_CHECKS,
+    DEFAULT_CHART,
     DEFAULT_CHECKLIST,
     DEFAULT_PERMISSIONS,
     ENV_KINDS,
     FAULT_KINDS,
+    KEYMAP_IDS,
+    PERMISSION_IDS,
     PHASES,
     PROMQL_PLACEHOLDERS,
     WEEKDAYS,
@@ -43,6 +47,15 @@ from relui.tomlpath import KeyPath, Table, locate
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# Freeze dates outside these years are typos; date arithmetic near year 9999 overflows.
+_FIRST_DAY = date(2000, 1, 1)
+_LAST_DAY = date(2999, 12, 31)
+
+
+def _short(value: object) -> str:
+    """A value for an error line: repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 class ConfigReader:
@@ -65,16 +78,8 @@ class ConfigReader:
             relui.done()
         envs = self._environments(root)
         roles = self._roles(root)
-        permissions = dict(DEFAULT_PERMISSIONS)
-        perm_table = root.table("permissions")
-        if perm_table:
-            for action in perm_table.data:
-                permissions[action] = perm_table.texts(action)
-        keymap: dict[str, str] = {}
-        keys = root.table("keymap")
-        if keys:
-            for binding in keys.data:
-                keymap[binding] = keys.text(binding, required=True)
+        permissions = self._permissions(root.table("permissions"))
+        keymap = self._keymap(root.table("keymap"))
         config = Config(
             path=self.file,
             environments=envs,
@@ -90,6 +95,31 @@ class ConfigReader:
         )
         root.done()
         return config
+
+    def _permissions(self, t: Table | None) -> dict[str, tuple[str, ...]]:
+        """The defaults, overridden per action; an id no action checks is a typo that would grant nothing."""
+        permissions = dict(DEFAULT_PERMISSIONS)
+        if t is None:
+            return permissions
+        for action in t.data:
+            if action not in PERMISSION_IDS:
+                self.fail(t.path.key(action), f"unknown action; expected one of: {', '.join(PERMISSION_IDS)}")
+            permissions[action] = t.texts(action)
+        return permissions
+
+    def _keymap(self, t: Table | None) -> dict[str, str]:
+        """Binding id -> keys; an unknown id would silently remap nothing."""
+        keymap: dict[str, str] = {}
+        if t is None:
+            return keymap
+        for binding in t.data:
+            if binding not in KEYMAP_IDS:
+                self.fail(t.path.key(binding), f"unknown binding id; expected one of: {', '.join(KEYMAP_IDS)}")
+            keys = t.text(binding, required=True)
+            if not re.fullmatch(r"[^\s,]+(,[^\s,]+)*", keys):
+                self.fail(t.path.key(binding), f'expected keys like "D" or "D,ctrl+d", got {keys!r}')
+            keymap[binding] = keys
+        return keymap
 
     def _environments(self, root: Table) -> tuple[EnvironmentConfig, ...]:
         tables = root.tables("environments")
@@ -122,21 +152,28 @@ class ConfigReader:
             protected=t.flag("protected"),
             namespace=t.text("namespace", name),
             release=t.text("release", required=True),
-            chart=t.text("chart", "charts/bluegreen"),
+            chart=self._chart(t),
             kube_context=t.text("kube_context"),
-            refresh_seconds=t.num("refresh_seconds", 5.0, minimum=0.5),
-            deploy_timeout_seconds=t.num("deploy_timeout_seconds", 300.0, minimum=1),
+            refresh_seconds=t.num("refresh_seconds", 5.0, minimum=0.2, maximum=3600),
+            deploy_timeout_seconds=t.num("deploy_timeout_seconds", 300.0, above=0, maximum=3600),
             preview_url=self._preview_url(t),
             prometheus=self._prometheus(prom) if prom else None,
             aws=self._aws(aws) if aws else None,
             compose=self._compose(compose) if compose else None,
             smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
-            expected_peak_rps=t.num("expected_peak_rps", 0.0) or None,
-            load_window_minutes=t.num("load_window_minutes", 10, minimum=1, integer=True),
-            bake_minutes=t.num("bake_minutes", 30, minimum=0, integer=True),
-            bake_breach_samples=t.num("bake_breach_samples", 3, minimum=1, integer=True),
+            expected_peak_rps=t.num("expected_peak_rps", 0.0, minimum=0, maximum=10_000_000) or None,
+            load_window_minutes=t.num("load_window_minutes", 10, minimum=1, maximum=1440, integer=True),
+            bake_minutes=t.num("bake_minutes", 30, minimum=0, maximum=1440, integer=True),
+            bake_breach_samples=t.num("bake_breach_samples", 3, minimum=1, maximum=1000, integer=True),
             auto_rollback=t.flag("auto_rollback"),
         )
+
+    def _chart(self, t: Table) -> str:
+        """The chart path; relui's own chart resolves to the shipped copy when the working dir has none."""
+        chart: str = t.text("chart", DEFAULT_CHART, required="chart" in t.data)
+        if chart != DEFAULT_CHART:
+            return chart
+        return resolve_relative(chart, Path.cwd(), "chart")
 
     def _preview_url(self, t: Table) -> str | None:
         """The preview endpoint template: http(s), placeholders {color}, {namespace}, {release} only."""
@@ -170,8 +207,8 @@ class ConfigReader:
             error_rate=self._promql(t, "error_rate", required=True) or "",
             request_rate=self._promql(t, "request_rate"),
             latency_p95=self._promql(t, "latency_p95"),
-            error_threshold=t.num("error_threshold", 0.05),
-            timeout_seconds=t.num("timeout_seconds", 5.0, minimum=0.1),
+            error_threshold=t.num("error_threshold", 0.05, above=0, below=1),
+            timeout_seconds=t.num("timeout_seconds", 5.0, above=0, maximum=3600),
         )
         t.done()
         return cfg
@@ -183,7 +220,7 @@ class ConfigReader:
             endpoint_url=t.text("endpoint_url"),
             ecr_repository=t.text("ecr_repository"),
             rds_instance=t.text("rds_instance"),
-            max_snapshot_age_hours=t.num("max_snapshot_age_hours", 24.0),
+            max_snapshot_age_hours=t.num("max_snapshot_age_hours", 24.0, above=0, maximum=8760),
         )
         t.done()
         return cfg
@@ -205,9 +242,9 @@ class ConfigReader:
         check = SmokeCheck(
             name=t.text("name", required=True),
             path=path,
-            expect_status=t.num("expect_status", 200, minimum=100, integer=True),
+            expect_status=t.num("expect_status", 200, minimum=100, maximum=599, integer=True),
             command=command,
-            timeout_seconds=t.num("timeout_seconds", 10.0, minimum=0.1),
+            timeout_seconds=t.num("timeout_seconds", 10.0, above=0, maximum=3600),
         )
         t.done()
         return check
@@ -221,23 +258,38 @@ class ConfigReader:
         return roles
 
     def _clock_time(self, t: Table, key: str) -> time:
-        text = t.text(key, required=True)
-        try:
-            return time.fromisoformat(text)
-        except ValueError:
-            self.fail(t.path.key(key), f'expected a time like "09:00", got {text!r}')
-            raise  # pragma: no cover - fail() raised already
-
-    def _date(self, t: Table, key: str) -> date:
+        """A wall-clock time in the calendar's zone: "09:00" or a TOML local time, never with an offset."""
         value = t.raw(key, True)
-        if isinstance(value, date):
-            return value
+        parsed: time | None = value if isinstance(value, time) else None
         if isinstance(value, str):
             try:
-                return date.fromisoformat(value)
+                parsed = time.fromisoformat(value)
             except ValueError:
-                pass
-        self.fail(t.path.key(key), f"expected a date like 2026-12-20, got {value!r}")
+                parsed = None
+        if parsed is None:
+            self.fail(t.path.key(key), f'expected a time like "09:00", got {_short(value)}')
+        if parsed.tzinfo is not None:
+            self.fail(t.path.key(key), "must not carry a UTC offset; windows are in [calendar] timezone")
+        return parsed
+
+    def _date(self, t: Table, key: str) -> date:
+        """A calendar day (TOML date or "2026-12-20") in a year relui can count days in."""
+        value = t.raw(key, True)
+        parsed: date | None = None
+        if isinstance(value, datetime):
+            self.fail(t.path.key(key), "expected a date like 2026-12-20, got a date-time; freezes are whole days")
+        if isinstance(value, date):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = date.fromisoformat(value)
+            except ValueError:
+                parsed = None
+        if parsed is None or isinstance(parsed, datetime):
+            self.fail(t.path.key(key), f"expected a date like 2026-12-20, got {_short(value)}")
+        if not _FIRST_DAY <= parsed <= _LAST_DAY:
+            self.fail(t.path.key(key), f"must be between {_FIRST_DAY} and {_LAST_DAY}, got {parsed}")
+        return parsed
 
     def _calendar(self, t: Table | None) -> CalendarConfig:
         if t is None:
@@ -265,15 +317,18 @@ class ConfigReader:
                 self.fail(f.path.key("end"), "must not be before start")
             freezes.append(Freeze(start=start_d, end=end_d, reason=f.text("reason", required=True)))
             f.done()
-        minor = t.raw("minor_every_weeks", False) or [2, 4]
-        if not (isinstance(minor, list) and len(minor) == 2 and all(isinstance(x, int) for x in minor)):
-            self.fail(t.path.key("minor_every_weeks"), "expected two whole numbers like [2, 4]")
+        minor = t.raw("minor_every_weeks", False)
+        if minor is None:
+            minor = [2, 4]
+        whole = isinstance(minor, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in minor)
+        if not (whole and len(minor) == 2 and 1 <= minor[0] <= minor[1] <= 52):
+            self.fail(t.path.key("minor_every_weeks"), "expected two whole numbers of weeks like [2, 4], 1 to 52")
         cal = CalendarConfig(
             timezone=tz,
             windows=tuple(windows),
             freezes=tuple(freezes),
             minor_every_weeks=(minor[0], minor[1]),
-            major_every_months=t.num("major_every_months", 3, minimum=1, integer=True),
+            major_every_months=t.num("major_every_months", 3, minimum=1, maximum=120, integer=True),
         )
         t.done()
         return cal
@@ -286,19 +341,19 @@ class ConfigReader:
         if smtp_t:
             smtp = SmtpConfig(
                 host=smtp_t.text("host", required=True),
-                port=smtp_t.num("port", 587, minimum=1, integer=True),
+                port=smtp_t.num("port", 587, minimum=1, maximum=65535, integer=True),
                 starttls=smtp_t.flag("starttls", True),
                 username=smtp_t.text("username"),
                 password_env=self._env_name(smtp_t, "password_env"),
                 sender=smtp_t.text("sender", required=True),
                 recipients=smtp_t.texts("recipients", None),
-                timeout_seconds=smtp_t.num("timeout_seconds", 10.0, minimum=0.1),
+                timeout_seconds=smtp_t.num("timeout_seconds", 10.0, above=0, maximum=3600),
             )
             smtp_t.done()
         cfg = NotificationsConfig(
             slack_webhook_env=self._env_name(t, "slack_webhook_env"),
             smtp=smtp,
-            timeout_seconds=t.num("timeout_seconds", 10.0, minimum=0.1),
+            timeout_seconds=t.num("timeout_seconds", 10.0, above=0, maximum=3600),
         )
         t.done()
         return cfg
@@ -359,17 +414,17 @@ class ConfigReader:
                     kind=f.choice("kind", FAULT_KINDS),
                     version=f.text("version"),
                     env=env,
-                    after_seconds=f.num("after_seconds", 60.0),
-                    peak_error_rate=f.num("peak_error_rate", 0.12),
-                    rollout_seconds=f.num("rollout_seconds", 120.0),
+                    after_seconds=f.num("after_seconds", 60.0, minimum=0, maximum=86400),
+                    peak_error_rate=f.num("peak_error_rate", 0.12, minimum=0, maximum=1),
+                    rollout_seconds=f.num("rollout_seconds", 120.0, minimum=0, maximum=3600),
                 )
             )
             f.done()
         cfg = SandboxConfig(
-            time_scale=t.num("time_scale", 1.0, minimum=0.001),
-            rollout_seconds=t.num("rollout_seconds", 20.0),
-            replicas=t.num("replicas", 3, minimum=1, integer=True),
-            baseline_error_rate=t.num("baseline_error_rate", 0.004),
+            time_scale=t.num("time_scale", 1.0, minimum=0.001, maximum=1000),
+            rollout_seconds=t.num("rollout_seconds", 20.0, minimum=0, maximum=3600),
+            replicas=t.num("replicas", 3, minimum=1, maximum=1000, integer=True),
+            baseline_error_rate=t.num("baseline_error_rate", 0.004, minimum=0, below=1),
             registry_tags=t.texts("registry_tags"),
             live=live,
             faults=tuple(faults),
@@ -377,12 +432,17 @@ class ConfigReader:
         t.done()
         return cfg
 
+    def _default_runbooks(self) -> tuple[str, ...]:
+        """The runbooks next to the config, else the ones relui ships (a wheel has no docs/ beside the config)."""
+        base = self.file.parent
+        return tuple(resolve_relative(name, base, "docs", Path(name).name) for name in ReadinessConfig.runbooks)
+
     def _readiness(self, t: Table | None) -> ReadinessConfig:
         if t is None:
-            return ReadinessConfig()
+            return ReadinessConfig(runbooks=self._default_runbooks())
         cfg = ReadinessConfig(
-            drill_max_age_days=t.num("drill_max_age_days", 30, minimum=1, integer=True),
-            runbooks=t.texts("runbooks", ReadinessConfig.runbooks),
+            drill_max_age_days=t.num("drill_max_age_days", 30, minimum=1, maximum=3650, integer=True),
+            runbooks=t.texts("runbooks", None) if "runbooks" in t.data else self._default_runbooks(),
         )
         t.done()
         return cfg

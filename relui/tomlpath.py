@@ -6,9 +6,12 @@ a wrong value we find the line ourselves so the error can point at it.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any, NoReturn
 
 
@@ -42,13 +45,24 @@ class KeyPath:
     def __str__(self) -> str:
         shown = []
         for part in self.parts:
+            key = _bare(part.key)
             if part.name is not None:
-                shown.append(f"{part.key}.{part.name}")
+                shown.append(f"{key}.{_bare(part.name)}")
             elif part.index is not None:
-                shown.append(f"{part.key}[{part.index}]")
+                shown.append(f"{key}[{part.index}]")
             else:
-                shown.append(part.key)
+                shown.append(key)
         return ".".join(shown) or "(top level)"
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _bare(key: str) -> str:
+    """A key as TOML would write it; quoted keys may hold newlines that must not split the error line."""
+    if _BARE_KEY.fullmatch(key):
+        return key
+    return json.dumps(key[:64] + ("..." if len(key) > 64 else ""))
 
 
 def locate(text: str, path: KeyPath) -> int | None:
@@ -117,6 +131,7 @@ class Table:
         return self.data[key]
 
     def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
+        """A string; ``required`` also refuses an empty one."""
         value = self.raw(key, required)
         if value is None:
             return default
@@ -127,6 +142,7 @@ class Table:
         return value
 
     def flag(self, key: str, default: bool = False) -> bool:
+        """true or false."""
         value = self.raw(key, False)
         if value is None:
             return default
@@ -134,18 +150,38 @@ class Table:
             self.fail(self.path.key(key), f"expected true or false, got {type_name(value)}")
         return value
 
-    def num(self, key: str, default: float | None, *, minimum: float = 0.0, integer: bool = False) -> Any:
+    def num(
+        self,
+        key: str,
+        default: float | None,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        above: float | None = None,
+        below: float | None = None,
+        integer: bool = False,
+    ) -> Any:
+        """A finite number within bounds: ``minimum``/``maximum`` inclusive, ``above``/``below`` strict.
+
+        Every number has an upper bound: TOML's ``inf``, ``nan`` and ``1e308``
+        parse fine and would crash (or hang) whatever uses them later.
+        """
         value = self.raw(key, default is None)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
             want = "a whole number" if integer else "a number"
             self.fail(self.path.key(key), f"expected {want}, got {type_name(value)}")
-        if value < minimum:
-            self.fail(self.path.key(key), f"must be at least {minimum:g}, got {value}")
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(self.path.key(key), f"must be a finite number, got {value}")
+        low_ok = (minimum is None or value >= minimum) and (above is None or value > above)
+        high_ok = (maximum is None or value <= maximum) and (below is None or value < below)
+        if not (low_ok and high_ok):
+            self.fail(self.path.key(key), f"must be {_bounds(minimum, maximum, above, below)}, got {_shown(value)}")
         return value
 
     def texts(self, key: str, default: tuple[str, ...] | None = ()) -> Any:
+        """A list of strings, as a tuple; a default of None makes it required."""
         value = self.raw(key, default is None)
         if value is None:
             return default
@@ -154,10 +190,12 @@ class Table:
         return tuple(value)
 
     def table(self, key: str) -> Table | None:
+        """A sub-table, or None when absent."""
         value = self.raw(key, False)
         return None if value is None else Table(value, self.path.key(key), self.fail)
 
     def tables(self, key: str) -> list[Table]:
+        """An array of tables ([[key]]); empty when absent."""
         value = self.raw(key, False)
         if value is None:
             return []
@@ -166,6 +204,7 @@ class Table:
         return [Table(v, self.path.key(key).index(i), self.fail) for i, v in enumerate(value)]
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> Any:
+        """A string that must be one of ``choices``."""
         value = self.text(key, default, required=default is None)
         if value not in choices:
             self.fail(self.path.key(key), f"expected one of {', '.join(choices)}, got {value!r}")
@@ -179,6 +218,41 @@ class Table:
                 self.fail(self.path.key(key), f"unknown key; expected one of: {expected}")
 
 
+def _bounds(minimum: float | None, maximum: float | None, above: float | None, below: float | None) -> str:
+    """The allowed range in words an operator reads: "> 0 and <= 3600"."""
+    parts = []
+    if above is not None:
+        parts.append(f"> {above:g}")
+    if minimum is not None:
+        parts.append(f">= {minimum:g}")
+    if below is not None:
+        parts.append(f"< {below:g}")
+    if maximum is not None:
+        parts.append(f"<= {maximum:g}")
+    return " and ".join(parts)
+
+
+def _shown(value: float) -> str:
+    """A number short enough for one line (TOML integers have no size limit)."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    if abs(value) > 10**15:
+        # str() refuses integers past 4300 digits; the size is what matters here.
+        return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return str(value)
+
+
 def type_name(value: object) -> str:
-    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a table"}
+    """What a TOML value is, in the words of an error message."""
+    names = {
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+        datetime: "a date-time",
+        date: "a date",
+        time: "a time",
+    }
     return names.get(type(value), type(value).__name__)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from relui.config import DEFAULT_CHECKLIST, ConfigError, find_config, load_config
+from relui.config import DEFAULT_CHECKLIST, KEYMAP_IDS, ConfigError, find_config, load_config
 from tests.conftest import SHIPPED_CONFIG
 
 MINIMAL = """
@@ -85,7 +85,7 @@ def test_promql_label_braces_are_not_placeholders(tmp_path: Path) -> None:
 
 def test_invalid_toml_gives_the_line(tmp_path: Path) -> None:
     message = error_of(tmp_path, MINIMAL + "protected = \n")
-    assert message.startswith(f"{tmp_path / 'relui.toml'}:6: invalid TOML")
+    assert message.startswith(f"{tmp_path / 'relui.toml'}:6: environments.protected: invalid TOML")
 
 
 def test_unknown_kind_lists_the_kinds(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_unknown_time_zone(tmp_path: Path) -> None:
 
 
 def test_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="config file not found; pass --config or set RELUI_CONFIG"):
+    with pytest.raises(ConfigError, match="config file not found; run 'relui init' to write a starter config here"):
         load_config(tmp_path / "nope.toml")
 
 
@@ -142,3 +142,102 @@ def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path, text: str, e
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0]
     assert done.stdout == ""
+
+
+FREEZE = '[calendar]\n[[calendar.freezes]]\nstart = 2026-12-21\nend = 2027-01-04\nreason = "year end"\n'
+WINDOW = '[calendar]\n[[calendar.windows]]\nstart = "08:00"\nend = "17:00"\n'
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            FREEZE.replace("start = 2026-12-21", "start = 2026-12-21T10:00:00"),
+            "calendar.freezes[0].start: expected a date",
+        ),
+        (FREEZE.replace("end = 2027-01-04", "end = 9999-12-31"), "calendar.freezes[0].end: must be between"),
+        (WINDOW.replace('"08:00"', '"08:00+02:00"'), "calendar.windows[0].start: must not carry a UTC offset"),
+        (WINDOW.replace('"08:00"', "true"), 'calendar.windows[0].start: expected a time like "09:00", got True'),
+        ("[calendar]\nminor_every_weeks = [true, 4]\n", "calendar.minor_every_weeks: expected two whole numbers"),
+        (MINIMAL + "refresh_seconds = nan\n", "environments.qa.refresh_seconds: must be a finite number, got nan"),
+        (MINIMAL + "deploy_timeout_seconds = inf\n", "environments.qa.deploy_timeout_seconds: must be a finite number"),
+        (MINIMAL + "deploy_timeout_seconds = 1e308\n", "deploy_timeout_seconds: must be > 0 and <= 3600, got 1e+308"),
+        (MINIMAL + "refresh_seconds = 0.1\n", "refresh_seconds: must be >= 0.2 and <= 3600, got 0.1"),
+        ("[sandbox]\nreplicas = 10000000\n", "sandbox.replicas: must be >= 1 and <= 1000, got 10000000"),
+        ("[sandbox]\nreplicas = 1" + "0" * 5000 + "\n", "invalid TOML"),
+        (MINIMAL + "[environments.prometheus]\nurl = 'http://p'\nerror_rate = 'x'\nerror_threshold = 1\n", "< 1"),
+        (MINIMAL + "bake_minutes = 100000\n", "environments.qa.bake_minutes: must be >= 0 and <= 1440"),
+        (MINIMAL + "bake_breach_samples = 0\n", "environments.qa.bake_breach_samples: must be >= 1"),
+        (MINIMAL + 'auto_rollback = "yes"\n', "environments.qa.auto_rollback: expected true or false"),
+        ("[sandbox]\nreplicas = 3\nreplicas = 4\n", ":8: sandbox.replicas: duplicate key"),
+        ("[sandbox]\n[sandbox]\n", ":7: sandbox: duplicate table"),
+        (
+            MINIMAL + '[permissions]\ndeplyo = ["devops"]\n',
+            "permissions.deplyo: unknown action; expected one of: deploy",
+        ),
+        (MINIMAL + '[keymap]\ndeplyo = "D"\n', "keymap.deplyo: unknown binding id; expected one of: back"),
+        (MINIMAL + '[keymap]\ndeploy = "D, x"\n', 'keymap.deploy: expected keys like "D"'),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", ":6: environments.x: arrays or inline tables nested too deep"),
+        (MINIMAL + '"a\\nb" = 1\n', 'environments.qa."a\\nb": unknown key'),
+    ],
+    ids=lambda value: value[-40:].strip(),
+)
+def test_hostile_values_are_one_line_with_the_key(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_of(tmp_path, text if "environments" in text else MINIMAL + text)
+
+
+def test_new_environment_keys_have_their_defaults(tmp_path: Path) -> None:
+    env = load_config(write(tmp_path, MINIMAL)).env("qa")
+    assert (env.bake_minutes, env.bake_breach_samples, env.auto_rollback) == (30, 3, False)
+
+
+def test_known_permission_and_keymap_ids_are_accepted(tmp_path: Path) -> None:
+    text = MINIMAL + '[permissions]\nlock = ["devops"]\nabort = ["devops"]\n[keymap]\ndeploy = "D,ctrl+d"\n'
+    config = load_config(write(tmp_path, text))
+    assert config.permissions["abort"] == ("devops",) and config.keymap == {"deploy": "D,ctrl+d"}
+
+
+def test_keymap_ids_are_the_bindings_of_the_app_and_its_screens() -> None:
+    assert sorted(binding_ids()) == sorted(KEYMAP_IDS), (
+        "KEYMAP_IDS in relui/config.py must list every Binding id of relui.app, relui.screens and relui.widgets"
+    )
+
+
+def binding_ids() -> set[str]:
+    """Every Binding id declared by a class of the app, its screens and its widgets."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import relui.screens
+    import relui.widgets
+
+    names = ["relui.app", "relui.drill_app"]
+    for package in (relui.screens, relui.widgets):
+        names += [f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)]
+    ids: set[str] = set()
+    for name in names:
+        module = importlib.import_module(name)
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and issubclass(cls, DOMNode) and cls.__module__ == name:
+                ids |= {b.id for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding) and b.id}
+    return ids
+
+
+def test_default_chart_and_runbooks_resolve_to_the_shipped_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(write(tmp_path, MINIMAL))
+    chart = Path(config.env("qa").chart)
+    assert chart.is_absolute() and (chart / "Chart.yaml").is_file()
+    assert all(Path(r).is_absolute() and Path(r).is_file() for r in config.readiness.runbooks)
+
+
+def test_a_chosen_chart_path_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = load_config(write(tmp_path, MINIMAL + 'chart = "deploy/chart"\n'))
+    assert config.env("qa").chart == "deploy/chart"
