@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
-from relui.commands.base import EXIT_OK, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_OK, EXIT_USAGE, CommandError, Subparsers, add_command, print_json
 from relui.services.context import Context
-from relui.services.journal import Entry, Journal
+from relui.services.interrupted import interrupted_actions
+from relui.services.journal import Entry, Journal, JournalError
+from relui.services.text import one_line
 
 
 def register(sub: Subparsers) -> None:
@@ -19,31 +22,42 @@ def register(sub: Subparsers) -> None:
 
 
 def line(entry: Entry) -> str:
-    """One record as a line."""
-    version = entry.detail.get("version") or ""
+    """One record as a line (whatever a hand edit put into the file, it stays one line)."""
+    version = one_line(str(entry.detail.get("version") or ""), 40)
     message = entry.detail.get("message") or entry.detail.get("reason") or entry.detail.get("item") or ""
-    head = f"{entry.at[:19]}  {entry.env:<6} {entry.operator:<8} {entry.action:<9} {entry.kind:<7} {entry.status:<11}"
-    return f"{head} {version:<10} {message}".rstrip()
+    env, operator, action, kind, status = (
+        one_line(v, 40) for v in (entry.env, entry.operator, entry.action, entry.kind, entry.status)
+    )
+    head = f"{one_line(entry.at[:19])}  {env:<6} {operator:<8} {action:<9} {kind:<7} {status:<11}"
+    return f"{head} {version:<10} {one_line(str(message))}".rstrip()
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    """Print the journal, newest last, then any interrupted actions."""
+    """Print the journal, newest last, then any interrupted actions; unreadable lines warn on stderr."""
     journal = Journal(ctx.state_dir, ctx.clock)
     env = ctx.env(args.env).name if args.env else None
-    entries = journal.entries(env)
-    if args.limit:
-        entries = entries[-args.limit :]
-    interrupted = journal.interrupted(env)
+    try:
+        read = journal.read(env)
+        interrupted = interrupted_actions(ctx, env)
+    except JournalError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    entries = read.entries[-args.limit :] if args.limit else read.entries
+    for broken in read.unreadable:
+        print(f"relui: warning: {broken.warning(journal.path)}", file=sys.stderr)
     if args.json:
-        print_json({"entries": [e.to_json() for e in entries], "interrupted": [e.to_json() for e in interrupted]})
+        print_json(
+            {
+                "entries": [e.to_json() for e in entries],
+                "interrupted": [{"env": i.env, **i.to_json()} for i in interrupted],
+                "unreadable": [{"line": u.line, "excerpt": u.excerpt} for u in read.unreadable],
+            }
+        )
         return EXIT_OK
     if not entries:
         print("journal is empty")
     for entry in entries:
         print(line(entry))
-    for entry in interrupted:
-        print(
-            f"INTERRUPTED: {entry.action} on {entry.env} by {entry.operator} at {entry.at[:19]} "
-            "never finished; check the environment"
-        )
+    now = ctx.clock.now()
+    for action in interrupted:
+        print(f"INTERRUPTED on {action.env}: {action.line(now)}")
     return EXIT_OK

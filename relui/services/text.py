@@ -1,0 +1,54 @@
+"""Input that reaches file names, the journal or markdown: versions and free text.
+
+A version becomes a path (checklists, incidents) and an image tag, so it must
+match the OCI tag grammar; free text (reasons, notes, evidence) becomes one
+printable line so it can never forge a record, a heading or a ticked box.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# The OCI distribution spec's tag grammar: no '/', no leading '.' or '-', at most 128 characters.
+TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+TAG_RULE = "use letters, digits, '_', '.', '-' (first not '.' or '-'), at most 128 characters"
+FREE_TEXT_LIMIT = 500
+
+
+class InvalidInput(ValueError):
+    """Input that relui refuses; the message is one line naming the rule."""
+
+
+def validate_version(version: str) -> str:
+    """``version`` unchanged when it is a valid image tag; InvalidInput otherwise."""
+    if not isinstance(version, str) or TAG.fullmatch(version) is None:
+        shown = one_line(str(version), limit=60)
+        raise InvalidInput(f"version {shown!r} is not a valid image tag: {TAG_RULE}")
+    return version
+
+
+def one_line(text: str, limit: int = FREE_TEXT_LIMIT) -> str:
+    """Any free text as one printable line: control characters and line breaks to spaces, trimmed, capped."""
+    # Category C covers control, format (bidi overrides), surrogates and unassigned; Zl/Zp are
+    # the Unicode line and paragraph separators that str.splitlines() also breaks on.
+    cleaned = "".join(
+        " " if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") else ch
+        for ch in str(text)
+    )
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: max(limit - 1, 0)].rstrip() + "…"
+    return cleaned
+
+
+# Inline markdown controls, escaped wherever they are, so text cannot open code, links or HTML.
+_INLINE = re.compile(r"([\\`*_\[\]<>|#!])")
+# What makes a line start a block: a list item ("-", "+", "1."), a heading underline, a fence.
+_BLOCK_START = re.compile(r"^([-+=~]|\d+[.)])")
+
+
+def markdown_text(text: str, limit: int = FREE_TEXT_LIMIT) -> str:
+    """Free text for a markdown line: one line, with markdown's control characters escaped."""
+    line = _INLINE.sub(r"\\\1", one_line(text, limit))
+    return _BLOCK_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], line)

@@ -1,0 +1,195 @@
+"""The journal under real failures: a full disk, a file-size limit, a torn tail, a state dir that is no directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from relui.clock import ManualClock
+from relui.services.journal import OUTCOMES, Journal, JournalError
+from tests.conftest import SHIPPED_CONFIG
+from tests.unit.test_cli import Relui
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def fill(journal: Journal, count: int) -> None:
+    for n in range(count):
+        journal.note("ops", "qa", "tick", item=f"item-{n}")
+
+
+def lines_of(path: Path) -> list[str]:
+    data = path.read_bytes()
+    assert data.endswith(b"\n"), "the journal must end with a whole line"
+    return data.decode().splitlines()
+
+
+def test_a_full_disk_raises_one_line_naming_the_path(state_dir: Path, clock: ManualClock) -> None:
+    (state_dir / "journal.jsonl").symlink_to("/dev/full")
+    journal = Journal(state_dir, clock)
+    with pytest.raises(JournalError) as raised:
+        journal.intent("ops", "qa", "cutover", version="1.6.0")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert str(state_dir / "journal.jsonl") in message and "No space left on device" in message
+    assert "nothing was changed" in message
+    with pytest.raises(JournalError, match="No space left on device"):
+        journal.note("ops", "qa", "tick", item="tests-passing")
+
+
+def test_a_tick_on_a_full_disk_is_one_line_exit_2_and_changes_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "journal.jsonl").symlink_to("/dev/full")
+    done = Relui(SHIPPED_CONFIG, state)("checklist", "qa", "tick", "tests-passing")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "cannot write the journal" in done.stderr and "No space left on device" in done.stderr
+    assert not list((state / "checklists").glob("*/*.toml")), "the tick was saved without its journal record"
+
+
+FSIZE_SCRIPT = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from pathlib import Path
+    from relui.clock import SystemClock
+    from relui.services.journal import Journal, JournalError
+
+    # Without this the kernel kills the process (SIGXFSZ) instead of failing the write.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    state, extra = Path(sys.argv[1]), int(sys.argv[2])
+    journal = Journal(state, SystemClock())
+    size = journal.path.stat().st_size
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size + extra, hard))
+    try:
+        journal.intent("ops", "qa", "cutover", version="1.6.0", reason="x" * 300)
+    except JournalError as exc:
+        print("refused:", exc)
+    else:
+        print("written")
+    print("size", journal.path.stat().st_size, size)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+    journal.intent("ops", "qa", "deploy", version="1.6.1")
+    """
+)
+
+
+@pytest.mark.parametrize("extra", [0, 40], ids=["at-the-limit-EFBIG", "short-write"])
+def test_a_file_size_limit_fails_cleanly_and_the_next_record_is_whole(
+    state_dir: Path, clock: ManualClock, extra: int
+) -> None:
+    journal = Journal(state_dir, clock)
+    fill(journal, 3)
+    done = subprocess.run(
+        [sys.executable, "-c", FSIZE_SCRIPT, str(state_dir), str(extra)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[0].startswith("refused: cannot write the journal "), out
+    assert ("File too large" if extra == 0 else "short write (40 of ") in out[0]
+    size_after, size_before = out[1].split()[1:]
+    assert size_after == size_before, "a partial record was left in the journal"
+    read = journal.read()
+    assert read.unreadable == []
+    assert [e.action for e in read.entries] == ["tick", "tick", "tick", "deploy"]
+    assert len(lines_of(journal.path)) == 4
+
+
+def test_a_torn_tail_stays_its_own_line_and_is_reported(state_dir: Path, clock: ManualClock) -> None:
+    journal = Journal(state_dir, clock)
+    fill(journal, 2)
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"id": "dead", "kind": "intent", "env": "qa", "act')  # a crash mid-write
+    journal.intent("ops", "qa", "deploy", version="1.6.0")
+    assert [e.action for e in journal.entries()] == ["tick", "tick", "deploy"]
+    assert journal.unreadable() == [(3, '{"id": "dead", "kind": "intent", "env": "qa", "act')]
+    assert len(lines_of(journal.path)) == 4
+
+    done = Relui(SHIPPED_CONFIG, state_dir)("journal")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("\n") == 1 and "line 3 is unreadable" in done.stderr
+    as_json = Relui(SHIPPED_CONFIG, state_dir)("journal", "--json")
+    assert json.loads(as_json.stdout)["unreadable"] == [
+        {"line": 3, "excerpt": '{"id": "dead", "kind": "intent", "env": "qa", "act'}
+    ]
+
+
+def test_a_hand_edited_line_is_reported_not_skipped(state_dir: Path, clock: ManualClock) -> None:
+    journal = Journal(state_dir, clock)
+    fill(journal, 1)
+    with journal.path.open("ab") as handle:
+        handle.write(b"[1, 2]\n\xff\xfe not json\n")
+    fill(journal, 1)
+    assert [n for n, _ in journal.unreadable()] == [2, 3]
+    assert len(journal.entries()) == 2
+
+
+def test_a_state_dir_under_a_regular_file_is_one_line(tmp_path: Path, clock: ManualClock) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    journal = Journal(blocker / "state", clock)
+    with pytest.raises(JournalError, match=r"cannot write the journal .*: Not a directory"):
+        journal.note("ops", "qa", "lock")
+    with pytest.raises(JournalError, match=r"cannot read the journal .*: Not a directory"):
+        journal.entries()
+    done = Relui(SHIPPED_CONFIG, blocker / "state")("journal")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "Not a directory" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_free_text_is_written_as_one_line(state_dir: Path, clock: ManualClock) -> None:
+    journal = Journal(state_dir, clock)
+    intent = journal.intent("ops", "qa", "rollback", reason='bad\n{"kind": "outcome"}\r\n\x1b[2J')
+    journal.outcome(intent, "failed", message="line one\nline two")
+    journal.note("ops", "qa", "readiness", evidence="https://x.example/1\nforged", note="a\tb")
+    assert len(lines_of(journal.path)) == 3
+    intent_read, outcome, note = journal.entries()
+    assert intent_read.detail["reason"] == 'bad {"kind": "outcome"} [2J'
+    assert outcome.detail["message"] == "line one line two"
+    assert (note.detail["evidence"], note.detail["note"]) == ("https://x.example/1 forged", "a b")
+
+
+def test_aborted_and_cancelled_are_outcomes(state_dir: Path, clock: ManualClock) -> None:
+    journal = Journal(state_dir, clock)
+    assert {"aborted", "cancelled"} <= set(OUTCOMES)
+    for status in ("aborted", "cancelled"):
+        journal.outcome(journal.intent("ops", "qa", "deploy"), status)
+    assert journal.interrupted() == []
+    with pytest.raises(ValueError, match="unknown outcome"):
+        journal.outcome(journal.intent("ops", "qa", "deploy"), "gave-up")
+
+
+APPEND_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from relui.clock import SystemClock
+    from relui.services.journal import Journal
+
+    journal = Journal(Path(sys.argv[1]), SystemClock())
+    for n in range(100):
+        journal.note("ops", "qa", "tick", item=sys.argv[2] + str(n), note="n" * 3000)
+    """
+)
+
+
+def test_processes_appending_at_once_never_merge_records(state_dir: Path, clock: ManualClock) -> None:
+    writers = [
+        subprocess.Popen([sys.executable, "-c", APPEND_SCRIPT, str(state_dir), f"w{w}-"], cwd=ROOT, env=os.environ)
+        for w in range(3)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
+    read = Journal(state_dir, clock).read()
+    assert read.unreadable == [] and len(read.entries) == 300
+    assert len({e.detail["item"] for e in read.entries}) == 300
