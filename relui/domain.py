@@ -250,6 +250,8 @@ class EnvSnapshot:
     problems: tuple[str, ...] = ()
     metrics_problem: str | None = None
     cluster_problem: str | None = None
+    # One display line per action cut off mid-way (relui.services.interrupted), so the dashboard shows them too.
+    interrupted: tuple[str, ...] = ()
 
     @property
     def idle_color(self) -> Color | None:

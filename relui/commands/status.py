@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from relui.commands.base import EXIT_OK, Subparsers, add_command, percent, print_json
 from relui.domain import Color, EnvSnapshot
 from relui.services.checklist import Checklists
 from relui.services.context import Context
+from relui.services.interrupted import Interrupted, interrupted_actions
+from relui.services.journal import JournalError
 from relui.services.monitor import take_snapshot
 
 
@@ -24,19 +28,29 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Read every environment once and print it."""
     envs = [ctx.env(args.env)] if args.env else list(ctx.config.environments)
     checklists = Checklists(ctx)
-    rows = []
+    rows, texts = [], []
+    now = ctx.clock.now()
     for env in envs:
         snap = take_snapshot(env, ctx.env_ports(env.name), ctx.clock, with_series=False)
         progress = checklists.progress(env.name)
-        rows.append(status_json(snap, progress))
+        try:
+            interrupted = interrupted_actions(ctx, env.name)
+        except JournalError as exc:
+            # Status is what an operator reads when things are broken; an unreadable journal is one more problem.
+            interrupted = []
+            snap = replace(snap, problems=(*snap.problems, str(exc)))
+        rows.append(status_json(snap, progress, interrupted))
+        texts.append(render(rows[-1], [i.line(now) for i in interrupted]))
     if args.json:
         print_json({"environments": rows})
     else:
-        print("\n\n".join(render(row) for row in rows))
+        print("\n\n".join(texts))
     return EXIT_OK
 
 
-def status_json(snap: EnvSnapshot, checklist: dict[str, int]) -> dict[str, Any]:
+def status_json(
+    snap: EnvSnapshot, checklist: dict[str, int], interrupted: Sequence[Interrupted] = ()
+) -> dict[str, Any]:
     """The documented JSON shape of one environment."""
     colors = {}
     for color in Color:
@@ -65,11 +79,12 @@ def status_json(snap: EnvSnapshot, checklist: dict[str, int]) -> dict[str, Any]:
         "checklist": checklist,
         "lock": {"holder": snap.lock.holder, "since": snap.lock.since.isoformat()} if snap.lock else None,
         "problems": list(snap.problems),
+        "interrupted": [i.to_json() for i in interrupted],
     }
 
 
-def render(row: dict[str, Any]) -> str:
-    """One environment as a small table."""
+def render(row: dict[str, Any], interrupted: Sequence[str] = ()) -> str:
+    """One environment as a small table, then its interrupted actions (display lines)."""
     badge = " [protected]" if row["protected"] else ""
     active = row["active_color"]
     live = row["colors"].get(active, {}) if active else {}
@@ -88,4 +103,5 @@ def render(row: dict[str, Any]) -> str:
     check = row["checklist"]
     lines.append(f"  checklist {check['done']}/{check['total']}   lock: {lock_text}")
     lines.extend(f"  ! {problem}" for problem in row["problems"])
+    lines.extend(f"  INTERRUPTED: {i}" for i in interrupted)
     return "\n".join(lines)
