@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from relui.tomlpath import deepest_line, explain_toml_error, key_on_line, one_line
+
 ENV_KINDS = ("sandbox", "kubernetes", "compose")
 PHASES = ("pre-release", "release-day", "post-deployment")
 AUTO_CHECKS = (
@@ -352,75 +354,17 @@ def parse_toml(path: Path, text: str) -> dict[str, Any]:
         message = str(exc)
         found = re.search(r"\(at line (\d+), column \d+\)", message)
         if not found:
-            raise ConfigError(f"{path}: invalid TOML: {_one_line(message)}") from None
+            raise ConfigError(f"{path}: invalid TOML: {one_line(message)}") from None
         line = int(found.group(1))
-        detail = _explain_toml_error(message[: found.start()].strip(), text, line)
+        detail = explain_toml_error(message[: found.start()].strip(), text, line)
         raise ConfigError(f"{path}:{line}: {detail}") from None
     except RecursionError:
-        line = _deepest_line(text)
-        key = _key_on_line(text, line) or "(top level)"
+        line = deepest_line(text)
+        key = key_on_line(text, line) or "(top level)"
         raise ConfigError(f"{path}:{line}: {key}: arrays or inline tables nested too deep") from None
     except ValueError as exc:
         # Python refuses integers longer than 4300 digits while tomllib converts them.
-        raise ConfigError(f"{path}: invalid TOML: {_one_line(str(exc))}") from None
-
-
-def _explain_toml_error(detail: str, text: str, line: int) -> str:
-    """tomllib's duplicate-key errors name no key (or a Python tuple); say which key, as a path."""
-    declared = re.fullmatch(r"Cannot (declare|redefine namespace|mutate immutable namespace) (\(.*\))( twice)?", detail)
-    if declared:
-        keys = ".".join(re.findall(r"'((?:[^'\\]|\\.)*)'", declared.group(2)))
-        if declared.group(1) == "mutate immutable namespace":
-            return f"{keys}: is an inline table or array already and cannot be extended here"
-        return f"{keys}: duplicate table; each table is declared once"
-    if detail == "Cannot overwrite a value":
-        key = _key_on_line(text, line)
-        if key:
-            return f"{key}: duplicate key; each key is set once per table"
-        return "duplicate key; each key is set once per table"
-    # A syntax error inside a multi-line value belongs to the key that value started at.
-    key = _key_on_line(text, line, walk_up=True)
-    return f"{key + ': ' if key else ''}invalid TOML: {_one_line(detail)}"
-
-
-_ASSIGNED = re.compile(r"\s*([A-Za-z0-9_.\- \"']+?)\s*=")
-_HEADER = re.compile(r"\s*\[\[?\s*([A-Za-z0-9_.\- \"']+?)\s*\]\]?\s*(#.*)?$")
-
-
-def _key_on_line(text: str, line: int, walk_up: bool = False) -> str | None:
-    """The dotted key assigned on ``line`` (or, walking up, the one whose value spans it), with its table."""
-    # TOML counts lines by "\n" only; str.splitlines() would also split on \x0b, \u2028 ...
-    lines = text.split("\n")
-    if not 0 < line <= len(lines):
-        return None
-    key = None
-    for index in range(line - 1, max(line - 200, 0) - 1 if walk_up else line - 2, -1):
-        header = _HEADER.match(lines[index])
-        if header:
-            return _dotted(header.group(1))
-        assigned = _ASSIGNED.match(lines[index])
-        if assigned:
-            key, line = _dotted(assigned.group(1)), index + 1
-            break
-    if key is None:
-        return None
-    table = next((_dotted(h.group(1)) for above in reversed(lines[: line - 1]) if (h := _HEADER.match(above))), "")
-    return f"{table}.{key}" if table else key
-
-
-def _dotted(written: str) -> str:
-    """A key as written (``a . "b c"``) in the error's spelling (``a."b c"``)."""
-    return ".".join(part.strip().replace("'", '"') for part in written.split("."))
-
-
-def _deepest_line(text: str) -> int:
-    """The 1-based line that opens the most brackets: where runaway nesting was written."""
-    counts = [line.count("[") + line.count("{") for line in text.split("\n")] or [0]
-    return counts.index(max(counts)) + 1
-
-
-def _one_line(message: str) -> str:
-    return " ".join(message.split())
+        raise ConfigError(f"{path}: invalid TOML: {one_line(str(exc))}") from None
 
 
 def find_config(explicit: str | None = None, cwd: Path | None = None) -> Path:

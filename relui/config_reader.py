@@ -8,10 +8,8 @@ file, the line (where it can be found), the key path and what was expected.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relui.bundled import resolve_relative
 from relui.config import (
@@ -25,7 +23,6 @@ from relui.config import (
     PERMISSION_IDS,
     PHASES,
     PROMQL_PLACEHOLDERS,
-    WEEKDAYS,
     AwsConfig,
     CalendarConfig,
     ChecklistItem,
@@ -33,7 +30,6 @@ from relui.config import (
     Config,
     ConfigError,
     EnvironmentConfig,
-    Freeze,
     NotificationsConfig,
     PrometheusConfig,
     ReadinessConfig,
@@ -41,21 +37,12 @@ from relui.config import (
     SandboxFault,
     SmokeCheck,
     SmtpConfig,
-    Window,
 )
+from relui.config_calendar import read_calendar
 from relui.tomlpath import KeyPath, Table, locate
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-# Freeze dates outside these years are typos; date arithmetic near year 9999 overflows.
-_FIRST_DAY = date(2000, 1, 1)
-_LAST_DAY = date(2999, 12, 31)
-
-
-def _short(value: object) -> str:
-    """A value for an error line: repr, cut short."""
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 class ConfigReader:
@@ -257,81 +244,8 @@ class ConfigReader:
         t.done()
         return roles
 
-    def _clock_time(self, t: Table, key: str) -> time:
-        """A wall-clock time in the calendar's zone: "09:00" or a TOML local time, never with an offset."""
-        value = t.raw(key, True)
-        parsed: time | None = value if isinstance(value, time) else None
-        if isinstance(value, str):
-            try:
-                parsed = time.fromisoformat(value)
-            except ValueError:
-                parsed = None
-        if parsed is None:
-            self.fail(t.path.key(key), f'expected a time like "09:00", got {_short(value)}')
-        if parsed.tzinfo is not None:
-            self.fail(t.path.key(key), "must not carry a UTC offset; windows are in [calendar] timezone")
-        return parsed
-
-    def _date(self, t: Table, key: str) -> date:
-        """A calendar day (TOML date or "2026-12-20") in a year relui can count days in."""
-        value = t.raw(key, True)
-        parsed: date | None = None
-        if isinstance(value, datetime):
-            self.fail(t.path.key(key), "expected a date like 2026-12-20, got a date-time; freezes are whole days")
-        if isinstance(value, date):
-            parsed = value
-        elif isinstance(value, str):
-            try:
-                parsed = date.fromisoformat(value)
-            except ValueError:
-                parsed = None
-        if parsed is None or isinstance(parsed, datetime):
-            self.fail(t.path.key(key), f"expected a date like 2026-12-20, got {_short(value)}")
-        if not _FIRST_DAY <= parsed <= _LAST_DAY:
-            self.fail(t.path.key(key), f"must be between {_FIRST_DAY} and {_LAST_DAY}, got {parsed}")
-        return parsed
-
     def _calendar(self, t: Table | None) -> CalendarConfig:
-        if t is None:
-            return CalendarConfig()
-        tz = t.text("timezone", "UTC")
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            self.fail(t.path.key("timezone"), f"unknown time zone {tz!r}; use an IANA name such as Europe/Berlin")
-        windows = []
-        for w in t.tables("windows"):
-            days = w.texts("days", WEEKDAYS[:5])
-            for day in days:
-                if day not in WEEKDAYS:
-                    self.fail(w.path.key("days"), f"unknown day {day!r}; use {', '.join(WEEKDAYS)}")
-            start, end = self._clock_time(w, "start"), self._clock_time(w, "end")
-            if end <= start:
-                self.fail(w.path.key("end"), "must be later than start")
-            windows.append(Window(days=days, start=start, end=end))
-            w.done()
-        freezes = []
-        for f in t.tables("freezes"):
-            start_d, end_d = self._date(f, "start"), self._date(f, "end")
-            if end_d < start_d:
-                self.fail(f.path.key("end"), "must not be before start")
-            freezes.append(Freeze(start=start_d, end=end_d, reason=f.text("reason", required=True)))
-            f.done()
-        minor = t.raw("minor_every_weeks", False)
-        if minor is None:
-            minor = [2, 4]
-        whole = isinstance(minor, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in minor)
-        if not (whole and len(minor) == 2 and 1 <= minor[0] <= minor[1] <= 52):
-            self.fail(t.path.key("minor_every_weeks"), "expected two whole numbers of weeks like [2, 4], 1 to 52")
-        cal = CalendarConfig(
-            timezone=tz,
-            windows=tuple(windows),
-            freezes=tuple(freezes),
-            minor_every_weeks=(minor[0], minor[1]),
-            major_every_months=t.num("major_every_months", 3, minimum=1, maximum=120, integer=True),
-        )
-        t.done()
-        return cal
+        return CalendarConfig() if t is None else read_calendar(t)
 
     def _notifications(self, t: Table | None) -> NotificationsConfig:
         if t is None:

@@ -1,7 +1,8 @@
 """Strict reading of TOML tables: key paths, typed getters, and the line a key stands on.
 
 tomllib gives line numbers only for syntax errors; for a well-formed file with
-a wrong value we find the line ourselves so the error can point at it.
+a wrong value we find the line ourselves so the error can point at it. For
+tomllib's own errors (a duplicate key, runaway nesting) we name the key too.
 """
 
 from __future__ import annotations
@@ -104,6 +105,65 @@ def _nth(lines: list[str], pattern: re.Pattern[str], start: int, n: int, stop_at
                 return i
             seen += 1
     return None
+
+
+def explain_toml_error(detail: str, text: str, line: int) -> str:
+    """tomllib's duplicate-key errors name no key (or a Python tuple); say which key, as a path."""
+    declared = re.fullmatch(r"Cannot (declare|redefine namespace|mutate immutable namespace) (\(.*\))( twice)?", detail)
+    if declared:
+        keys = ".".join(re.findall(r"'((?:[^'\\]|\\.)*)'", declared.group(2)))
+        if declared.group(1) == "mutate immutable namespace":
+            return f"{keys}: is an inline table or array already and cannot be extended here"
+        return f"{keys}: duplicate table; each table is declared once"
+    if detail == "Cannot overwrite a value":
+        key = key_on_line(text, line)
+        if key:
+            return f"{key}: duplicate key; each key is set once per table"
+        return "duplicate key; each key is set once per table"
+    # A syntax error inside a multi-line value belongs to the key that value started at.
+    key = key_on_line(text, line, walk_up=True)
+    return f"{key + ': ' if key else ''}invalid TOML: {one_line(detail)}"
+
+
+_ASSIGNED = re.compile(r"\s*([A-Za-z0-9_.\- \"']+?)\s*=")
+_HEADER = re.compile(r"\s*\[\[?\s*([A-Za-z0-9_.\- \"']+?)\s*\]\]?\s*(#.*)?$")
+
+
+def key_on_line(text: str, line: int, walk_up: bool = False) -> str | None:
+    """The dotted key assigned on ``line`` (or, walking up, the one whose value spans it), with its table."""
+    # TOML counts lines by "\n" only; str.splitlines() would also split on \x0b, \u2028 ...
+    lines = text.split("\n")
+    if not 0 < line <= len(lines):
+        return None
+    key = None
+    for index in range(line - 1, max(line - 200, 0) - 1 if walk_up else line - 2, -1):
+        header = _HEADER.match(lines[index])
+        if header:
+            return _dotted(header.group(1))
+        assigned = _ASSIGNED.match(lines[index])
+        if assigned:
+            key, line = _dotted(assigned.group(1)), index + 1
+            break
+    if key is None:
+        return None
+    table = next((_dotted(h.group(1)) for above in reversed(lines[: line - 1]) if (h := _HEADER.match(above))), "")
+    return f"{table}.{key}" if table else key
+
+
+def _dotted(written: str) -> str:
+    """A key as written (``a . "b c"``) in the error's spelling (``a."b c"``)."""
+    return ".".join(part.strip().replace("'", '"') for part in written.split("."))
+
+
+def deepest_line(text: str) -> int:
+    """The 1-based line that opens the most brackets: where runaway nesting was written."""
+    counts = [line.count("[") + line.count("{") for line in text.split("\n")] or [0]
+    return counts.index(max(counts)) + 1
+
+
+def one_line(message: str) -> str:
+    """A library message squeezed onto one line."""
+    return " ".join(message.split())
 
 
 # Raises with one located line: (path, message, where to point when path has no line).
