@@ -92,7 +92,17 @@ class Releases(Protocol):
     """The environment's one Helm release on the blue/green chart contract."""
 
     def values(self) -> ReleaseValues:
-        """The blue/green values of the deployed revision."""
+        """The blue/green values of the last deployed revision: the base the next upgrade builds on.
+
+        NotFound when the release does not exist (the message says how to install it).
+        """
+        ...
+
+    def install(self, color: Color, version: str, description: str) -> Revision:
+        """First install: ``color`` enabled on ``version`` and live, the other color disabled.
+
+        PortError when the release already exists (deploy to it instead).
+        """
         ...
 
     def deploy(self, color: Color, version: str, description: str) -> Revision:

@@ -125,14 +125,18 @@ class _ComposePort:
 
     def compose_cmd(self, *args: str, timeout: float = READ_TIMEOUT_SECONDS, tag: str | None = None) -> str:
         """``docker compose -f FILE [-p PROJECT] <args>``, after checking the daemon once."""
+        self.require_daemon()
+        project = ["-p", self.compose.project] if self.compose.project else []
+        extra = {"RELUI_TAG": tag} if tag is not None else None
+        return self.docker("compose", "-f", self.compose.file, *project, *args, timeout=timeout, extra_env=extra)
+
+    def require_daemon(self) -> None:
+        """SourceUnavailable, one line, unless the Docker daemon answers (asked once per port)."""
         if not self._daemon_seen:
             # Ask the daemon first: without it every compose command fails, and
             # the daemon's own error is the one that tells the operator what to do.
             self.docker("version", "--format", "{{.Server.Version}}")
             self._daemon_seen = True
-        project = ["-p", self.compose.project] if self.compose.project else []
-        extra = {"RELUI_TAG": tag} if tag is not None else None
-        return self.docker("compose", "-f", self.compose.file, *project, *args, timeout=timeout, extra_env=extra)
 
     def containers(self) -> list[dict[str, Any]]:
         """The service's containers, including stopped and restarting ones."""
@@ -252,6 +256,14 @@ class ComposeReleases(_ComposePort):
         _single_color(self.env, color, "deploy to")
         return self._up(version, description)
 
+    def install(self, color: Color, version: str, description: str) -> Revision:
+        """Compose has nothing to install first: the first deploy starts the service."""
+        _single_color(self.env, color, "install")
+        raise PortError(
+            f"{self.env.name} runs on Docker Compose: there is no release to install; "
+            f"start it with: relui deploy {self.env.name} {version}"
+        )
+
     def set_active(self, color: Color, description: str) -> Revision:
         """Blue is always live; switching to green is refused."""
         _single_color(self.env, color, "route traffic to")
@@ -269,6 +281,8 @@ class ComposeReleases(_ComposePort):
         return [_revision(r) for r in sorted(self.read_state()["revisions"], key=lambda r: -r["number"])]
 
     def _up(self, version: str, description: str) -> Revision:
+        # A daemon that is down changed nothing: say so, and record no failed revision.
+        self.require_daemon()
         try:
             self.compose_cmd(
                 "up", "-d", "--wait", self.compose.service, timeout=self.env.deploy_timeout_seconds, tag=version

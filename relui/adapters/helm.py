@@ -1,15 +1,19 @@
 """The ``Releases`` port on Helm, through pyhelm3's command layer.
 
 One Helm release per environment on the blue/green chart (``charts/bluegreen``).
-Every write is ``helm upgrade`` with the release's own values plus the one or
-two keys the action changes, and a ``--description`` so helm history doubles as
-the cluster-side audit trail. pyhelm3 is async; callers are worker threads, so
-each method runs its coroutine with ``asyncio.run``.
+Every write is ``helm upgrade`` with the values of the last *deployed*
+revision plus the one or two keys the action changes, sent whole with
+``--reset-values``: a failed revision is never the base of the next upgrade,
+and ``values()`` reads the same revision, so every plan shows what the next
+upgrade builds on. Each write carries a ``--description`` so helm history
+doubles as the cluster-side audit trail. pyhelm3 is async; callers are worker
+threads, so each method runs its coroutine with ``asyncio.run``.
 
-Helm v3 and v4 differ in the wait flag: v3 takes a bare ``--wait``, v4 takes a
-strategy (``--wait=watcher`` waits for every resource via kstatus; a bare flag
-would mean the same, but spelling it out keeps the argv unambiguous and
-version-proof). The major version is read once, on first use.
+No write passes helm's ``--wait``: helm would block for the whole timeout on a
+crash-looping pod, while relui polls the pods itself (``RolloutWatch``) and
+stops at the first hopeless one. Without a wait flag every command line is the
+same for helm v3 and v4 (v3's bare ``--wait`` and v4's ``--wait=STRATEGY``
+differ; ``rollback --description`` exists in neither).
 """
 
 from __future__ import annotations
@@ -56,22 +60,15 @@ class HelmReleases:
         self._executable = executable
         self._kubeconfig = kubeconfig
         self._command: Command | None = None
-        self._major: int | None = None
         self._guard = threading.Lock()
 
     # -- the port ---------------------------------------------------------------
 
     def values(self) -> ReleaseValues:
-        """The blue/green values of the newest deployed revision."""
+        """The blue/green values of the last deployed revision: the base of the next upgrade."""
 
         async def read() -> ReleaseValues:
-            history = await self._history_raw()
-            deployed = next((r for r in reversed(history) if r.get("status") == "deployed"), None)
-            if deployed is None:
-                newest = history[-1] if history else {}
-                if newest.get("status") in PENDING_STATUSES:
-                    raise PortError(self._pending_message(history))
-                raise NotFound(f"release {self.env.release} has no deployed revision; {self._history_hint()}")
+            deployed = self._deployed(await self._history_raw())
             raw = await self._cmd().get_values(
                 self.env.release, computed=True, namespace=self.env.namespace, revision=deployed["revision"]
             )
@@ -79,8 +76,49 @@ class HelmReleases:
 
         return self._call("read values", read, READ_TIMEOUT_SECONDS)
 
+    def install(self, color: Color, version: str, description: str) -> Revision:
+        """First install: ``helm upgrade --install`` with ``color`` enabled on ``version`` and live.
+
+        Refused when the release already has a deployed revision: an install would
+        replace every value the release carries; deploy and cutover change only theirs.
+        """
+        other = Color.GREEN if color is Color.BLUE else Color.BLUE
+        values = {
+            str(color): {"enabled": True, "tag": version},
+            str(other): {"enabled": False},
+            "activeColor": str(color),
+        }
+
+        async def install() -> Revision:
+            try:
+                history = await self._history_raw()
+            except NotFound:
+                history = []
+            self._refuse_pending(history)
+            if any(r.get("status") in ("deployed", "superseded") for r in history):
+                raise PortError(
+                    f"release {self.env.release} already exists in namespace {self.env.namespace}; "
+                    f"deploy to it with: relui deploy {self.env.name} VERSION"
+                )
+            argv: list[Any] = [
+                "upgrade",
+                self.env.release,
+                self._chart(),
+                "--install",
+                "--namespace",
+                self.env.namespace,
+            ]
+            argv += ["--values", "-", "--description", description, "--timeout", self._timeout(), "--output", "json"]
+            return self._released(await self._cmd().run(argv, json.dumps(values).encode()), description)
+
+        return self._call(f"install {version} on {color}", install, self._write_timeout())
+
     def deploy(self, color: Color, version: str, description: str) -> Revision:
-        """Upgrade so ``color`` runs ``version`` (enabled); wait for its rollout."""
+        """Upgrade so ``color`` runs ``version`` (enabled); returns once helm applied it.
+
+        The rollout is not awaited here: the caller polls the color's pods and,
+        when they cannot become ready, rolls back to the revision before this one.
+        """
 
         def change(values: dict[str, Any]) -> dict[str, Any]:
             section = dict(values.get(str(color)) or {})
@@ -88,14 +126,12 @@ class HelmReleases:
             values[str(color)] = section
             return values
 
-        return self._upgrade(f"deploy {version} to {color}", change, description, wait=True)
+        return self._upgrade(f"deploy {version} to {color}", change, description)
 
     def set_active(self, color: Color, description: str) -> Revision:
         """Upgrade with ``activeColor`` = color; both colors stay up.
 
-        No rollout wait: only the live Service's selector changes, and waiting
-        on every resource would stall an emergency switch back behind the very
-        pods that are failing.
+        Only the live Service's selector changes; the caller reads it back.
         """
         current = self.values()
         if not current.enabled(color):
@@ -108,13 +144,16 @@ class HelmReleases:
             values["activeColor"] = str(color)
             return values
 
-        return self._upgrade(f"switch live traffic to {color}", change, description, wait=False)
+        return self._upgrade(f"switch live traffic to {color}", change, description)
 
     def rollback(self, revision: int, description: str) -> Revision:
-        """``helm rollback <release> <revision>``, waiting for the rollout.
+        """``helm rollback <release> <revision>``; returns once helm applied it.
 
-        helm rollback takes no ``--description``: helm records "Rollback to N"
-        itself, and relui's journal keeps ``description``.
+        No helm wait, as for upgrades: waiting on every resource would stall an
+        emergency rollback behind pods of the other color that may be failing;
+        the caller reads the live selector back. helm rollback takes no
+        ``--description`` (v3 nor v4): helm records "Rollback to N" itself, and
+        relui's journal keeps ``description``.
         """
 
         async def roll() -> Revision:
@@ -124,7 +163,7 @@ class HelmReleases:
                 known = ", ".join(str(r.get("revision")) for r in history) or "none"
                 raise NotFound(f"release {self.env.release} has no revision {revision}; known revisions: {known}")
             argv: list[Any] = ["rollback", self.env.release, revision, "--namespace", self.env.namespace]
-            argv += ["--timeout", self._timeout(), *await self._wait_flags()]
+            argv += ["--timeout", self._timeout()]
             await self._cmd().run(argv)
             newest = (await self._history_raw())[-1]
             return self._revision(newest, None)
@@ -158,38 +197,50 @@ class HelmReleases:
 
     # -- helpers ----------------------------------------------------------------
 
-    def _upgrade(
-        self, action: str, change: Callable[[dict[str, Any]], dict[str, Any]], description: str, *, wait: bool
-    ) -> Revision:
+    def _upgrade(self, action: str, change: Callable[[dict[str, Any]], dict[str, Any]], description: str) -> Revision:
         async def upgrade() -> Revision:
             history = await self._history_raw()
             self._refuse_pending(history)
-            if not history:
-                raise NotFound(f"release {self.env.release} not found; {self._install_hint()}")
-            # The user-supplied values of the newest revision (what helm's --reuse-values
-            # would reuse), not the computed ones: chart defaults stay defaults.
-            current = await self._cmd().get_values(self.env.release, namespace=self.env.namespace)
-            values = change(copy.deepcopy(current))
+            deployed = self._deployed(history)
+            # The user-supplied values of the last *deployed* revision (what values()
+            # showed), not of the newest one, which may be failed; not the computed
+            # ones either, so chart defaults stay defaults. Sent whole with --reset-values.
+            current = await self._cmd().get_values(
+                self.env.release, namespace=self.env.namespace, revision=deployed["revision"]
+            )
+            values = change(copy.deepcopy(current or {}))
             argv: list[Any] = ["upgrade", self.env.release, self._chart(), "--namespace", self.env.namespace]
             argv += ["--reset-values", "--values", "-", "--description", description]
             argv += ["--timeout", self._timeout(), "--output", "json"]
-            if wait:
-                argv += await self._wait_flags()
-            out = await self._cmd().run(argv, json.dumps(values).encode())
-            # helm >= 4.2 may print registry lines before the JSON document.
-            release = json.loads(out[out.index(b"{") :])
-            chart_defaults = (release.get("chart") or {}).get("values") or {}
-            computed = merge_values(chart_defaults, release.get("config") or {})
-            info = release.get("info") or {}
-            entry = {
-                "revision": release.get("version"),
-                "status": info.get("status", "deployed"),
-                "description": info.get("description", description),
-                "updated": info.get("last_deployed"),
-            }
-            return self._revision(entry, parse_values(computed, self.env.release))
+            return self._released(await self._cmd().run(argv, json.dumps(values).encode()), description)
 
         return self._call(action, upgrade, self._write_timeout())
+
+    def _released(self, out: bytes, description: str) -> Revision:
+        """The revision ``helm upgrade --output json`` printed, with its computed values."""
+        # helm >= 4.2 may print registry lines before the JSON document.
+        release = json.loads(out[out.index(b"{") :])
+        chart_defaults = (release.get("chart") or {}).get("values") or {}
+        computed = merge_values(chart_defaults, release.get("config") or {})
+        info = release.get("info") or {}
+        entry = {
+            "revision": release.get("version"),
+            "status": info.get("status", "deployed"),
+            "description": info.get("description", description),
+            "updated": info.get("last_deployed"),
+        }
+        return self._revision(entry, parse_values(computed, self.env.release))
+
+    def _deployed(self, history: list[dict[str, Any]]) -> dict[str, Any]:
+        """The last deployed revision; PortError when the release is stuck, NotFound when it has none."""
+        deployed: dict[str, Any] | None = next((r for r in reversed(history) if r.get("status") == "deployed"), None)
+        if deployed is not None:
+            return deployed
+        self._refuse_pending(history)
+        raise NotFound(
+            f"release {self.env.release} in namespace {self.env.namespace} has no deployed revision; "
+            f"{self._history_hint()}, then helm rollback to a good one or uninstall and relui install {self.env.name}"
+        )
 
     def _cmd(self) -> Command:
         with self._guard:
@@ -206,22 +257,14 @@ class HelmReleases:
                 self._command = Command(executable=executable, kubeconfig=kubeconfig, kubecontext=self.env.kube_context)
             return self._command
 
-    async def _wait_flags(self) -> list[str]:
-        if self._major is None:
-            text = (await self._cmd().version()).strip().lstrip("v")
-            try:
-                self._major = int(text.split(".")[0])
-            except ValueError:
-                raise PortError(f"cannot read the helm version from {text!r}; is RELUI_HELM a helm binary?") from None
-        # v4's --wait takes a strategy; 'watcher' waits for every resource to be ready.
-        return ["--wait=watcher"] if self._major >= 4 else ["--wait"]
-
     async def _history_raw(self) -> list[dict[str, Any]]:
         """helm history, oldest first (as helm prints it)."""
         try:
             raw = await self._cmd().history(self.env.release, max_revisions=HISTORY_MAX, namespace=self.env.namespace)
         except helm_errors.ReleaseNotFoundError:
-            raise NotFound(f"release {self.env.release} not found; {self._install_hint()}") from None
+            raise NotFound(self._missing_message()) from None
+        if not raw:
+            raise NotFound(self._missing_message())
         return sorted(raw, key=lambda r: int(r.get("revision", 0)))
 
     def _refuse_pending(self, history: list[dict[str, Any]]) -> None:
@@ -268,7 +311,7 @@ class HelmReleases:
 
     def _write_timeout(self) -> float:
         # Killing helm mid-upgrade is what leaves a release pending-upgrade, so
-        # give helm's own --timeout (wait plus hooks) ample room to end first.
+        # give helm's own --timeout (for hooks) ample room to end first.
         return 2 * self.env.deploy_timeout_seconds + 60
 
     def _where(self) -> str:
@@ -278,10 +321,10 @@ class HelmReleases:
     def _history_hint(self) -> str:
         return f"see helm history {self.env.release}{self._where()}"
 
-    def _install_hint(self) -> str:
+    def _missing_message(self) -> str:
         return (
-            f"install it first: helm install {self.env.release} {self.env.chart}{self._where()} "
-            "--set blue.tag=<version>"
+            f"release {self.env.release} not found in namespace {self.env.namespace}; "
+            f"start it with: relui install {self.env.name} VERSION"
         )
 
     def _call(self, action: str, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
@@ -302,7 +345,7 @@ class HelmReleases:
         low = line.lower()
         context = self.env.kube_context or "the current context"
         if isinstance(exc, helm_errors.ReleaseNotFoundError):
-            return NotFound(f"release {self.env.release} not found; {self._install_hint()}")
+            return NotFound(self._missing_message())
         if "another operation" in low and "in progress" in low:
             return PortError(
                 f"helm {action}: another helm operation on {self.env.release} is in progress or was interrupted; "

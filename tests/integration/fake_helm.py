@@ -3,7 +3,7 @@
 ``FakeHelm.create`` writes an executable ``helm`` script into a directory. It
 keeps a small release (revisions with user-supplied values) in a JSON state
 file, answers ``version``, ``history``, ``get values``, ``status``, ``upgrade``
-and ``rollback`` the way helm prints them, and appends every call's argv and
+(``--install`` too) and ``rollback`` the way helm prints them, and appends every call's argv and
 stdin to a JSONL file, so tests assert the exact command lines the adapter
 ran. Chart defaults come from the real ``charts/bluegreen/values.yaml``, so
 ``get values --all`` computes what helm would.
@@ -64,7 +64,7 @@ revs = state["revisions"]
 if verb == "version":
     print(state["version"], end="")
     sys.exit(0)
-if verb in ("history", "get", "status", "upgrade", "rollback") and not revs:
+if verb in ("history", "get", "status", "upgrade", "rollback") and not revs and "--install" not in argv:
     fail("Error: release: not found")
 if verb == "history":
     keys = ("revision", "updated", "status", "chart", "app_version", "description")
@@ -86,7 +86,8 @@ elif verb == "upgrade":
     for rev in revs:
         if rev["status"] == "deployed":
             rev["status"] = "superseded"
-    new = {"revision": revs[-1]["revision"] + 1, "updated": "2026-11-26T10:%02d:00.123456789Z" % len(revs),
+    new = {"revision": (revs[-1]["revision"] if revs else 0) + 1,
+           "updated": "2026-11-26T10:%02d:00.123456789Z" % len(revs),
            "status": "deployed", "chart": "bluegreen-0.1.0", "app_version": "1.0.0",
            "description": opt("--description", "Upgrade complete"), "values": values}
     revs.append(new)

@@ -101,6 +101,27 @@ def test_the_real_docker_client_without_a_daemon_is_one_clear_line(tmp_path: Pat
     assert not finding.ok and finding.fix == "start Docker (systemctl start docker) or set DOCKER_HOST"
 
 
+def test_a_deploy_without_a_daemon_is_one_line_and_records_nothing(tmp_path: Path) -> None:
+    if shutil.which("docker") is None:
+        pytest.fail("the docker CLI is not installed: this test checks relui's error for a daemon that is down")
+    releases = ComposeReleases(compose_env(), state_dir=tmp_path)
+    for call in (releases.values, lambda: releases.deploy(Color.BLUE, "1.6.0", "relui deploy 1.6.0 by alice")):
+        with pytest.raises(SourceUnavailable) as caught:
+            call()
+        assert str(caught.value).startswith("Docker daemon not running (") and "\n" not in str(caught.value)
+    assert releases.history() == []
+
+
+def test_install_on_compose_says_the_first_deploy_starts_it(tmp_path: Path) -> None:
+    releases = ComposeReleases(compose_env(), state_dir=tmp_path)
+    with pytest.raises(PortError) as caught:
+        releases.install(Color.BLUE, "1.6.0", "relui install 1.6.0 by alice")
+    assert str(caught.value) == (
+        f"{compose_env().name} runs on Docker Compose: there is no release to install; "
+        f"start it with: relui deploy {compose_env().name} 1.6.0"
+    )
+
+
 def test_no_docker_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SourceUnavailable, match="docker not found on PATH: install the Docker CLI"):

@@ -11,7 +11,7 @@ from relui.adapters.helm import HelmReleases, diagnose
 from relui.domain import Color, ReleaseValues
 from relui.ports import NotFound, PortError, SourceUnavailable
 from tests.integration.adapter_env import kube_env
-from tests.integration.fake_helm import CHART, FakeHelm, revision
+from tests.integration.fake_helm import CHART, FakeHelm, revision, standard_history
 
 pytestmark = pytest.mark.integration
 
@@ -25,10 +25,6 @@ def releases(tmp_path: Path, version: str = V3) -> tuple[HelmReleases, FakeHelm]
     return HelmReleases(kube_env(), executable=fake.executable), fake
 
 
-def wait_flag(version: str) -> str:
-    return "--wait=watcher" if version == V4 else "--wait"
-
-
 def test_values_come_from_the_deployed_revision_computed(tmp_path: Path) -> None:
     rel, fake = releases(tmp_path)
     assert rel.values() == ReleaseValues(Color.GREEN, "1.4.2", "1.5.0", blue_enabled=True, green_enabled=True)
@@ -40,15 +36,18 @@ def test_values_come_from_the_deployed_revision_computed(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("version", [V3, V4])
-def test_deploy_sets_only_the_idle_color_and_waits_for_the_rollout(tmp_path: Path, version: str) -> None:
+def test_deploy_sets_only_the_idle_color_and_does_not_wait_in_helm(tmp_path: Path, version: str) -> None:
     rel, fake = releases(tmp_path, version)
     before = fake.state()["revisions"][-1]["values"]
     revision = rel.deploy(Color.BLUE, "1.6.0", DESCRIPTION)
     (upgrade,) = fake.calls("upgrade")
+    # No --wait: relui polls the pods itself and stops at the first hopeless one.
     assert upgrade["argv"] == [
         "upgrade", "shop", str(CHART), "--namespace", "shop-prod", "--reset-values", "--values", "-",
-        "--description", DESCRIPTION, "--timeout", "120s", "--output", "json", wait_flag(version), *TAIL,
+        "--description", DESCRIPTION, "--timeout", "120s", "--output", "json", *TAIL,
     ]  # fmt: skip
+    (get,) = [c for c in fake.calls("get") if "--all" not in c["argv"]]
+    assert get["argv"][get["argv"].index("--revision") + 1] == "3"  # the deployed revision, by number
     sent = json.loads(upgrade["stdin"])
     assert sent == {**before, "blue": {"tag": "1.6.0", "enabled": True}}
     assert sent["green"] == {"enabled": True, "tag": "1.5.0"} and sent["activeColor"] == "green"
@@ -80,13 +79,11 @@ def test_cutover_to_a_color_without_deployment_is_refused(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("version", [V3, V4])
-def test_rollback_runs_helm_rollback_with_wait(tmp_path: Path, version: str) -> None:
+def test_rollback_runs_helm_rollback_without_waiting(tmp_path: Path, version: str) -> None:
     rel, fake = releases(tmp_path, version)
     revision = rel.rollback(2, "relui rollback to revision 2 by alice: error spike")
     (call,) = fake.calls("rollback")
-    assert call["argv"] == [
-        "rollback", "shop", "2", "--namespace", "shop-prod", "--timeout", "120s", wait_flag(version), *TAIL
-    ]  # fmt: skip
+    assert call["argv"] == ["rollback", "shop", "2", "--namespace", "shop-prod", "--timeout", "120s", *TAIL]
     assert (revision.number, revision.status, revision.description) == (4, "deployed", "Rollback to 2")
 
 
@@ -126,10 +123,51 @@ def test_pending_install_has_nothing_to_roll_back_to(tmp_path: Path) -> None:
         HelmReleases(kube_env(), executable=fake.executable).values()
 
 
-def test_a_missing_release_says_how_to_install_it(tmp_path: Path) -> None:
+def test_a_missing_release_says_how_to_start_it(tmp_path: Path) -> None:
     fake = FakeHelm.create(tmp_path / "helm", revisions=[])
-    with pytest.raises(NotFound, match="release shop not found; install it first: helm install shop"):
-        HelmReleases(kube_env(), executable=fake.executable).values()
+    rel = HelmReleases(kube_env(), executable=fake.executable)
+    for call in (rel.values, rel.history, lambda: rel.deploy(Color.GREEN, "1.6.0", DESCRIPTION)):
+        with pytest.raises(NotFound) as caught:
+            call()
+        assert str(caught.value) == (
+            "release shop not found in namespace shop-prod; start it with: relui install prod VERSION"
+        )
+    assert fake.calls("upgrade") == []
+
+
+def test_a_failed_revision_is_never_the_base_of_the_next_upgrade(tmp_path: Path) -> None:
+    history = standard_history()
+    history[-1]["status"] = "superseded"
+    failed = {**history[-1]["values"], "green": {"enabled": True, "tag": "6.6.6"}}
+    history.append(revision(4, failed, status="failed", description="relui deploy 6.6.6 to green by bob"))
+    history[-2]["status"] = "deployed"
+    fake = FakeHelm.create(tmp_path / "helm", revisions=history)
+    rel = HelmReleases(kube_env(), executable=fake.executable)
+    assert rel.values().green_tag == "1.5.0"  # what the plan shows ...
+    rel.set_active(Color.BLUE, "relui cutover green->blue by alice")
+    sent = json.loads(fake.calls("upgrade")[0]["stdin"])
+    assert sent["green"] == {"enabled": True, "tag": "1.5.0"}  # ... is what the upgrade builds on
+    assert sent["activeColor"] == "blue"
+
+
+def test_install_enables_one_color_live_and_refuses_an_existing_release(tmp_path: Path) -> None:
+    fake = FakeHelm.create(tmp_path / "helm", revisions=[])
+    rel = HelmReleases(kube_env(), executable=fake.executable)
+    revision = rel.install(Color.BLUE, "1.4.2", "relui install 1.4.2 by alice")
+    (call,) = fake.calls("upgrade")
+    assert call["argv"] == [
+        "upgrade", "shop", str(CHART), "--install", "--namespace", "shop-prod", "--values", "-",
+        "--description", "relui install 1.4.2 by alice", "--timeout", "120s", "--output", "json", *TAIL,
+    ]  # fmt: skip
+    assert json.loads(call["stdin"]) == {
+        "blue": {"enabled": True, "tag": "1.4.2"},
+        "green": {"enabled": False},
+        "activeColor": "blue",
+    }
+    assert (revision.number, revision.values) == (1, ReleaseValues(Color.BLUE, "1.4.2", None, True, False))
+    with pytest.raises(PortError, match="release shop already exists in namespace shop-prod; deploy to it with"):
+        rel.install(Color.BLUE, "1.4.3", "again")
+    assert len(fake.calls("upgrade")) == 1
 
 
 def test_an_unreachable_cluster_is_source_unavailable(tmp_path: Path) -> None:
