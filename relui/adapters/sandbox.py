@@ -145,6 +145,35 @@ class SandboxReleases(_SandboxPort):
 
         return self._upgrade(description, change)
 
+    def install(self, color: Color, version: str, description: str) -> Revision:
+        """First install: ``color`` runs ``version`` and is live; refused once the release has a revision.
+
+        An environment whose ``revisions`` list is empty is a release that was never installed.
+        """
+        other = Color.GREEN if color is Color.BLUE else Color.BLUE
+        with self.world.transaction() as world:
+            revisions = self.world.env(world, self.env.name)["revisions"]
+            if revisions:
+                raise PortError(
+                    f"release {self.env.release} already exists in {self.env.name}; "
+                    f"deploy to it with: relui deploy {self.env.name} VERSION"
+                )
+            new = {
+                "number": 1,
+                "status": "deployed",
+                "description": description,
+                "updated": iso(self.world.clock.now()),
+                "values": {
+                    "active": str(color),
+                    str(color): version,
+                    str(other): None,
+                    f"{color}_enabled": True,
+                    f"{other}_enabled": False,
+                },
+            }
+            revisions.append(new)
+        return _revision(new)
+
     def rollback(self, revision: int, description: str) -> Revision:
         target = next((r for r in self.history() if r.number == revision), None)
         if target is None or target.values is None:
