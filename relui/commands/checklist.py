@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from relui.commands.base import EXIT_OK, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_OK, EXIT_USAGE, CommandError, Subparsers, add_command, print_json
 from relui.config import PHASES
 from relui.services.checklist import ChecklistError, Checklists, ChecklistView
 from relui.services.context import Context
 from relui.services.facts import deployed_by
-from relui.services.journal import Journal
+from relui.services.journal import Journal, JournalError
 
 
 def register(sub: Subparsers) -> None:
@@ -39,15 +39,14 @@ def run_checklist(args: argparse.Namespace, ctx: Context) -> int:
             if not args.item:
                 raise CommandError(f"which item? usage: relui checklist {args.env} {args.verb} ITEM")
             status = checklists.tick(args.env, args.item, args.note, done=args.verb == "tick")
-            Journal(ctx.state_dir, ctx.clock).note(
-                ctx.operator, ctx.env(args.env).name, args.verb, item=args.item, note=args.note
-            )
             verb = "ticked" if status.done else "unticked"
             print(f"{verb} {args.item} on {args.env} ({checklists.version_of(args.env)})")
             return EXIT_OK
         view = checklists.view(args.env)
     except ChecklistError as exc:
         raise CommandError(str(exc), 1) from None
+    except JournalError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
     if args.json:
         print_json(checklist_json(view))
     else:
@@ -107,6 +106,7 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
         signoff = checklists.sign_off(env, args.role, deployed_by(journal, env, version))
     except ChecklistError as exc:
         raise CommandError(str(exc), 1) from None
-    journal.note(ctx.operator, env, "signoff", role=args.role, version=version)
+    except JournalError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
     print(f"{signoff.user} signed off {version} on {env} as {signoff.role}")
     return EXIT_OK

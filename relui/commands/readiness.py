@@ -11,6 +11,7 @@ from typing import Any
 
 from relui.commands.base import EXIT_FAILED, EXIT_OK, CommandError, Subparsers, add_command, print_json
 from relui.services.context import Context
+from relui.services.journal import JournalError
 from relui.services.readiness import RECORDS, Criterion, ReadinessError, evaluate, record
 
 
@@ -54,7 +55,7 @@ def _signoff(args: argparse.Namespace, ctx: Context, env: str) -> int:
         raise CommandError(f"--evidence URL is required: link the proof for {args.item}")
     try:
         entry = record(ctx, env, args.item, args.evidence, args.note)
-    except ReadinessError as exc:
+    except (ReadinessError, JournalError) as exc:
         raise CommandError(str(exc)) from None
     criterion = RECORDS[entry.item][0]
     print(f"recorded {entry.item} on {env} for {criterion} by {entry.by}: {entry.evidence}")

@@ -3,7 +3,9 @@
 Items come from config (the release plan's defaults otherwise). A manual item
 is ticked by a person with a time and a note; an automatic item is evaluated
 through the ports each time it is read. State is TOML (tomli-w) in
-``checklists/<env>/<version>.toml``, replaced atomically under a lock.
+``checklists/<env>/<version>.toml``, replaced atomically under a lock; the
+version must be a valid image tag, so that path never leaves the state dir.
+Ticks and sign-offs journal themselves here, so both faces journal them once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from relui.domain import Color, MetricKind, SmokeResult
 from relui.ports import PortError
 from relui.services.candidate import release_state
 from relui.services.context import Context
+from relui.services.journal import Journal
+from relui.services.text import InvalidInput, one_line, validate_version
 from relui.statedir import atomic_write, exclusive
 
 
@@ -92,8 +96,13 @@ class Checklists:
         self.root = ctx.state_dir / "checklists"
 
     def path(self, env: str, version: str | None) -> Path:
-        """The state file of one environment and version."""
-        return self.root / env / f"{version or 'none'}.toml"
+        """The state file of one environment and version; ChecklistError for a version that is no image tag."""
+        if not version:
+            return self.root / env / "none.toml"
+        try:
+            return self.root / env / f"{validate_version(version)}.toml"
+        except InvalidInput as exc:
+            raise ChecklistError(str(exc)) from None
 
     def version_of(self, env: str) -> str | None:
         """The version in play: the candidate, else the live version."""
@@ -110,13 +119,19 @@ class Checklists:
 
     @contextmanager
     def _change(self, env: str, version: str | None) -> Iterator[dict[str, Any]]:
+        """Change the state under its lock; the block runs (and journals) before anything is written."""
         path = self.path(env, version)
-        with exclusive(path):
-            state = self._load(env, version)
-            state.setdefault("env", env)
-            state.setdefault("version", version or "")
-            yield state
-            atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
+        try:
+            with exclusive(path):
+                state = self._load(env, version)
+                state.setdefault("env", env)
+                state.setdefault("version", version or "")
+                yield state
+                atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
+        except OSError as exc:
+            raise ChecklistError(
+                f"cannot save the checklist {path}: {exc.strerror or exc}; fix the state dir"
+            ) from None
 
     def view(self, env: str, version: str | None = None, evaluate: bool = True) -> ChecklistView:
         """The checklist with manual ticks and automatic checks evaluated now."""
@@ -159,8 +174,11 @@ class Checklists:
         if item.auto:
             raise ChecklistError(f"{item_id} is checked automatically ({item.auto}); it cannot be ticked by hand")
         version = self.version_of(env)
+        self.path(env, version)  # a version that is no tag is refused before anything is journaled
+        note = one_line(note)
         now = self.ctx.clock.now().isoformat()
-        with self._change(env, version) as state:
+        verb = "tick" if done else "untick"
+        with self._journaled(env, verb, item=item_id, note=note, version=version), self._change(env, version) as state:
             items = state.setdefault("items", {})
             items[item_id] = {"done": done, "by": self.ctx.operator, "at": now, "note": note}
         return ItemStatus(item, done, self.ctx.operator, now, note or None)
@@ -180,11 +198,27 @@ class Checklists:
         version = self.version_of(env)
         if version is None:
             raise ChecklistError(f"{env} has nothing deployed to sign off")
+        self.path(env, version)
         signoff = SignOff(role, self.ctx.operator, self.ctx.clock.now().isoformat())
-        with self._change(env, version) as state:
+        with self._journaled(env, "signoff", role=role, version=version), self._change(env, version) as state:
             kept = [s for s in state.get("signoffs", []) if s["role"] != role]
             state["signoffs"] = [*kept, {"role": role, "user": signoff.user, "at": signoff.at}]
         return signoff
+
+    @contextmanager
+    def _journaled(self, env: str, action: str, **detail: Any) -> Iterator[None]:
+        """Journal the change before it is made (a JournalError stops it), then let the block save it.
+
+        If saving then fails, a second note says so, so the journal never
+        claims a change the checklist file does not hold.
+        """
+        journal = Journal(self.ctx.state_dir, self.ctx.clock)
+        journal.note(self.ctx.operator, env, action, **detail)
+        try:
+            yield
+        except ChecklistError as exc:
+            journal.note(self.ctx.operator, env, action, "failed", message=str(exc))
+            raise
 
     def record_smoke(self, env: str, version: str, color: Color, results: list[SmokeResult]) -> None:
         """Keep smoke results of a version, for the cutover guard and the checklist."""
@@ -236,7 +270,7 @@ class Checklists:
             ), f"smoke on {smoke['color']} at {smoke['at'][:16]}: {'passed' if smoke['passed'] else 'failed'}"
         if item.auto == "previous_color_warm":
             rel = release_state(ports.releases.history(), ports.releases.values())
-            warm = ports.cluster.color_states()[rel.warm_color if rel.candidate_color is None else rel.live_color]
+            warm = ports.cluster.color_states()[rel.idle_color if rel.candidate_color is None else rel.live_color]
             return warm.all_ready, f"{warm.color} {warm.version or '-'}: {warm.ready}/{warm.desired} ready"
         if item.auto == "error_rate_since_cutover":
             return self._errors_since_cutover(env, version)

@@ -3,16 +3,25 @@
 It carries what the follow-up needs: what failed, what was restored, the
 error rate before and after, who rolled back and why, the failed image tag,
 and the environment's journal around the release as a timeline.
+
+Every value that came from a person or from outside (reason, versions,
+problems, the timeline) is escaped to one markdown line, so it can never add a
+heading or a ticked follow-up box; two rollbacks in one second get two files.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from relui.services.journal import Entry
-from relui.statedir import atomic_write
+from relui.services.text import markdown_text
+
+# Rollbacks in one second beyond this many are not release-day events but a loop; stop and say so.
+MAX_SAME_SECOND = 1000
 
 
 @dataclass(frozen=True)
@@ -38,33 +47,27 @@ def _rate(value: float | None) -> str:
 
 def render_incident(incident: Incident, timeline: list[Entry]) -> str:
     """The incident record as markdown."""
+    md = markdown_text
+    failed, restored = md(incident.failed_version or "?"), md(incident.restored_version or "?")
     lines = [
-        f"# Incident: rollback of {incident.failed_version or '?'} on {incident.env.upper()}",
+        f"# Incident: rollback of {failed} on {md(incident.env.upper())}",
         "",
         f"- When: {incident.at:%Y-%m-%d %H:%M:%S} UTC",
-        f"- Operator: {incident.operator}",
-        f"- Reason: {incident.reason or 'not given'}",
-        f"- Method: {incident.method}",
-        f"- Failed version: {incident.failed_version or '?'}",
-        f"- Restored version: {incident.restored_version or '?'}",
+        f"- Operator: {md(incident.operator)}",
+        f"- Reason: {md(incident.reason or 'not given')}",
+        f"- Method: {md(incident.method)}",
+        f"- Failed version: {failed}",
+        f"- Restored version: {restored}",
         f"- Error rate before rollback: {_rate(incident.error_rate_before)}",
         f"- Error rate after rollback: {_rate(incident.error_rate_after)}",
-        f"- Failed image kept as: {incident.failed_tag or 'not tagged'}",
+        f"- Failed image kept as: {md(incident.failed_tag or 'not tagged')}",
         "",
         "## Timeline (journal)",
         "",
     ]
-    for entry in timeline:
-        version = entry.detail.get("version") or ""
-        if entry.action in ("cutover", "rollback") and entry.detail.get("from_version"):
-            version = f"{entry.detail['from_version']} -> {version or '?'}"
-        extra = f" {version}" if version else ""
-        reason = entry.detail.get("reason") or entry.detail.get("message") or entry.detail.get("item") or ""
-        lines.append(
-            f"- {entry.at[:19]} {entry.operator} {entry.action}{extra} {entry.kind}/{entry.status} {reason}".rstrip()
-        )
+    lines.extend(f"- {_timeline_line(entry)}" for entry in timeline)
     if incident.problems:
-        lines += ["", "## Problems during rollback", ""] + [f"- {p}" for p in incident.problems]
+        lines += ["", "## Problems during rollback", ""] + [f"- {md(p)}" for p in incident.problems]
     lines += [
         "",
         "## Follow-up",
@@ -77,8 +80,49 @@ def render_incident(incident: Incident, timeline: list[Entry]) -> str:
     return "\n".join(lines)
 
 
+def _timeline_line(entry: Entry) -> str:
+    """One journal record as escaped markdown text (without the list marker)."""
+    version = str(entry.detail.get("version") or "")
+    if entry.action in ("cutover", "rollback") and entry.detail.get("from_version"):
+        version = f"{entry.detail['from_version']} -> {version or '?'}"
+    reason = entry.detail.get("reason") or entry.detail.get("message") or entry.detail.get("item") or ""
+    text = f"{entry.at[:19]} {entry.operator} {entry.action}{' ' + version if version else ''}"
+    return markdown_text(f"{text} {entry.kind}/{entry.status} {reason}")
+
+
 def write_incident(state_dir: Path, incident: Incident, timeline: list[Entry]) -> Path:
-    """Write the record; the file name sorts by time and names the environment."""
-    path = state_dir / "incidents" / f"{incident.at:%Y%m%dT%H%M%SZ}-{incident.env}.md"
-    atomic_write(path, render_incident(incident, timeline).encode("utf-8"))
+    """Write the record to a new file; the name sorts by time and names the environment, and is never reused.
+
+    The text is written and fsynced under a temporary name, then linked to
+    the first free name (link fails rather than replaces), so a reader never
+    sees half a record and a second rollback in the same second keeps both.
+    """
+    directory = state_dir / "incidents"
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{incident.at:%Y%m%dT%H%M%SZ}-{incident.env}"
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(render_incident(incident, timeline).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        path = _link_to_free_name(Path(tmp), directory, stem)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
     return path
+
+
+def _link_to_free_name(tmp: Path, directory: Path, stem: str) -> Path:
+    for count in range(1, MAX_SAME_SECOND + 1):
+        path = directory / (f"{stem}.md" if count == 1 else f"{stem}-{count}.md")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"{MAX_SAME_SECOND} incident records named {stem} already exist in {directory}")

@@ -26,6 +26,7 @@ from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.drill_records import last_passed
 from relui.services.journal import Journal
+from relui.services.text import one_line
 from relui.statedir import atomic_write, exclusive
 
 MET = "met"
@@ -155,19 +156,31 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     if item not in RECORDS:
         known = ", ".join(RECORDS)
         raise ReadinessError(f"no readiness record {item!r}; record one of: {known}")
+    evidence, note = one_line(evidence), one_line(note)
     link = urlparse(evidence)
     if link.scheme not in ("http", "https") or not link.netloc:
         raise ReadinessError(f"evidence must be a link (https://...) to the review, ticket or report, got {evidence!r}")
     entry = Record(item, evidence, ctx.operator, ctx.clock.now().isoformat(), note)
     path = records_path(ctx, env)
-    with exclusive(path):
-        state = _load_state(path)
-        state["env"] = env
-        state.setdefault("records", {})[item] = {"evidence": evidence, "by": entry.by, "at": entry.at, "note": note}
-        atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
-    Journal(ctx.state_dir, ctx.clock).note(
-        ctx.operator, env, "readiness", item=item, criterion=RECORDS[item][0], evidence=evidence, note=note
-    )
+    journal = Journal(ctx.state_dir, ctx.clock)
+    try:
+        with exclusive(path):
+            state = _load_state(path)
+            # Journal first: a record that cannot be journaled is not made.
+            journal.note(
+                ctx.operator, env, "readiness", item=item, criterion=RECORDS[item][0], evidence=evidence, note=note
+            )
+            state["env"] = env
+            state.setdefault("records", {})[item] = {"evidence": evidence, "by": entry.by, "at": entry.at, "note": note}
+            try:
+                atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
+            except OSError as exc:
+                journal.note(ctx.operator, env, "readiness", "failed", item=item, message=str(exc))
+                raise
+    except OSError as exc:
+        raise ReadinessError(
+            f"cannot save the readiness record {path}: {exc.strerror or exc}; fix the state dir"
+        ) from None
     return entry
 
 

@@ -42,13 +42,13 @@ def one_line(text: str, limit: int = FREE_TEXT_LIMIT) -> str:
     return cleaned
 
 
-# Inline markdown controls, escaped wherever they are, so text cannot open code, links or HTML.
-_INLINE = re.compile(r"([\\`*_\[\]<>|#!])")
-# What makes a line start a block: a list item ("-", "+", "1."), a heading underline, a fence.
-_BLOCK_START = re.compile(r"^([-+=~]|\d+[.)])")
+# Inline markdown controls, escaped wherever they are: code spans, links and checkboxes, HTML.
+_INLINE = re.compile(r"([\\`\[\]<])")
+# What makes a line start a block: heading, list item, quote, table, rule or underline, fence.
+_BLOCK_START = re.compile(r"^([#*+=~_>|-]|\d+[.)](?= |$))")
 
 
 def markdown_text(text: str, limit: int = FREE_TEXT_LIMIT) -> str:
-    """Free text for a markdown line: one line, with markdown's control characters escaped."""
+    """Free text as one markdown line: it cannot start a heading, list, quote or table, nor open code or a link."""
     line = _INLINE.sub(r"\\\1", one_line(text, limit))
     return _BLOCK_START.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], line)

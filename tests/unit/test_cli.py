@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from relui.services.checklist import Checklists
+from relui.services.context import Context
+from relui.services.journal import Journal, JournalError
 from tests.conftest import SHIPPED_CONFIG, drill_config
 
 
@@ -198,3 +201,57 @@ def test_unreachable_real_sources_are_problems_not_log_noise(tmp_path: Path) -> 
     prod = json.loads(done.stdout)["environments"][0]
     assert prod["active_color"] is None
     assert any(p.startswith("cluster unavailable: ") for p in prod["problems"])
+
+
+def journal_notes(state: Path, action: str) -> list[dict[str, Any]]:
+    lines = (state / "journal.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r["kind"] == "note" and r["action"] == action]
+
+
+def test_ticks_signoffs_and_readiness_are_journaled_once_through_the_cli(tmp_path: Path) -> None:
+    relui = Relui(SHIPPED_CONFIG, tmp_path / "state")
+    version = relui.json("checklist", "qa")["version"]
+    tick = relui("checklist", "qa", "tick", "tests-passing", "--note", "CI run 381\n- [x] forged")
+    assert tick.returncode == 0, tick.stderr
+    assert tick.stdout == f"ticked tests-passing on qa ({version})\n"
+    [note] = journal_notes(relui.state, "tick")
+    assert (note["env"], note["item"], note["note"], note["operator"]) == (
+        "qa",
+        "tests-passing",
+        "CI run 381 - [x] forged",
+        "ops",
+    )
+    assert relui("checklist", "qa", "untick", "tests-passing").returncode == 0
+    assert len(journal_notes(relui.state, "untick")) == 1
+
+    signoff = relui("signoff", "qa", "--role", "product_owner", user="owner")
+    assert signoff.returncode == 0, signoff.stderr
+    assert signoff.stdout == f"owner signed off {version} on qa as product_owner\n"
+    [signed] = journal_notes(relui.state, "signoff")
+    assert (signed["role"], signed["version"], signed["operator"]) == ("product_owner", version, "owner")
+
+    attest = relui("readiness", "prod", "signoff", "restore-test", "--evidence", "https://wiki.example/r")
+    assert attest.returncode == 0, attest.stderr
+    assert len(journal_notes(relui.state, "readiness")) == 1
+
+
+def test_ticks_and_signoffs_made_through_the_service_are_journaled_once(ctx: Context, as_user: Any) -> None:
+    checklists = Checklists(ctx)
+    checklists.tick("qa", "tests-passing", note="from the TUI")
+    checklists.tick("qa", "tests-passing", done=False)
+    Checklists(as_user("owner")).sign_off("qa", "product_owner", None)
+    journal = Journal(ctx.state_dir, ctx.clock).entries("qa")
+    assert [(e.kind, e.action, e.operator) for e in journal] == [
+        ("note", "tick", "ops"),
+        ("note", "untick", "ops"),
+        ("note", "signoff", "owner"),
+    ]
+    assert journal[0].detail["item"] == "tests-passing" and journal[0].detail["note"] == "from the TUI"
+    assert journal[2].detail["version"] == checklists.version_of("qa")
+
+
+def test_a_tick_that_cannot_be_journaled_is_not_saved(ctx: Context) -> None:
+    (ctx.state_dir / "journal.jsonl").symlink_to("/dev/full")
+    with pytest.raises(JournalError):
+        Checklists(ctx).tick("qa", "tests-passing")
+    assert not any(s.done for s in Checklists(ctx).view("qa", evaluate=False).items if s.item.id == "tests-passing")

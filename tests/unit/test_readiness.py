@@ -18,7 +18,7 @@ from relui.ports import SourceUnavailable
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.drill_records import DrillRecord, append_record
-from relui.services.journal import Journal
+from relui.services.journal import Journal, JournalError
 from relui.services.readiness import (
     MET,
     NOT_MET,
@@ -223,6 +223,28 @@ def test_record_is_kept_in_toml_and_journaled(build: Build) -> None:
     assert (found.by, found.evidence, found.note) == ("ops", "https://wiki.example/restore-2026-11", "took 14 min")
     note = Journal(ctx.state_dir, ctx.clock).entries("prod")[-1]
     assert note.action == "readiness" and note.detail["item"] == "restore-test"
+
+
+def test_record_is_journaled_exactly_once_and_as_one_line(build: Build) -> None:
+    ctx = build()
+    record(ctx, "prod", "restore-test", "https://wiki.example/restore\n# forged", note="took\n- [x] 14 min")
+    notes = [e for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.action == "readiness"]
+    assert len(notes) == 1
+    assert (notes[0].detail["evidence"], notes[0].detail["note"]) == (
+        "https://wiki.example/restore # forged",
+        "took - [x] 14 min",
+    )
+    found = read_records(ctx, "prod")["restore-test"]
+    assert (found.evidence, found.note) == ("https://wiki.example/restore # forged", "took - [x] 14 min")
+
+
+def test_record_that_cannot_be_journaled_is_not_made(build: Build) -> None:
+    ctx = build()
+    ctx.state_dir.mkdir(parents=True, exist_ok=True)
+    (ctx.state_dir / "journal.jsonl").symlink_to("/dev/full")
+    with pytest.raises(JournalError, match="No space left on device"):
+        record(ctx, "prod", "restore-test", "https://wiki.example/restore")
+    assert not records_path(ctx, "prod").exists()
 
 
 @pytest.mark.parametrize(

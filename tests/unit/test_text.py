@@ -58,7 +58,13 @@ def test_one_line_keeps_ordinary_text() -> None:
 def test_markdown_text_never_starts_a_block_or_adds_a_line(text: str) -> None:
     line = markdown_text(text)
     assert "\n" not in line
-    assert not re.match(r"[#>*+|`\[-]|\d+[.)]", line), line
+    assert not re.match(r"[#>*+|`\[=~_-]|\d+[.)]( |$)", line), line
+
+
+def test_markdown_text_leaves_versions_and_names_readable() -> None:
+    assert markdown_text("1.6.0") == "1.6.0"
+    assert markdown_text("jane_doe rolled back") == "jane_doe rolled back"
+    assert markdown_text("1. first") == "1\\. first"
 
 
 def test_checklist_paths_refuse_traversal(ctx: Context) -> None:
