@@ -1,7 +1,13 @@
-"""The Textual app: takes a Context, applies the keymap, pushes the dashboard."""
+"""The Textual app: takes a Context, applies the keymap, pushes the dashboard.
+
+Quitting never waits for a port: thread workers run on a DaemonExecutor, so
+a worker stuck in a hung source (or a running release action the operator
+chose to leave) ends with the process instead of holding it open.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import ClassVar
 
@@ -11,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
 from textual.worker import WorkerState
 
+from relui.daemon_executor import DaemonExecutor
 from relui.screens.choice import ChoiceScreen
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.help import HelpScreen, help_rows, reference_sections
@@ -26,6 +33,8 @@ class ReluiApp(App[int]):
     TITLE = "relui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit; asks first while an action runs"),
+        # Operators press Ctrl-C out of habit, most of all when a source hangs; Textual only hints then.
+        Binding("ctrl+c", "quit", "Quit", show=False, system=True),
         Binding("question_mark", "help", "Help", id="help", tooltip="Every key, with ids for [keymap]"),
         Binding("j", "journal", "Journal", show=False, id="journal", tooltip="The audit journal"),
     ]
@@ -34,6 +43,10 @@ class ReluiApp(App[int]):
         super().__init__()
         self.ctx = ctx
         self.left_running = False
+
+    def on_load(self) -> None:
+        """Before any worker starts: thread workers get daemon threads that quitting does not wait for."""
+        asyncio.get_running_loop().set_default_executor(DaemonExecutor())
 
     def on_mount(self) -> None:
         """Remap keys from config, then show the dashboard (without actions when read-only)."""
@@ -65,11 +78,14 @@ class ReluiApp(App[int]):
             self.push_screen(JournalScreen(self.ctx))
 
     async def action_quit(self) -> None:
-        """Quit; while an action runs, ask first (it finishes before the process ends)."""
+        """Quit at once; while an action runs, ask first (quitting then leaves the action unfinished)."""
         if not self.action_running:
             self.exit(0)
             return
-        options = [("stay", "No, keep watching"), ("quit", "Quit: relui exits once the action has finished")]
+        options = [
+            ("stay", "No, keep watching"),
+            ("quit", "Quit now: the action stops where it is; the journal shows it as interrupted"),
+        ]
         self.push_screen(ChoiceScreen("An action is running. Quit?", options), self._quit_while_running)
 
     def _quit_while_running(self, choice: str | None) -> None:
@@ -83,6 +99,9 @@ def run_tui(ctx: Context) -> int:
     app = ReluiApp(ctx)
     result = app.run()
     if app.left_running:
-        # The action's thread finishes before the process ends; say why the shell waits.
-        print("relui: waiting for the running action to finish; its outcome goes to the journal", file=sys.stderr)
+        # The action's daemon thread dies with the process: its intent stays without an outcome.
+        print(
+            "relui: quit while an action was running; it was interrupted, check the environment and `relui journal`",
+            file=sys.stderr,
+        )
     return result if isinstance(result, int) else 0

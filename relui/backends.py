@@ -97,7 +97,7 @@ def _guarded(env: EnvironmentConfig, ports: EnvPorts) -> EnvPorts:
 
     def wrap(port: str, target: T) -> T:
         default, methods = deadlines.get(port, (DEFAULT_DEADLINE, {}))
-        return guard(target, sources[port], port, methods, default)
+        return guard(target, sources[port], port, deadlines=methods, default=default)
 
     return EnvPorts(
         cluster=wrap("cluster", ports.cluster),

@@ -115,6 +115,7 @@ def guard(
     target: T,
     source: str,
     port: str,
+    *,
     deadlines: Mapping[str, float] | None = None,
     default: float = DEFAULT_DEADLINE,
 ) -> T:
