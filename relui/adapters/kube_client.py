@@ -23,6 +23,15 @@ from relui.domain import Color, PodHealth
 from relui.ports import NotFound, PortError, SourceUnavailable
 
 _USER = re.compile(r'User "([^"]+)"')
+# Waiting reasons a container does not leave by itself: a deploy stops at the first poll that sees one.
+HOPELESS_WAITING = (
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+)
 
 
 def load_api_client(env: EnvironmentConfig, kubeconfig: str | None = None) -> client.ApiClient:
@@ -76,25 +85,40 @@ def image_tag(image: str | None) -> str | None:
     return last.rsplit(":", 1)[1] if ":" in last else None
 
 
+def pod_reason(pod: Any) -> str | None:
+    """Why a pod is not ready, in the words ``kubectl get pods`` uses.
+
+    A waiting reason that will not pass by waiting (``HOPELESS_WAITING``) wins
+    over any other container's, so one crash-looping container of several is
+    what the operator sees; then any waiting reason, then a terminated one,
+    then an unschedulable (``PodScheduled=False``) pod's scheduler reason.
+    """
+    status = pod.status
+    statuses = list(status.init_container_statuses or []) + list(status.container_statuses or [])
+    waiting = [cs.state.waiting.reason for cs in statuses if cs.state and cs.state.waiting and cs.state.waiting.reason]
+    terminated = [
+        cs.state.terminated.reason
+        for cs in statuses
+        if cs.state and cs.state.terminated and cs.state.terminated.reason and cs.state.terminated.reason != "Completed"
+    ]
+    hopeless = [reason for reason in waiting if reason in HOPELESS_WAITING]
+    if hopeless or waiting or terminated:
+        return (hopeless or waiting or terminated)[0]
+    if (status.phase or "") == "Pending":
+        scheduled = next((c for c in status.conditions or [] if c.type == "PodScheduled"), None)
+        if scheduled is not None and scheduled.status == "False":
+            return str(scheduled.reason or "Unschedulable")
+        return "Pending"
+    return None
+
+
 def pod_health(pod: Any, color: Color) -> PodHealth:
     """One pod as relui shows it: ready, restarts and the reason an operator looks at."""
     status = pod.status
     statuses = list(status.container_statuses or []) + list(status.init_container_statuses or [])
-    reason = None
-    for cs in statuses:
-        state = cs.state
-        if state and state.waiting and state.waiting.reason:
-            reason = state.waiting.reason
-        elif state and state.terminated and state.terminated.reason and not reason:
-            reason = state.terminated.reason
-        if reason:
-            break
     phase = status.phase or "Unknown"
     if pod.metadata.deletion_timestamp:
         phase = "Terminating"
-    if reason is None and phase == "Pending":
-        scheduled = next((c for c in status.conditions or [] if c.type == "PodScheduled"), None)
-        reason = scheduled.reason if scheduled and scheduled.status == "False" and scheduled.reason else "Pending"
     ready = any(c.type == "Ready" and c.status == "True" for c in status.conditions or [])
     containers = pod.spec.containers if pod.spec else []
     return PodHealth(
@@ -103,7 +127,7 @@ def pod_health(pod: Any, color: Color) -> PodHealth:
         phase=phase,
         ready=ready,
         restarts=sum(cs.restart_count or 0 for cs in statuses),
-        reason=reason,
+        reason=pod_reason(pod),
         started_at=status.start_time,
         version=(pod.metadata.labels or {}).get("app.kubernetes.io/version") or image_tag(containers[0].image),
     )

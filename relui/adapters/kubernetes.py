@@ -142,6 +142,25 @@ class KubeCluster:
                 body["metadata"] = {"resourceVersion": lease.metadata.resource_version}
                 self._patch_lease(body)
 
+    def server_version(self) -> str:
+        """The API server's ``gitVersion`` from ``GET /version``.
+
+        Not the client's ``VersionApi``: it asks ``/version/``, which some API
+        servers and proxies answer with 404, while every one answers ``/version``.
+        """
+        api = self._client()
+        body = self._call(
+            "get version",
+            api.call_api,
+            "/version",
+            "GET",
+            header_params={"Accept": "application/json"},
+            response_types_map={200: "object"},
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+        )
+        return str(body.get("gitVersion") or "unknown") if isinstance(body, dict) else "unknown"
+
     # -- lease helpers ------------------------------------------------------------
 
     def _try_acquire(self, holder: str) -> LockInfo:
@@ -292,11 +311,11 @@ def diagnose(
     cluster = KubeCluster(env, kubeconfig=kubeconfig, request_timeout=request_timeout)
     context = env.kube_context or "current context"
     try:
-        version = cluster._call("get version", client.VersionApi(cluster._client()).get_code)
+        version = cluster.server_version()
     except PortError as exc:
         detail, _, fix = str(exc).partition("; ")
         return [Finding("kubernetes", False, detail, fix or f"check kube_context {context} and the cluster")]
-    findings = [Finding("kubernetes", True, f"{context}: API {version.git_version} at {cluster._server()}")]
+    findings = [Finding("kubernetes", True, f"{context}: API {version} at {cluster._server()}")]
     authz = client.AuthorizationV1Api(cluster._client())
     denied: list[str] = []
     for verb, group, resource in NEEDED_ACCESS:

@@ -27,6 +27,7 @@ from tests.integration.kube_fixtures import (
     closed_port,
     kube,
     micro,
+    pod,
     status,
     write_kubeconfig,
 )
@@ -219,13 +220,15 @@ def test_no_kubeconfig_and_not_in_a_cluster(tmp_path: Path, monkeypatch: pytest.
 async def test_diagnose_reports_reachability_and_missing_rbac(tmp_path: Path) -> None:
     async with kmock.KubernetesScaffold() as scaffold, kmock.Server(scaffold, host="127.0.0.1") as server:
         scaffold.resources.load_bundled()
-        scaffold["get /version/"] << VERSION
+        scaffold["get /version"] << VERSION  # not /version/: not every API server answers that
         verb = lambda req: req.data["spec"]["resourceAttributes"]["verb"]  # noqa: E731
         scaffold["post", SSAR] << (lambda req: {**req.data, "status": {"allowed": verb(req) != "patch"}})
         url = str(server.url)
         config = write_kubeconfig(tmp_path / "kubeconfig", url)
         reach, rbac = await asyncio.to_thread(diagnose, kube_env(), kubeconfig=str(config))
         asked = [(verb(r), r.data["spec"]["resourceAttributes"]["resource"]) for r in scaffold["post", SSAR]]
+        versions = [r.url.path for r in scaffold if "version" in r.url.path]
+    assert versions == ["/version"]
     assert reach.ok and reach.detail == f"prod-ctx: API v1.31.2 at {url}"
     assert not rbac.ok and rbac.detail == "cannot patch leases.coordination.k8s.io in shop-prod"
     assert rbac.fix == "bind a Role in shop-prod granting: patch leases.coordination.k8s.io"
@@ -237,3 +240,35 @@ def test_diagnose_of_an_unreachable_cluster_is_one_finding_with_a_fix(tmp_path: 
     (finding,) = diagnose(kube_env(), kubeconfig=str(config))
     assert not finding.ok and "refused the connection" in finding.detail
     assert finding.fix == "check kube_context, VPN and the cluster"
+
+
+async def test_each_pod_carries_the_reason_an_operator_acts_on(kube: Kube) -> None:
+    objects = kube.emulator.objects
+    for name in list(n for (_, _, n) in objects if n.startswith("shop-green-5c4")):
+        del objects[PODS, NS, name]
+    config_error = pod("shop-green-5c4-3", "green", "1.5.0", ready=False, waiting="ContainerCreating")
+    config_error["status"]["containerStatuses"].append(
+        {"name": "sidecar", "image": "envoy", "imageID": "", "ready": False, "restartCount": 0,
+         "state": {"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "db" not found'}}}
+    )  # fmt: skip
+    pending = pod("shop-green-5c4-4", "green", "1.5.0", ready=False)
+    pending["status"] = {
+        "phase": "Pending",
+        "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                        "message": "0/3 nodes are available: 3 Insufficient cpu."}],
+    }  # fmt: skip
+    pulled = pod("shop-green-5c4-5", "green", "1.5.0", ready=False, waiting="ErrImagePull")
+    initialized = pod("shop-green-5c4-6", "green", "1.5.0")
+    initialized["status"]["initContainerStatuses"] = [
+        {"name": "migrate", "image": "shop", "imageID": "", "ready": False, "restartCount": 0,
+         "state": {"terminated": {"reason": "Completed", "exitCode": 0}}}
+    ]  # fmt: skip
+    for p in (config_error, pending, pulled, initialized):
+        objects[PODS, NS, p["metadata"]["name"]] = p
+    green = (await asyncio.to_thread(cluster(kube).color_states))[Color.GREEN]
+    assert {p.name: p.reason for p in green.pods} == {
+        "shop-green-5c4-3": "CreateContainerConfigError",  # the hopeless container wins over a waiting one
+        "shop-green-5c4-4": "Unschedulable",
+        "shop-green-5c4-5": "ErrImagePull",
+        "shop-green-5c4-6": None,  # a completed init container is no problem
+    }
