@@ -103,7 +103,7 @@ def pod_reason(pod: Any) -> str | None:
     ]
     hopeless = [reason for reason in waiting if reason in HOPELESS_WAITING]
     if hopeless or waiting or terminated:
-        return (hopeless or waiting or terminated)[0]
+        return str((hopeless or waiting or terminated)[0])
     if (status.phase or "") == "Pending":
         scheduled = next((c for c in status.conditions or [] if c.type == "PodScheduled"), None)
         if scheduled is not None and scheduled.status == "False":
