@@ -1,8 +1,9 @@
 """The command line: ``relui`` starts the TUI, ``relui <command>`` runs headless.
 
-Exit codes are the same for every command: 0 ok, 1 the action failed,
-2 usage or config error, 3 blocked by a guard. Errors are one line on
-stderr, never a traceback.
+Exit codes are the same for every command (docs/cli.md): 0 ok, 1 the action
+failed, 2 usage or config error, 3 refused by a guard or a permission. Errors
+are one line on stderr, never a traceback. A reader that goes away (``| head``)
+does not change the exit code: the command runs to its end and keeps it.
 """
 
 from __future__ import annotations
@@ -11,13 +12,29 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, Any
 
 from relui import __version__
 from relui.commands import COMMANDS
-from relui.commands.base import EXIT_USAGE, CommandError, build_context, global_options
+from relui.commands.base import EXIT_FAILED, EXIT_USAGE, CommandError, build_context, global_options
 from relui.config import ConfigError
 from relui.ports import PortError
+
+EXAMPLES = """\
+examples:
+  relui init                            write a starter config.toml (sandbox) here
+  relui                                 the TUI (needs a terminal)
+  relui status --json                   every environment as one JSON document
+  relui deploy qa 1.6.0 --yes           deploy to QA's idle color, then smoke it
+  relui cutover prod --yes --reason "release 1.6.0"
+  relui rollback prod --yes --reason "error rate above 5%"
+  relui doctor                          check every configured source
+  relui completion bash > ~/.local/share/bash-completion/completions/relui
+
+exit codes: 0 ok, 1 failed, 2 usage or config error, 3 refused by a guard or permission
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="relui",
         description="Release-day console for blue/green deployments. With no command, starts the TUI.",
         parents=[global_options(suppress=False)],
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"relui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -49,6 +68,9 @@ def quiet_libraries() -> None:
         logging.getLogger().addHandler(logging.NullHandler())
 
 
+NO_TERMINAL = "the TUI needs a terminal; use a subcommand, e.g. relui status"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run relui; returns the process exit code."""
     quiet_libraries()
@@ -56,22 +78,94 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                # Without a terminal Textual would draw into a pipe until killed.
+                raise CommandError(NO_TERMINAL, EXIT_USAGE)
             from relui.app import run_tui
 
             return run_tui(build_context(args))
-        ctx = build_context(args)
-        code: int = args.run(args, ctx)
+        ctx = build_context(args) if getattr(args, "needs_context", True) else None
+        with reader_may_leave():
+            code: int = args.run(args, ctx)
         return code
     except (ConfigError, CommandError) as exc:
-        print(f"relui: {exc}", file=sys.stderr)
+        say(f"relui: {exc}")
         return exc.code if isinstance(exc, CommandError) else EXIT_USAGE
     except PortError as exc:
-        print(f"relui: {exc}", file=sys.stderr)
-        return 1
+        say(f"relui: {exc}")
+        return EXIT_FAILED
     except BrokenPipeError:
-        # The reader (head, less) went away; nothing more to say to it.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        # Only a write that bypassed the guard gets here (the code is unknown): not "ok".
+        _silence(sys.stdout)
+        return EXIT_FAILED
     except KeyboardInterrupt:
-        print("relui: interrupted", file=sys.stderr)
+        say("relui: interrupted")
         return 130
+
+
+def say(line: str) -> None:
+    """One line on stderr; a reader that has gone (``2>&1 | head -1``) must not turn it into a traceback."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _silence(sys.stderr)
+
+
+def _silence(stream: IO[str]) -> None:
+    """Point the stream's descriptor at /dev/null, so Python's flush at exit cannot fail on it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+class _PipeSafe:
+    """stdout that drops what it cannot write once the reader has gone (``| head -1``).
+
+    The command goes on to its end, so an action is never cut half way by
+    a closed pipe and its exit code is the one it returns.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        """Write, or drop the text once the pipe is broken."""
+        if not self.broken:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush, unless the pipe is broken."""
+        if not self.broken:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self.broken = True
+        # Python flushes stdout again at exit: that flush must not fail either.
+        _silence(self.stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def reader_may_leave() -> Iterator[None]:
+    """Run a command with stdout and stderr that survive their reader leaving (``2>&1 | head -1``)."""
+    original = sys.stdout, sys.stderr
+    out, err = _PipeSafe(original[0]), _PipeSafe(original[1])
+    sys.stdout, sys.stderr = out, err
+    try:
+        yield
+        out.flush()
+    finally:
+        sys.stdout, sys.stderr = original

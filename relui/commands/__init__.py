@@ -3,8 +3,20 @@
 The list below is the order ``relui --help`` shows them in.
 """
 
-from relui.commands import actions, calendar, checklist, doctor, drill, journal, lock, readiness, status
+from relui.commands import (
+    actions,
+    calendar,
+    checklist,
+    completion,
+    doctor,
+    drill,
+    init,
+    journal,
+    lock,
+    readiness,
+    status,
+)
 
-COMMANDS = [status, actions, checklist, journal, lock, calendar, readiness, drill, doctor]
+COMMANDS = [status, actions, checklist, journal, lock, calendar, readiness, drill, doctor, init, completion]
 
 __all__ = ["COMMANDS"]

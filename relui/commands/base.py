@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from relui.backends import build_ports
@@ -65,7 +66,7 @@ def add_command(sub: Subparsers, name: str, help: str) -> argparse.ArgumentParse
 def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Context:
     """Config, state dir and ports from the global options."""
     config = load_config(find_config(args.config))
-    state_dir = resolve_state_dir(args.state_dir)
+    state_dir = usable_state_dir(resolve_state_dir(args.state_dir))
     ports = build_ports(config, state_dir, clock or SystemClock())
     return Context(
         config=config,
@@ -74,6 +75,17 @@ def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Conte
         operator=operator_name(),
         read_only=bool(args.read_only or config.read_only),
     )
+
+
+def usable_state_dir(path: Path) -> Path:
+    """The state dir, created if missing; a file in its place (or no way to create it) is one line, exit 2."""
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"state dir {path} is not a directory; pass --state-dir DIR or set RELUI_STATE_DIR")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"state dir {path} cannot be created: {exc.strerror}; pass --state-dir DIR") from None
+    return path
 
 
 def print_json(value: Any) -> None:
