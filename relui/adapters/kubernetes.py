@@ -226,7 +226,7 @@ class KubeCluster:
             version=version,
             enabled=True,
             desired=deployment.spec.replicas if deployment.spec.replicas is not None else 1,
-            ready=(deployment.status.ready_replicas or 0) if deployment.status else 0,
+            ready=_ready_replicas(deployment),
             pods=tuple(
                 sorted(
                     (pod_health(p, color) for p in pods.items if _matches(p, self.env.release, color)),
@@ -297,6 +297,24 @@ def _matches(obj: Any, release: str, color: Color) -> bool:
     # Guard against a server (or proxy) that ignored the label selector: colors must never mix.
     labels = obj.metadata.labels or {}
     return bool(labels.get(INSTANCE_LABEL) == release and labels.get(COLOR_LABEL) == str(color))
+
+
+def _ready_replicas(deployment: Any) -> int:
+    """Ready pods of the Deployment's *current* template.
+
+    Right after an upgrade the status still describes the old template until the
+    controller observes the new generation, and during a rollout readyReplicas
+    counts old pods too: neither may pass for the new version being ready.
+    """
+    status = deployment.status
+    if status is None:
+        return 0
+    generation, observed = deployment.metadata.generation, status.observed_generation
+    if generation is not None and observed is not None and observed < generation:
+        return 0
+    ready = status.ready_replicas or 0
+    updated = status.updated_replicas
+    return min(ready, updated) if updated is not None else ready
 
 
 def _event_time(event: Any) -> datetime:
