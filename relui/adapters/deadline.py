@@ -27,6 +27,22 @@ T = TypeVar("T")
 
 # Cluster reads, lock calls, history, values, registry, backups, credentials.
 DEFAULT_DEADLINE = 20.0
+# Calls that change something or act (and smoke runs): always tried, even while
+# a read of the same port is still stuck, so a rollback is never refused unasked.
+ACTS = frozenset(
+    {
+        "deploy",
+        "set_active",
+        "rollback",
+        "install",
+        "acquire_lock",
+        "release_lock",
+        "add_tag",
+        "create_snapshot",
+        "send",
+        "run",
+    }
+)
 MAX_DETAIL = 300
 
 
@@ -36,10 +52,18 @@ def one_line(text: str) -> str:
     return line if len(line) <= MAX_DETAIL else line[: MAX_DETAIL - 3] + "..."
 
 
-def call_with_deadline(call: Callable[[], T], deadline: float, source: str, what: str) -> T:
+def call_with_deadline(
+    call: Callable[[], T],
+    deadline: float,
+    source: str,
+    what: str,
+    abandoned: Callable[[threading.Event, SourceUnavailable], None] | None = None,
+) -> T:
     """Run ``call`` in a daemon thread; its answer, or a PortError, within ``deadline`` seconds.
 
     ``what`` names the call (``metrics.current``) in the error lines.
+    ``abandoned`` hears of a call left running past its deadline, with the
+    event its thread sets when it finally ends.
     """
     done = threading.Event()
     outcome: list[tuple[bool, Any]] = []
@@ -54,7 +78,10 @@ def call_with_deadline(call: Callable[[], T], deadline: float, source: str, what
 
     threading.Thread(target=run, name=f"relui {source} {what}", daemon=True).start()
     if not done.wait(deadline):
-        raise SourceUnavailable(f"{source} did not answer within {deadline:.1f} s ({what})")
+        expired = SourceUnavailable(f"{source} did not answer within {deadline:.1f} s ({what})")
+        if abandoned is not None:
+            abandoned(done, expired)
+        raise expired
     ok, answer = outcome[0]
     if ok:
         return cast(T, answer)
@@ -74,6 +101,13 @@ class PortGuard:
     Protocol (Prometheus ``rules_loaded``, ``max_sustained``) are guarded too,
     and ``getattr(port, "rules_loaded", None)`` still answers None where the
     adapter has no such method. Plain attributes are handed out unwrapped.
+
+    While a read abandoned at its deadline is still running, further reads of
+    the port fail at once with that read's error: the source is evidently
+    still not answering, and asking again would pay the deadline again (in a
+    status, a checklist and a dashboard refresh alike) and pile up threads.
+    Once the stuck call ends, the port is asked again. Acts (``ACTS``) are
+    always tried.
     """
 
     def __init__(
@@ -89,6 +123,7 @@ class PortGuard:
         self._port = port
         self._deadlines = dict(deadlines or {})
         self._default = default
+        self._stuck: tuple[threading.Event, SourceUnavailable] | None = None
 
     def deadline(self, method: str) -> float:
         """Seconds a call of ``method`` may take in total."""
@@ -99,13 +134,22 @@ class PortGuard:
         if name.startswith("_") or not callable(attr):
             return attr
         deadline, what = self.deadline(name), f"{self._port}.{name}"
+        acts = name in ACTS
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            return call_with_deadline(lambda: attr(*args, **kwargs), deadline, self._source, what)
+            stuck = self._stuck
+            if not acts and stuck is not None and not stuck[0].is_set():
+                raise SourceUnavailable(f"{stuck[1]}; still waiting on that call")
+            return call_with_deadline(
+                lambda: attr(*args, **kwargs), deadline, self._source, what, None if acts else self._abandoned
+            )
 
         guarded.__name__ = name
         guarded.__doc__ = getattr(attr, "__doc__", None)
         return guarded
+
+    def _abandoned(self, done: threading.Event, expired: SourceUnavailable) -> None:
+        self._stuck = (done, expired)
 
     def __repr__(self) -> str:
         return f"PortGuard({self._target!r})"

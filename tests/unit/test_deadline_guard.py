@@ -67,6 +67,40 @@ def test_a_call_past_its_deadline_raises_source_unavailable_in_time() -> None:
     assert str(failed.value) == "prometheus of qa did not answer within 0.5 s (metrics.slow)"
 
 
+def test_a_port_still_stuck_in_a_read_fails_further_reads_at_once_but_still_acts() -> None:
+    release = threading.Event()
+
+    class Stuck:
+        def history(self) -> list[int]:
+            release.wait(10)
+            return [1]
+
+        def values(self) -> str:
+            return "values"
+
+        def set_active(self, color: str, description: str) -> str:
+            return f"{color} live"
+
+    port: Any = guard(Stuck(), "helm of qa", "releases", default=0.3)
+    with pytest.raises(SourceUnavailable):
+        port.history()
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match=r"within 0\.3 s \(releases\.history\); still waiting on that call"):
+        port.values()
+    assert time.monotonic() - started < 0.2, "a stuck source must not be paid again"
+    assert port.set_active("blue", "rollback") == "blue live", "an act is always tried"
+    release.set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            assert port.values() == "values"
+            break
+        except SourceUnavailable:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the port stayed dark after its stuck call ended")
+
+
 def test_a_key_error_becomes_one_port_error_line() -> None:
     with pytest.raises(PortError) as failed:
         guarded().missing_value()
