@@ -301,6 +301,8 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "cutover": ("devops",),
     "rollback": ("devops",),
     "lock": ("devops", "qa_lead", "product_owner"),
+    "abort": ("devops",),
+    "install": ("devops",),
 }
 
 # The release plan's checklist, used when config has no [[checklist.items]].

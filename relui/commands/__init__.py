@@ -11,12 +11,13 @@ from relui.commands import (
     doctor,
     drill,
     init,
+    intervene,
     journal,
     lock,
     readiness,
     status,
 )
 
-COMMANDS = [status, actions, checklist, journal, lock, calendar, readiness, drill, doctor, init, completion]
+COMMANDS = [status, actions, intervene, checklist, journal, lock, calendar, readiness, drill, doctor, init, completion]
 
 __all__ = ["COMMANDS"]

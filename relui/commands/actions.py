@@ -1,7 +1,11 @@
-"""``relui deploy|smoke|cutover|rollback``: the guarded actions, headless.
+"""``relui deploy|smoke|cutover|rollback|install``: the guarded actions, headless.
 
-Progress goes to stderr as it happens; the outcome goes to stdout (or one
-JSON object with --json). Exit 0 ok, 1 failed, 2 usage, 3 blocked.
+Each command builds one Request and hands it to ``ReleaseService.run`` with
+the CLI's decide: the plan and guards on stderr, then ``--yes``, the typed
+environment name (protected) or y/N (unprotected) at a terminal. With no
+terminal and no ``--yes`` nothing is changed. Progress goes to stderr; the
+outcome to stdout (or one JSON object with --json).
+Exit 0 ok, 1 failed or aborted, 2 usage, 3 refused (blocked or not confirmed).
 """
 
 from __future__ import annotations
@@ -10,54 +14,61 @@ import argparse
 import sys
 from typing import Any
 
-from relui.commands.base import (
-    EXIT_BLOCKED,
-    EXIT_FAILED,
-    EXIT_OK,
-    CommandError,
-    Subparsers,
-    add_command,
-    print_json,
-)
+from relui.commands.base import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, Subparsers, add_command, print_json
 from relui.domain import GuardResult, Verdict
+from relui.services.actions import Action, action_for, spec
+from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context
-from relui.services.guards import UNFORCEABLE, blocking
-from relui.services.release import ActionResult, Confirm, Plan, Progress, ReleaseService
+from relui.services.guards import blocking, unforceable
+from relui.services.release import ActionResult, Decide, Decision, Plan, Progress, ReleaseService, Request
+
+EXIT_OF = {"ok": EXIT_OK, "forced": EXIT_OK, "failed": EXIT_FAILED, "aborted": EXIT_FAILED}
+JSON_SCHEMA_VERSION = 1
 
 
 def register(sub: Subparsers) -> None:
-    """Add deploy, smoke, cutover and rollback."""
+    """Add deploy, smoke, cutover, rollback and install."""
     p = add_command(sub, "deploy", "put VERSION on the idle color, wait for its pods, run smoke (traffic stays)")
     p.add_argument("env")
     p.add_argument("version")
     _acting_options(p)
-    p.set_defaults(run=run_deploy)
+    p.set_defaults(run=run_action, verb="deploy")
 
     p = add_command(sub, "smoke", "run the smoke checks against the candidate color")
     p.add_argument("env")
+    p.add_argument("--yes", action="store_true", help="accepted for pipelines; smoke changes nothing live")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.set_defaults(run=run_smoke)
+    p.set_defaults(run=run_action, verb="smoke", force=False, reason="")
 
     p = add_command(sub, "cutover", "move live traffic to the candidate color; the previous color stays warm")
     p.add_argument("env")
     _acting_options(p)
     p.add_argument("--hotfix", metavar="REASON", help="release outside the window, saying why")
-    p.set_defaults(run=run_cutover)
-
-    p = add_command(sub, "rollback", "switch live traffic back to the warm color, or to a helm revision")
-    p.add_argument("env")
     p.add_argument(
-        "--to-revision", type=int, metavar="N", help="helm rollback to revision N instead of switching colors"
+        "--watch", action="store_true", help="stay through the bake period: exit 0 when it passes, 1 on a breach"
     )
+    p.set_defaults(run=run_action, verb="cutover")
+
+    p = add_command(sub, "rollback", "switch live traffic back to the warm previous color, or to a revision")
+    p.add_argument("env")
+    p.add_argument("--to-revision", type=int, metavar="N", help="restore the version revision N served")
     _acting_options(p)
-    p.set_defaults(run=run_rollback)
+    p.set_defaults(run=run_action, verb="rollback")
+
+    p = add_command(sub, "install", "start the release of ENV: blue runs VERSION and is live")
+    p.add_argument("env")
+    p.add_argument("version")
+    _acting_options(p)
+    p.set_defaults(run=run_action, verb="install")
 
 
 def _acting_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation (pipelines)")
     p.add_argument("--reason", default="", metavar="TEXT", help="why; goes into the journal and the helm description")
     p.add_argument(
-        "--force", action="store_true", help="override blocking guards (needs --reason; journaled as forced)"
+        "--force",
+        action="store_true",
+        help="override process guards (needs --reason; on protected environments a break-glass approval)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -66,46 +77,85 @@ def _progress(progress: Progress) -> None:
     print(f"  [{progress.step}] {progress.message}", file=sys.stderr, flush=True)
 
 
-def _confirm(ctx: Context, env_name: str, plan: Plan, guards: list[GuardResult], yes: bool) -> None:
-    """Show what will change; on a protected environment, make the operator type its name."""
-    env = ctx.env(env_name)
-    print(f"{plan.action} on {env.title}:", file=sys.stderr)
-    for line in plan.changes:
-        print(f"  {line}", file=sys.stderr)
-    for guard in guards:
-        if guard.verdict is not Verdict.PASS:
-            print(f"  {guard.verdict.upper():<5} {guard.name}: {guard.reason}", file=sys.stderr)
-    if yes or not env.protected:
-        return
-    if not sys.stdin.isatty():
-        raise CommandError(f"{env.name} is protected: type its name at a terminal to confirm, or pass --yes")
-    typed = input(f"{env.name} is protected. Type '{env.name}' to confirm: ").strip()
-    if typed != env.name:
-        raise CommandError(f"confirmation did not match {env.name!r}; nothing was changed")
+def cli_decide(ctx: Context, args: argparse.Namespace) -> Decide:
+    """The CLI's decide: show the plan and guards, then --yes, the typed name, or y/N at a terminal."""
+
+    def decide(plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
+        env = ctx.env(args.env)
+        go = Decision(True, bool(args.force), args.reason, getattr(args, "hotfix", None))
+        if unforceable(guards, env) or (blocking(guards) and not args.force):
+            return go  # refused by the service whatever is answered; the report lists why
+        print(f"{plan.action} on {env.title}:", file=sys.stderr)
+        for line in plan.changes:
+            print(f"  {line}", file=sys.stderr)
+        for guard in guards:
+            if guard.verdict is not Verdict.PASS:
+                print(f"  {guard.verdict.upper():<5} {guard.name}: {guard.reason}", file=sys.stderr)
+        if args.yes or plan.kind is Action.SMOKE:
+            return go
+        if not sys.stdin.isatty():
+            return Decision(False, note=f"{env.name}: confirm at a terminal or pass --yes; nothing was changed")
+        if env.protected:
+            typed = input(f"{env.name} is protected. Type '{env.name}' to confirm: ").strip()
+            if typed != env.name:
+                return Decision(False, note=f"confirmation did not match {env.name!r}; nothing was changed")
+            return go
+        answer = input(f"{plan.action} on {env.name}? [y/N] ").strip().lower()
+        return go if answer in ("y", "yes") else Decision(False, note="not confirmed; nothing was changed")
+
+    return decide
 
 
-def _report(result: ActionResult, as_json: bool) -> int:
+def run_action(args: argparse.Namespace, ctx: Context) -> int:
+    """relui deploy|smoke|cutover|rollback|install: one Request through ReleaseService.run."""
+    action = action_for(args.verb, getattr(args, "to_revision", None))
+    request = Request(
+        action,
+        args.env,
+        version=getattr(args, "version", None),
+        to_revision=getattr(args, "to_revision", None),
+        reason=args.reason,
+        hotfix_reason=getattr(args, "hotfix", None),
+    )
+    service = ReleaseService(ctx)
+    result = service.run(request, cli_decide(ctx, args), _progress)
+    code = _report(ctx, result, args.json)
+    if action is Action.CUTOVER and getattr(args, "watch", False) and result.ok:
+        verdict = BakeWatch(service, args.env).watch(_progress)
+        print(verdict.message, file=sys.stdout if verdict.passed else sys.stderr)
+        return EXIT_OK if verdict.passed else EXIT_FAILED
+    return code
+
+
+def _report(ctx: Context, result: ActionResult, as_json: bool) -> int:
     if as_json:
         print_json(result_json(result))
-    elif result.status == "blocked":
+    elif result.status in ("blocked", "cancelled"):
         print(f"relui: {result.message}", file=sys.stderr)
         for guard in blocking(list(result.guards)):
             print(f"  BLOCK {guard.name}: {guard.reason}", file=sys.stderr)
-        if any(g.name not in UNFORCEABLE for g in blocking(list(result.guards))):
-            print('  to override: --force --reason "why" (journaled as forced)', file=sys.stderr)
-    elif result.status == "failed":
-        print(f"relui: {result.action} on {result.env} failed: {result.message}", file=sys.stderr)
+        env = ctx.config.env(result.env)
+        if result.status == "blocked" and blocking(list(result.guards)) and not unforceable(result.guards, env):
+            hint = "--force --reason TEXT"
+            if env.protected:
+                hint += f", after a second person's: relui approve {env.name} --break-glass --reason TEXT"
+            print(f"  to override: {hint} (journaled as forced)", file=sys.stderr)
+    elif result.status in ("failed", "aborted"):
+        print(f"relui: {result.action} on {result.env} {result.status}: {result.message}", file=sys.stderr)
     else:
         forced = " (FORCED)" if result.status == "forced" else ""
         print(f"{result.message}{forced}")
-    return {"ok": EXIT_OK, "forced": EXIT_OK, "failed": EXIT_FAILED, "blocked": EXIT_BLOCKED}[result.status]
+    return EXIT_OF.get(result.status, EXIT_BLOCKED)
 
 
 def result_json(result: ActionResult) -> dict[str, Any]:
-    """The result object printed by --json."""
+    """The result object printed by --json (schema_version 1)."""
     plan = result.plan
     return {
+        "schema_version": JSON_SCHEMA_VERSION,
         "action": result.action,
+        "kind": str(result.kind),
+        "title": spec(result.kind).title,
         "env": result.env,
         "status": result.status,
         "ok": result.ok,
@@ -122,53 +172,3 @@ def result_json(result: ActionResult) -> dict[str, Any]:
         "guards": [{"name": g.name, "verdict": str(g.verdict), "reason": g.reason} for g in result.guards],
         "smoke": [{"name": s.name, "passed": s.passed, "detail": s.detail} for s in result.smoke],
     }
-
-
-def _confirmer(ctx: Context, args: argparse.Namespace) -> Confirm:
-    """The confirmation the service asks just before acting, on the facts it will act on."""
-    return lambda plan, guards: _confirm(ctx, args.env, plan, guards, args.yes)
-
-
-def run_deploy(args: argparse.Namespace, ctx: Context) -> int:
-    """relui deploy ENV VERSION."""
-    result = ReleaseService(ctx).deploy(
-        args.env,
-        args.version,
-        reason=args.reason,
-        force=args.force,
-        on_progress=_progress,
-        confirm=_confirmer(ctx, args),
-    )
-    return _report(result, args.json)
-
-
-def run_smoke(args: argparse.Namespace, ctx: Context) -> int:
-    """relui smoke ENV."""
-    result = ReleaseService(ctx).smoke(args.env, on_progress=_progress)
-    return _report(result, args.json)
-
-
-def run_cutover(args: argparse.Namespace, ctx: Context) -> int:
-    """relui cutover ENV."""
-    result = ReleaseService(ctx).cutover(
-        args.env,
-        reason=args.reason,
-        force=args.force,
-        hotfix_reason=args.hotfix,
-        on_progress=_progress,
-        confirm=_confirmer(ctx, args),
-    )
-    return _report(result, args.json)
-
-
-def run_rollback(args: argparse.Namespace, ctx: Context) -> int:
-    """relui rollback ENV [--to-revision N]."""
-    result = ReleaseService(ctx).rollback(
-        args.env,
-        to_revision=args.to_revision,
-        reason=args.reason,
-        force=args.force,
-        on_progress=_progress,
-        confirm=_confirmer(ctx, args),
-    )
-    return _report(result, args.json)

@@ -7,6 +7,7 @@ journaled and listed in the incident record instead.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from relui.domain import Color, MetricKind
@@ -15,7 +16,7 @@ from relui.services.context import Context
 from relui.services.guards import Facts
 from relui.services.incidents import Incident, write_incident
 from relui.services.journal import Journal
-from relui.services.rollout import Emit, Progress, RolloutWatch
+from relui.services.rollout import Emit, Progress
 
 
 class Aftermath:
@@ -33,35 +34,27 @@ class Aftermath:
         self.problems: list[str] = []
 
     def _error_rate(self, color: Color) -> float | None:
+        """The color's error rate now; a dark or garbled source only makes it unknown."""
         if self.ports.metrics is None:
             return None
         try:
             return self.ports.metrics.current(MetricKind.ERROR_RATE).get(color)
-        except PortError as exc:
-            self.problems.append(f"error rate unavailable: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a rollback never depends on a metrics source
+            self.problems.append(f"error rate unknown: {exc}")
             return None
 
-    def roll_back(
-        self, to_revision: int | None, watch: RolloutWatch, describe: Callable[[str, str], str], emit: Emit
-    ) -> str:
-        """Do the rollback; returns the one-line outcome."""
+    def record(self, target: Color, method: str, emit: Emit) -> str:
+        """After the switch: tag what failed, write the incident, tell the team; returns the outcome line."""
         rel = self.facts.release
         assert rel is not None
         env = self.facts.env
-        failed_color, failed_version = rel.live_color, rel.live_version
-        before = self._error_rate(failed_color)
-        if to_revision is None:
-            target = rel.warm_color
-            emit(Progress("switch", f"activeColor {failed_color} -> {target} (instant rollback)"))
-            self.ports.releases.set_active(target, describe(f"rollback {failed_color}->{target}", self.reason))
-            method = f"instant switch {failed_color} -> {target}"
-        else:
-            emit(Progress("switch", f"helm rollback {env.release} {to_revision}"))
-            self.ports.releases.rollback(to_revision, describe(f"rollback to revision {to_revision}", self.reason))
-            target = self.ports.releases.values().active_color
-            method = f"helm rollback {env.release} {to_revision}"
-        watch.verify_live(target, emit)
-        restored = self.ports.releases.values().tag(target)
+        failed_color, failed_version = rel.live.color, rel.live.version
+        before = self.facts.live_error_rate
+        try:
+            restored = self.ports.releases.values().tag(target)
+        except PortError as exc:
+            self.problems.append(f"restored version unread: {exc}")
+            restored = None
         after = self._error_rate(target)
         failed_tag = self._tag_failed(failed_version, restored, emit)
         incident = Incident(
@@ -77,10 +70,16 @@ class Aftermath:
             failed_tag=failed_tag,
             problems=tuple(self.problems),
         )
-        timeline = self.journal.entries(env.name)[-30:]
-        path = write_incident(self.ctx.state_dir, incident, timeline)
-        emit(Progress("incident", f"incident record: {path}"))
-        message = f"rolled back {env.name}: {failed_version} -> {restored} ({method}); incident {path.name}"
+        try:
+            timeline = self.journal.entries(env.name)[-30:]
+            path = write_incident(self.ctx.state_dir, incident, timeline)
+        except (OSError, PortError) as exc:
+            incident_text = f"incident record NOT written ({exc})"
+        else:
+            incident_text = f"incident {path.name}"
+            emit(Progress("incident", f"incident record: {path}"))
+        moved = f"{failed_color} {failed_version} -> {target} {restored}"
+        message = f"rolled back {env.name}: {moved} ({method}); {incident_text}"
         for failure in self.notify(f"relui: ROLLBACK on {env.title}", message, env.name):
             emit(Progress("notify", f"notification failed: {failure}"))
         return message
@@ -97,7 +96,8 @@ class Aftermath:
             self.ports.registry.add_tag(failed, tag)
         except PortError as exc:
             self.problems.append(f"could not tag {failed} as {tag}: {exc}")
-            self.journal.note(self.ctx.operator, self.facts.env.name, "tag", "failed", message=str(exc))
+            with contextlib.suppress(PortError):  # listed in the incident's problems already
+                self.journal.note(self.ctx.operator, self.facts.env.name, "tag", "failed", message=str(exc))
             return None
         emit(Progress("tag", f"image {failed} tagged {tag}"))
         return tag

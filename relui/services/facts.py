@@ -1,8 +1,9 @@
-"""Gather the facts an action's guards decide on, through the ports.
+"""Gather the facts an action's guards decide on, through the ports, once.
 
-Only what the action's guards need is read. A source that fails is recorded
-in ``Facts.unknown`` under the guard's name, so that guard blocks with the
-source's own one-line error instead of the whole check failing.
+Only what the action's spec names is read, each source once (``read_once``).
+A source that fails is recorded in ``Facts.unknown`` under the guard's name,
+so that guard blocks with the source's own one-line error instead of the
+whole check failing.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from datetime import timedelta
 from typing import TypeVar
 
 from relui.domain import MetricKind
+from relui.ports import NotFound
+from relui.services.actions import Action, Fact, spec
+from relui.services.approvals import usable_approval
 from relui.services.calendar import ReleaseCalendar
-from relui.services.candidate import release_state
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.guards import Facts
-from relui.services.journal import Journal
+from relui.services.journal import Entry, Journal
+from relui.services.locks import this_host
 from relui.services.readiness import unmet_criteria
 from relui.services.reads import read_once
+from relui.services.release_state import release_state
 
 T = TypeVar("T")
 
@@ -28,13 +33,17 @@ def _try(facts: Facts, guard: str, read: Callable[[], T]) -> T | None:
     try:
         return read()
     except Exception as exc:  # noqa: BLE001 - any source failure becomes that guard's reason
-        facts.unknown[guard] = f"could not check {guard}: {exc}"
+        facts.unknown.setdefault(guard, f"could not check {guard}: {exc}")
         return None
 
 
 def deployed_by(journal: Journal, env: str, version: str | None) -> str | None:
     """Who deployed ``version`` to ``env`` most recently (from the journal)."""
-    for entry in reversed(journal.entries(env)):
+    return _deployed_by(journal.entries(env), version)
+
+
+def _deployed_by(entries: list[Entry], version: str | None) -> str | None:
+    for entry in reversed(entries):
         deployed = entry.kind == "outcome" and entry.action == "deploy" and entry.status in ("ok", "forced")
         if deployed and entry.detail.get("version") == version:
             return entry.operator
@@ -43,59 +52,76 @@ def deployed_by(journal: Journal, env: str, version: str | None) -> str | None:
 
 def gather(
     ctx: Context,
-    kind: str,
+    action: Action,
     env_name: str,
     version: str | None = None,
     to_revision: int | None = None,
     hotfix_reason: str | None = None,
 ) -> Facts:
-    """Read everything the guards of ``kind`` need, right now (each source once)."""
+    """Read everything the guards of ``action`` need, right now (each source once)."""
     ctx = read_once(ctx)
     env = ctx.env(env_name)
     ports = ctx.env_ports(env.name)
-    action = "rollback" if kind.startswith("rollback") else kind
+    what = spec(action)
     facts = Facts(
-        action=action,
+        action=what.verb,
         env=env,
         operator=ctx.operator,
         roles=ctx.operator_roles,
-        allowed=ctx.config.may(ctx.operator, action),
+        allowed=ctx.config.may(ctx.operator, what.permission),
         read_only=ctx.read_only,
         now=ctx.clock.now(),
+        host=this_host(),
         version=version,
         to_revision=to_revision,
         hotfix_reason=hotfix_reason,
     )
-    history = _try(facts, "candidate", ports.releases.history) or []
-    values = _try(facts, "candidate", ports.releases.values)
-    if values is not None:
+    try:
+        values = ports.releases.values()
+        history = ports.releases.history()
+    except NotFound:
+        facts.release_missing = True
+    except Exception as exc:  # noqa: BLE001 - the release guards block with this reason
+        facts.unknown["candidate"] = f"could not read the release history: {exc}"
+    else:
+        facts.history = tuple(history)
         facts.release = release_state(history, values)
-    facts.revisions = tuple(r.number for r in history)
     facts.lock = _try(facts, "lock", ports.cluster.lock)
-    if kind in ("cutover", "rollback"):
+    if Fact.PODS in what.facts:
         facts.colors = _try(facts, "pods", ports.cluster.color_states) or {}
+    if Fact.LIVE_METRICS in what.facts and ports.metrics is not None and facts.release:
+        metrics, live = ports.metrics, facts.release.live.color
+        # Never a reason to refuse: a dark source only leaves the rate unknown.
+        try:
+            facts.live_error_rate = metrics.current(MetricKind.ERROR_RATE).get(live)
+        except Exception:  # noqa: BLE001
+            facts.live_error_rate = None
+    entries = Journal(ctx.state_dir, ctx.clock).entries(env.name)
+    if env.protected:
+        facts.approval = usable_approval(entries, env.name, ctx.operator, facts.now)
     candidate = facts.release.candidate_version if facts.release else None
-    if kind == "cutover":
-        _cutover_facts(ctx, facts, candidate)
+    if Fact.CANDIDATE in what.facts:
+        _candidate_facts(ctx, facts, candidate, entries)
+    if Fact.WINDOW in what.facts:
         status = _try(facts, "window", lambda: ReleaseCalendar(ctx.config.calendar).status(facts.now))
         if status is not None:
             facts.window_open, facts.window_reason = status.open, status.reason
-    if kind in ("deploy", "cutover"):
+    if Fact.READINESS in what.facts and env.protected:
+        facts.readiness_unmet = _try(facts, "readiness", lambda: tuple(unmet_criteria(ctx, env.name)))
+    if Fact.RELEASE_DAY in what.facts:
         _release_day_facts(ctx, facts, version or candidate)
     return facts
 
 
-def _cutover_facts(ctx: Context, facts: Facts, candidate: str | None) -> None:
+def _candidate_facts(ctx: Context, facts: Facts, candidate: str | None, entries: list[Entry]) -> None:
     env, ports = facts.env, ctx.env_ports(facts.env.name)
     checklists = Checklists(ctx)
     facts.smoke = _try(facts, "smoke", lambda: checklists.smoke_of(env.name, candidate)) if candidate else None
     facts.checklist = _try(facts, "checklist", lambda: checklists.view(env.name, candidate))
-    facts.deployed_by = deployed_by(Journal(ctx.state_dir, ctx.clock), env.name, candidate)
-    if env.protected:
-        facts.readiness_unmet = _try(facts, "readiness", lambda: tuple(unmet_criteria(ctx, env.name)))
+    facts.deployed_by = _deployed_by(entries, candidate)
     metrics = ports.metrics
-    if metrics is not None and facts.release and facts.release.candidate_color:
-        color = facts.release.candidate_color
+    if metrics is not None and facts.release and facts.release.candidate:
+        color = facts.release.candidate.color
         rates = _try(facts, "error_rate", lambda: metrics.current(MetricKind.ERROR_RATE))
         facts.candidate_error_rate = rates.get(color) if rates else None
 
@@ -103,6 +129,7 @@ def _cutover_facts(ctx: Context, facts: Facts, candidate: str | None) -> None:
 def _release_day_facts(ctx: Context, facts: Facts, version: str | None) -> None:
     env, ports = facts.env, ctx.env_ports(facts.env.name)
     registry = ports.registry
+    facts.registry_configured = registry is not None
     if registry is not None and version:
         facts.image_exists = _try(facts, "image", lambda: registry.image_exists(version))
     if env.protected:

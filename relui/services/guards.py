@@ -1,25 +1,54 @@
 """Every precondition of an action, each deciding pass / warn / block with a reason.
 
-Facts are gathered once through the ports (``gather`` in release.py); the
-guards here are pure functions of those facts, so the CLI, the TUI and the
-tests see exactly the same decisions. On unprotected environments the process
-guards (checklist, sign-off, window) only warn; health guards always block.
+Facts are gathered once through the ports (``facts.gather``); the guards here
+are pure functions of those facts, so the CLI, the TUI and the tests see
+exactly the same decisions. On unprotected environments the process guards
+(checklist, sign-off, window, readiness) only warn. Health and traffic guards
+(pods, warm, candidate, revision) block everywhere and can never be forced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from relui.config import EnvironmentConfig
-from relui.domain import Color, ColorState, CredentialInfo, CredentialKind, DbSnapshot, GuardResult, LockInfo, Verdict
-from relui.services.candidate import ReleaseState
+from relui.domain import (
+    Color,
+    ColorState,
+    CredentialInfo,
+    CredentialKind,
+    DbSnapshot,
+    GuardResult,
+    LockInfo,
+    Revision,
+    Verdict,
+)
+from relui.services.approvals import Approval
 from relui.services.checklist import ChecklistView
+from relui.services.locks import LockOwner, lock_owner
+from relui.services.release_state import ReleaseState, serving, warm_previous
 
 PROCESS_GUARDS = frozenset({"checklist", "signoff", "window", "readiness"})
-# Authorization and "nothing to do" cannot be forced past; health and process can.
-UNFORCEABLE = frozenset({"read-only", "role", "lock", "candidate", "revision", "busy"})
+# Authorization, "nothing to do" and everything that decides where traffic may go.
+UNFORCEABLE = frozenset(
+    {
+        "read-only",
+        "role",
+        "lock",
+        "candidate",
+        "revision",
+        "pods",
+        "warm",
+        "release",
+        "busy",
+        "input",
+        "journal",
+        "break-glass",
+    }
+)
+# Forcing past these on a protected environment is not one person's call either.
+UNFORCEABLE_PROTECTED = frozenset({"rollback-target"})
 CUTOVER_PHASES = ("pre-release", "release-day")
 
 
@@ -38,25 +67,43 @@ class Facts:
     allowed: bool
     read_only: bool
     now: datetime
+    host: str = ""
     release: ReleaseState | None = None
+    release_missing: bool = False
     colors: dict[Color, ColorState] = field(default_factory=dict)
     lock: LockInfo | None = None
     version: str | None = None
     to_revision: int | None = None
-    revisions: tuple[int, ...] = ()
+    history: tuple[Revision, ...] = ()
+    live_error_rate: float | None = None
     candidate_error_rate: float | None = None
     smoke: dict[str, object] | None = None
     checklist: ChecklistView | None = None
     window_open: bool | None = None
     window_reason: str = ""
     hotfix_reason: str | None = None
+    registry_configured: bool = False
     image_exists: bool | None = None
     snapshot: DbSnapshot | None = None
     max_snapshot_age: timedelta = timedelta(hours=24)
     credentials: CredentialInfo | None = None
     deployed_by: str | None = None
     readiness_unmet: tuple[str, ...] | None = None
+    approval: Approval | None = None
     unknown: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def revisions(self) -> tuple[int, ...]:
+        """The revision numbers in the history, newest first."""
+        return tuple(r.number for r in sorted(self.history, key=lambda r: -r.number))
+
+    @property
+    def stale_lock(self) -> LockOwner | None:
+        """The lock's owner when it is an action's lock whose process ended on this host."""
+        if self.lock is None:
+            return None
+        owner = lock_owner(self.lock.holder)
+        return owner if owner.dead_on(self.host) else None
 
 
 def _result(name: str, ok: bool, reason: str, facts: Facts, warn_only: bool = False) -> GuardResult:
@@ -83,17 +130,41 @@ def guard_role(f: Facts) -> GuardResult:
 
 
 def guard_lock(f: Facts) -> GuardResult:
-    """Another operator's live lock stops the action."""
+    """Another operator's live lock stops the action; a rollback goes ahead with a warning."""
+    if "lock" in f.unknown:
+        return _result("lock", False, f.unknown["lock"], f, warn_only=f.action == "rollback")
     if f.lock is None:
         return _result("lock", True, "lock free; relui holds it for the action", f)
-    if f.lock.holder.split("@")[0] == f.operator:
+    owner = lock_owner(f.lock.holder)
+    if owner.user == f.operator:
         return _result("lock", True, f"you hold the lock since {f.lock.since:%H:%M} UTC", f)
-    return _result(
-        "lock",
-        False,
-        f"{f.lock.holder} holds the lock since {f.lock.since:%Y-%m-%d %H:%M} UTC; ask them to release it",
-        f,
-    )
+    if f.stale_lock is not None:
+        return _result("lock", True, f"stale lock of {owner.label} (its process ended) is taken over", f)
+    text = f"{owner.label} holds the lock since {f.lock.since:%Y-%m-%d %H:%M} UTC"
+    if f.action == "rollback":
+        return _result("lock", False, f"{text}; a rollback is never held back by a lock", f, warn_only=True)
+    return _result("lock", False, f"{text}; ask them to release it", f)
+
+
+def guard_release(f: Facts) -> GuardResult:
+    """Deploy needs a release to deploy into; install needs there to be none yet."""
+    if f.action == "install":
+        if f.release_missing:
+            return _result("release", True, f"no release {f.env.release} yet: install starts it", f)
+        if f.release is None:
+            return _result("release", False, f.unknown.get("candidate", "release state unknown"), f)
+        return _result("release", False, f"release {f.env.release} exists already; deploy a version instead", f)
+    if f.release_missing:
+        return _result(
+            "release",
+            False,
+            f"release {f.env.release} not found in {f.env.namespace}; "
+            f"start it with: relui install {f.env.name} VERSION",
+            f,
+        )
+    if f.release is None:
+        return _result("release", False, f.unknown.get("candidate", "release state unknown"), f)
+    return _result("release", True, f"live: {f.release.live}", f)
 
 
 def guard_candidate(f: Facts) -> GuardResult:
@@ -101,23 +172,135 @@ def guard_candidate(f: Facts) -> GuardResult:
     rel = f.release
     if f.env.single_color:
         return _result("candidate", False, f"{f.env.name} runs one color: a deploy goes live directly", f)
-    if rel and rel.candidate_color and rel.candidate_version:
-        return _result("candidate", True, f"candidate {rel.candidate_version} on {rel.candidate_color}", f)
+    if rel and rel.candidate:
+        return _result("candidate", True, f"candidate {rel.candidate.version} on {rel.candidate.color}", f)
+    if rel is None:
+        return _result("candidate", False, f.unknown.get("candidate", "release state unknown"), f)
     return _result(
         "candidate", False, f"no candidate deployed since the last switch; run: relui deploy {f.env.name} VERSION", f
     )
 
 
-def guard_pods(f: Facts) -> GuardResult:
-    """The color that will take traffic must have every pod ready."""
-    color = _target_color(f)
-    state = f.colors.get(color) if color else None
+def _pods_text(color: Color, state: ColorState | None, version: str | None) -> str:
     if state is None:
-        return _result("pods", False, f.unknown.get("pods", "no target color to check"), f)
-    if state.all_ready:
-        return _result("pods", True, f"{color} {state.version}: {state.ready}/{state.desired} pods ready", f)
+        return f"{color}: no pods"
     why = f" ({state.worst_reason})" if state.worst_reason else ""
-    return _result("pods", False, f"{color} {state.version or '-'}: {state.ready}/{state.desired} pods ready{why}", f)
+    runs = f"{state.version or '-'}" + ("" if state.version == version else f", not {version}")
+    return f"{color} {runs}: {state.ready}/{state.desired} pods ready{why}"
+
+
+def guard_pods(f: Facts) -> GuardResult:
+    """Traffic only moves onto a color whose pods all run the version and are ready. Never forceable."""
+    rel = f.release
+    target = rel.candidate if rel and f.action == "cutover" else None
+    if target is None:
+        return _result("pods", False, f.unknown.get("pods", "no color to move traffic to"), f)
+    if "pods" in f.unknown:
+        return _result("pods", False, f.unknown["pods"], f)
+    state = f.colors.get(target.color)
+    return _result("pods", serving(state, target.version), _pods_text(target.color, state, target.version), f)
+
+
+def guard_warm(f: Facts) -> GuardResult:
+    """An instant rollback goes only back to the previous live version, while it is warm."""
+    rel = f.release
+    if rel is None:
+        return _result("warm", False, f.unknown.get("candidate", "release state unknown"), f)
+    if rel.rolled_back:
+        return _result(
+            "warm",
+            False,
+            f"already rolled back: {rel.live} is live since {_switch_at(rel)}; nothing moves",
+            f,
+        )
+    target = rel.rollback_target
+    if target is None:
+        return _result(
+            "warm",
+            False,
+            f"nothing to roll back to: {rel.live} has been live since it was installed"
+            + (f"; the candidate {rel.candidate} was never live" if rel.candidate else ""),
+            f,
+        )
+    if "pods" in f.unknown:
+        return _result("warm", False, f"{f.unknown['pods']}; use --to-revision {target.revision}", f)
+    if warm_previous(rel, f.colors) is None:
+        now = _pods_text(target.color, f.colors.get(target.color), target.version)
+        return _result(
+            "warm",
+            False,
+            f"{target} is no longer warm ({now}); use --to-revision {target.revision} (it ran {target.version})",
+            f,
+        )
+    state = f.colors[target.color]
+    return _result("warm", True, f"{target} is warm ({state.ready}/{state.desired} ready)", f)
+
+
+def _switch_at(rel: ReleaseState) -> str:
+    return f"{rel.last_switch.at:%Y-%m-%d %H:%M} UTC" if rel.last_switch else "install"
+
+
+def target_revision(f: Facts) -> Revision | None:
+    """The revision a ``--to-revision`` rollback restores, if it is in the history."""
+    return next((r for r in f.history if r.number == f.to_revision), None)
+
+
+def guard_revision(f: Facts) -> GuardResult:
+    """A revision rollback restores a version that was live, is not live now and was not rolled back from."""
+    rel = f.release
+    rev = target_revision(f)
+    if rel is None:
+        return _result("revision", False, f.unknown.get("candidate", "release state unknown"), f)
+    if rev is None or rev.values is None:
+        known = ", ".join(str(r) for r in f.revisions[:8])
+        return _result("revision", False, f"no revision {f.to_revision}; history has {known}", f)
+    if rev.status in ("failed", "pending-install", "pending-upgrade", "pending-rollback"):
+        return _result("revision", False, f"revision {rev.number} is {rev.status}: it never ran", f)
+    color = rev.values.active_color
+    version = rev.values.tag(color)
+    if version == rel.live.version:
+        return _result(
+            "revision", False, f"revision {rev.number} serves {version}, which is live now; nothing to do", f
+        )
+    if version in rel.rolled_back_from:
+        return _result(
+            "revision",
+            False,
+            f"revision {rev.number} would put {version} live again, which was rolled back; deploy a fixed version",
+            f,
+        )
+    return _result("revision", True, f"revision {rev.number} served {color} {version}", f)
+
+
+def guard_rollback_target(f: Facts) -> GuardResult:
+    """A deploy does not silently replace the only rollback target while it may still be needed."""
+    rel = f.release
+    if rel is None or f.env.single_color:
+        return _result("rollback-target", True, "no warm previous color to protect", f)
+    warm = warm_previous(rel, f.colors)
+    if warm is None or warm.color != rel.idle_color:
+        return _result("rollback-target", True, "no warm previous color to protect", f)
+    since = f.now - rel.last_switch.at if rel.last_switch else timedelta(0)
+    baking = since < timedelta(minutes=f.env.bake_minutes)
+    live_state = f.colors.get(rel.live.color)
+    live_bad = not serving(live_state, rel.live.version)
+    rate = f.live_error_rate
+    erring = rate is not None and rate >= f.env.error_threshold
+    if not (baking or live_bad or erring):
+        return _result("rollback-target", True, f"{warm} will be replaced; the bake period is over", f, warn_only=True)
+    why = []
+    if baking:
+        why.append(f"live for {int(since.total_seconds() // 60)} of {f.env.bake_minutes} bake minutes")
+    if live_bad:
+        why.append(f"live is unhealthy ({_pods_text(rel.live.color, live_state, rel.live.version)})")
+    if erring and rate is not None:
+        why.append(f"live error rate {rate * 100:.2f}% >= {f.env.error_threshold * 100:.2f}%")
+    return _result(
+        "rollback-target",
+        False,
+        f"deploying to {warm.color} would replace {warm.version}, the only instant rollback target ({'; '.join(why)})",
+        f,
+    )
 
 
 def guard_smoke(f: Facts) -> GuardResult:
@@ -125,11 +308,14 @@ def guard_smoke(f: Facts) -> GuardResult:
     version = f.release.candidate_version if f.release else None
     if version is None:
         return _result("smoke", False, "no candidate to smoke; deploy a version first", f)
+    if "smoke" in f.unknown:
+        return _result("smoke", False, f.unknown["smoke"], f)
     if f.smoke is None:
         return _result("smoke", False, f"smoke has not run for {version}; run: relui smoke {f.env.name}", f)
     if f.smoke.get("passed"):
         return _result("smoke", True, f"smoke passed for {version} at {str(f.smoke.get('at'))[11:16]} UTC", f)
-    failed = [str(r["name"]) for r in f.smoke.get("results", []) if not r["passed"]]  # type: ignore[attr-defined]
+    results = f.smoke.get("results")
+    failed = [str(r.get("name")) for r in results if not r.get("passed")] if isinstance(results, list) else []
     return _result("smoke", False, f"smoke failed for {version}: {', '.join(failed) or 'no checks ran'}", f)
 
 
@@ -174,12 +360,12 @@ def guard_signoff(f: Facts) -> GuardResult:
             f"a product owner runs: relui signoff {f.env.name} --role product_owner",
             f,
         )
-    if all(s.user == f.operator for s in owner):
+    others = [s for s in owner if s.user not in (f.operator, f.deployed_by)]
+    if not others:
         return _result(
-            "signoff", False, f"signed off by {f.operator} who is the operator; another product owner must sign", f
+            "signoff", False, f"signed off by {owner[0].user}, who deployed or operates it; another must sign", f
         )
-    signer = next(s for s in owner if s.user != f.operator)
-    return _result("signoff", True, f"signed off by {signer.user} (product_owner) at {signer.at[11:16]}", f)
+    return _result("signoff", True, f"signed off by {others[0].user} (product_owner) at {others[0].at[11:16]}", f)
 
 
 def guard_window(f: Facts) -> GuardResult:
@@ -194,12 +380,13 @@ def guard_window(f: Facts) -> GuardResult:
 
 
 def guard_image(f: Facts) -> GuardResult:
-    """The version's image must be in the registry."""
+    """The version's image must be in the registry; a protected environment must have one configured."""
     version = f.version or (f.release.candidate_version if f.release else None)
-    if f.image_exists is None:
-        return _result(
-            "image", False, f.unknown.get("image", "no registry configured"), f, warn_only="image" not in f.unknown
-        )
+    if "image" in f.unknown:
+        return _result("image", False, f.unknown["image"], f)
+    if not f.registry_configured:
+        fix = f"no registry configured for {f.env.name}: add ecr_repository under [environments.aws]"
+        return _result("image", False, fix, f, warn_only=not f.env.protected)
     if f.image_exists:
         return _result("image", True, f"image {version} is in the registry", f)
     return _result("image", False, f"image {version} is not in the registry; push it first", f)
@@ -237,27 +424,6 @@ def guard_credentials(f: Facts) -> GuardResult:
     return _result("credentials", False, f"credential kind unknown for {f.credentials.identity}", f, warn_only=True)
 
 
-def guard_warm(f: Facts) -> GuardResult:
-    """An instant rollback needs the warm color up and ready."""
-    warm = f.release.warm_color if f.release else None
-    state = f.colors.get(warm) if warm else None
-    if state is None or not state.enabled:
-        return _result("warm", False, "no warm color to switch back to; use --to-revision N", f)
-    if state.all_ready:
-        return _result("warm", True, f"{warm} {state.version} is warm ({state.ready}/{state.desired} ready)", f)
-    return _result(
-        "warm", False, f"{warm} {state.version} has {state.ready}/{state.desired} ready; use --to-revision N", f
-    )
-
-
-def guard_revision(f: Facts) -> GuardResult:
-    """A revision rollback needs the revision to exist in history."""
-    if f.to_revision in f.revisions:
-        return _result("revision", True, f"revision {f.to_revision} is in the history", f)
-    known = ", ".join(str(r) for r in f.revisions[:8])
-    return _result("revision", False, f"no revision {f.to_revision}; history has {known}", f)
-
-
 def guard_readiness(f: Facts) -> GuardResult:
     """Protected environments go live only when every readiness criterion is met."""
     if "readiness" in f.unknown:
@@ -274,49 +440,34 @@ def guard_readiness(f: Facts) -> GuardResult:
     )
 
 
-def _target_color(f: Facts) -> Color | None:
-    if f.release is None:
-        return None
-    if f.action == "rollback":
-        return f.release.warm_color
-    return f.release.candidate_color
+def with_break_glass(results: list[GuardResult], f: Facts) -> list[GuardResult]:
+    """On a protected environment, forcing is a second person's call: say whose approval would be spent."""
+    forceable_blocks = [r for r in blocking(results) if r.name not in UNFORCEABLE | UNFORCEABLE_PROTECTED]
+    if not f.env.protected or not forceable_blocks:
+        return results
+    if f.approval is None:
+        reason = (
+            "forcing on a protected environment needs a second person's approval: "
+            f"relui approve {f.env.name} --break-glass --reason TEXT"
+        )
+        return [*results, GuardResult("break-glass", Verdict.BLOCK, reason)]
+    approval = f.approval
+    reason = f"break-glass approval by {approval.approver} until {approval.expires:%H:%M} UTC: {approval.reason}"
+    return [*results, GuardResult("break-glass", Verdict.PASS, reason)]
 
 
-GUARDS: dict[str, tuple[Callable[[Facts], GuardResult], ...]] = {
-    # A deploy touches only the idle color, so it may run outside a release window; the cutover may not.
-    "deploy": (guard_read_only, guard_role, guard_lock, guard_image, guard_snapshot, guard_credentials),
-    "smoke": (guard_read_only, guard_role, guard_lock, guard_candidate),
-    "cutover": (
-        guard_read_only,
-        guard_role,
-        guard_lock,
-        guard_candidate,
-        guard_pods,
-        guard_smoke,
-        guard_error_rate,
-        guard_checklist,
-        guard_signoff,
-        guard_window,
-        guard_image,
-        guard_snapshot,
-        guard_credentials,
-        guard_readiness,
-    ),
-    "rollback": (guard_read_only, guard_role, guard_lock, guard_warm),
-    "rollback-revision": (guard_read_only, guard_role, guard_lock, guard_revision),
-}
-
-
-def evaluate(kind: str, facts: Facts) -> list[GuardResult]:
-    """Run the guards of one action kind, in a stable order."""
-    return [guard(facts) for guard in GUARDS[kind]]
-
-
-def blocking(results: list[GuardResult]) -> list[GuardResult]:
+def blocking(results: list[GuardResult] | tuple[GuardResult, ...]) -> list[GuardResult]:
     """The guards that stop the action."""
     return [r for r in results if r.blocks]
 
 
-def forceable(results: list[GuardResult]) -> bool:
-    """True when every block may be overridden with --force and a reason."""
-    return all(r.name not in UNFORCEABLE for r in blocking(results))
+def unforceable(results: list[GuardResult] | tuple[GuardResult, ...], env: EnvironmentConfig) -> list[GuardResult]:
+    """The blocks no --force can pass on this environment."""
+    names = UNFORCEABLE | (UNFORCEABLE_PROTECTED if env.protected else frozenset())
+    return [r for r in blocking(results) if r.name in names]
+
+
+def forceable(results: list[GuardResult] | tuple[GuardResult, ...], env: EnvironmentConfig | None = None) -> bool:
+    """True when every block may be overridden (with a reason, and on protected with break-glass)."""
+    names = UNFORCEABLE | (UNFORCEABLE_PROTECTED if env is not None and env.protected else frozenset())
+    return all(r.name not in names for r in blocking(results))

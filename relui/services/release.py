@@ -1,113 +1,53 @@
-"""Deploy, smoke, cutover and rollback: the one place that acts on an environment.
+"""The one decision path: every release action, from either face, goes through ``ReleaseService.run``.
 
-Each action takes the environment's action mutex, gathers facts, runs the
-guards, journals an intent, acts through the ports while reporting progress,
-and journals the outcome. The TUI and the CLI call exactly these methods.
-All of them block; the TUI runs them in thread workers.
+``run(request, decide, on_progress)`` takes the environment's action mutex,
+gathers the facts once, evaluates the action's guards, asks ``decide(plan,
+guards)`` on exactly those facts, and acts only on what decide accepted.
+The intent is journaled durably before anything is touched and the outcome
+after; an intent that cannot be written stops the action. The TUI's decide
+opens the confirm modal; the CLI's is the typed name or ``--yes``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
-from relui.domain import Color, GuardResult, LockInfo, SmokeResult, Verdict
+from relui.domain import GuardResult, SmokeResult, Verdict
 from relui.ports import PortError
-from relui.services.aftermath import Aftermath
+from relui.services.actions import Action, ActionSpec, action_for, spec
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.facts import gather
-from relui.services.guards import UNFORCEABLE, Facts, blocking, evaluate, forceable
-from relui.services.journal import Journal
-from relui.services.rollout import ActionFailed, Emit, Progress, RolloutWatch
-from relui.statedir import exclusive
+from relui.services.guards import Facts, blocking, unforceable, with_break_glass
+from relui.services.inflight import InFlight, Running, this_pid
+from relui.services.journal import Entry, Journal
+from relui.services.locks import holder_name, this_host
+from relui.services.moves import Aborted, ActionRun, body_of
+from relui.services.plans import Plan, heading, make_plan
+from relui.services.requests import ActionResult, Decide, Decision, Request, accept, force_refusal
+from relui.services.rollout import ActionFailed, Progress
+from relui.services.service_locks import LockRefused, LockService
+from relui.services.text import InvalidInput, one_line, validate_version
+from relui.services.turns import ask_unless_preempted, take_turn
 
-__all__ = ["ActionFailed", "ActionResult", "Confirm", "Plan", "Progress", "ReleaseService"]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Exactly what an action would change, for confirmation."""
-
-    action: str
-    env: str
-    from_color: Color | None
-    to_color: Color | None
-    version: str | None
-    revision: int | None
-    changes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """How an action ended, with the guard outcomes it was decided on."""
-
-    action: str
-    env: str
-    status: str  # ok, failed, blocked, forced
-    message: str
-    guards: tuple[GuardResult, ...]
-    plan: Plan | None
-    smoke: tuple[SmokeResult, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """True when the action did what it was asked (forced counts)."""
-        return self.status in ("ok", "forced")
-
-
-# Shown the plan and the guard outcomes just before acting; raises to cancel.
-Confirm = Callable[[Plan, list[GuardResult]], None]
-
-
-def _kind(action: str, to_revision: int | None) -> str:
-    return "rollback-revision" if action == "rollback" and to_revision is not None else action
-
-
-def _label(color: Color | None, version: str | None) -> str:
-    return f"{color} ({version or '-'})" if color else "-"
-
-
-def make_plan(kind: str, facts: Facts) -> Plan:
-    """What the action would change, in lines a person reads before confirming."""
-    rel = facts.release
-    env = facts.env.name
-    if rel is None:
-        return Plan(kind, env, None, None, facts.version, facts.to_revision, ("release state unknown",))
-    live, warm, warm_version = rel.live_color, rel.warm_color, rel.warm_version
-    changes: tuple[str, ...]
-    if kind == "deploy" and facts.env.single_color:
-        changes = (f"{live}: {rel.live_version or 'off'} -> {facts.version} in place (live: one color only)",)
-        return Plan("deploy", env, live, live, facts.version, None, changes)
-    if kind == "deploy":
-        changes = (
-            f"{warm}: {warm_version or 'off'} -> {facts.version} (not live)",
-            f"live traffic stays on {_label(live, rel.live_version)}",
-        )
-        return Plan("deploy", env, None, warm, facts.version, None, changes)
-    if kind == "smoke":
-        changes = (f"run smoke checks against {rel.candidate_color or warm}-preview ({rel.candidate_version or '-'})",)
-        return Plan("smoke", env, None, rel.candidate_color, rel.candidate_version, None, changes)
-    if kind == "cutover":
-        target = rel.candidate_color
-        changes = (
-            f"live traffic: {_label(live, rel.live_version)} -> {_label(target, rel.candidate_version)}",
-            f"{_label(live, rel.live_version)} stays up, warm for rollback",
-        )
-        return Plan("cutover", env, live, target, rel.candidate_version, None, changes)
-    tail = (
-        f"image {rel.live_version} tagged failed-{rel.live_version}-<UTC stamp>",
-        "incident record written, team notified",
-    )
-    if kind == "rollback":
-        changes = (f"live traffic: {_label(live, rel.live_version)} -> {_label(warm, warm_version)}", *tail)
-        return Plan("rollback", env, live, warm, warm_version, None, changes)
-    changes = (
-        f"helm rollback {facts.env.release} {facts.to_revision} (live now {_label(live, rel.live_version)})",
-        *tail,
-    )
-    return Plan("rollback", env, live, None, None, facts.to_revision, changes)
+__all__ = [
+    "Action",
+    "ActionFailed",
+    "ActionResult",
+    "Decide",
+    "Decision",
+    "LockRefused",
+    "Plan",
+    "Progress",
+    "ReleaseService",
+    "Request",
+    "accept",
+    "heading",
+]
 
 
 class ReleaseService:
@@ -117,157 +57,305 @@ class ReleaseService:
         self.ctx = ctx
         self.journal = Journal(ctx.state_dir, ctx.clock)
         self.checklists = Checklists(ctx)
+        self.inflight = InFlight(ctx.state_dir)
+        self.locks = LockService(ctx, self.journal)
+
+    # Reading without acting (the TUI's hints, `relui ... --dry-run`-like previews).
+    def preview(
+        self,
+        action: str | Action,
+        env: str,
+        version: str | None = None,
+        to_revision: int | None = None,
+        hotfix_reason: str | None = None,
+    ) -> tuple[Plan, list[GuardResult]]:
+        """What the action would change and the guards it would meet now; nothing is journaled or acted on."""
+        kind = action if isinstance(action, Action) else action_for(action, to_revision)
+        facts = gather(self.ctx, kind, env, version, to_revision, hotfix_reason)
+        return make_plan(kind, facts), with_break_glass(spec(kind).evaluate(facts), facts)
+
+    def plan(self, action: str | Action, env: str, version: str | None = None, to_revision: int | None = None) -> Plan:
+        """What the action would change now."""
+        return self.preview(action, env, version, to_revision)[0]
 
     def check(
         self,
-        action: str,
+        action: str | Action,
         env: str,
         version: str | None = None,
         to_revision: int | None = None,
         hotfix_reason: str | None = None,
     ) -> list[GuardResult]:
-        """The guard outcomes the action would meet now, without acting."""
-        kind = _kind(action, to_revision)
-        return evaluate(kind, gather(self.ctx, kind, env, version, to_revision, hotfix_reason))
+        """The guard outcomes the action would meet now."""
+        return self.preview(action, env, version, to_revision, hotfix_reason)[1]
 
-    def plan(self, action: str, env: str, version: str | None = None, to_revision: int | None = None) -> Plan:
-        """What the action would change now."""
-        return self.preview(action, env, version, to_revision)[0]
+    # Locks (kept on the service so both faces reach them the same way).
+    def take_lock(self, env: str) -> Any:
+        """Take (or renew) the operator lock; raises LockHeld or LockRefused."""
+        return self.locks.take(env)
 
-    def preview(
-        self, action: str, env: str, version: str | None = None, to_revision: int | None = None
-    ) -> tuple[Plan, list[GuardResult]]:
-        """What the action would change and the guards it would meet, from one look at the world."""
-        kind = _kind(action, to_revision)
-        facts = gather(self.ctx, kind, env, version, to_revision)
-        return make_plan(kind, facts), evaluate(kind, facts)
+    def renew_lock(self, env: str) -> Any:
+        """Keep a held lock alive; not journaled."""
+        return self.locks.renew(env)
 
-    def take_lock(self, env: str) -> LockInfo:
-        """Take (or renew) the environment's operator lock; raises LockHeld."""
-        name = self.ctx.env(env).name
-        info = self.ctx.env_ports(name).cluster.acquire_lock(self.ctx.operator)
-        self.journal.note(self.ctx.operator, name, "lock")
-        return info
+    def release_lock(self, env: str, *, force: bool = False, reason: str = "") -> str:
+        """Give the lock back, or take over another's with force and a reason; returns what happened."""
+        return self.locks.release(env, force=force, reason=reason)
 
-    def renew_lock(self, env: str) -> LockInfo:
-        """Keep a held lock alive (a running TUI does this); not journaled, raises LockHeld if lost."""
-        name = self.ctx.env(env).name
-        return self.ctx.env_ports(name).cluster.acquire_lock(self.ctx.operator)
-
-    def release_lock(self, env: str) -> None:
-        """Give the environment's lock back."""
-        name = self.ctx.env(env).name
-        self.ctx.env_ports(name).cluster.release_lock(self.ctx.operator)
-        self.journal.note(self.ctx.operator, name, "unlock")
-
-    @contextmanager
-    def _mutex(self, env: str) -> Iterator[bool]:
-        """One action at a time per environment, across processes sharing the state dir."""
-        with exclusive(self.ctx.state_dir / "actions" / env, blocking=False) as held:
-            yield held
-
-    def _run(
-        self,
-        action: str,
-        env_name: str,
-        body: Callable[[Facts, Emit], tuple[str, tuple[SmokeResult, ...]]],
-        *,
-        version: str | None = None,
-        to_revision: int | None = None,
-        reason: str = "",
-        force: bool = False,
-        hotfix_reason: str | None = None,
-        on_progress: Callable[[Progress], None] | None = None,
-        confirm: Confirm | None = None,
+    # The one decision path.
+    def run(
+        self, request: Request, decide: Decide, on_progress: Callable[[Progress], None] | None = None
     ) -> ActionResult:
-        env = self.ctx.env(env_name).name
-        emit: Emit = on_progress or (lambda _p: None)
-        kind = _kind(action, to_revision)
-        with self._mutex(env) as held:
-            if not held:
-                busy = GuardResult(
-                    "busy", Verdict.BLOCK, f"another relui action is running on {env}; wait for it to finish"
-                )
-                return ActionResult(action, env, "blocked", busy.reason, (busy,), None)
-            emit(Progress("guards", f"checking guards for {action} on {env}"))
-            facts = gather(self.ctx, kind, env, version, to_revision, hotfix_reason)
-            guards = evaluate(kind, facts)
-            plan = make_plan(kind, facts)
-            blocks = blocking(guards)
-            detail: dict[str, object] = {
-                "version": plan.version,
-                "from_version": facts.release.live_version if facts.release else None,
-                "from_color": str(plan.from_color) if plan.from_color else None,
-                "to_color": str(plan.to_color) if plan.to_color else None,
-                "revision": to_revision,
-                "reason": reason or hotfix_reason or "",
-                "guards": [{"name": g.name, "verdict": str(g.verdict), "reason": g.reason} for g in guards],
-            }
-            if blocks and not (force and reason and forceable(guards)):
-                message = self._refusal(action, env, blocks, force, reason, guards)
-                intent = self.journal.intent(self.ctx.operator, env, action, **detail)
-                self.journal.outcome(intent, "blocked", message=message)
-                return ActionResult(action, env, "blocked", message, tuple(guards), plan)
-            if confirm is not None:
-                # Asked under the mutex, on the very facts the action will act on; raising cancels.
-                confirm(plan, guards)
-            forced = bool(blocks)
-            if forced:
-                detail["forced_over"] = [g.name for g in blocks]
-            intent = self.journal.intent(self.ctx.operator, env, action, **detail)
-            took_lock = facts.lock is None and not self.ctx.read_only
-            try:
-                if took_lock:
-                    self.ctx.env_ports(env).cluster.acquire_lock(self.ctx.operator)
-                message, smoke = body(facts, emit)
-            except (ActionFailed, PortError) as exc:
-                self.journal.outcome(intent, "failed", message=str(exc))
-                emit(Progress("failed", str(exc)))
-                if action in ("deploy", "cutover", "rollback"):
-                    self._notify(f"relui: {action} on {env} FAILED", str(exc), env)
-                smoke_results = exc.smoke if isinstance(exc, ActionFailed) else ()
-                return ActionResult(action, env, "failed", str(exc), tuple(guards), plan, smoke_results)
-            except BaseException as exc:
-                self.journal.outcome(intent, "interrupted", message=f"{type(exc).__name__}: {exc}")
-                raise
-            finally:
-                if took_lock:
-                    self._release_quietly(env)
-            status = "forced" if forced else "ok"
-            self.journal.outcome(intent, status, message=message, version=plan.version)
-            emit(Progress("done", message))
-            return ActionResult(action, env, status, message, tuple(guards), plan, smoke)
-
-    def _refusal(
-        self, action: str, env: str, blocks: list[GuardResult], force: bool, reason: str, guards: list[GuardResult]
-    ) -> str:
-        if force and not reason:
-            return f"{action} on {env}: --force needs --reason saying why the blocks may be overridden"
-        if force and not forceable(guards):
-            names = ", ".join(g.name for g in blocks if g.name in UNFORCEABLE)
-            return f"{action} on {env} blocked by {names}, which cannot be forced"
-        return f"{action} on {env} blocked by {len(blocks)} guard{'s' if len(blocks) > 1 else ''}: " + ", ".join(
-            g.name for g in blocks
-        )
-
-    def _release_quietly(self, env: str) -> None:
+        """Decide and carry out one action; never raises for a refusal or a failure of an outside system."""
+        emit = on_progress or (lambda _p: None)
+        what = spec(request.action)
+        env = self.ctx.env(request.env).name
         try:
-            self.ctx.env_ports(env).cluster.release_lock(self.ctx.operator)
+            version = validate_version(request.version) if request.version is not None else None
+        except InvalidInput as exc:
+            return self._refused(request, what, env, "input", str(exc))
+        request = replace(request, env=env, version=version, reason=one_line(request.reason))
+        try:
+            with take_turn(self.inflight, env, what, self.ctx.operator, self.ctx.clock.now, emit) as held:
+                if not held:
+                    holder = self.inflight.running(env)
+                    who = f" ({holder.action} by {holder.operator} on {holder.host})" if holder else ""
+                    return self._refused(
+                        request, what, env, "busy", f"another relui action is running on {env}{who}; wait for it"
+                    )
+                return self._decide_and_act(request, what, decide, emit)
+        except OSError as exc:
+            return self._refused(
+                request, what, env, "journal", f"the state dir {self.ctx.state_dir} is not usable ({exc.strerror})"
+            )
+
+    def _decide_and_act(
+        self, request: Request, what: ActionSpec, decide: Decide, emit: Callable[[Progress], None]
+    ) -> ActionResult:
+        env_cfg = self.ctx.env(request.env)
+        emit(Progress("guards", f"checking guards for {what.verb} on {request.env}"))
+        facts = gather(
+            self.ctx, request.action, request.env, request.version, request.to_revision, request.hotfix_reason
+        )
+        guards = with_break_glass(what.evaluate(facts), facts)
+        plan = make_plan(request.action, facts)
+        pending = f"pending-{this_pid()}-{time.monotonic_ns()}"
+        hard = unforceable(guards, env_cfg)
+        if hard:
+            # Shown all the same (the TUI's modal lists why); nothing the answer says can pass these.
+            self._mark(request, what, pending, abortable=True)
+            ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
+            names = ", ".join(g.name for g in hard)
+            return self._closed(
+                request,
+                what,
+                "blocked",
+                f"{what.verb} on {request.env} blocked by {names}, which cannot be forced",
+                guards,
+                plan,
+                facts,
+            )
+        self._mark(request, what, pending, abortable=True)
+        decision = ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
+        if decision is None:
+            return self._closed(
+                request, what, "cancelled", "a rollback went first; nothing was changed", guards, plan, facts
+            )
+        if not decision.go:
+            return self._closed(
+                request, what, "cancelled", decision.note or "cancelled; nothing was changed", guards, plan, facts
+            )
+        hotfix = decision.hotfix_reason or request.hotfix_reason
+        if hotfix != facts.hotfix_reason:
+            # Only the window guard reads the hotfix reason; everything else stays as shown.
+            facts.hotfix_reason = one_line(hotfix or "") or None
+            guards = with_break_glass(what.evaluate(facts), facts)
+        reason = one_line(decision.reason) or request.reason
+        blocks = blocking(guards)
+        approval = None
+        if blocks:
+            refusal = force_refusal(what.verb, blocks, decision, reason, facts)
+            if refusal:
+                return self._closed(request, what, "blocked", refusal, guards, plan, facts)
+            approval = facts.approval if env_cfg.protected else None
+        detail = self._detail(request, plan, guards, facts, reason)
+        if blocks:
+            detail["forced_over"] = [g.name for g in blocks]
+        if approval is not None:
+            detail["break_glass"] = approval.id
+            detail["approved_by"] = approval.approver
+        try:
+            intent = self.journal.intent(self.ctx.operator, request.env, what.verb, **detail)
         except PortError as exc:
-            self.journal.note(self.ctx.operator, env, "unlock", "failed", message=str(exc))
+            return ActionResult(
+                what.verb,
+                request.env,
+                "blocked",
+                f"{exc}; nothing was changed",
+                tuple(guards),
+                plan,
+                kind=request.action,
+            )
+        self._mark(request, what, intent.id, abortable=what.abortable)
+        return self._act(request, what, facts, plan, guards, intent, forced=bool(blocks), reason=reason, emit=emit)
+
+    def _act(
+        self,
+        request: Request,
+        what: ActionSpec,
+        facts: Facts,
+        plan: Plan,
+        guards: list[GuardResult],
+        intent: Entry,
+        *,
+        forced: bool,
+        reason: str,
+        emit: Callable[[Progress], None],
+    ) -> ActionResult:
+        env = request.env
+        run = ActionRun(
+            self.ctx, self.journal, self.checklists, facts, plan, request.action, reason, emit, self._notify
+        )
+        run.stop_requested = lambda: self._stop_reason(env, intent.id)
+        took_lock = False
+        smoke: tuple[SmokeResult, ...] = ()
+        try:
+            took_lock = self._lock_for_action(facts)
+            message, smoke = body_of(request.action)(run)
+        except Aborted as exc:
+            return self._ended(intent, request, what, "aborted", str(exc), guards, plan)
+        except (ActionFailed, PortError) as exc:
+            smoke = exc.smoke if isinstance(exc, ActionFailed) else ()
+            message = str(exc)
+            if what.moves_traffic:
+                message += run.where_traffic_is()
+            emit(Progress("failed", message))
+            if what.notify_failure:
+                self._notify(f"relui: {what.verb} on {env} FAILED", message, env)
+            return self._ended(intent, request, what, "failed", message, guards, plan, smoke)
+        except BaseException as exc:
+            died = f"{type(exc).__name__}: {exc}"
+            self._journal_quietly(lambda: self.journal.outcome(intent, "interrupted", message=died))
+            raise
+        finally:
+            if took_lock:
+                self.locks.release_quietly(env, holder_name(self.ctx.operator, facts.host, this_pid()))
+            self.inflight.unmark(env, intent.id)
+        emit(Progress("done", message))
+        return self._ended(intent, request, what, "forced" if forced else "ok", message, guards, plan, smoke)
+
+    def _lock_for_action(self, facts: Facts) -> bool:
+        """Hold the operator lock for the action when nobody does (taking over a dead process's lock)."""
+        if self.ctx.read_only:
+            return False
+        cluster = self.ctx.env_ports(facts.env.name).cluster
+        if facts.stale_lock is not None and facts.lock is not None:
+            cluster.release_lock(facts.lock.holder)
+            self._journal_quietly(
+                lambda: self.journal.note(
+                    self.ctx.operator, facts.env.name, "unlock", "stale", holder=facts.lock.holder if facts.lock else ""
+                )
+            )
+        elif facts.lock is not None:
+            return False
+        cluster.acquire_lock(holder_name(self.ctx.operator, facts.host, this_pid()))
+        return True
+
+    def _stop_reason(self, env: str, action_id: str) -> str | None:
+        request = self.inflight.abort_requested(env, action_id)
+        if request is None:
+            return None
+        return f"aborted by {request.by}" + (f": {request.reason}" if request.reason else "")
+
+    def _ended(
+        self,
+        intent: Entry,
+        request: Request,
+        what: ActionSpec,
+        status: str,
+        message: str,
+        guards: list[GuardResult],
+        plan: Plan,
+        smoke: tuple[SmokeResult, ...] = (),
+    ) -> ActionResult:
+        try:
+            self.journal.outcome(intent, status, message=message, version=plan.version)
+        except PortError as exc:
+            message += f" (the journal outcome could not be written: {exc}; status will show it as interrupted)"
+        return ActionResult(what.verb, request.env, status, message, tuple(guards), plan, smoke, request.action)
+
+    def _closed(
+        self,
+        request: Request,
+        what: ActionSpec,
+        status: str,
+        message: str,
+        guards: list[GuardResult],
+        plan: Plan,
+        facts: Facts,
+    ) -> ActionResult:
+        """A decision that changed nothing (blocked, cancelled), journaled as intent and outcome."""
+
+        def record() -> None:
+            intent = self.journal.intent(
+                self.ctx.operator, request.env, what.verb, **self._detail(request, plan, guards, facts, request.reason)
+            )
+            self.journal.outcome(intent, status, message=message)
+
+        self._journal_quietly(record)
+        return ActionResult(what.verb, request.env, status, message, tuple(guards), plan, kind=request.action)
+
+    def _refused(self, request: Request, what: ActionSpec, env: str, guard: str, message: str) -> ActionResult:
+        """Refused before any fact was read (bad input, busy, unusable state dir)."""
+        result = GuardResult(guard, Verdict.BLOCK, message)
+        return ActionResult(what.verb, env, "blocked", message, (result,), None, kind=request.action)
+
+    def _mark(self, request: Request, what: ActionSpec, action_id: str, *, abortable: bool) -> None:
+        running = Running(
+            action_id,
+            what.verb,
+            self.ctx.operator,
+            this_host(),
+            this_pid(),
+            self.ctx.clock.now().isoformat(),
+            abortable,
+            request.version,
+        )
+        with contextlib.suppress(OSError):  # only a hint for abort and status; the mutex itself is held
+            self.inflight.mark(request.env, running)
+
+    def _detail(
+        self, request: Request, plan: Plan, guards: list[GuardResult], facts: Facts, reason: str
+    ) -> dict[str, object]:
+        rel = facts.release
+        detail: dict[str, object] = {
+            "version": plan.version,
+            "from_version": rel.live.version if rel else None,
+            "from_color": str(plan.from_color) if plan.from_color else None,
+            "to_color": str(plan.to_color) if plan.to_color else None,
+            "revision": request.to_revision,
+            "reason": reason or (facts.hotfix_reason or ""),
+            "guards": [{"name": g.name, "verdict": str(g.verdict), "reason": g.reason} for g in guards],
+        }
+        if request.trigger:
+            detail["trigger"] = request.trigger
+        return detail
 
     def _notify(self, subject: str, body: str, env: str) -> list[str]:
-        failures = self.ctx.ports.notifier.send(subject, body)
+        try:
+            failures = self.ctx.ports.notifier.send(subject, body)
+        except Exception as exc:  # noqa: BLE001 - telling people never undoes an action
+            failures = [f"notifier failed: {exc}"]
         for failure in failures:
-            self.journal.note(self.ctx.operator, env, "notify", "failed", message=failure)
+            with contextlib.suppress(PortError):
+                self.journal.note(self.ctx.operator, env, "notify", "failed", message=failure)
         return failures
 
-    def _describe(self, what: str, reason: str) -> str:
-        return f"relui {what} by {self.ctx.operator}" + (f": {reason}" if reason else "")
+    def _journal_quietly(self, write: Callable[[], object]) -> None:
+        with contextlib.suppress(PortError):  # the action's own outcome says so where it matters
+            write()
 
-    def _watch(self, env: str) -> RolloutWatch:
-        return RolloutWatch(self.ctx.env(env), self.ctx.env_ports(env), self.ctx.clock)
-
+    # Conveniences for tests, drills and automation: run with a decide that accepts.
     def deploy(
         self,
         env: str,
@@ -276,54 +364,13 @@ class ReleaseService:
         reason: str = "",
         force: bool = False,
         on_progress: Callable[[Progress], None] | None = None,
-        confirm: Confirm | None = None,
     ) -> ActionResult:
-        """Put ``version`` on the idle color, wait for its pods, smoke it. Live traffic never moves."""
-
-        def body(facts: Facts, emit: Emit) -> tuple[str, tuple[SmokeResult, ...]]:
-            assert facts.release is not None
-            # A single-color (Compose) environment is replaced in place; elsewhere the idle color gets it.
-            color = facts.release.live_color if facts.env.single_color else facts.release.warm_color
-            ports = self.ctx.env_ports(facts.env.name)
-            emit(Progress("upgrade", f"upgrade {facts.env.release}: {color} -> {version}"))
-            ports.releases.deploy(color, version, self._describe(f"deploy {version} to {color}", reason))
-            watch = self._watch(facts.env.name)
-            watch.wait_ready(color, version, emit, live=facts.release)
-            results = watch.smoke(color, emit)
-            self.checklists.record_smoke(facts.env.name, version, color, results)
-            if not all(r.passed for r in results):
-                failed = ", ".join(f"{r.name} ({r.detail})" for r in results if not r.passed)
-                raise ActionFailed(f"{version} is up on {color} but smoke failed: {failed}", tuple(results))
-            return (
-                f"{version} is ready on {color} (not live) and passed smoke; next: relui cutover {facts.env.name}",
-                tuple(results),
-            )
-
-        return self._run(
-            "deploy",
-            env,
-            body,
-            version=version,
-            reason=reason,
-            force=force,
-            on_progress=on_progress,
-            confirm=confirm,
-        )
+        """Deploy ``version`` to the idle color (accepting what the guards allow)."""
+        return self.run(Request(Action.DEPLOY, env, version, reason=reason), accept(force, reason), on_progress)
 
     def smoke(self, env: str, *, on_progress: Callable[[Progress], None] | None = None) -> ActionResult:
-        """Run the smoke checks against the candidate color and keep the results."""
-
-        def body(facts: Facts, emit: Emit) -> tuple[str, tuple[SmokeResult, ...]]:
-            assert facts.release is not None and facts.release.candidate_color is not None
-            color, version = facts.release.candidate_color, facts.release.candidate_version or ""
-            results = self._watch(facts.env.name).smoke(color, emit)
-            self.checklists.record_smoke(facts.env.name, version, color, results)
-            if not all(r.passed for r in results):
-                failed = ", ".join(f"{r.name} ({r.detail})" for r in results if not r.passed)
-                raise ActionFailed(f"smoke failed for {version} on {color}: {failed}", tuple(results))
-            return f"smoke passed for {version} on {color} ({len(results)} checks)", tuple(results)
-
-        return self._run("smoke", env, body, on_progress=on_progress)
+        """Smoke-check the candidate."""
+        return self.run(Request(Action.SMOKE, env), accept(), on_progress)
 
     def cutover(
         self,
@@ -333,37 +380,10 @@ class ReleaseService:
         force: bool = False,
         hotfix_reason: str | None = None,
         on_progress: Callable[[Progress], None] | None = None,
-        confirm: Confirm | None = None,
     ) -> ActionResult:
-        """Move live traffic to the candidate; the previous color stays warm."""
-
-        def body(facts: Facts, emit: Emit) -> tuple[str, tuple[SmokeResult, ...]]:
-            rel = facts.release
-            assert rel is not None and rel.candidate_color is not None
-            target, previous = rel.candidate_color, rel.live_color
-            ports = self.ctx.env_ports(facts.env.name)
-            emit(Progress("switch", f"activeColor {previous} -> {target}"))
-            ports.releases.set_active(
-                target, self._describe(f"cutover {previous}->{target}", reason or hotfix_reason or "")
-            )
-            self._watch(facts.env.name).verify_live(target, emit)
-            message = (
-                f"live traffic: {_label(previous, rel.live_version)} -> {_label(target, rel.candidate_version)}; "
-                f"{previous} stays warm for rollback"
-            )
-            self._notify(f"relui: {facts.env.title} now serves {rel.candidate_version}", message, facts.env.name)
-            return message, ()
-
-        return self._run(
-            "cutover",
-            env,
-            body,
-            reason=reason,
-            force=force,
-            hotfix_reason=hotfix_reason,
-            on_progress=on_progress,
-            confirm=confirm,
-        )
+        """Move live traffic to the candidate."""
+        request = Request(Action.CUTOVER, env, reason=reason, hotfix_reason=hotfix_reason)
+        return self.run(request, accept(force, reason, hotfix_reason), on_progress)
 
     def rollback(
         self,
@@ -373,21 +393,7 @@ class ReleaseService:
         reason: str = "",
         force: bool = False,
         on_progress: Callable[[Progress], None] | None = None,
-        confirm: Confirm | None = None,
     ) -> ActionResult:
-        """Switch back to the warm color, or roll the release back to a revision."""
-
-        def body(facts: Facts, emit: Emit) -> tuple[str, tuple[SmokeResult, ...]]:
-            aftermath = Aftermath(self.ctx, self.journal, facts, reason, self._notify)
-            return aftermath.roll_back(to_revision, self._watch(facts.env.name), self._describe, emit), ()
-
-        return self._run(
-            "rollback",
-            env,
-            body,
-            to_revision=to_revision,
-            reason=reason,
-            force=force,
-            on_progress=on_progress,
-            confirm=confirm,
-        )
+        """Roll back to the warm previous color, or to a revision."""
+        request = Request(action_for("rollback", to_revision), env, to_revision=to_revision, reason=reason)
+        return self.run(request, accept(force, reason), on_progress)

@@ -12,14 +12,13 @@ from datetime import timedelta
 
 from relui.config import EnvironmentConfig
 from relui.domain import Color, ColorState, SmokeResult
-from relui.ports import Clock, EnvPorts
+from relui.ports import Clock, EnvPorts, PortError
 from relui.services.candidate import ReleaseState
 
 POLL_SECONDS = 1.0
 VERIFY_SECONDS = 15.0
-# A pod restarting this often, or unable to pull its image this long, will not recover by waiting.
-HOPELESS_RESTARTS = 3
-HOPELESS_PULL = timedelta(seconds=45)
+# Waiting reasons that will not clear by waiting: the rollout ends at the first poll that sees one.
+HOPELESS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "Unschedulable")
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,10 @@ class Progress:
 
 
 Emit = Callable[[Progress], None]
+
+
+class Aborted(Exception):
+    """The action was asked to stop and stopped; the message says what was put back."""
 
 
 class ActionFailed(Exception):
@@ -54,18 +57,30 @@ def _pods_line(state: ColorState) -> str:
 class RolloutWatch:
     """Polls one environment's ports until a change has landed or cannot land."""
 
-    def __init__(self, env: EnvironmentConfig, ports: EnvPorts, clock: Clock) -> None:
+    def __init__(
+        self,
+        env: EnvironmentConfig,
+        ports: EnvPorts,
+        clock: Clock,
+        stop_requested: Callable[[], str | None] | None = None,
+    ) -> None:
         self.env = env
         self.ports = ports
         self.clock = clock
+        self.stop_requested = stop_requested or (lambda: None)
 
-    def wait_ready(self, color: Color, version: str, emit: Emit, live: ReleaseState | None = None) -> ColorState:
-        """Wait until every pod of ``color`` runs ``version`` and is ready; fail fast on a hopeless rollout."""
+    def wait_ready(
+        self, color: Color, version: str, emit: Emit, live: ReleaseState | None = None, abortable: bool = True
+    ) -> ColorState:
+        """Wait until every pod of ``color`` runs ``version`` and is ready; fail at the first hopeless poll."""
         started = self.clock.now()
         deadline = started + timedelta(seconds=self.env.deploy_timeout_seconds)
         safe = f"; live traffic stays on {live.live_color} ({live.live_version})" if live else ""
         last = (-1, -1)
         while True:
+            stop = self.stop_requested() if abortable else None
+            if stop:
+                raise Aborted(f"{stop}; {color} {version} stopped at {max(last[0], 0)}/{max(last[1], 0)} ready")
             state = self.ports.cluster.color_states()[color]
             if (state.ready, state.desired) != last:
                 last = (state.ready, state.desired)
@@ -79,9 +94,10 @@ class RolloutWatch:
                 )
             if state.version == version and state.all_ready:
                 return state
-            reason = self._hopeless(state, self.clock.now() - started)
+            reason = self._hopeless(state, version)
             if reason:
-                raise ActionFailed(f"{color} {version} will not become ready ({reason}): {_pods_line(state)}{safe}")
+                pods = f"{_pods_line(state)}{self._events(color)}"
+                raise ActionFailed(f"{color} {version} will not become ready ({reason}): {pods}{safe}")
             if self.clock.now() >= deadline:
                 raise ActionFailed(
                     f"{color} {version} not ready after {self.env.deploy_timeout_seconds:.0f}s: "
@@ -89,14 +105,17 @@ class RolloutWatch:
                 )
             self.clock.sleep(POLL_SECONDS)
 
-    def _hopeless(self, state: ColorState, waited: timedelta) -> str | None:
-        if not state.pods:
-            return None
-        if all(p.reason == "CrashLoopBackOff" and p.restarts >= HOPELESS_RESTARTS for p in state.pods):
-            return "CrashLoopBackOff"
-        if waited >= HOPELESS_PULL and all(p.reason in ("ImagePullBackOff", "ErrImagePull") for p in state.pods):
-            return "ImagePullBackOff"
-        return None
+    def _hopeless(self, state: ColorState, version: str) -> str | None:
+        stuck = [p.reason for p in state.pods if p.reason in HOPELESS and p.version in (None, version)]
+        return stuck[0] if stuck else None
+
+    def _events(self, color: Color) -> str:
+        """The last warning event of the color's pods, when the cluster can say."""
+        try:
+            events = self.ports.cluster.warning_events(color)
+        except PortError:
+            return ""
+        return f"; last event: {events[0]}" if events else ""
 
     def smoke(self, color: Color, emit: Emit) -> list[SmokeResult]:
         """Run the smoke checks against the color's preview endpoint and report each."""

@@ -74,11 +74,13 @@ def test_status_reports_a_dark_metrics_source_and_still_exits_0(tmp_path: Path) 
 
 
 def test_release_day_drill_through_the_cli(relui: Relui) -> None:
-    deploy = relui("deploy", "qa", "1.6.0")
+    unconfirmed = relui("deploy", "qa", "1.6.0")
+    assert unconfirmed.returncode == 3 and "confirm at a terminal or pass --yes" in unconfirmed.stderr
+    deploy = relui("deploy", "qa", "1.6.0", "--yes")
     assert deploy.returncode == 0, deploy.stderr
     assert "[rollout] green 1.6.0: 3/3 pods ready" in deploy.stderr
-    assert relui("smoke", "qa").returncode == 0
-    assert relui("cutover", "qa").returncode == 0
+    assert relui("smoke", "qa", "--yes").returncode == 0
+    assert relui("cutover", "qa", "--yes").returncode == 0
     assert relui("deploy", "prod", "1.6.0", "--yes").returncode == 0
 
     blocked = relui("cutover", "prod", "--yes")
@@ -105,7 +107,7 @@ def test_release_day_drill_through_the_cli(relui: Relui) -> None:
     assert ready.returncode == 0, ready.stdout
 
     no_tty = relui("cutover", "prod")
-    assert no_tty.returncode == 2 and "pass --yes" in no_tty.stderr
+    assert no_tty.returncode == 3 and "pass --yes" in no_tty.stderr
     cut = relui("cutover", "prod", "--yes", "--reason", "release 1.6.0", "--json")
     assert cut.returncode == 0, cut.stderr
     result = json.loads(cut.stdout)
@@ -132,10 +134,10 @@ def test_release_day_drill_through_the_cli(relui: Relui) -> None:
 
 
 def test_typed_confirmation_on_a_protected_environment(relui: Relui) -> None:
-    assert relui("deploy", "prod", "1.5.1", "--yes").returncode == 0
     # prompt() reads stdin; without a terminal relui refuses instead of guessing.
-    done = relui("rollback", "prod", stdin="prod\n")
-    assert done.returncode == 2 and "type its name at a terminal" in done.stderr
+    done = relui("deploy", "prod", "1.5.1", stdin="prod\n")
+    assert done.returncode == 3 and "confirm at a terminal or pass --yes" in done.stderr
+    assert relui.json("status", "prod")["environments"][0]["colors"]["green"]["version"] is None
 
 
 def test_unknown_environment_is_one_line_exit_2(relui: Relui) -> None:
@@ -172,12 +174,11 @@ def run_at_terminal(relui: Relui, args: list[str], typed: str) -> tuple[int, str
 
 
 def test_protected_environment_asks_for_its_name_at_a_terminal(relui: Relui) -> None:
-    assert relui("deploy", "prod", "1.5.1", "--yes").returncode == 0
-    code, out = run_at_terminal(relui, ["rollback", "prod", "--to-revision", "1"], "qa\n")
-    assert code == 2 and "confirmation did not match 'prod'; nothing was changed" in out
-    code, out = run_at_terminal(relui, ["rollback", "prod", "--to-revision", "1", "--reason", "drill"], "prod\n")
+    code, out = run_at_terminal(relui, ["deploy", "prod", "1.5.1"], "qa\n")
+    assert code == 3 and "confirmation did not match 'prod'; nothing was changed" in out
+    code, out = run_at_terminal(relui, ["deploy", "prod", "1.5.1", "--reason", "drill"], "prod\n")
     assert code == 0, out
-    assert "rolled back prod" in out
+    assert "1.5.1 is ready on green" in out
 
 
 def test_unreachable_real_sources_are_problems_not_log_noise(tmp_path: Path) -> None:

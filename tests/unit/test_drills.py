@@ -195,15 +195,16 @@ def test_crashloop_passes_when_traffic_stays_and_the_fix_is_deployed(
     assert live(run) == LIVE
 
 
-def test_crashloop_fails_when_traffic_is_forced_onto_it(ctx: Context, tmp_path: Path) -> None:
+def test_crashloop_cannot_be_forced_onto_traffic(ctx: Context, tmp_path: Path) -> None:
     run = play(ctx, "crashloop", tmp_path)
     service = ReleaseService(run.ctx)
     assert service.deploy(run.env, CANDIDATE).status == "failed"
+    # The failed candidate was put back and traffic can never be forced onto unready pods.
     forced = service.cutover(run.env, force=True, reason="ship it anyway")
-    assert forced.status == "forced"
-    result = drill_score.score(run)
-    assert result.goal.failed and not result.passed
-    assert result.violations and "forced over pods" in result.violations[0]
+    assert forced.status == "blocked"
+    assert {g.name for g in forced.guards if g.blocks} & {"candidate", "pods"}
+    assert live(run) == LIVE
+    assert not drill_score.score(run).goal.failed
 
 
 # -- missing-tag ------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from relui.config import ComposeConfig, EnvironmentConfig
 from relui.domain import Color, ReleaseValues, Revision
 from relui.services.candidate import release_state
 from relui.services.guards import Facts, guard_candidate
-from relui.services.release import make_plan
+from relui.services.actions import Action
+from relui.services.plans import make_plan
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 DEV = EnvironmentConfig(
@@ -38,7 +39,7 @@ def facts(action: str, version: str | None = None) -> Facts:
 
 
 def test_deploy_plan_replaces_the_one_color_in_place() -> None:
-    plan = make_plan("deploy", facts("deploy", "1.6.0"))
+    plan = make_plan(Action.DEPLOY, facts("deploy", "1.6.0"))
     assert plan.to_color is Color.BLUE
     assert plan.changes == ("blue: 1.5.0 -> 1.6.0 in place (live: one color only)",)
 

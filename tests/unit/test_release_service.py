@@ -14,6 +14,7 @@ from relui.domain import Color, MetricKind, Verdict
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal
+from relui.services.intervene import approve
 from relui.services.release import Progress, ReleaseService
 from tests.conftest import SHIPPED_CONFIG, drill_config, make_context, meet_readiness
 
@@ -51,7 +52,7 @@ def test_release_day_drill(ctx: Context, as_user, clock: ManualClock) -> None:  
     blocked = service.cutover("prod")
     assert blocked.status == "blocked"
     reasons = {g.name: g.reason for g in blocked.guards if g.verdict is Verdict.BLOCK}
-    assert set(reasons) == {"checklist", "signoff", "readiness"}
+    assert set(reasons) == {"checklist", "signoff", "readiness", "break-glass"}
     assert "relui signoff prod --role product_owner" in reasons["signoff"]
     assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
 
@@ -122,9 +123,14 @@ def test_revision_rollback(ctx: Context) -> None:
     assert missing.status == "blocked" and "no revision 99" in missing.message + str(missing.guards)
 
 
-def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context) -> None:
+def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context, as_user) -> None:  # type: ignore[no-untyped-def]
     service = ReleaseService(ctx)
     assert service.deploy("prod", "1.5.1").ok
+    alone = service.cutover("prod", force=True, reason="CEO demo, approved by phone")
+    assert alone.status == "blocked" and "break-glass" in alone.message
+    assert "relui approve prod --break-glass" in next(g.reason for g in alone.guards if g.name == "break-glass")
+    assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
+    approval = approve(ReleaseService(as_user("owner")), "prod", "CEO on the phone")
     without_reason = service.cutover("prod", force=True)
     assert without_reason.status == "blocked" and "--force needs --reason" in without_reason.message
     forced = service.cutover("prod", force=True, reason="CEO demo, approved by phone")
@@ -132,6 +138,9 @@ def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context) -> None
     intent = [e for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.kind == "intent"][-1]
     assert sorted(intent.detail["forced_over"]) == ["checklist", "readiness", "signoff"]
     assert intent.detail["reason"] == "CEO demo, approved by phone"
+    assert intent.detail["break_glass"] == approval.id and intent.detail["approved_by"] == "owner"
+    # One approval, one action: the next forced action needs a new one.
+    service.deploy("prod", "1.5.0")
 
 
 def test_crashlooping_deploy_fails_and_leaves_traffic(ctx: Context) -> None:
@@ -178,7 +187,7 @@ def test_lock_held_by_another_operator_blocks(ctx: Context, as_user) -> None:  #
     ReleaseService(as_user("qa")).take_lock("qa")
     result = ReleaseService(ctx).deploy("qa", "1.5.1", force=True, reason="mine now")
     assert result.status == "blocked"
-    assert "qa holds the lock" in next(g.reason for g in result.guards if g.name == "lock")
+    assert "qa@" in next(g.reason for g in result.guards if g.name == "lock")
 
 
 RACER = textwrap.dedent(
@@ -225,9 +234,13 @@ def test_two_processes_racing_cutover_exactly_one_switches(tmp_path: Path) -> No
     assert len(switches) == 1
 
 
-def test_redeploying_the_warm_version_makes_it_the_candidate_again(ctx: Context) -> None:
+def test_redeploying_the_warm_version_makes_it_the_candidate_again(ctx: Context, clock: ManualClock) -> None:
     service = ReleaseService(ctx)
     assert service.deploy("qa", "1.5.1").ok and service.cutover("qa").ok
+    # Inside the bake period blue (1.4.2) is the only instant rollback: a deploy may not replace it.
+    baking = service.deploy("qa", "1.4.2")
+    assert baking.status == "blocked" and "only instant rollback target" in baking.message + str(baking.guards)
+    clock.advance(31 * 60)
     # Blue still runs 1.4.2 (warm); deploying 1.4.2 to it again is a real release back.
     assert service.deploy("qa", "1.4.2").ok
     assert service.cutover("qa").ok

@@ -1,0 +1,61 @@
+"""``relui abort ENV`` and ``relui approve ENV --break-glass``: stepping into a release.
+
+Exit 0 done, 2 usage, 3 refused (read-only, no role, a traffic switch that cannot be stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from relui.commands.base import EXIT_BLOCKED, EXIT_OK, CommandError, Subparsers, add_command, print_json
+from relui.services.context import Context
+from relui.services.intervene import InterventionRefused, abort, approve
+from relui.services.release import ReleaseService
+
+
+def register(sub: Subparsers) -> None:
+    """Add ``abort`` and ``approve``."""
+    p = add_command(sub, "abort", "stop the deploy or smoke running on ENV; the idle color is put back")
+    p.add_argument("env")
+    p.add_argument("--reason", default="", metavar="TEXT", help="why (journaled)")
+    p.set_defaults(run=run_abort)
+    p = add_command(sub, "approve", "a second person's break-glass approval for one forced action on ENV")
+    p.add_argument("env")
+    p.add_argument("--break-glass", action="store_true", required=True, help="approve one forced action (15 min)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why the guards may be passed (journaled)")
+    p.add_argument("--json", action="store_true", help="print the approval as JSON")
+    p.set_defaults(run=run_approve)
+
+
+def run_abort(args: argparse.Namespace, ctx: Context) -> int:
+    """Stop what runs on the environment."""
+    try:
+        print(abort(ReleaseService(ctx), args.env, args.reason))
+    except InterventionRefused as exc:
+        raise CommandError(str(exc), EXIT_BLOCKED) from None
+    return EXIT_OK
+
+
+def run_approve(args: argparse.Namespace, ctx: Context) -> int:
+    """Record a break-glass approval."""
+    try:
+        approval = approve(ReleaseService(ctx), args.env, args.reason)
+    except InterventionRefused as exc:
+        raise CommandError(str(exc), EXIT_BLOCKED) from None
+    if args.json:
+        print_json(
+            {
+                "schema_version": 1,
+                "id": approval.id,
+                "env": approval.env,
+                "approver": approval.approver,
+                "reason": approval.reason,
+                "expires": approval.expires.isoformat(),
+            }
+        )
+    else:
+        print(
+            f"break-glass approval {approval.id} by {approval.approver} for one forced action on {approval.env}, "
+            f"valid until {approval.expires:%H:%M} UTC"
+        )
+    return EXIT_OK

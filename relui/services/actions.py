@@ -1,0 +1,155 @@
+"""The release actions: one enum, and one spec per action that every face reads.
+
+A spec says which guards an action meets, which facts it needs, how its plan
+reads, which permission it takes and how it behaves around other actions. The
+CLI, the TUI, the journal and the docs read these instead of switching on
+action names; adding an action is one spec, one body, one port method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from relui.domain import GuardResult
+from relui.services import guards as g
+from relui.services.guards import Facts
+
+
+class Action(StrEnum):
+    """Everything relui can do to an environment's release."""
+
+    DEPLOY = "deploy"
+    SMOKE = "smoke"
+    CUTOVER = "cutover"
+    ROLLBACK = "rollback"
+    ROLLBACK_REVISION = "rollback-revision"
+    INSTALL = "install"
+
+
+class Fact(StrEnum):
+    """The groups of facts a decision may read (each read once)."""
+
+    PODS = "pods"
+    LIVE_METRICS = "live-metrics"
+    CANDIDATE = "candidate"  # smoke, checklist, candidate error rate
+    WINDOW = "window"
+    RELEASE_DAY = "release-day"  # image, snapshot, credentials
+    READINESS = "readiness"
+
+
+Guard = Callable[[Facts], GuardResult]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """How one action is decided and carried out."""
+
+    action: Action
+    verb: str  # the command and journal name: deploy, rollback ...
+    title: str  # as a heading: "Cut over"
+    permission: str  # the [permissions] id that allows it
+    guards: tuple[Guard, ...]
+    facts: frozenset[Fact]
+    moves_traffic: bool = False
+    abortable: bool = False  # an abort (or a rollback) stops it while it waits
+    preempts: bool = False  # never refused as busy: aborts what runs, then waits its turn
+    notify_failure: bool = False
+
+    def evaluate(self, facts: Facts) -> list[GuardResult]:
+        """Run this action's guards, in a stable order."""
+        return [guard(facts) for guard in self.guards]
+
+
+_BASE = (g.guard_read_only, g.guard_role, g.guard_lock)
+
+SPECS: dict[Action, ActionSpec] = {
+    Action.DEPLOY: ActionSpec(
+        Action.DEPLOY,
+        "deploy",
+        "Deploy",
+        "deploy",
+        # A deploy touches only the idle color, so it may run outside a release window; the cutover may not.
+        (*_BASE, g.guard_release, g.guard_image, g.guard_rollback_target, g.guard_snapshot, g.guard_credentials),
+        frozenset({Fact.PODS, Fact.LIVE_METRICS, Fact.RELEASE_DAY}),
+        abortable=True,
+        notify_failure=True,
+    ),
+    Action.SMOKE: ActionSpec(
+        Action.SMOKE,
+        "smoke",
+        "Smoke",
+        "smoke",
+        (*_BASE, g.guard_candidate),
+        frozenset(),
+        abortable=True,
+    ),
+    Action.CUTOVER: ActionSpec(
+        Action.CUTOVER,
+        "cutover",
+        "Cut over",
+        "cutover",
+        (
+            *_BASE,
+            g.guard_candidate,
+            g.guard_pods,
+            g.guard_smoke,
+            g.guard_error_rate,
+            g.guard_checklist,
+            g.guard_signoff,
+            g.guard_window,
+            g.guard_image,
+            g.guard_snapshot,
+            g.guard_credentials,
+            g.guard_readiness,
+        ),
+        frozenset({Fact.PODS, Fact.CANDIDATE, Fact.WINDOW, Fact.RELEASE_DAY, Fact.READINESS}),
+        moves_traffic=True,
+        notify_failure=True,
+    ),
+    Action.ROLLBACK: ActionSpec(
+        Action.ROLLBACK,
+        "rollback",
+        "Roll back",
+        "rollback",
+        (*_BASE, g.guard_warm),
+        frozenset({Fact.PODS, Fact.LIVE_METRICS}),
+        moves_traffic=True,
+        preempts=True,
+        notify_failure=True,
+    ),
+    Action.ROLLBACK_REVISION: ActionSpec(
+        Action.ROLLBACK_REVISION,
+        "rollback",
+        "Roll back",
+        "rollback",
+        (*_BASE, g.guard_revision),
+        frozenset({Fact.PODS, Fact.LIVE_METRICS}),
+        moves_traffic=True,
+        preempts=True,
+        notify_failure=True,
+    ),
+    Action.INSTALL: ActionSpec(
+        Action.INSTALL,
+        "install",
+        "Install",
+        "install",
+        (*_BASE, g.guard_release, g.guard_image),
+        frozenset({Fact.RELEASE_DAY}),
+        moves_traffic=True,
+        notify_failure=True,
+    ),
+}
+
+
+def spec(action: Action) -> ActionSpec:
+    """The spec of an action."""
+    return SPECS[action]
+
+
+def action_for(verb: str, to_revision: int | None = None) -> Action:
+    """The action a command name means (``rollback`` with a revision is a revision rollback)."""
+    if verb == "rollback" and to_revision is not None:
+        return Action.ROLLBACK_REVISION
+    return Action(verb)

@@ -1,0 +1,71 @@
+"""Break-glass approvals: a second person lets one forced action through on a protected environment.
+
+On a protected environment one operator alone cannot force past the process
+guards. Another person with a role in ``APPROVER_ROLES`` records an approval
+(``relui approve ENV --break-glass --reason T``); it is journaled, valid for
+``VALID_MINUTES`` and for one action of that environment: the forced
+action's intent names the approval it used, which spends it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from relui.services.journal import Entry
+
+APPROVER_ROLES = ("devops", "product_owner")
+VALID_MINUTES = 15
+
+
+class ApprovalError(Exception):
+    """An approval that cannot be given; the message says why."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One break-glass approval as the journal holds it."""
+
+    id: str
+    env: str
+    approver: str
+    reason: str
+    at: datetime
+    expires: datetime
+
+
+def new_approval(env: str, approver: str, roles: tuple[str, ...], reason: str, now: datetime) -> Approval:
+    """An approval by ``approver``, checked for role and reason (journal it to make it count)."""
+    if not any(role in APPROVER_ROLES for role in roles):
+        held = ", ".join(roles) or "none"
+        raise ApprovalError(
+            f"{approver} (roles: {held}) cannot approve a break-glass; it takes {' or '.join(APPROVER_ROLES)}"
+        )
+    if not reason.strip():
+        raise ApprovalError("a break-glass approval needs --reason saying why the guards may be passed")
+    return Approval(uuid.uuid4().hex[:12], env, approver, reason, now, now + timedelta(minutes=VALID_MINUTES))
+
+
+def approval_detail(approval: Approval) -> dict[str, Any]:
+    """What the journal note of an approval carries."""
+    return {"break_glass": approval.id, "reason": approval.reason, "expires": approval.expires.isoformat()}
+
+
+def usable_approval(entries: list[Entry], env: str, operator: str, now: datetime) -> Approval | None:
+    """The newest unspent, unexpired approval of ``env`` given by someone other than ``operator``."""
+    spent = {str(e.detail.get("break_glass")) for e in entries if e.kind == "intent" and e.detail.get("break_glass")}
+    for entry in reversed(entries):
+        if entry.kind != "note" or entry.action != "approve" or entry.env != env or entry.status != "ok":
+            continue
+        approval_id = str(entry.detail.get("break_glass", ""))
+        try:
+            at = datetime.fromisoformat(entry.at)
+            expires = datetime.fromisoformat(str(entry.detail.get("expires", "")))
+        except ValueError:
+            continue
+        if approval_id in spent or entry.operator == operator or not at <= now < expires:
+            continue
+        return Approval(approval_id, env, entry.operator, str(entry.detail.get("reason", "")), at, expires)
+    return None

@@ -1,0 +1,96 @@
+"""Acting on a bake: tell the team once, roll back by itself when configured, watch to the end.
+
+Both faces use this: the TUI checks each refresh's bake, ``relui cutover
+--watch`` stays in ``watch`` until the bake passes or breaches. The
+notification and the automatic rollback happen once per cutover (the
+journal remembers), whichever process sees the breach first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from relui.ports import PortError
+from relui.services.actions import Action
+from relui.services.bake import Bake, bake_of
+from relui.services.release import ActionResult, ReleaseService, Request, accept
+from relui.services.rollout import Progress
+
+
+@dataclass(frozen=True)
+class BakeVerdict:
+    """How a watched bake ended."""
+
+    passed: bool
+    message: str
+    rollback: ActionResult | None = None
+
+
+class BakeWatch:
+    """The bake of one environment, acted on through the release service."""
+
+    def __init__(self, service: ReleaseService, env: str) -> None:
+        self.service = service
+        self.ctx = service.ctx
+        self.env = self.ctx.env(env)
+
+    def current(self) -> Bake | None:
+        """The bake now (None when no cutover is being baked)."""
+        return bake_of(self.env, self.ctx.env_ports(self.env.name), self.ctx.clock.now())
+
+    def _seen(self, action: str, revision: int) -> bool:
+        return any(
+            e.action == action and e.detail.get("revision") == revision
+            for e in self.service.journal.entries(self.env.name)
+        )
+
+    def handle(self, bake: Bake, emit: Callable[[Progress], None] | None = None) -> ActionResult | None:
+        """A breached bake: notify once; with auto_rollback, roll back once. Returns the rollback's result."""
+        if not bake.breached:
+            return None
+        now = self.ctx.clock.now()
+        journal, name = self.service.journal, self.env.name
+        figures = [round(v, 5) for v in bake.samples]
+        try:
+            if not self._seen("bake-breach", bake.revision):
+                journal.note(
+                    self.ctx.operator,
+                    name,
+                    "bake-breach",
+                    revision=bake.revision,
+                    figures=figures,
+                    message=bake.line(now),
+                )
+                key = "press r on the dashboard, or run: relui rollback " + name
+                self.service._notify(f"relui: {self.env.title} bake breached", f"{bake.line(now)}; {key}", name)
+            if not self.env.auto_rollback or self._seen("auto-rollback", bake.revision):
+                return None
+            journal.note(self.ctx.operator, name, "auto-rollback", revision=bake.revision, figures=figures)
+        except PortError:
+            return None  # never act on a breach that could not be journaled
+        reason = f"auto-rollback: {bake.line(now)}"
+        request = Request(Action.ROLLBACK, name, reason=reason, trigger="auto-rollback")
+        return self.service.run(request, accept(reason=reason), emit)
+
+    def watch(self, emit: Callable[[Progress], None]) -> BakeVerdict:
+        """Stay until the bake passes (True) or breaches (False, rolled back when configured)."""
+        clock = self.ctx.clock
+        poll = max(self.env.refresh_seconds, 1.0)
+        last = ""
+        while True:
+            bake = self.current()
+            if bake is None:
+                return BakeVerdict(
+                    True, f"bake passed on {self.env.name}: no breach in {self.env.bake_minutes} minutes"
+                )
+            line = bake.line(clock.now())
+            if line != last:
+                emit(Progress("bake", line))
+                last = line
+            if bake.breached:
+                result = self.handle(bake, emit)
+                if result is not None:
+                    return BakeVerdict(False, f"{line}; {result.status}: {result.message}", result)
+                return BakeVerdict(False, f"{line}; roll back now: relui rollback {self.env.name}")
+            clock.sleep(poll)

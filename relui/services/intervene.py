@@ -1,0 +1,71 @@
+"""Stepping into a release from outside the action: abort what runs, approve a break-glass.
+
+``abort`` stops an in-flight deploy or smoke started by any relui process
+sharing this state: the running action notices within one poll, puts the
+idle color back on the revision it had before and ends ``aborted``. A
+traffic switch (cutover, rollback) is never stopped midway. ``approve`` is a
+second person's break-glass approval, journaled, for one forced action.
+"""
+
+from __future__ import annotations
+
+import time
+
+from relui.services.approvals import Approval, ApprovalError, approval_detail, new_approval
+from relui.services.release import ReleaseService
+from relui.services.text import one_line
+from relui.services.turns import PREEMPT_SECONDS
+
+
+class InterventionRefused(Exception):
+    """An abort or approval that is not allowed; the message says why."""
+
+
+def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: float = PREEMPT_SECONDS) -> str:
+    """Ask the running action of ``env`` to stop and wait until it has; returns what happened."""
+    ctx = service.ctx
+    name = ctx.env(env).name
+    if ctx.read_only:
+        raise InterventionRefused("read-only mode: relui aborts nothing")
+    if not ctx.config.may(ctx.operator, "abort"):
+        raise InterventionRefused(f"{ctx.operator} may not abort actions on {name}; ask a devops operator")
+    running = service.inflight.running(name)
+    if running is None:
+        return f"nothing is running on {name}"
+    if not running.abortable:
+        raise InterventionRefused(
+            f"{running.action} by {running.operator} is moving traffic on {name} and cannot be stopped midway; "
+            f"wait for it, then roll back if needed"
+        )
+    why = one_line(reason)
+    service.journal.note(ctx.operator, name, "abort", target=running.id, action_aborted=running.action, reason=why)
+    service.inflight.request_abort(name, running.id, ctx.operator, why, ctx.clock.now())
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        if not service.inflight.busy(name):
+            break
+        time.sleep(0.2)
+    else:
+        return f"asked {running.action} by {running.operator} on {name} to stop; it has not stopped yet"
+    outcome = next(
+        (e for e in reversed(service.journal.entries(name)) if e.kind == "outcome" and e.id == running.id), None
+    )
+    if outcome is None:
+        return f"{running.action} on {name} stopped"
+    return f"{running.action} on {name} ended {outcome.status}: {outcome.detail.get('message', '')}".rstrip(": ")
+
+
+def approve(service: ReleaseService, env: str, reason: str) -> Approval:
+    """Record this operator's break-glass approval for one forced action on ``env``."""
+    ctx = service.ctx
+    name = ctx.env(env).name
+    if ctx.read_only:
+        raise InterventionRefused("read-only mode: relui records no approval")
+    if not ctx.env(name).protected:
+        raise InterventionRefused(f"{name} is not protected: --force --reason needs no approval there")
+    try:
+        approval = new_approval(name, ctx.operator, ctx.operator_roles, one_line(reason), ctx.clock.now())
+    except ApprovalError as exc:
+        raise InterventionRefused(str(exc)) from None
+    service.journal.note(ctx.operator, name, "approve", "ok", **approval_detail(approval))
+    return approval

@@ -1,0 +1,63 @@
+"""Who holds an operator lock: the user, the host and, for an action's own lock, the process.
+
+A lock's holder is one string in the cluster (a Kubernetes Lease's
+holderIdentity, the sandbox world's lock). relui writes ``user@host`` for a
+lock an operator takes, and ``user@host#pid`` for the lock an action takes
+for itself, so a lock left behind by a process that was killed on this host
+can be recognised and taken over at once instead of blocking everyone until
+its lease runs out.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    """A lock holder string, taken apart."""
+
+    user: str
+    host: str = ""
+    pid: int | None = None
+
+    @property
+    def label(self) -> str:
+        """How the holder is shown: ``ops@bastion-1``."""
+        return f"{self.user}@{self.host}" if self.host else self.user
+
+    def dead_on(self, host: str) -> bool:
+        """True when this is an action's lock from ``host`` whose process no longer runs."""
+        if self.pid is None or not host or self.host != host:
+            return False
+        return not pid_alive(self.pid)
+
+
+def lock_owner(holder: str) -> LockOwner:
+    """Parse ``user``, ``user@host`` or ``user@host#pid``."""
+    user, _, rest = holder.partition("@")
+    host, _, pid = rest.partition("#")
+    return LockOwner(user, host, int(pid) if pid.isdigit() else None)
+
+
+def holder_name(user: str, host: str, pid: int | None = None) -> str:
+    """The holder string relui writes for a lock."""
+    return f"{user}@{host}" + (f"#{pid}" if pid is not None else "")
+
+
+def this_host() -> str:
+    """This machine's name, as lock holders record it."""
+    return socket.gethostname()
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,101 @@
+"""Taking, renewing, releasing and taking over an environment's operator lock.
+
+The lock's holder is ``user@host`` (see ``locks``). Only the holder releases
+it; another operator takes it over only with ``--force`` and a reason, which
+is journaled. A lock an action took for itself and whose process died on
+this host is stale and released by anyone. Read-only mode changes no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from relui.domain import LockInfo
+from relui.ports import PortError
+from relui.services.context import Context
+from relui.services.journal import Journal
+from relui.services.locks import holder_name, lock_owner, this_host
+from relui.services.text import one_line
+
+
+class LockRefused(Exception):
+    """A lock change that is not allowed; the message is one line saying why and what to do."""
+
+
+class LockService:
+    """Lock operations of one Context, journaled."""
+
+    def __init__(self, ctx: Context, journal: Journal) -> None:
+        self.ctx = ctx
+        self.journal = journal
+
+    @property
+    def holder(self) -> str:
+        """The holder string this operator's locks carry."""
+        return holder_name(self.ctx.operator, this_host())
+
+    def _refuse_read_only(self) -> None:
+        if self.ctx.read_only:
+            raise LockRefused("read-only mode: relui changes no lock")
+
+    def _check_role(self, env: str) -> None:
+        if not self.ctx.config.may(self.ctx.operator, "lock"):
+            roles = ", ".join(self.ctx.operator_roles) or "none"
+            raise LockRefused(f"{self.ctx.operator} (roles: {roles}) may not change the {env} lock")
+
+    def take(self, env: str) -> LockInfo:
+        """Take (or renew) the lock; raises LockHeld when someone else holds it."""
+        name = self.ctx.env(env).name
+        self._refuse_read_only()
+        self._check_role(name)
+        cluster = self.ctx.env_ports(name).cluster
+        current = cluster.lock()
+        if current is not None and lock_owner(current.holder).dead_on(this_host()):
+            cluster.release_lock(current.holder)
+        info = cluster.acquire_lock(self.holder)
+        self.journal.note(self.ctx.operator, name, "lock", holder=self.holder)
+        return info
+
+    def renew(self, env: str) -> LockInfo:
+        """Keep a held lock alive (a running TUI does this); not journaled, raises LockHeld if lost."""
+        name = self.ctx.env(env).name
+        self._refuse_read_only()
+        return self.ctx.env_ports(name).cluster.acquire_lock(self.holder)
+
+    def release(self, env: str, *, force: bool = False, reason: str = "") -> str:
+        """Release our lock, a dead action's stale lock, or (forced, with a reason) another operator's."""
+        name = self.ctx.env(env).name
+        self._refuse_read_only()
+        self._check_role(name)
+        cluster = self.ctx.env_ports(name).cluster
+        current = cluster.lock()
+        if current is None:
+            return f"{name} has no lock to release"
+        owner = lock_owner(current.holder)
+        if owner.user == self.ctx.operator:
+            cluster.release_lock(current.holder)
+            self.journal.note(self.ctx.operator, name, "unlock", holder=current.holder)
+            return f"released the lock of {name}"
+        if owner.dead_on(this_host()):
+            cluster.release_lock(current.holder)
+            self.journal.note(self.ctx.operator, name, "unlock", "stale", holder=current.holder)
+            return f"released the stale lock of {owner.label} on {name} (its process ended)"
+        if not force:
+            raise LockRefused(
+                f"the {name} lock is held by {owner.label} since {current.since:%Y-%m-%d %H:%M} UTC; "
+                f"to take it over: relui unlock {name} --force --reason TEXT"
+            )
+        why = one_line(reason)
+        if not why:
+            raise LockRefused(f"taking over {owner.label}'s lock of {name} needs --reason saying why")
+        self.journal.note(self.ctx.operator, name, "unlock", "forced", holder=current.holder, reason=why)
+        cluster.release_lock(current.holder)
+        return f"took over the lock of {name} from {owner.label} (journaled)"
+
+    def release_quietly(self, env: str, holder: str) -> None:
+        """Give back the lock an action took for itself; a failure is journaled, never raised."""
+        try:
+            self.ctx.env_ports(env).cluster.release_lock(holder)
+        except PortError as exc:
+            with contextlib.suppress(PortError):  # the lock expires with its lease; status shows it meanwhile
+                self.journal.note(self.ctx.operator, env, "unlock", "failed", message=str(exc))
