@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.toml
 
-.PHONY: run test lint types unit tools bench clean
+.PHONY: run test lint types unit tools bench clean test-lowest
 
 # The shipped sandbox's demo operator is ops (devops); RELUI_USER=owner make run signs off as the product owner.
 run: $(VENV)/.installed
@@ -44,6 +44,17 @@ unit:
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python scripts/bench.py
+
+# The oldest versions pyproject.toml allows (constraints-lowest.txt), in a venv of
+# their own: the CLI tests and a headless TUI start must pass on them too.
+test-lowest:
+	rm -rf .venv-lowest
+	$(PYTHON) -m venv .venv-lowest
+	.venv-lowest/bin/python -m pip install --quiet --upgrade pip
+	.venv-lowest/bin/python -m pip install --quiet -c constraints-lowest.txt -e . pytest pytest-asyncio
+	.venv-lowest/bin/python -m pip check
+	.venv-lowest/bin/pytest -q -p no:cacheprovider tests/unit/test_cli.py tests/unit/test_cli_pipes.py \
+		tests/unit/test_packaging.py::test_the_tui_starts_headless
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
