@@ -39,6 +39,7 @@ PERMISSION_IDS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort", "ap
 # Every Binding id of the app and its screens, which is what [keymap] remaps;
 # tests/unit/test_config.py checks this list against the bindings themselves.
 KEYMAP_IDS = (
+    "abort",
     "back",
     "cancel",
     "checklist",

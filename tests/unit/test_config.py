@@ -175,7 +175,7 @@ WINDOW = '[calendar]\n[[calendar.windows]]\nstart = "08:00"\nend = "17:00"\n'
             MINIMAL + '[permissions]\ndeplyo = ["devops"]\n',
             "permissions.deplyo: unknown action; expected one of: deploy",
         ),
-        (MINIMAL + '[keymap]\ndeplyo = "D"\n', "keymap.deplyo: unknown binding id; expected one of: back"),
+        (MINIMAL + '[keymap]\ndeplyo = "D"\n', "keymap.deplyo: unknown binding id; expected one of: abort, back"),
         (MINIMAL + '[keymap]\ndeploy = "D, x"\n', 'keymap.deploy: expected keys like "D"'),
         ("x = " + "[" * 5000 + "]" * 5000 + "\n", ":6: environments.x: arrays or inline tables nested too deep"),
         (MINIMAL + '"a\\nb" = 1\n', 'environments.qa."a\\nb": unknown key'),

@@ -221,3 +221,48 @@ def test_fenced_blocks_and_continuations() -> None:
     text = "intro relui deploy\n```bash\nrelui deploy qa 1.6.0 \\\n  --yes\n```\nrelui status\n"
     lines = shell_lines(fenced_blocks(text))
     assert lines == [(3, "relui deploy qa 1.6.0  --yes")]
+
+
+def synopsis_lines() -> list[str]:
+    """The ``relui ...`` lines of the fenced block under README's "## The CLI"."""
+    section = (ROOT / "README.md").read_text().split("## The CLI\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip().startswith("relui")]
+
+
+def parser_commands() -> dict[str, list[str]]:
+    """Each subcommand of the parser and its own options (not the global ones, not --help)."""
+    import argparse
+
+    from relui.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    global_flags = {"-h", "--help", "--config", "--state-dir", "--read-only"}
+    commands = {}
+    for name, child in sub.choices.items():
+        flags = [
+            max(action.option_strings, key=len)
+            for action in child._actions
+            if action.option_strings and not set(action.option_strings) & global_flags
+        ]
+        commands[name] = flags
+    return commands
+
+
+def test_readme_synopsis_names_every_command_of_the_parser_and_no_other() -> None:
+    shown = {line.split()[1] for line in synopsis_lines() if len(line.split()) > 1}
+    commands = parser_commands()
+    assert not set(commands) - shown, f"README's CLI synopsis lacks: {sorted(set(commands) - shown)}"
+    assert not shown - set(commands), (
+        f"README's CLI synopsis names commands the parser lacks: {sorted(shown - set(commands))}"
+    )
+
+
+def test_readme_synopsis_shows_every_option_of_each_command() -> None:
+    lines = synopsis_lines()
+    missing = []
+    for command, flags in parser_commands().items():
+        text = " ".join(line for line in lines if line.split()[1:2] == [command])
+        missing += [f"{command} {flag}" for flag in flags if not re.search(rf"{re.escape(flag)}(?![a-z-])", text)]
+    assert not missing, f"README's CLI synopsis omits: {missing}"
