@@ -23,7 +23,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from relui.domain import GuardResult, Verdict
-from relui.services.release import Plan
 from relui.widgets.guard_list import GuardList, guard_summary
 
 
@@ -155,17 +154,3 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     def action_cancel(self) -> None:
         """Close without acting."""
         self.dismiss(None)
-
-
-def plan_title(action: str, env: str, plan: Plan) -> str:
-    """The confirm modal's heading: ``Cutover QA: blue -> green (1.6.0)``."""
-    name = env.upper()
-    if action == "deploy":
-        return f"Deploy {plan.version} to {name} ({plan.to_color}, not live)"
-    if action == "smoke":
-        return f"Smoke {name}: {plan.to_color} ({plan.version})"
-    if action == "cutover":
-        return f"Cutover {name}: {plan.from_color} -> {plan.to_color} ({plan.version})"
-    if plan.revision is not None:
-        return f"Roll back {name} to revision {plan.revision}"
-    return f"Roll back {name}: {plan.from_color} -> {plan.to_color} ({plan.version})"

@@ -8,6 +8,7 @@ worker whose progress comes back as messages for the log pane.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
 
@@ -16,29 +17,37 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
-from textual.worker import Worker, WorkerFailed, WorkerState
+from textual.worker import Worker, WorkerState
 
-from relui.domain import GuardResult, Revision
 from relui.ports import PortError
-from relui.screens.choice import ChoiceScreen
 from relui.screens.commands import PaletteCommand
-from relui.screens.confirm import Confirmation, ConfirmScreen, plan_title
-from relui.screens.dashboard import DashboardScreen
-from relui.screens.reading import deployable_versions
+from relui.screens.confirm import ConfirmScreen
+from relui.screens.release_flows import ReleaseFlows
+from relui.services.actions import Action
+from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context
-from relui.services.guards import forceable
-from relui.services.release import ActionResult, Plan, Progress, ReleaseService
+from relui.services.intervene import InterventionRefused, abort
+from relui.services.release import ActionResult, LockRefused, Progress, ReleaseService, Request
 from relui.widgets.action_log import ActionLog
-from relui.widgets.revision_table import revision_label
 
-ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock")
+ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort")
 ACTION_GROUP = "release-action"
+# A rollback runs beside whatever it preempts (the service asks that to stop), never in its group.
+ROLLBACK_GROUP = "release-rollback"
+BAKE_SECONDS = 15.0
 # Well inside the shortest lease (the sandbox's 300 s): one missed renewal never loses the lock.
 LOCK_RENEW_SECONDS = 60.0
-TITLES = {"deploy": "Deploy to", "smoke": "Smoke", "cutover": "Cutover", "rollback": "Roll back", "lock": "Lock/unlock"}
+TITLES = {
+    "deploy": "Deploy to",
+    "smoke": "Smoke",
+    "cutover": "Cutover",
+    "rollback": "Roll back",
+    "lock": "Lock/unlock",
+    "abort": "Abort on",
+}
 
 
-class ReleaseDashboard(DashboardScreen):
+class ReleaseDashboard(ReleaseFlows):
     """The dashboard an operator acts from; one action at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -46,7 +55,10 @@ class ReleaseDashboard(DashboardScreen):
         Binding("s", "smoke", "Smoke", id="smoke", tooltip="Run the smoke checks against the candidate"),
         Binding("c", "cutover", "Cutover", id="cutover", tooltip="Move live traffic to the candidate"),
         Binding("r", "rollback", "Rollback", id="rollback", tooltip="Back to the warm color, or to a revision"),
-        Binding("l", "lock", "Lock", id="lock", tooltip="Take or release this environment's operator lock"),
+        Binding("l", "lock", "Lock", id="lock", tooltip="Take or release this environment's operator lock (asks)"),
+        Binding(
+            "a", "abort", "Abort", id="abort", tooltip="Stop the running deploy or smoke; the idle color goes back"
+        ),
     ]
 
     class ActionProgressed(Message):
@@ -73,6 +85,18 @@ class ReleaseDashboard(DashboardScreen):
             super().__init__()
             self.result = result
 
+    class BakeChecked(Message):
+        """One environment's bake was looked at: the breach line, or None."""
+
+        def __init__(self, env: str, breach: str | None) -> None:
+            super().__init__()
+            self.env = env
+            self.breach = breach
+
+        def can_replace(self, message: Message) -> bool:
+            """Only the newest look at one environment's bake matters."""
+            return isinstance(message, ReleaseDashboard.BakeChecked) and message.env == self.env
+
     class LockChanged(Message):
         """The lock was taken or released."""
 
@@ -86,6 +110,9 @@ class ReleaseDashboard(DashboardScreen):
         super().__init__(ctx)
         self.service = ReleaseService(ctx)
         self.running: tuple[str, str] | None = None
+        self.rolling_back: str | None = None
+        # Environments whose bake has breached, with the line to show.
+        self.breaches: dict[str, str] = {}
         # Locks this session took; renewed while it runs so they only expire when abandoned.
         self.held_locks: set[str] = set()
 
@@ -93,6 +120,7 @@ class ReleaseDashboard(DashboardScreen):
         """Besides the dashboard's own start-up: keep held locks alive."""
         super().on_mount()
         self.set_interval(LOCK_RENEW_SECONDS, self._renew_locks)
+        self.set_interval(BAKE_SECONDS, self._watch_bakes)
 
     def _renew_locks(self) -> None:
         if self.held_locks:
@@ -120,8 +148,15 @@ class ReleaseDashboard(DashboardScreen):
     # the screen itself knows for sure without IO.
     def blocked_reason(self, action: str, env: str) -> str | None:
         """Why ``action`` on ``env`` cannot start now, or None."""
-        if self.running is not None:
+        if action == "abort":
+            if self.running is None or self.running[0] != env or self.running[1] not in ("deploy", "smoke"):
+                return f"no deploy or smoke of this TUI is running on {env.upper()}"
+            return None
+        # A rollback is never held back by a running action: the service asks it to stop first.
+        if self.running is not None and action != "rollback":
             return f"{self.running[1]} running on {self.running[0].upper()}; wait for it to finish"
+        if self.rolling_back is not None:
+            return f"rollback running on {self.rolling_back.upper()}; wait for it to finish"
         if not self.ctx.config.may(self.ctx.operator, action):
             needs = " or ".join(self.ctx.config.permissions.get(action, ("devops",)))
             return f"needs role {needs}; {self.ctx.operator} has {', '.join(self.ctx.operator_roles) or 'none'}"
@@ -129,7 +164,7 @@ class ReleaseDashboard(DashboardScreen):
         if reading is None:
             return f"{env.upper()} not read yet"
         if action in ("smoke", "cutover") and reading.candidate_version is None:
-            return f"no candidate on {env.upper()}; deploy a version first"
+            return f"no candidate on {env.upper()}; d deploys one"
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -139,17 +174,21 @@ class ReleaseDashboard(DashboardScreen):
         return True
 
     def status_text(self) -> str:
-        """``QA: smoke, cutover: no candidate on QA; deploy a version first``."""
+        """``QA: smoke, cutover: no candidate on QA; d deploys one``."""
         env = self.current_env
+        if env in self.breaches:
+            return f"{env.upper()}: {self.breaches[env]}; r rolls back"
         if self.running is not None:
-            return f"{self.running[1]} running on {self.running[0].upper()}: actions wait until it ends"
+            return f"{self.running[1]} running on {self.running[0].upper()}: a aborts it, r rolls back"
         by_reason: dict[str, list[str]] = {}
         for action in ACTIONS:
+            if action == "abort":
+                continue
             reason = self.blocked_reason(action, env)
             if reason:
                 by_reason.setdefault(reason, []).append(action)
         if not by_reason:
-            return f"{env.upper()}: all actions available; guards are checked when you confirm"
+            return f"{env.upper()}: keys open; guards are checked when you confirm"
         return f"{env.upper()}: " + " | ".join(f"{', '.join(acts)}: {why}" for why, acts in by_reason.items())
 
     def palette_commands(self) -> list[PaletteCommand]:
@@ -174,10 +213,11 @@ class ReleaseDashboard(DashboardScreen):
         elif action == "rollback":
             self._rollback_flow(env)
         elif action == "lock":
-            holder = self.readings[env].snapshot.lock
-            self._toggle_lock(env, take=holder is None or holder.holder.split("@")[0] != self.ctx.operator)
+            self._lock_flow(env)
+        elif action == "abort":
+            self._abort(env)
         else:
-            self._confirm_flow(action, env)
+            self._launch(Request(Action(action), env))
 
     def action_deploy(self) -> None:
         """Deploy a version to the focused environment's idle color."""
@@ -199,126 +239,77 @@ class ReleaseDashboard(DashboardScreen):
         """Take or release the focused environment's lock."""
         self.start_action("lock", self.current_env)
 
-    # Flows: async workers that ask the operator; blocking reads go to thread workers.
-    @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _deploy_flow(self, env: str) -> None:
-        read: Worker[list[str]] = self._read_versions(env)
-        try:
-            versions = await read.wait()
-        except WorkerFailed:
-            return
-        reading = self.readings.get(env)
-        in_use = {s.version: str(s.color) for s in reading.snapshot.colors.values() if s.enabled} if reading else {}
-        options = [(v, f"{v}  (on {in_use[v]})" if v in in_use else v) for v in versions]
-        version = await self.app.push_screen_wait(
-            ChoiceScreen(
-                f"Deploy to {env.upper()}: which version?",
-                options,
-                custom="or type a version, Enter",
-                note="recent registry tags, newest first (failed-* never offered)",
-            )
-        )
-        if version:
-            await self._confirm_and_run("deploy", env, version=version)
+    def action_abort(self) -> None:
+        """Stop this TUI's running deploy or smoke on the focused environment."""
+        self.start_action("abort", self.current_env)
 
-    @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _rollback_flow(self, env: str) -> None:
-        read: Worker[list[Revision]] = self._read_history(env)
-        try:
-            history = await read.wait()
-        except WorkerFailed:
-            return
-        reading = self.readings.get(env)
-        warm = reading.snapshot.idle_color if reading else None
-        state = reading.snapshot.colors.get(warm) if reading and warm else None
-        warm_text = f"{warm} {state.version} ({'warm' if state.all_ready else 'NOT ready'})" if state else "none"
-        options = [("instant", f"instant: live back to {warm_text}")]
-        options += [(str(r.number), revision_label(r)) for r in history if r.status != "deployed"]
-        choice = await self.app.push_screen_wait(ChoiceScreen(f"Roll back {env.upper()}: how?", options))
-        if choice is not None:
-            await self._confirm_and_run("rollback", env, to_revision=None if choice == "instant" else int(choice))
-
-    @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _confirm_flow(self, action: str, env: str) -> None:
-        await self._confirm_and_run(action, env)
-
-    async def _confirm_and_run(
-        self, action: str, env: str, version: str | None = None, to_revision: int | None = None
-    ) -> None:
-        read: Worker[tuple[Plan, list[GuardResult]]] = self._prepare(action, env, version, to_revision)
-        try:
-            plan, guards = await read.wait()
-        except WorkerFailed:
-            return
-        title = plan_title(action, env, plan)
-        decision = await self.app.push_screen_wait(
-            ConfirmScreen(
-                title,
-                env,
-                protected=self.ctx.env(env).protected,
-                changes=plan.changes,
-                guards=guards,
-                forceable=forceable(guards),
-            )
-        )
-        if decision is None:
-            self.action_log.write(f"{self._stamp()} {title}: cancelled, nothing changed")
-            return
-        if self.running is not None:
-            self.notify(f"{self.running[1]} is already running on {self.running[0].upper()}", severity="warning")
-            return
-        self.running = (env, action)
+    def _launch(self, request: Request) -> None:
+        """Run one request through the service in a thread worker; its decide opens the modal."""
+        if request.action in (Action.ROLLBACK, Action.ROLLBACK_REVISION):
+            self.rolling_back = request.env
+            self._run_rollback(request)
+        else:
+            self.running = (request.env, str(request.action))
+            self._run_action(request)
         self.refresh_bindings()
         self.show_status()
-        self.action_log.begin(f"{self._stamp()} {title}" + (" (FORCED)" if decision.force else ""))
-        self._run_action(action, env, decision, version, to_revision)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
-    def _read_versions(self, env: str) -> list[str]:
-        return deployable_versions(self.ctx, env)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
-    def _read_history(self, env: str) -> list[Revision]:
-        return self.ctx.env_ports(env).releases.history()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
-    def _prepare(
-        self, action: str, env: str, version: str | None, to_revision: int | None
-    ) -> tuple[Plan, list[GuardResult]]:
-        return self.service.preview(action, env, version=version, to_revision=to_revision)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group=ACTION_GROUP)
-    def _run_action(
-        self, action: str, env: str, decision: Confirmation, version: str | None, to_revision: int | None
-    ) -> None:
+    def _progress_to(self, request: Request) -> Callable[[Progress], None]:
         def progressed(progress: Progress) -> None:
-            self.post_message(self.ActionProgressed(env, action, progress))
+            self.post_message(self.ActionProgressed(request.env, str(request.action), progress))
 
-        reason, force = decision.reason, decision.force
-        if action == "deploy":
-            assert version is not None
-            result = self.service.deploy(env, version, reason=reason, force=force, on_progress=progressed)
-        elif action == "smoke":
-            result = self.service.smoke(env, on_progress=progressed)
-        elif action == "cutover":
-            result = self.service.cutover(
-                env, reason=reason, force=force, hotfix_reason=decision.hotfix_reason, on_progress=progressed
-            )
-        else:
-            result = self.service.rollback(
-                env, to_revision=to_revision, reason=reason, force=force, on_progress=progressed
-            )
+        return progressed
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=ACTION_GROUP, description="release action")
+    def _run_action(self, request: Request) -> None:
+        result = self.service.run(request, self._decide, self._progress_to(request))
         self.post_message(self.ActionFinished(result))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group=ROLLBACK_GROUP, description="rollback")
+    def _run_rollback(self, request: Request) -> None:
+        result = self.service.run(request, self._decide, self._progress_to(request))
+        self.post_message(self.ActionFinished(result))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-abort", description="abort")
+    def _abort(self, env: str) -> None:
+        try:
+            text = abort(self.service, env, "abort key in the TUI")
+        except InterventionRefused as exc:
+            text = str(exc)
+        self.post_message(self.LockChanged(env, text, env in self.held_locks))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-lock")
     def _toggle_lock(self, env: str, take: bool) -> None:
-        if take:
-            info = self.service.take_lock(env)
-            text = f"you hold the {env.upper()} lock since {info.since:%H:%M} UTC"
-        else:
-            self.service.release_lock(env)
-            text = f"released the {env.upper()} lock"
+        try:
+            if take:
+                info = self.service.take_lock(env)
+                text = f"you hold the {env.upper()} lock since {info.since:%H:%M} UTC"
+            else:
+                text = self.service.release_lock(env)
+        except LockRefused as exc:
+            text, take = str(exc), env in self.held_locks
         self.post_message(self.LockChanged(env, text, take))
+
+    def _watch_bakes(self) -> None:
+        self._check_bakes()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-bake", description="bake watch")
+    def _check_bakes(self) -> None:
+        """Each environment's bake: a breach shows, is told once, and rolls back when configured."""
+        for env in self.ctx.config.environments:
+            watch = BakeWatch(self.service, env.name)
+            try:
+                bake = watch.current()
+            except PortError:
+                continue
+            line = bake.line(self.ctx.clock.now()) if bake is not None and bake.breached else None
+            self.post_message(self.BakeChecked(env.name, line))
+            if bake is not None and bake.breached and env.auto_rollback and self.rolling_back is None:
+                result = watch.handle(bake, self._progress_to(Request(Action.ROLLBACK, env.name)))
+                if result is not None:
+                    self.post_message(self.ActionFinished(result))
+            elif bake is not None and bake.breached:
+                watch.handle(bake)
 
     # Results come back here, on the event loop.
     def on_release_dashboard_action_progressed(self, message: ActionProgressed) -> None:
@@ -331,7 +322,17 @@ class ReleaseDashboard(DashboardScreen):
     def on_release_dashboard_action_finished(self, message: ActionFinished) -> None:
         """Outcome in the log; a failure or a block also as a notification with the reason."""
         result = message.result
-        self._action_ended(result.ok)
+        if result.kind in (Action.ROLLBACK, Action.ROLLBACK_REVISION) and self.rolling_back == result.env:
+            self.rolling_back = None
+            if result.ok:
+                self.breaches.pop(result.env, None)
+            self.refresh_bindings()
+            self.show_status()
+        else:
+            self._action_ended(result.ok)
+        modal = self.app.screen
+        if result.status == "cancelled" and isinstance(modal, ConfirmScreen) and modal.env == result.env:
+            modal.dismiss(None)  # a rollback went first: this confirmation is moot
         env = result.env.upper()
         self.action_log.write(
             f"{self._stamp()} {env} {result.action} {result.status.upper()}: {result.message}", "bold"
@@ -347,6 +348,20 @@ class ReleaseDashboard(DashboardScreen):
         else:
             self.notify(result.message, title=title, severity="error", timeout=15)
         self.column(result.env).poll(deep=True)
+
+    def on_release_dashboard_bake_checked(self, message: BakeChecked) -> None:
+        """A breached bake stays on the status line, and is said once as an error."""
+        if message.breach is None:
+            if self.breaches.pop(message.env, None) is not None:
+                self.show_status()
+            return
+        if self.breaches.get(message.env) != message.breach:
+            self.breaches[message.env] = message.breach
+            self.notify(
+                f"{message.breach}; r rolls back", title=f"{message.env.upper()} bake", severity="error", timeout=60
+            )
+            self.action_log.write(f"{self._stamp()} {message.env.upper()} {message.breach}", "bold")
+            self.show_status()
 
     def on_release_dashboard_lock_changed(self, message: LockChanged) -> None:
         """Say so, remember what to renew, and read the environment again."""
@@ -367,6 +382,10 @@ class ReleaseDashboard(DashboardScreen):
             return
         error = event.worker.error
         text = str(error) if isinstance(error, PortError) else f"{type(error).__name__}: {error}"
+        if event.worker.group == ROLLBACK_GROUP:
+            self.rolling_back = None
+            self.refresh_bindings()
+            self.show_status()
         if event.worker.group == ACTION_GROUP and self.running is not None:
             env, action = self.running
             self.action_log.write(f"{self._stamp()} {env.upper()} {action} FAILED: {text}", "bold")
@@ -385,7 +404,7 @@ class ReleaseDashboard(DashboardScreen):
     @property
     def action_running(self) -> bool:
         """True while an action's worker runs (the app asks before quitting)."""
-        return self.running is not None
+        return self.running is not None or self.rolling_back is not None
 
     def _stamp(self) -> str:
         return self.ctx.clock.now().strftime("%H:%M:%S")

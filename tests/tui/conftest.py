@@ -142,8 +142,14 @@ def make_app(ctx: Context) -> ReluiApp:
 
 
 def _busy(app: ReluiApp) -> bool:
-    """A worker doing IO; flows waiting on a modal do not count."""
-    return any(w.is_running and not w.group.endswith("-flow") for w in app.workers)
+    """A worker doing IO; flows waiting on a modal, and actions waiting on their confirmation, do not count."""
+    from relui.screens.confirm import ConfirmScreen
+
+    asking = isinstance(app.screen, ConfirmScreen)
+    return any(
+        w.is_running and not w.group.endswith("-flow") and not (asking and w.group.startswith("release-"))
+        for w in app.workers
+    )
 
 
 async def settle(pilot: Pilot[object], *, timeout: float = 15.0) -> None:

@@ -8,10 +8,11 @@ from textual.widgets import Button, Input
 
 from relui.app import ReluiApp
 from relui.clock import ManualClock
-from relui.domain import Color
+from relui.domain import Color, SmokeResult
 from relui.screens.choice import ChoiceScreen
 from relui.screens.confirm import ConfirmScreen
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
+from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release import ReleaseService
@@ -82,33 +83,35 @@ async def test_deploy_smoke_cutover_rollback_by_keys(ctx: Context, clock: Manual
 
 
 async def test_blocked_cutover_shows_reasons_and_changes_nothing(ctx: Context) -> None:
-    # A crash-looping candidate: its deploy failed, but it is on green, so cutover is offered and blocked.
-    ReleaseService(ctx).deploy("qa", "1.6.1-rc1")
-    ports = ctx.env_ports("qa")
+    # PROD: checklist, sign-off and readiness block, and one operator alone cannot force them.
+    assert ReleaseService(ctx).deploy("prod", "1.5.1").ok
+    ports = ctx.env_ports("prod")
     history_before = ports.releases.history()
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await focus_env(pilot, app, "qa")
+        await focus_env(pilot, app, "prod")
         await pilot.press("c")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ConfirmScreen)
         blocked = {g.name for g in screen.blocks}
-        assert {"pods", "smoke"} <= blocked
+        assert {"checklist", "signoff", "break-glass"} <= blocked
         text = str(screen.query_one("#reason-prompt").render())
-        assert "BLOCKED by" in text and "pods" in text
+        assert "BLOCKED by" in text and "cannot be forced" in text
         assert screen.query_one("#confirm", Button).disabled
         await pilot.press("escape")
         await settle(pilot)
         assert ports.releases.values().active_color is Color.BLUE
         assert ports.releases.history() == history_before
-        assert "cancelled, nothing changed" in "\n".join(dashboard(app).action_log.lines)
-        assert not [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.action == "cutover"]
+        assert "CUTOVER BLOCKED" in "\n".join(dashboard(app).action_log.lines).upper()
+        outcomes = [e.status for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.action == "cutover"]
+        assert outcomes == ["started", "blocked"]
 
 
 async def test_forcing_a_block_needs_a_typed_reason(ctx: Context) -> None:
-    ReleaseService(ctx).deploy("qa", "1.6.1-rc1")
+    assert ReleaseService(ctx).deploy("qa", "1.5.1").ok
+    Checklists(ctx).record_smoke("qa", "1.5.1", Color.GREEN, [SmokeResult("health", False, "503 from /healthz")])
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -118,9 +121,15 @@ async def test_forcing_a_block_needs_a_typed_reason(ctx: Context) -> None:
         screen = app.screen
         assert isinstance(screen, ConfirmScreen)
         assert screen.query_one("#confirm", Button).label.plain == "Force"
+        assert screen.query_one("#confirm", Button).disabled
         screen.query_one("#reason", Input).focus()
         await pilot.press(*"rehearsal")
         assert not screen.query_one("#confirm", Button).disabled
+        await pilot.press("tab", "tab", "enter")
+        await settle(pilot)
+        assert ctx.env_ports("qa").releases.values().active_color is Color.GREEN
+        intent = [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.kind == "intent"][-1]
+        assert intent.detail["forced_over"] == ["smoke"] and intent.detail["reason"] == "rehearsal"
 
 
 async def test_prod_needs_the_typed_environment_name(make_ctx: ContextFactory) -> None:
@@ -190,11 +199,21 @@ async def test_lock_key_takes_and_releases_the_lock(ctx: Context) -> None:
         await settle(pilot)
         await pilot.press("l")
         await settle(pilot)
-        lock = cluster.lock()
-        assert lock is not None and lock.holder == "alice"
+        assert isinstance(app.screen, ChoiceScreen)  # it asks first; Cancel is the first option
+        await pilot.press("enter")
         await settle(pilot)
-        assert "lock alice since" in str(dashboard(app).column("dev").query_one("#lock").render())
+        assert cluster.lock() is None
         await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        lock = cluster.lock()
+        assert lock is not None and lock.holder.startswith("alice@")
+        await settle(pilot)
+        assert "lock alice@" in str(dashboard(app).column("dev").query_one("#lock").render())
+        await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("down", "enter")
         await settle(pilot)
         assert cluster.lock() is None
 
@@ -206,12 +225,14 @@ async def test_a_held_lock_is_renewed_while_the_tui_runs(ctx: Context, clock: Ma
         await settle(pilot)
         await pilot.press("l")
         await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
         clock.advance(250)
         dashboard(app)._renew_locks()  # what the renewal interval runs
         await settle(pilot)
         clock.advance(250)  # past the 300 s lease since it was taken, not since it was renewed
         lock = cluster.lock()
-        assert lock is not None and lock.holder == "alice"
+        assert lock is not None and lock.holder.startswith("alice@")
     clock.advance(301)
     assert cluster.lock() is None  # abandoned: nobody renews it any more
 
@@ -222,6 +243,8 @@ async def test_lock_held_by_someone_else_is_a_notification(make_ctx: ContextFact
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("l")
+        await settle(pilot)
+        await pilot.press("down", "enter")
         await settle(pilot)
         assert any("lock held by bob" in n.message for n in app._notifications)
 

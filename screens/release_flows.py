@@ -1,0 +1,146 @@
+"""The questions an action asks before it runs: which version, how to roll back, the lock, the confirm modal.
+
+Each flow is an async worker that asks with a modal and hands a ``Request``
+to ``_launch``; blocking reads run in thread workers. ``_decide`` is the TUI's
+answer to ``ReleaseService.run``: called from the action's thread, it opens
+the confirm modal on the event loop and waits for the operator.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from textual import work
+from textual.worker import Worker, WorkerFailed
+
+from relui.domain import GuardResult, Revision
+from relui.screens.choice import ChoiceScreen
+from relui.screens.confirm import Confirmation, ConfirmScreen
+from relui.screens.dashboard import DashboardScreen
+from relui.screens.reading import deployable_versions
+from relui.services.actions import Action, action_for
+from relui.services.guards import forceable
+from relui.services.release import Decision, Plan, Request, heading
+from relui.services.release_state import ReleaseState, release_state, warm_previous
+from relui.widgets.revision_table import revision_label
+
+
+class ReleaseFlows(DashboardScreen):
+    """The dashboard's asking part; the action dashboard adds the keys and runs what was asked."""
+
+    def _launch(self, request: Request) -> None:
+        """Run a request (the action dashboard does)."""
+        raise NotImplementedError
+
+    def _toggle_lock(self, env: str, take: bool) -> Any:
+        """Take or release a lock (the action dashboard does)."""
+        raise NotImplementedError
+
+    # Flows: async workers that ask the operator what to do; blocking reads go to thread workers.
+    @work(exclusive=True, exit_on_error=False, group="release-flow")
+    async def _deploy_flow(self, env: str) -> None:
+        read: Worker[list[str]] = self._read_versions(env)
+        try:
+            versions = await read.wait()
+        except WorkerFailed:
+            return
+        reading = self.readings.get(env)
+        in_use = {s.version: str(s.color) for s in reading.snapshot.colors.values() if s.enabled} if reading else {}
+        options = [(v, f"{v}  (on {in_use[v]})" if v in in_use else v) for v in versions]
+        version = await self.app.push_screen_wait(
+            ChoiceScreen(
+                f"Deploy to {env.upper()}: which version?",
+                options,
+                custom="or type a version, Enter",
+                note="recent registry tags, newest first (failed-* never offered)",
+            )
+        )
+        if version:
+            self._launch(Request(Action.DEPLOY, env, version))
+
+    @work(exclusive=True, exit_on_error=False, group="release-flow")
+    async def _rollback_flow(self, env: str) -> None:
+        read: Worker[tuple[list[Revision], ReleaseState]] = self._read_history(env)
+        try:
+            history, rel = await read.wait()
+        except WorkerFailed:
+            return
+        reading = self.readings.get(env)
+        colors = reading.snapshot.colors if reading else {}
+        target = rel.rollback_target
+        if rel.rolled_back:
+            instant = f"instant: not possible, already rolled back ({rel.live} is live)"
+        elif target is None:
+            instant = f"instant: not possible, {rel.live} has no previous live version"
+        elif warm_previous(rel, colors) is None:
+            instant = f"instant: not possible, {target} is no longer warm"
+        else:
+            instant = f"instant: live back to {target} (previous live, warm)"
+        options = [("instant", instant)]
+        for rev in history:
+            values = rev.values
+            if rev.status == "deployed" or values is None:
+                continue
+            live_tag = values.tag(values.active_color)
+            if live_tag == rel.live.version:
+                continue
+            mark = "  [rolled back from]" if live_tag in rel.rolled_back_from else ""
+            options.append((str(rev.number), revision_label(rev) + mark))
+        choice = await self.app.push_screen_wait(ChoiceScreen(f"Roll back {env.upper()}: how?", options))
+        if choice is not None:
+            revision = None if choice == "instant" else int(choice)
+            self._launch(Request(action_for("rollback", revision), env, to_revision=revision))
+
+    @work(exclusive=True, exit_on_error=False, group="release-flow")
+    async def _lock_flow(self, env: str) -> None:
+        reading = self.readings.get(env)
+        holder = reading.snapshot.lock if reading else None
+        take = holder is None or holder.holder.split("@")[0] != self.ctx.operator
+        verb = "Take" if take else "Release"
+        options = [("no", "Cancel"), ("yes", f"{verb} the {env.upper()} operator lock")]
+        if await self.app.push_screen_wait(ChoiceScreen(f"{verb} the {env.upper()} lock?", options)) == "yes":
+            self._toggle_lock(env, take=take)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
+    def _read_versions(self, env: str) -> list[str]:
+        return deployable_versions(self.ctx, env)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
+    def _read_history(self, env: str) -> tuple[list[Revision], ReleaseState]:
+        releases = self.ctx.env_ports(env).releases
+        history = releases.history()
+        return history, release_state(history, releases.values())
+
+    def _decide(self, plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
+        """The TUI's decide, called by the service from its thread: open the modal and wait for the answer."""
+        answer: Future[Confirmation | None] = Future()
+        env = self.ctx.env(plan.env)
+        title = heading(plan)
+
+        def open_modal() -> None:
+            modal = ConfirmScreen(
+                title,
+                env.name,
+                protected=env.protected,
+                changes=plan.changes,
+                guards=list(guards),
+                forceable=forceable(guards, env),
+            )
+            self.app.push_screen(modal, callback=answer.set_result)
+
+        try:
+            self.app.call_from_thread(open_modal)
+        except RuntimeError:
+            return Decision(False, note="the TUI closed; nothing was changed")
+        while True:
+            try:
+                confirmation = answer.result(timeout=0.5)
+                break
+            except FutureTimeout:
+                if not self.app.is_running:
+                    return Decision(False, note="the TUI closed; nothing was changed")
+        if confirmation is None:
+            return Decision(False, note=f"{title}: cancelled, nothing changed")
+        return Decision(True, confirmation.force, confirmation.reason, confirmation.hotfix_reason)
