@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CONFIG ?= config.toml
 
-.PHONY: run test lint types unit tools bench clean test-lowest
+.PHONY: run test lint types unit tools bench soak clean test-lowest
 
 # The shipped sandbox's demo operator is ops (devops); RELUI_USER=owner make run signs off as the product owner.
 run: $(VENV)/.installed
@@ -41,6 +41,10 @@ types:
 
 unit:
 	PATH="$(CURDIR)/$(VENV)/tools/bin:$$PATH" $(BIN)/pytest -q
+
+# The release state machine with many more examples than make test runs (about 5,000 x 30 steps).
+soak: $(VENV)/.installed-dev
+	RELUI_MACHINE_EXAMPLES=$${RELUI_MACHINE_EXAMPLES:-5000} $(BIN)/pytest -q -s tests/unit/test_release_machine.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python scripts/bench.py

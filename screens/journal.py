@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from relui.services.context import Context
+from relui.services.interrupted import interrupted_actions
 from relui.services.journal import Entry, Journal
 
 SHOWN = 500
@@ -79,7 +80,8 @@ class JournalScreen(Screen[None]):
     def _load(self) -> None:
         journal = Journal(self.ctx.state_dir, self.ctx.clock)
         entries = journal.entries()
-        unfinished = {e.id for e in journal.interrupted()}
+        # The same rule as relui status: no outcome, nothing ended since, and not running now.
+        unfinished = {i.id for i in interrupted_actions(self.ctx)}
         self.post_message(self.Loaded(entries[-SHOWN:], unfinished))
 
     def on_journal_screen_loaded(self, message: Loaded) -> None:

@@ -8,12 +8,14 @@ read on its own, so a failing journal, checklist or release history shows as
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
-from relui.services.candidate import ReleaseState, release_state
 from relui.services.checklist import PHASES, Checklists
 from relui.services.context import Context
+from relui.services.interrupted import interrupted_lines
 from relui.services.journal import Entry, Journal
 from relui.services.monitor import describe_failure, take_snapshot
+from relui.services.release_state import ReleaseState, release_state
 from relui.widgets.env_column import ColumnData, LastAction, PhaseProgress
 
 # Automatic checklist items query the ports (and may run commands), so the
@@ -58,6 +60,10 @@ class EnvReader:
     def __call__(self, deep: bool = False) -> ColumnData:
         """One reading; ``deep`` also re-evaluates the checklist's automatic items now."""
         snapshot = take_snapshot(self.env, self.ports, self.ctx.clock)
+        try:
+            snapshot = replace(snapshot, interrupted=interrupted_lines(self.ctx, self.env.name))
+        except Exception as exc:  # noqa: BLE001 - an unreadable journal is shown, never fatal
+            snapshot = replace(snapshot, problems=(*snapshot.problems, f"journal unavailable: {exc}"))
         release, release_problem = self._release()
         version = release.release_version if release else None
         last, journal_problem = self._last_action()

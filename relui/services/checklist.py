@@ -24,9 +24,9 @@ import tomli_w
 from relui.config import PHASES, ChecklistItem
 from relui.domain import Color, MetricKind, SmokeResult
 from relui.ports import PortError
-from relui.services.candidate import release_state
 from relui.services.context import Context
 from relui.services.journal import Journal
+from relui.services.release_state import release_state
 from relui.services.text import InvalidInput, one_line, validate_version
 from relui.statedir import atomic_write, exclusive
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from relui.domain import Color, ColorState, LockInfo, MetricKind
 from relui.ports import PortError
-from relui.services.candidate import ReleaseState, release_state
 from relui.services.context import Context
 from relui.services.journal import Entry, Journal
+from relui.services.release_state import ReleaseState, release_state
 
 LIVE = "2.3.0"
 CANDIDATE = "2.4.0"

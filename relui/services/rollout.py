@@ -13,7 +13,7 @@ from datetime import timedelta
 from relui.config import EnvironmentConfig
 from relui.domain import Color, ColorState, SmokeResult
 from relui.ports import Clock, EnvPorts, PortError
-from relui.services.candidate import ReleaseState
+from relui.services.release_state import ReleaseState
 
 POLL_SECONDS = 1.0
 VERIFY_SECONDS = 15.0

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from relui.config import ComposeConfig, EnvironmentConfig
 from relui.domain import Color, ReleaseValues, Revision
-from relui.services.candidate import release_state
-from relui.services.guards import Facts, guard_candidate
 from relui.services.actions import Action
+from relui.services.guards import Facts, guard_candidate
 from relui.services.plans import make_plan
+from relui.services.release_state import release_state
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 DEV = EnvironmentConfig(

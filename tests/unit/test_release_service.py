@@ -13,8 +13,8 @@ from relui.clock import ManualClock, SystemClock
 from relui.domain import Color, MetricKind, Verdict
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
-from relui.services.journal import Journal
 from relui.services.intervene import approve
+from relui.services.journal import Journal
 from relui.services.release import Progress, ReleaseService
 from tests.conftest import SHIPPED_CONFIG, drill_config, make_context, meet_readiness
 
