@@ -74,7 +74,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
             yield Label(f"Guards: {guard_summary(self.guards)}", classes="section", markup=False)
             with VerticalScroll(id="confirm-guards"):
                 yield GuardList(self.guards)
-            if self.protected:
+            if self.protected and (not self.blocks or self.forceable):
                 yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
                 yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)
             if self.hotfix:
@@ -85,7 +85,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                 yield Input(placeholder="reason (journaled)", id="reason", compact=True)
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
-                label = "Force" if self.blocks else "Confirm"
+                label = "Force" if self.blocks and self.forceable else "Confirm"
                 yield Button(label, id="confirm", variant="error" if self.blocks else "primary", compact=True)
 
     def _reason_prompt(self) -> str:
@@ -126,6 +126,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     @property
     def allowed(self) -> bool:
         """Whether Confirm (or Force) may be pressed now."""
+        if self.blocks and not self.forceable:
+            return False
         if self.protected and self._value("#env-name") != self.env:
             return False
         if self.remaining_blocks:
@@ -135,7 +137,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
     def _update_confirm(self) -> None:
         confirm = self.query_one("#confirm", Button)
         confirm.disabled = not self.allowed
-        forcing = bool(self.remaining_blocks)
+        forcing = bool(self.remaining_blocks) and self.forceable
         confirm.label = "Force" if forcing else "Confirm"
         confirm.variant = "error" if forcing else "primary"
         self.query_one("#reason-prompt", Label).update(self._reason_prompt())

@@ -179,7 +179,9 @@ class ReleaseDashboard(ReleaseFlows):
         if env in self.breaches:
             return f"{env.upper()}: {self.breaches[env]}; r rolls back"
         if self.running is not None:
-            return f"{self.running[1]} running on {self.running[0].upper()}: a aborts it, r rolls back"
+            return (
+                f"{self.running[1]} on {self.running[0].upper()} in progress: a aborts a deploy or smoke, r rolls back"
+            )
         by_reason: dict[str, list[str]] = {}
         for action in ACTIONS:
             if action == "abort":

@@ -145,15 +145,8 @@ class ReleaseService:
             # Shown all the same (the TUI's modal lists why); nothing the answer says can pass these.
             self._mark(request, what, pending, abortable=True)
             ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
-            names = ", ".join(g.name for g in hard)
             return self._closed(
-                request,
-                what,
-                "blocked",
-                f"{what.verb} on {request.env} blocked by {names}, which cannot be forced",
-                guards,
-                plan,
-                facts,
+                request, what, "blocked", _hard_refusal(what.verb, request.env, guards, hard), guards, plan, facts
             )
         self._mark(request, what, pending, abortable=True)
         decision = ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
@@ -397,3 +390,17 @@ class ReleaseService:
         """Roll back to the warm previous color, or to a revision."""
         request = Request(action_for("rollback", to_revision), env, to_revision=to_revision, reason=reason)
         return self.run(request, accept(force, reason), on_progress)
+
+
+def _hard_refusal(verb: str, env: str, guards: list[GuardResult], hard: list[GuardResult]) -> str:
+    """``cutover on prod blocked by ...``: what blocks, and why no --force passes it."""
+    others = [g.name for g in blocking(guards) if g not in hard]
+    own = [g.name for g in hard if g.name != "break-glass"]
+    if not own:
+        return (
+            f"{verb} on {env} blocked by {', '.join(others)}; forcing them on a protected environment needs "
+            f"a second person's approval: relui approve {env} --break-glass --reason TEXT"
+        )
+    return f"{verb} on {env} blocked by {', '.join(own)}, which cannot be forced" + (
+        f" (also: {', '.join(others)})" if others else ""
+    )

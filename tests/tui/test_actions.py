@@ -189,7 +189,7 @@ async def test_running_action_greys_every_action(ctx: Context) -> None:
         board.refresh_bindings()
         assert board.blocked_reason("cutover", "dev") == "deploy running on QA; wait for it to finish"
         assert board.check_action("deploy", ()) is None
-        assert "deploy running on QA" in board.status_text()
+        assert "deploy on QA in progress" in board.status_text()
 
 
 async def test_lock_key_takes_and_releases_the_lock(ctx: Context) -> None:
