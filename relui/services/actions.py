@@ -64,6 +64,22 @@ class ActionSpec:
 
 _BASE = (g.guard_read_only, g.guard_role, g.guard_lock)
 
+
+def _rollback(action: Action, target: Guard) -> ActionSpec:
+    """Both rollbacks: they differ only in the guard that says where traffic goes back to."""
+    return ActionSpec(
+        action,
+        "rollback",
+        "Roll back",
+        "rollback",
+        (*_BASE, target),
+        frozenset({Fact.PODS, Fact.LIVE_METRICS}),
+        moves_traffic=True,
+        preempts=True,
+        notify_failure=True,
+    )
+
+
 SPECS: dict[Action, ActionSpec] = {
     Action.DEPLOY: ActionSpec(
         Action.DEPLOY,
@@ -108,28 +124,8 @@ SPECS: dict[Action, ActionSpec] = {
         moves_traffic=True,
         notify_failure=True,
     ),
-    Action.ROLLBACK: ActionSpec(
-        Action.ROLLBACK,
-        "rollback",
-        "Roll back",
-        "rollback",
-        (*_BASE, g.guard_warm),
-        frozenset({Fact.PODS, Fact.LIVE_METRICS}),
-        moves_traffic=True,
-        preempts=True,
-        notify_failure=True,
-    ),
-    Action.ROLLBACK_REVISION: ActionSpec(
-        Action.ROLLBACK_REVISION,
-        "rollback",
-        "Roll back",
-        "rollback",
-        (*_BASE, g.guard_revision),
-        frozenset({Fact.PODS, Fact.LIVE_METRICS}),
-        moves_traffic=True,
-        preempts=True,
-        notify_failure=True,
-    ),
+    Action.ROLLBACK: _rollback(Action.ROLLBACK, g.guard_warm),
+    Action.ROLLBACK_REVISION: _rollback(Action.ROLLBACK_REVISION, g.guard_revision),
     Action.INSTALL: ActionSpec(
         Action.INSTALL,
         "install",
