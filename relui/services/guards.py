@@ -382,6 +382,8 @@ def guard_window(f: Facts) -> GuardResult:
 def guard_image(f: Facts) -> GuardResult:
     """The version's image must be in the registry; a protected environment must have one configured."""
     version = f.version or (f.release.candidate_version if f.release else None)
+    if version is None:
+        return _result("image", True, "no version to look up (the candidate guard says why)", f)
     if "image" in f.unknown:
         return _result("image", False, f.unknown["image"], f)
     if not f.registry_configured:

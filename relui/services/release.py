@@ -14,6 +14,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from relui.domain import GuardResult, SmokeResult, Verdict
@@ -28,8 +29,9 @@ from relui.services.journal import Entry, Journal
 from relui.services.locks import holder_name, this_host
 from relui.services.moves import Aborted, ActionRun, body_of
 from relui.services.plans import Plan, heading, make_plan
+from relui.services.release_state import warm_previous
 from relui.services.requests import ActionResult, Decide, Decision, Request, accept, force_refusal
-from relui.services.rollout import ActionFailed, Progress
+from relui.services.rollout import POLL_SECONDS, ActionFailed, Progress
 from relui.services.service_locks import LockRefused, LockService
 from relui.services.text import InvalidInput, one_line, validate_version
 from relui.services.turns import ask_unless_preempted, take_turn
@@ -116,18 +118,37 @@ class ReleaseService:
             return self._refused(request, what, env, "input", str(exc))
         request = replace(request, env=env, version=version, reason=one_line(request.reason))
         try:
-            with take_turn(self.inflight, env, what, self.ctx.operator, self.ctx.clock.now, emit) as held:
-                if not held:
+            with take_turn(self.inflight, env, what, self.ctx.operator, self.ctx.clock.now, emit) as turn:
+                if not turn.held:
                     holder = self.inflight.running(env)
                     who = f" ({holder.action} by {holder.operator} on {holder.host})" if holder else ""
                     return self._refused(
                         request, what, env, "busy", f"another relui action is running on {env}{who}; wait for it"
                     )
+                if turn.preempted:
+                    self._await_restored(request, emit)
                 return self._decide_and_act(request, what, decide, emit)
         except OSError as exc:
             return self._refused(
                 request, what, env, "journal", f"the state dir {self.ctx.state_dir} is not usable ({exc.strerror})"
             )
+
+    def _await_restored(self, request: Request, emit: Callable[[Progress], None]) -> None:
+        """After stopping a deploy onto the previous color, wait (bounded) until it serves again."""
+        env = self.ctx.env(request.env)
+        if request.action is not Action.ROLLBACK:
+            return
+        deadline = self.ctx.clock.now() + timedelta(seconds=env.deploy_timeout_seconds)
+        while self.ctx.clock.now() < deadline:
+            facts = gather(self.ctx, request.action, request.env)
+            rel = facts.release
+            target = rel.rollback_target if rel else None
+            if rel is None or target is None or warm_previous(rel, facts.colors) is not None:
+                return
+            if rel.idle_version != target.version:
+                return  # the previous version is not coming back on its own: the guard says what to do
+            emit(Progress("wait", f"waiting for {target} to be ready again after the stopped deploy"))
+            self.ctx.clock.sleep(POLL_SECONDS)
 
     def _decide_and_act(
         self, request: Request, what: ActionSpec, decide: Decide, emit: Callable[[Progress], None]

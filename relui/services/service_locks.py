@@ -90,7 +90,9 @@ class LockService:
             raise LockRefused(f"taking over {owner.label}'s lock of {name} needs --reason saying why")
         self.journal.note(self.ctx.operator, name, "unlock", "forced", holder=current.holder, reason=why)
         cluster.release_lock(current.holder)
-        return f"took over the lock of {name} from {owner.label} (journaled)"
+        cluster.acquire_lock(self.holder)
+        self.journal.note(self.ctx.operator, name, "lock", holder=self.holder)
+        return f"took over the lock of {name} from {owner.label}: {self.holder} holds it now (journaled)"
 
     def release_quietly(self, env: str, holder: str) -> None:
         """Give back the lock an action took for itself; a failure is journaled, never raised."""

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 from relui.domain import GuardResult
@@ -28,6 +29,14 @@ PREEMPT_SECONDS = 90.0
 DECIDE_POLL_SECONDS = 0.2
 
 
+@dataclass
+class Turn:
+    """Whether the mutex is held, and whether a running action was asked to give way for it."""
+
+    held: bool
+    preempted: bool = False
+
+
 @contextmanager
 def take_turn(
     inflight: InFlight,
@@ -36,17 +45,17 @@ def take_turn(
     operator: str,
     now: Callable[[], datetime],
     emit: Callable[[Progress], None],
-) -> Iterator[bool]:
-    """Hold the environment's mutex for the block (True), or yield False when it is busy."""
+) -> Iterator[Turn]:
+    """Hold the environment's mutex for the block, or yield a Turn that does not hold it when busy."""
     deadline = time.monotonic() + (PREEMPT_SECONDS if what.preempts else 0.0)
     asked = False
     while True:
         with exclusive(inflight.mutex_path(env), blocking=False) as held:
             if held:
-                yield True
+                yield Turn(True, asked)
                 return
         if time.monotonic() >= deadline:
-            yield False
+            yield Turn(False, asked)
             return
         running = inflight.running(env)
         if running and running.abortable and not asked:

@@ -206,11 +206,6 @@ def test_one_operator_cannot_force_prod_without_a_second_persons_break_glass(cli
     assert cli.live("prod") == ("blue", LIVE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="guard_image reads f.version or the candidate; with no candidate a cutover's image guard says "
-    "'image None is not in the registry' (relui/services/guards.py guard_image)",
-)
 def test_cutover_without_a_candidate_names_no_none_image(cli: Cli) -> None:
     done = refused(cli("cutover", "qa", "--yes", "--force", "--reason", "x"), "no candidate")
     assert "None" not in done.stderr
@@ -302,13 +297,6 @@ def test_rollback_during_a_deploy_stops_it_then_rolls_back(tmp_path: Path) -> No
     assert outcomes[-2:] == [("deploy", "aborted"), ("rollback", "ok")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a rollback that preempts a deploy onto the warm previous re-decides right after the abort put that "
-    "color back: its pods roll out again, guard_warm sees 0/3 ready and the emergency rollback is refused "
-    "(exit 3, 'no longer warm; use --to-revision N') instead of waiting for the put-back color "
-    "(relui/services/release.py _decide_and_act after take_turn; relui/services/moves.py restore_idle)",
-)
 def test_rollback_during_a_deploy_at_real_rollout_speed(tmp_path: Path) -> None:
     # Set up fast, then act at real speed (time_scale 1, 12 s rollouts) on the same world.
     fast = Cli(drill_config(tmp_path, time_scale=1000, always_open=True), tmp_path / "state")
