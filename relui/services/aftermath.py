@@ -16,6 +16,7 @@ from relui.services.context import Context
 from relui.services.guards import Facts
 from relui.services.incidents import Incident, write_incident
 from relui.services.journal import Journal
+from relui.services.release_state import Placement
 from relui.services.rollout import Emit, Progress
 
 
@@ -43,20 +44,25 @@ class Aftermath:
             self.problems.append(f"error rate unknown: {exc}")
             return None
 
-    def record(self, target: Color, method: str, emit: Emit) -> str:
-        """After the switch: tag what failed, write the incident, tell the team; returns the outcome line."""
+    def record(self, target: Color, method: str, emit: Emit, failed: Placement | None = None) -> str:
+        """After the switch: tag what failed, write the incident, tell the team; returns the outcome line.
+
+        ``failed`` is what traffic left; by default what was live when the rollback was decided
+        (a rollback finishing one that was cut off after its switch names it instead).
+        """
         rel = self.facts.release
         assert rel is not None
         env = self.facts.env
-        failed_color, failed_version = rel.live.color, rel.live.version
-        before = self.facts.live_error_rate
+        left = failed or rel.live
+        failed_color, failed_version = left.color, left.version
+        before = self.facts.live_error_rate if failed is None else None
         try:
             restored = self.ports.releases.values().tag(target)
         except PortError as exc:
             self.problems.append(f"restored version unread: {exc}")
             restored = None
         after = self._error_rate(target)
-        failed_tag = self._tag_failed(failed_version, restored, emit)
+        failed_tag = self._tag_failed(failed_version, restored, emit, again=failed is not None)
         incident = Incident(
             env=env.name,
             at=self.ctx.clock.now(),
@@ -84,13 +90,20 @@ class Aftermath:
             emit(Progress("notify", f"notification failed: {failure}"))
         return message
 
-    def _tag_failed(self, failed: str | None, restored: str | None, emit: Emit) -> str | None:
-        """Keep the failed image findable: tag it failed-<version>-<UTC stamp>."""
+    def _tag_failed(self, failed: str | None, restored: str | None, emit: Emit, again: bool = False) -> str | None:
+        """Keep the failed image findable: tag it failed-<version>-<UTC stamp> (once, when finishing)."""
         if not failed or failed == restored:
             return None
         if self.ports.registry is None:
             self.problems.append("no registry configured: failed image not tagged")
             return None
+        if again:
+            try:
+                done = [t for t in self.ports.registry.recent_tags(100) if t.startswith(f"failed-{failed}-")]
+            except PortError:
+                done = []
+            if done:
+                return done[0]  # the cut-off rollback got that far
         tag = f"failed-{failed}-{self.ctx.clock.now():%Y%m%dT%H%M%SZ}"
         try:
             self.ports.registry.add_tag(failed, tag)

@@ -97,6 +97,8 @@ def gather(
         except Exception:  # noqa: BLE001
             facts.live_error_rate = None
     entries = Journal(ctx.state_dir, ctx.clock).entries(env.name)
+    if action is Action.ROLLBACK and facts.release and facts.release.rolled_back and facts.release.previous:
+        facts.unfinished_rollback = _unfinished_rollback(entries, facts.release.previous.version)
     if env.protected:
         facts.approval = usable_approval(entries, env.name, ctx.operator, facts.now)
     candidate = facts.release.candidate_version if facts.release else None
@@ -111,6 +113,17 @@ def gather(
     if Fact.RELEASE_DAY in what.facts:
         _release_day_facts(ctx, facts, version or candidate)
     return facts
+
+
+def _unfinished_rollback(entries: list[Entry], rolled_back_from: str | None) -> str | None:
+    """The id of a rollback from ``rolled_back_from`` that started and never recorded how it ended."""
+    ended = {e.id for e in entries if e.kind == "outcome"}
+    for entry in reversed(entries):
+        if entry.kind == "intent" and entry.action == "rollback" and entry.id not in ended:
+            return entry.id if entry.detail.get("from_version") == rolled_back_from else None
+        if entry.kind == "outcome" and entry.action == "rollback":
+            return None  # a rollback finished since: nothing is left to finish
+    return None
 
 
 def _candidate_facts(ctx: Context, facts: Facts, candidate: str | None, entries: list[Entry]) -> None:

@@ -90,6 +90,8 @@ class Facts:
     deployed_by: str | None = None
     readiness_unmet: tuple[str, ...] | None = None
     approval: Approval | None = None
+    # A rollback cut off after its switch (an intent without outcome): the next rollback finishes it.
+    unfinished_rollback: str | None = None
     unknown: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -206,6 +208,14 @@ def guard_warm(f: Facts) -> GuardResult:
     rel = f.release
     if rel is None:
         return _result("warm", False, f.unknown.get("candidate", "release state unknown"), f)
+    if rel.rolled_back and f.unfinished_rollback and rel.previous:
+        return _result(
+            "warm",
+            True,
+            f"finishing the rollback from {rel.previous.version} that was cut off after its switch: "
+            f"tag and incident only; traffic stays on {rel.live}",
+            f,
+        )
     if rel.rolled_back:
         return _result(
             "warm",

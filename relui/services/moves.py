@@ -137,9 +137,14 @@ def cutover(run: ActionRun) -> Outcome:
 def rollback(run: ActionRun) -> Outcome:
     """Switch live traffic back to the warm previous color."""
     rel = run.facts.release
-    assert rel is not None and rel.rollback_target is not None
-    target = rel.rollback_target
+    assert rel is not None
     aftermath = Aftermath(run.ctx, run.journal, run.facts, run.reason, run.notify)
+    if run.facts.unfinished_rollback and rel.rolled_back and rel.previous is not None:
+        # The switch happened in a process that died; what is left is its record.
+        method = f"finished the rollback {run.facts.unfinished_rollback} that was cut off after its switch"
+        return aftermath.record(rel.live.color, method, run.emit, failed=rel.previous), ()
+    assert rel.rollback_target is not None
+    target = rel.rollback_target
     run.emit(Progress("switch", f"activeColor {rel.live.color} -> {target.color} (instant rollback)"))
     verb = "auto-rollback" if run.reason.startswith("auto-rollback") else "rollback"
     run.ports.releases.set_active(target.color, run.describe(f"{verb} {rel.live.color}->{target.color}"))

@@ -69,6 +69,9 @@ def make_plan(action: Action, facts: Facts) -> Plan:
             f"{_label(live)} stays up, warm for rollback",
         )
         return Plan(verb, env, live.color, rel.candidate_color, rel.candidate_version, None, changes, action)
+    if action is Action.ROLLBACK and facts.unfinished_rollback and rel.previous is not None:
+        changes = (f"live traffic stays on {_label(live)} (already switched)", *_tail(rel.previous.version))
+        return Plan(verb, env, rel.previous.color, live.color, live.version, None, changes, action)
     if action is Action.ROLLBACK:
         target = rel.rollback_target
         changes = (f"live traffic: {_label(live)} -> {_label(target)}", *_tail(live.version))
