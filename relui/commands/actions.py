@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from relui.commands.base import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers, add_command, print_json
 from relui.domain import GuardResult, Verdict
 from relui.services.actions import Action, action_for, spec
 from relui.services.bake_watch import BakeWatch
@@ -22,7 +22,7 @@ from relui.services.context import Context
 from relui.services.guards import blocking, unforceable
 from relui.services.release import ActionResult, Decide, Decision, Plan, Progress, ReleaseService, Request
 
-EXIT_OF = {"ok": EXIT_OK, "forced": EXIT_OK, "failed": EXIT_FAILED, "aborted": EXIT_FAILED}
+EXIT_OF = {"ok": EXIT_OK, "forced": EXIT_OK, "failed": EXIT_FAILED, "aborted": EXIT_FAILED, "invalid": EXIT_USAGE}
 JSON_SCHEMA_VERSION = 1
 
 
@@ -130,6 +130,8 @@ def run_action(args: argparse.Namespace, ctx: Context) -> int:
 def _report(ctx: Context, result: ActionResult, as_json: bool) -> int:
     if as_json:
         print_json(result_json(result))
+    elif result.status == "invalid":
+        print(f"relui: {result.message}", file=sys.stderr)
     elif result.status in ("blocked", "cancelled"):
         print(f"relui: {result.message}", file=sys.stderr)
         for guard in blocking(list(result.guards)):

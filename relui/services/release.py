@@ -320,9 +320,10 @@ class ReleaseService:
         return ActionResult(what.verb, request.env, status, message, tuple(guards), plan, kind=request.action)
 
     def _refused(self, request: Request, what: ActionSpec, env: str, guard: str, message: str) -> ActionResult:
-        """Refused before any fact was read (bad input, busy, unusable state dir)."""
+        """Refused before any fact was read: bad input (``invalid``), busy, an unusable state dir."""
         result = GuardResult(guard, Verdict.BLOCK, message)
-        return ActionResult(what.verb, env, "blocked", message, (result,), None, kind=request.action)
+        status = "invalid" if guard == "input" else "blocked"
+        return ActionResult(what.verb, env, status, message, (result,), None, kind=request.action)
 
     def _mark(self, request: Request, what: ActionSpec, action_id: str, *, abortable: bool) -> None:
         running = Running(

@@ -54,7 +54,7 @@ class ActionResult:
 
     action: str
     env: str
-    status: str  # ok, forced, failed, aborted, blocked, cancelled
+    status: str  # ok, forced, failed, aborted, blocked, cancelled, invalid (bad input)
     message: str
     guards: tuple[GuardResult, ...]
     plan: Plan | None
