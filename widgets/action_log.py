@@ -41,7 +41,8 @@ class ActionLog(Vertical):
         """A status line with the bar, and the scrolling log."""
         with Horizontal(id="action-status"):
             yield Label("no action running", id="action-title", markup=False)
-            yield ProgressBar(show_eta=False, id="rollout-bar")
+            # A total from the start: an indeterminate bar animates at 15 Hz even while hidden.
+            yield ProgressBar(total=1, show_eta=False, id="rollout-bar")
         yield RichLog(max_lines=1000, wrap=True, markup=False, id="action-lines")
 
     @property

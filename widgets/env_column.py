@@ -10,7 +10,7 @@ data comes from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rich.text import Text
@@ -23,7 +23,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from relui.domain import Color, EnvSnapshot
 from relui.widgets.error_sparkline import ErrorSparkline
-from relui.widgets.pod_health import CANDIDATE, IDLE, LIVE, PodHealthPanel
+from relui.widgets.pod_health import CANDIDATE, IDLE, LIVE, PodList, PodSummary
+from relui.widgets.quiet import update_if_changed
 
 SHORT_PHASE = {"pre-release": "pre", "release-day": "day", "post-deployment": "post"}
 # A column narrower than this gets the compact wording.
@@ -78,6 +79,12 @@ class ColumnData:
         """The environment's name."""
         return self.snapshot.name
 
+    def shows_the_same_as(self, other: ColumnData | None) -> bool:
+        """True when ``other`` differs only in when it was read: nothing on screen would change."""
+        if other is None:
+            return False
+        return replace(other, snapshot=replace(other.snapshot, taken_at=self.snapshot.taken_at)) == self
+
     def role(self, color: Color) -> str:
         """Whether a color is live, the candidate, or idle."""
         if self.snapshot.active_color == color:
@@ -118,6 +125,7 @@ class EnvColumn(Vertical, can_focus=True):
         refresh_seconds: float,
         reader: Reader,
         now: Callable[[], datetime],
+        poll_offset: float = 0.0,
     ) -> None:
         super().__init__(id=f"env-{env}", classes="env-column")
         self.env = env
@@ -126,28 +134,46 @@ class EnvColumn(Vertical, can_focus=True):
         self.refresh_seconds = refresh_seconds
         self.reader = reader
         self.now = now
+        self.poll_offset = poll_offset
         self.data: ColumnData | None = None
         self.failure: str | None = None
         self._worker: Worker[None] | None = None
         self._again = False
+        self._subtitle: str | None = None
         # Text, not a str: "[protected]" would otherwise be read as markup.
         self.border_title = Text(f"{title} [protected]" if protected else title)
 
     def compose(self) -> ComposeResult:
-        """Both colors, then checklist, lock and last action."""
+        """Both colors (summary, the pods that fit, error rate), then checklist, lock and last action.
+
+        The pod lists are the only children that take the column's spare
+        height, so the lines below them always stay in view.
+        """
         for color in Color:
-            yield PodHealthPanel(color, id=f"pods-{color}")
+            yield PodSummary(color, id=f"pods-{color}", classes="pod-health")
+            yield PodList(color, id=f"pod-list-{color}", classes="pod-list")
             yield ErrorSparkline(self.threshold, id=f"errors-{color}")
         yield Static("checklist -", id="checklist", markup=False)
         yield Static("lock -", id="lock", markup=False)
         yield Static("last -", id="last", markup=False)
-        yield Static("", id="problems", markup=False)
+        yield Static("", id="problems", classes="-empty", markup=False)
 
     def on_mount(self) -> None:
-        """Start polling at the environment's pace, and watch the data's age every second."""
-        self.set_interval(self.refresh_seconds, self.poll)
+        """Read now, then poll at the environment's pace from ``poll_offset`` on; watch the data's age.
+
+        Columns polling in step would read (and hold the GIL in their
+        workers) all at once; offsets spread that over the period, so the
+        event loop never waits for three readings together.
+        """
+        if self.poll_offset > 0:
+            self.set_timer(self.poll_offset, self._start_polling)
+        else:
+            self._start_polling()
         self.set_interval(1.0, self._show_age)
         self.poll(deep=True)
+
+    def _start_polling(self) -> None:
+        self.set_interval(self.refresh_seconds, self.poll)
 
     def poll(self, deep: bool = False) -> None:
         """Refresh now, unless a refresh is still running (then once more when it ends).
@@ -173,7 +199,9 @@ class EnvColumn(Vertical, can_focus=True):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.failure = f"refresh failed: {type(error).__name__}: {error}"
-            self.query_one("#problems", Static).update(Text(f"unavailable: {self.failure}", "bold"))
+            problems = self.query_one("#problems", Static)
+            update_if_changed(problems, Text(f"unavailable: {self.failure}", "bold"))
+            problems.remove_class("-empty")
             self.notify(self.failure, title=f"{self.env.upper()} refresh", severity="error")
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED) and self._again:
             self._again = False
@@ -191,29 +219,33 @@ class EnvColumn(Vertical, can_focus=True):
             self.draw()
 
     def draw(self) -> None:
-        """Render the current reading into the child widgets."""
+        """Render the current reading into the child widgets; only what changed repaints."""
         data = self.data
         if data is None:
             return
         snap = data.snapshot
         wide = self.content_size.width >= WIDE_COLUMN
         for color in Color:
-            self.query_one(f"#pods-{color}", PodHealthPanel).show(
-                snap.colors.get(color), data.role(color), snap.cluster_problem, wide=wide
-            )
+            state = snap.colors.get(color)
+            self.query_one(f"#pods-{color}", PodSummary).show(state, data.role(color), snap.cluster_problem, wide=wide)
+            self.query_one(f"#pod-list-{color}", PodList).show(None if snap.cluster_problem else state)
             self.query_one(f"#errors-{color}", ErrorSparkline).show(
                 snap.error_series.get(color), snap.error_rate.get(color), snap.metrics_problem
             )
-        self.query_one("#checklist", Static).update(self._checklist_text(data, wide))
-        self.query_one("#lock", Static).update(self._lock_text(snap, wide))
+        update_if_changed(self.query_one("#checklist", Static), self._checklist_text(data, wide))
+        update_if_changed(self.query_one("#lock", Static), self._lock_text(snap, wide))
         last = data.last_action.text(wide) if data.last_action else "-"
         if data.journal_problem:
             last = f"unavailable: {data.journal_problem}"
-        self.query_one("#last", Static).update(f"last {last}")
-        extra = [p for p in snap.problems if p not in (snap.metrics_problem, snap.cluster_problem)]
+        update_if_changed(self.query_one("#last", Static), f"last {last}")
+        # An action cut off mid-way is the first thing to see on return: above the other problems.
+        extra = [f"interrupted: {line}" for line in snap.interrupted]
+        extra += [p for p in snap.problems if p not in (snap.metrics_problem, snap.cluster_problem)]
         if data.release_problem:
             extra.append(data.release_problem)
-        self.query_one("#problems", Static).update(Text("\n".join(f"! {p}" for p in extra), "bold"))
+        problems = self.query_one("#problems", Static)
+        update_if_changed(problems, Text("\n".join(f"! {p}" for p in extra), "bold"))
+        problems.set_class(not extra and self.failure is None, "-empty")
         self._show_age()
 
     def _checklist_text(self, data: ColumnData, wide: bool) -> Text:
@@ -237,15 +269,19 @@ class EnvColumn(Vertical, can_focus=True):
         return Text(f"lock {snap.lock.holder} since {since}", "bold")
 
     def _show_age(self) -> None:
-        """Data older than two refresh periods says how old it is, on the bottom border."""
+        """Data older than two refresh periods says how old it is, on the bottom border.
+
+        Assigning a border subtitle repaints the whole column even when the
+        text is the same, so it is assigned only when it changes.
+        """
         if self.data is None:
-            self.border_subtitle = "loading"
-            return
-        age = (self.now() - self.data.snapshot.taken_at).total_seconds()
-        if self.failure or age > 2 * self.refresh_seconds:
-            self.border_subtitle = f"data {_age(age)} old"
+            subtitle = "loading"
         else:
-            self.border_subtitle = ""
+            age = (self.now() - self.data.snapshot.taken_at).total_seconds()
+            subtitle = f"data {_age(age)} old" if self.failure or age > 2 * self.refresh_seconds else ""
+        if subtitle != self._subtitle:
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
 
 
 def _age(seconds: float) -> str:

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from relui.domain import Series
+from relui.widgets.quiet import update_if_changed
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -137,17 +138,17 @@ class MetricSparkline(Horizontal):
         yield Label(f"{self.figure} -", markup=False)
 
     def show(self, series: Series | None, current: float | None, problem: str | None = None) -> None:
-        """Draw a new reading; ``problem`` replaces the bars with its text."""
+        """Draw a new reading; ``problem`` replaces the bars with its text. Unchanged parts do not repaint."""
         label = self.query_one(Label)
         self.set_class(problem is not None, "-unavailable")
         if problem is not None:
-            label.update(_unavailable(problem))
+            update_if_changed(label, _unavailable(problem))
             return
         values = series.values if series and len(series.points) >= 2 else []
         # An empty (or one-sample) series draws nothing worth reading; hide it instead.
         self.set_class(not values, "-empty")
         self.query_one(Bars).data = tuple(values)
-        label.update(self.describe(current))
+        update_if_changed(label, self.describe(current))
 
     def describe(self, current: float | None) -> str:
         """The label text for the latest value."""

@@ -1,13 +1,22 @@
-"""Pod health of one color: version, role, ready/desired, restarts, the worst reason."""
+"""Pod health of one color: a summary (version, role, ready/desired, the worst reason) and one line per pod.
+
+The pod list renders only the lines it has room for: with more pods than
+lines it shows a census (counts by state) and the worst pods first, so the
+cost of a repaint follows the terminal's height, not the replica count.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.app import RenderResult
+from textual.widget import Widget
 from textual.widgets import Static
 
-from relui.domain import Color, ColorState
+# The domain owns the order of alarming reasons; the list sorts by it rather than keeping a second copy.
+from relui.domain import _REASON_RANK, Color, ColorState, PodHealth
+from relui.widgets.quiet import update_if_changed
 
 LIVE = "live"
 CANDIDATE = "candidate"
@@ -30,7 +39,9 @@ def summary(state: ColorState, role: str, wide: bool = True) -> Text:
         head.append(f" r{state.revision}", "dim")
     elif role != LIVE and (state.all_ready or wide):
         head.append(" warm" if state.all_ready else " not ready", "" if state.all_ready else "bold")
-    pods = Text(f"\n {state.ready}/{state.desired} ready  {state.restarts} restarts")
+    # Narrow: "500/500 ready  0 restarts" would wrap in a 24-cell column; zero restarts go unsaid there.
+    restarts = f"  {state.restarts} restarts" if wide or state.restarts else ""
+    pods = Text(f"\n {state.ready}/{state.desired} ready{restarts}")
     if not state.all_ready:
         pods.stylize("bold")
     head.append_text(pods)
@@ -42,58 +53,112 @@ def summary(state: ColorState, role: str, wide: bool = True) -> Text:
     return head
 
 
-def pod_lines(state: ColorState) -> Text:
-    """One line per pod, for wide terminals: name, phase, ready, restarts, reason."""
-    text = Text()
-    for pod in state.pods:
-        # A ready pod is Running by definition; an unready one says its phase and reason instead.
-        status = "ready" if pod.ready else " ".join(filter(None, ("NOT READY", pod.phase, pod.reason)))
-        text.append(f"  {pod.name} {status}, restarts {pod.restarts}\n", "" if pod.ready else "bold")
-    text.rstrip()
-    return text
+def pod_state(pod: PodHealth) -> str:
+    """A pod's state as the census counts it: ``ready``, its reason, ``Pending``, else ``not ready``."""
+    if pod.ready:
+        return "ready"
+    return pod.reason or (pod.phase if pod.phase not in ("", "Running") else "not ready")
 
 
-class PodHealthPanel(Vertical):
-    """The pods of one color in an environment column.
+def _badness(pod: PodHealth) -> tuple[bool, int, int, str]:
+    """Sort key, worst first: unready, then by the domain's reason order, then most restarts."""
+    rank = _REASON_RANK.index(pod.reason) if pod.reason in _REASON_RANK else len(_REASON_RANK)
+    return (pod.ready, rank, -pod.restarts, pod.name)
 
-    The per-pod list is hidden on narrow terminals by the dashboard CSS
-    (``Screen.-narrow .pod-list``); the detail screen has the full table.
+
+def census(pods: tuple[PodHealth, ...]) -> Text:
+    """``500 pods: 2 CrashLoopBackOff, 498 ready``: what is wrong first, so a cut line keeps it."""
+    counts = Counter(pod_state(p) for p in pods)
+    ready = counts.pop("ready", 0)
+    worst = {pod_state(p): _badness(p) for p in pods if not p.ready}
+    parts = [f"{n} {state}" for state, n in sorted(counts.items(), key=lambda item: worst[item[0]])]
+    if ready:
+        parts.append(f"{ready} ready")
+    return Text(f"{len(pods)} pods: {', '.join(parts)}", "bold" if counts else "")
+
+
+def pod_line(pod: PodHealth, short: bool) -> Text:
+    """One pod on one line: name (without ``release-color-`` when ``short``), state, restarts if any."""
+    name = pod.name
+    if short:
+        _, sep, rest = name.partition(f"-{pod.color}-")
+        name = rest if sep else name
+    # A ready pod is Running by definition; an unready one says its phase and reason instead.
+    status = "ready" if pod.ready else " ".join(filter(None, ("NOT READY", pod.phase, pod.reason)))
+    restarts = f", {pod.restarts} restarts" if pod.restarts else ""
+    return Text(f"{name} {status}{restarts}", "" if pod.ready else "bold")
+
+
+class PodSummary(Static):
+    """Role, version and readiness of one color; repaints only when that text changes."""
+
+    def __init__(self, color: Color, *, id: str | None = None, classes: str = "") -> None:
+        super().__init__(f"{color} -", id=id, classes=classes, markup=False)
+        self.color = color
+
+    def show(self, state: ColorState | None, role: str, problem: str | None = None, *, wide: bool = True) -> None:
+        """Draw the color's state; ``problem`` (cluster unreadable) replaces it."""
+        if problem is not None:
+            text: Text | str = Text(f"{self.color} unavailable: {problem.partition('unavailable: ')[2] or problem}")
+        elif state is None:
+            text = f"{self.color} -"
+        else:
+            text = summary(state, role, wide)
+        update_if_changed(self, text)
+
+
+class PodList(Widget):
+    """One line per pod of one color, as many as fit; a census and the worst pods when they do not.
+
+    It takes the column's spare height (``height: 1fr``) but never more lines
+    than it has pods (``max-height``), so a small replica set leaves the room
+    to the other color.
     """
 
     DEFAULT_CSS = """
-    PodHealthPanel {
-        height: auto;
+    PodList {
+        height: 1fr;
+        max-height: 0;
+        padding-left: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
-    PodHealthPanel > Static {
-        height: auto;
-    }
-    PodHealthPanel > .pod-list.-empty {
+    PodList.-empty {
         display: none;
     }
     """
 
-    def __init__(self, color: Color, *, id: str | None = None) -> None:
-        super().__init__(id=id, classes=f"pod-health -{color}")
+    def __init__(self, color: Color, *, id: str | None = None, classes: str = "") -> None:
+        super().__init__(id=id, classes=f"{classes} -empty".strip())
         self.color = color
+        self.pods: tuple[PodHealth, ...] = ()
+        self._worst_first: tuple[PodHealth, ...] = ()
+        self._census = Text()
 
-    def compose(self) -> ComposeResult:
-        """Summary lines, then the per-pod list."""
-        yield Static(f"{self.color} -", classes="pod-summary", markup=False)
-        yield Static("", classes="pod-list", markup=False)
+    def show(self, state: ColorState | None) -> None:
+        """Take a new reading of the color; nothing repaints when its pods are unchanged."""
+        pods = state.pods if state is not None and state.enabled else ()
+        if pods == self.pods:
+            return
+        self.pods = pods
+        self._worst_first = tuple(sorted(pods, key=_badness))
+        self._census = census(pods) if pods else Text()
+        self.set_class(not pods, "-empty")
+        if self.styles.max_height is None or self.styles.max_height.value != len(pods):
+            self.styles.max_height = len(pods)
+        self.refresh()
 
-    def show(self, state: ColorState | None, role: str, problem: str | None = None, *, wide: bool = True) -> None:
-        """Draw the color's state; ``problem`` (cluster unreadable) replaces it."""
-        head, pods = self.query_one(".pod-summary", Static), self.query_one(".pod-list", Static)
-        if problem is not None:
-            head.update(Text(f"{self.color} unavailable: {problem.partition('unavailable: ')[2] or problem}"))
-            pods.update("")
-            pods.add_class("-empty")
-            return
-        if state is None:
-            head.update(f"{self.color} -")
-            pods.update("")
-            pods.add_class("-empty")
-            return
-        head.update(summary(state, role, wide))
-        pods.update(pod_lines(state))
-        pods.set_class(not state.pods, "-empty")
+    def visible_lines(self, height: int, width: int) -> list[Text]:
+        """The lines for a box of ``height`` x ``width``: every pod, or the census and the worst pods."""
+        if height <= 0 or not self.pods:
+            return []
+        if len(self.pods) <= height:
+            shown, lines = self.pods, []
+        else:
+            shown, lines = self._worst_first[: height - 1], [self._census]
+        short = any(len(pod_line(p, short=False)) > width for p in shown)
+        return lines + [pod_line(p, short) for p in shown]
+
+    def render(self) -> RenderResult:
+        """Only the lines that fit: never more than the widget's height."""
+        return Text("\n").join(self.visible_lines(self.size.height, self.size.width))
