@@ -9,11 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label, Static
 
 from relui.screens.checklist import ChecklistScreen
 from relui.screens.confirm import ConfirmScreen
@@ -74,8 +76,26 @@ def reference_sections(read_only: bool, keymap: Mapping[str, str], current: Scre
     return [(title, class_rows(cls, keymap)) for title, cls in screens if type(current) is not cls]
 
 
+def keys_table(sections: Sequence[Section]) -> Table:
+    """Every section's keys as one table whose ``does`` and ``note`` columns wrap to the width.
+
+    Every cell is a ``Text``: binding tooltips say things like ``[keymap]``,
+    which as a plain string would be read as markup and vanish.
+    """
+    table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold")
+    table.add_column("key", no_wrap=True)
+    table.add_column("does", ratio=2)
+    table.add_column("id", no_wrap=True, style="dim")
+    table.add_column("note", ratio=3)
+    for title, rows in sections:
+        table.add_row(Text(""), Text(title, "bold underline"), Text(""), Text(""))
+        for row in rows:
+            table.add_row(Text(row.key), Text(row.description), Text(row.binding_id), Text(row.note))
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
-    """The keys, what they do, and the binding ids to remap them; Esc closes."""
+    """The keys, what they do, and the binding ids to remap them; arrows scroll, Esc closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="close-help"),
@@ -87,18 +107,13 @@ class HelpScreen(ModalScreen[None]):
         self.sections = list(sections)
 
     def compose(self) -> ComposeResult:
-        """Title, table, a hint about remapping."""
+        """Title, the keys (scrolling; long notes wrap), a hint about remapping."""
         with Vertical(classes="dialog", id="help-dialog"):
             yield Label("Keys", classes="dialog-title")
-            yield DataTable(id="help-keys", cursor_type="row")
+            with VerticalScroll(id="help-keys"):
+                yield Static(keys_table(self.sections), id="help-table")
             yield Label('Remap in config: [keymap] deploy = "D"  (binding id = key)', markup=False)
 
     def on_mount(self) -> None:
-        """Fill the table, one block per screen."""
-        table = self.query_one(DataTable)
-        table.add_columns("key", "does", "id", "note")
-        for title, rows in self.sections:
-            table.add_row("", f"-- {title} --", "", "")
-            for row in rows:
-                table.add_row(row.key, row.description, row.binding_id, row.note)
-        table.focus()
+        """Arrows and page keys scroll the keys."""
+        self.query_one("#help-keys", VerticalScroll).focus()
