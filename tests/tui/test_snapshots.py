@@ -1,4 +1,4 @@
-"""Snapshots of the dashboard (80x24, 160x45), the confirm modal and the checklist, at frozen time.
+"""Snapshots of the dashboard (80x24, 120x36, 160x45), the confirm modal and the checklist, at frozen time.
 
 Regenerate after an intended change with ``pytest tests/tui --snapshot-update``
 and look at the SVGs before committing them.
@@ -34,6 +34,18 @@ def press_then_settle(*keys: str) -> Callable[[Pilot[Any]], Any]:
 
 def test_dashboard_80x24(snap_compare: SnapCompare, ctx: Context) -> None:
     assert snap_compare(make_app(ctx), terminal_size=(80, 24), run_before=press_then_settle())
+
+
+def test_dashboard_80x24_both_colors_up(snap_compare: SnapCompare, ctx: Context) -> None:
+    """QA runs a candidate: both colors have pods, and narrow columns still end with checklist, lock, last."""
+    ReleaseService(ctx).deploy("qa", "1.5.1", reason="snapshot")
+    assert snap_compare(make_app(ctx), terminal_size=(80, 24), run_before=press_then_settle())
+
+
+def test_dashboard_120x36_both_colors_up(snap_compare: SnapCompare, ctx: Context) -> None:
+    """One line per pod, no column scrollbar, checklist, lock and last action in view."""
+    ReleaseService(ctx).deploy("qa", "1.5.1", reason="snapshot")
+    assert snap_compare(make_app(ctx), terminal_size=(120, 36), run_before=press_then_settle())
 
 
 def test_dashboard_160x45_with_a_candidate(snap_compare: SnapCompare, ctx: Context) -> None:

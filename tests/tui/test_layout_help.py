@@ -1,0 +1,42 @@
+"""Help (?) at 80x24: binding text is never read as markup, and long notes wrap instead of being cut."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from relui.screens.help import HelpRow, HelpScreen, keys_table
+from relui.services.context import Context
+from tests.tui.conftest import make_app, settle
+
+
+def rendered(width: int, note: str) -> list[str]:
+    console = Console(width=width, record=True, color_system=None)
+    console.print(keys_table([("This screen", [HelpRow("?", "Help", "help", note)])]))
+    return console.export_text().splitlines()
+
+
+def test_brackets_in_a_note_are_text_not_markup() -> None:
+    text = " ".join(rendered(120, "Every key, with ids for [keymap]"))
+    assert "[keymap]" in text
+
+
+def test_a_long_note_wraps_within_the_width() -> None:
+    note = "Take or release this environment's operator lock; a lock left behind expires on its own"
+    lines = rendered(68, note)
+    assert all(len(line) <= 68 for line in lines)
+    assert "expires on its own" in " ".join(" ".join(lines).split())
+
+
+async def test_help_fits_80x24_with_the_remap_hint_in_view(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        dialog = screen.query_one("#help-dialog")
+        assert dialog.region.right <= 80 and dialog.region.bottom <= 24
+        hint = screen.query("Label").last()
+        assert "[keymap]" in str(hint.render())
+        assert dialog.region.contains_region(hint.region)
