@@ -234,7 +234,10 @@ class ReleaseService:
         took_lock = False
         smoke: tuple[SmokeResult, ...] = ()
         try:
-            took_lock = self._lock_for_action(facts)
+            took_lock = self._wants_lock(facts)
+            if took_lock:
+                # Marked before asking: an acquire that took effect but answered late is still given back.
+                self._lock_for_action(facts)
             message, smoke = body_of(request.action)(run)
         except Aborted as exc:
             return self._ended(intent, request, what, "aborted", str(exc), guards, plan)
@@ -258,10 +261,12 @@ class ReleaseService:
         emit(Progress("done", message))
         return self._ended(intent, request, what, "forced" if forced else "ok", message, guards, plan, smoke)
 
-    def _lock_for_action(self, facts: Facts) -> bool:
-        """Hold the operator lock for the action when nobody does (taking over a dead process's lock)."""
-        if self.ctx.read_only:
-            return False
+    def _wants_lock(self, facts: Facts) -> bool:
+        """True when the action should hold the operator lock itself: nobody holds it, or a dead process did."""
+        return not self.ctx.read_only and (facts.lock is None or facts.stale_lock is not None)
+
+    def _lock_for_action(self, facts: Facts) -> None:
+        """Take the operator lock for the action (taking over a dead process's lock first)."""
         cluster = self.ctx.env_ports(facts.env.name).cluster
         if facts.stale_lock is not None and facts.lock is not None:
             cluster.release_lock(facts.lock.holder)
@@ -270,10 +275,7 @@ class ReleaseService:
                     self.ctx.operator, facts.env.name, "unlock", "stale", holder=facts.lock.holder if facts.lock else ""
                 )
             )
-        elif facts.lock is not None:
-            return False
         cluster.acquire_lock(holder_name(self.ctx.operator, facts.host, this_pid()))
-        return True
 
     def _stop_reason(self, env: str, action_id: str) -> str | None:
         request = self.inflight.abort_requested(env, action_id)

@@ -158,7 +158,7 @@ def release_state(history: list[Revision], current: ReleaseValues) -> ReleaseSta
             old_color, old_version = _live_of(before[1])
             previous = Placement(old_color, old_version, before[0])
             switch = Switch(rev.number, rev.updated, kind)
-            if kind is SwitchKind.ROLLBACK and old_version:
+            if kind is SwitchKind.ROLLBACK and old_version and old_version != values.tag(values.active_color):
                 rolled_back_from.add(old_version)
         # The idle color (relative to today's live color) was set here: a deploy.
         changed = before is None or (values.tag(idle), values.enabled(idle)) != (

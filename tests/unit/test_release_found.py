@@ -1,7 +1,6 @@
 """Bugs the release state machine (test_release_machine.py) found, each minimised to a few plain steps.
 
-Each test is strict-xfail until the service is fixed; then it passes, the
-xfail mark fails the run, and the mark is removed.
+Each was strict-xfail until the service was fixed; now each guards its fix.
 """
 
 from __future__ import annotations
@@ -70,11 +69,6 @@ def qa_ctx(tmp_path: Path, clock: ManualClock) -> Context:
     return make_context(drill_config(tmp_path, always_open=True), state, clock)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="guards.py guard_rollback_target: colors unread ('pods' in f.unknown) -> warm_previous None -> pass; "
-    "a dark cluster read lets a deploy replace the only rollback target inside the bake",
-)
 def test_deploy_does_not_replace_the_warm_previous_when_the_pods_cannot_be_read(qa_ctx: Context) -> None:
     service = ReleaseService(qa_ctx)
     assert service.deploy("qa", "1.5.0").ok and service.cutover("qa").ok  # live green 1.5.0, blue 1.4.2 warm
@@ -85,11 +79,6 @@ def test_deploy_does_not_replace_the_warm_previous_when_the_pods_cannot_be_read(
     assert result.status == "blocked"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release.py _act/_lock_for_action: an acquire_lock that took effect but raised leaves took_lock False, "
-    "so the finally never releases the action's own lock (held until its lease expires)",
-)
 def test_an_acquire_that_answered_late_leaves_no_lock(qa_ctx: Context) -> None:
     break_cluster(qa_ctx, "qa", "acquire_lock", answers_late)
     result = ReleaseService(qa_ctx).deploy("qa", "1.5.0")
@@ -97,12 +86,6 @@ def test_an_acquire_that_answered_late_leaves_no_lock(qa_ctx: Context) -> None:
     assert qa_ctx.env_ports("qa").cluster.lock() is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="release_state.py release_state: a rollback switch adds old_version to rolled_back_from even when the "
-    "rollback restored that same version (green 1.4.2 -> blue 1.4.2), so guard_revision later refuses the known-good "
-    "version as 'rolled back'",
-)
 def test_a_same_version_rollback_does_not_mark_the_version_as_rolled_back(qa_ctx: Context) -> None:
     service = ReleaseService(qa_ctx)
     assert service.deploy("qa", "1.4.2").ok and service.cutover("qa").ok  # green 1.4.2 live, blue 1.4.2 warm
