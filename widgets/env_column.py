@@ -22,7 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from relui.domain import Color, EnvSnapshot
-from relui.widgets.error_sparkline import ErrorSparkline
+from relui.widgets.error_sparkline import ErrorLine
 from relui.widgets.pod_health import CANDIDATE, IDLE, LIVE, PodList, PodSummary
 from relui.widgets.quiet import update_if_changed
 
@@ -152,7 +152,7 @@ class EnvColumn(Vertical, can_focus=True):
         for color in Color:
             yield PodSummary(color, id=f"pods-{color}", classes="pod-health")
             yield PodList(color, id=f"pod-list-{color}", classes="pod-list")
-            yield ErrorSparkline(self.threshold, id=f"errors-{color}")
+            yield ErrorLine(self.threshold, id=f"errors-{color}")
         yield Static("checklist -", id="checklist", markup=False)
         yield Static("lock -", id="lock", markup=False)
         yield Static("last -", id="last", markup=False)
@@ -229,7 +229,7 @@ class EnvColumn(Vertical, can_focus=True):
             state = snap.colors.get(color)
             self.query_one(f"#pods-{color}", PodSummary).show(state, data.role(color), snap.cluster_problem, wide=wide)
             self.query_one(f"#pod-list-{color}", PodList).show(None if snap.cluster_problem else state)
-            self.query_one(f"#errors-{color}", ErrorSparkline).show(
+            self.query_one(f"#errors-{color}", ErrorLine).show(
                 snap.error_series.get(color), snap.error_rate.get(color), snap.metrics_problem
             )
         update_if_changed(self.query_one("#checklist", Static), self._checklist_text(data, wide))

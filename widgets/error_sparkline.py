@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
@@ -58,27 +59,40 @@ class Bars(Widget):
 
     def render(self) -> RenderResult:
         """Draw the bars to the widget's size."""
-        width, height = self.size.width, max(1, self.size.height)
-        values = resample(self.data, width)
-        if not values or width <= 0:
-            return ""
-        top = max(values) if self.ceiling is None else max(self.ceiling, max(values))
-        bottom = min(values) if self.ceiling is None else 0.0
-        span = (top - bottom) or 1.0
-        levels = height * len(BLOCKS)
         ok, over = self.get_component_rich_style("bars--ok"), self.get_component_rich_style("bars--over")
-        filled = [max(1, round((v - bottom) / span * levels)) for v in values]
-        rows = []
-        for row in range(height):
-            # Right-aligned: the newest sample always sits at the right edge, as on a time axis.
-            line = Text(" " * (width - len(values)))
-            base = (height - 1 - row) * len(BLOCKS)
-            for value, level in zip(values, filled, strict=True):
-                cell = level - base
-                char = " " if cell <= 0 else BLOCKS[min(cell, len(BLOCKS)) - 1]
-                line.append(char, over if self.alert is not None and value > self.alert else ok)
-            rows.append(line)
-        return Text("\n").join(rows)
+        rows = bar_rows(self.data, self.size.width, max(1, self.size.height), self.ceiling, self.alert, (ok, over))
+        return Text("\n").join(rows) if rows else ""
+
+
+def bar_rows(
+    data: Sequence[float],
+    width: int,
+    height: int,
+    ceiling: float | None,
+    alert: float | None,
+    styles: tuple[Style, Style],
+) -> list[Text]:
+    """``height`` rows of bars, ``width`` cells each; samples over ``alert`` in the second style."""
+    values = resample(data, width)
+    if not values or width <= 0:
+        return []
+    top = max(values) if ceiling is None else max(ceiling, max(values))
+    bottom = min(values) if ceiling is None else 0.0
+    span = (top - bottom) or 1.0
+    levels = height * len(BLOCKS)
+    ok, over = styles
+    filled = [max(1, round((v - bottom) / span * levels)) for v in values]
+    rows = []
+    for row in range(height):
+        # Right-aligned: the newest sample always sits at the right edge, as on a time axis.
+        line = Text(" " * (width - len(values)))
+        base = (height - 1 - row) * len(BLOCKS)
+        for value, level in zip(values, filled, strict=True):
+            cell = level - base
+            char = " " if cell <= 0 else BLOCKS[min(cell, len(BLOCKS)) - 1]
+            line.append(char, over if alert is not None and value > alert else ok)
+        rows.append(line)
+    return rows
 
 
 def percent(rate: float) -> str:
@@ -174,13 +188,76 @@ class ErrorSparkline(MetricSparkline):
 
     def describe(self, current: float | None) -> str:
         """``ERR 0.41% < 5%``, ``ERR 9.10% > 5%`` or ``ERR -`` when the color serves nothing."""
-        limit = f"{self.threshold * 100:g}%"
+        return self.verdict(current, self.threshold)
+
+    @staticmethod
+    def verdict(current: float | None, threshold: float) -> str:
+        """The error rate judged against the threshold, in words."""
         if current is None:
             return "ERR -"
-        return f"ERR {percent(current)} {'>' if current > self.threshold else '<'} {limit}"
+        return f"ERR {percent(current)} {'>' if current > threshold else '<'} {threshold * 100:g}%"
 
 
 def _unavailable(problem: str) -> str:
     """``metrics unavailable: x`` reads as ``unavailable: x`` where the source is obvious."""
     _, sep, rest = problem.partition("unavailable: ")
     return f"unavailable: {rest}" if sep else f"unavailable: {problem}"
+
+
+class ErrorLine(Widget):
+    """An environment column's error rate in one widget: bars, then ``ERR 0.41% < 5%`` on the top row.
+
+    What ErrorSparkline draws with three widgets, drawn by one: a column is
+    restyled child by child at every focus move, so fewer children is a
+    faster key. ``-over``, ``-empty`` and ``-unavailable`` mean what they mean
+    on ErrorSparkline.
+    """
+
+    COMPONENT_CLASSES = {"bars--ok", "bars--over", "error-line--label"}
+    DEFAULT_CSS = """
+    ErrorLine {
+        height: 1;
+    }
+    ErrorLine.-unavailable {
+        height: auto;
+    }
+    ErrorLine > .bars--ok {
+        color: $success;
+    }
+    ErrorLine > .bars--over {
+        color: $error;
+        text-style: bold;
+    }
+    ErrorLine.-over > .error-line--label {
+        text-style: bold reverse;
+    }
+    """
+
+    def __init__(self, threshold: float, *, id: str | None = None, classes: str = "") -> None:
+        super().__init__(id=id, classes=classes)
+        self.threshold = threshold
+        self.values: tuple[float, ...] = ()
+        self.label_text = "ERR -"
+
+    def show(self, series: Series | None, current: float | None, problem: str | None = None) -> None:
+        """Take a reading; repaint only when the bars or the words change."""
+        values = tuple(series.values) if series and len(series.points) >= 2 and problem is None else ()
+        label = _unavailable(problem) if problem is not None else ErrorSparkline.verdict(current, self.threshold)
+        self.set_class(problem is not None, "-unavailable")
+        self.set_class(problem is None and current is not None and current > self.threshold, "-over")
+        if (values, label) != (self.values, self.label_text):
+            self.values, self.label_text = values, label
+            self.refresh(layout=problem is not None)
+
+    def render(self) -> RenderResult:
+        """The bars to the left of the label on the top row, the bars alone below it."""
+        label = Text(self.label_text, self.get_component_rich_style("error-line--label"))
+        if self.has_class("-unavailable"):
+            return label
+        width, height = self.size.width, max(1, self.size.height)
+        styles = (self.get_component_rich_style("bars--ok"), self.get_component_rich_style("bars--over"))
+        room = max(0, width - len(label) - 1)
+        rows = bar_rows(self.values, room, height, self.threshold, self.threshold, styles) or [Text(" " * room)]
+        rows = [row.copy() for row in rows]
+        rows[0].append(" ").append_text(label)
+        return Text("\n").join(rows)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from textual.widgets import Label
-
 from relui.clock import ManualClock
 from relui.domain import Color
 from relui.screens.checklist import ChecklistScreen
@@ -11,7 +9,7 @@ from relui.screens.dashboard import DashboardScreen
 from relui.screens.release_dashboard import ReleaseDashboard
 from relui.services.context import Context
 from relui.widgets.env_column import EnvColumn
-from relui.widgets.error_sparkline import ErrorSparkline
+from relui.widgets.error_sparkline import ErrorLine
 from relui.widgets.header import ReleaseHeader
 from tests.tui.conftest import METRICS_DOWN_ON_QA, ContextFactory, make_app, settle
 
@@ -67,11 +65,11 @@ async def test_failing_metrics_show_unavailable_while_pods_update(make_ctx: Cont
         screen = app.screen
         assert isinstance(screen, ReleaseDashboard)
         qa = screen.column("qa")
-        errors = qa.query_one(f"#errors-{Color.BLUE}", ErrorSparkline)
-        assert "unavailable: prometheus (sandbox) did not answer" in str(errors.query_one(Label).render())
+        errors = qa.query_one(f"#errors-{Color.BLUE}", ErrorLine)
+        assert "unavailable: prometheus (sandbox) did not answer" in errors.label_text
         assert "3/3 ready" in column_text(qa)
-        dev_errors = screen.column("dev").query_one(f"#errors-{Color.BLUE}", ErrorSparkline)
-        assert "ERR 0." in str(dev_errors.query_one(Label).render())
+        dev_errors = screen.column("dev").query_one(f"#errors-{Color.BLUE}", ErrorLine)
+        assert "ERR 0." in str(dev_errors.render())
         # The cluster changes behind the dashboard: a new version rolls out on green.
         ctx.env_ports("qa").releases.deploy(Color.GREEN, "1.5.1", "test: deploy behind the TUI")
         clock.advance(30)
@@ -79,7 +77,7 @@ async def test_failing_metrics_show_unavailable_while_pods_update(make_ctx: Cont
         await settle(pilot)
         text = column_text(qa)
         assert "green cand 1.5.1 warm" in text
-        assert "unavailable:" in str(errors.query_one(Label).render())
+        assert "unavailable:" in str(errors.render())
 
 
 async def test_stale_data_shows_its_age(ctx: Context, clock: ManualClock) -> None:
