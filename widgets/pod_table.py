@@ -22,9 +22,13 @@ def age(since: datetime | None, now: datetime) -> str:
 
 
 class PodTable(DataTable[str]):
-    """The pods of an environment; rows are replaced on every refresh."""
+    """The pods of an environment; a refresh touches only the cells that changed."""
 
     COLUMNS = ("name", "color", "phase", "ready", "restarts", "age", "reason")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: list[tuple[str, ...]] = []
 
     def on_mount(self) -> None:
         """Set up the columns once."""
@@ -32,11 +36,13 @@ class PodTable(DataTable[str]):
         self.add_columns(*self.COLUMNS)
 
     def show(self, pods: Iterable[PodHealth], now: datetime) -> None:
-        """Replace the rows, keeping the cursor where it was."""
-        row = self.cursor_row
-        self.clear()
-        for pod in pods:
-            self.add_row(
+        """Show the pods, keeping the cursor where it was.
+
+        The same pods in the same order update their changed cells in place
+        (usually an age); only a different set of pods rebuilds the table.
+        """
+        rows: list[tuple[str, ...]] = [
+            (
                 pod.name,
                 str(pod.color),
                 pod.phase,
@@ -44,7 +50,23 @@ class PodTable(DataTable[str]):
                 str(pod.restarts),
                 age(pod.started_at, now),
                 pod.reason or "",
-                key=pod.name,
             )
+            for pod in pods
+        ]
+        if rows == self._shown:
+            return
+        if [r[0] for r in rows] == [r[0] for r in self._shown]:
+            keys = self.ordered_columns
+            for old, new in zip(self._shown, rows, strict=True):
+                for column, (before, after) in enumerate(zip(old, new, strict=True)):
+                    if before != after:
+                        self.update_cell(new[0], keys[column].key, after)
+            self._shown = rows
+            return
+        row = self.cursor_row
+        self.clear()
+        for cells in rows:
+            self.add_row(*cells, key=cells[0])
+        self._shown = rows
         if self.row_count:
             self.move_cursor(row=min(row, self.row_count - 1))
