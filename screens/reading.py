@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from relui.services.bake import bake_from
 from relui.services.checklist import PHASES, Checklists
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_lines
@@ -70,8 +71,13 @@ class EnvReader:
         stale = time.monotonic() - self._phases_at > CHECKLIST_SECONDS
         if deep or stale or version != self._phases_for:
             self._read_checklist(version)
+        breach = None
+        if release is not None:
+            bake = bake_from(self.env, release, snapshot.error_series.get(release.live.color), snapshot.taken_at)
+            breach = bake.line(snapshot.taken_at) if bake is not None and bake.breached else None
         return ColumnData(
             snapshot=snapshot,
+            bake_breach=breach,
             candidate_color=release.candidate_color if release else None,
             candidate_version=release.candidate_version if release else None,
             version_in_play=version,

@@ -73,6 +73,8 @@ class ColumnData:
     last_action: LastAction | None = None
     journal_problem: str | None = None
     release_problem: str | None = None
+    # The bake of the last cutover when it breached: the line to show in red, with the key.
+    bake_breach: str | None = None
 
     @property
     def env(self) -> str:
@@ -239,12 +241,16 @@ class EnvColumn(Vertical, can_focus=True):
             last = f"unavailable: {data.journal_problem}"
         update_if_changed(self.query_one("#last", Static), f"last {last}")
         # An action cut off mid-way is the first thing to see on return: above the other problems.
-        extra = [f"interrupted: {line}" for line in snap.interrupted]
+        extra = [f"{data.bake_breach}; r rolls back"] if data.bake_breach else []
+        extra += [f"interrupted: {line}" for line in snap.interrupted]
         extra += [p for p in snap.problems if p not in (snap.metrics_problem, snap.cluster_problem)]
         if data.release_problem:
             extra.append(data.release_problem)
         problems = self.query_one("#problems", Static)
-        update_if_changed(problems, Text("\n".join(f"! {p}" for p in extra), "bold"))
+        text = Text("\n".join(f"! {p}" for p in extra), "bold")
+        if data.bake_breach:
+            text.stylize("bold reverse red", 0, len(extra[0]) + 2)  # the banner: first, and unmissable
+        update_if_changed(problems, text)
         problems.set_class(not extra and self.failure is None, "-empty")
         self._show_age()
 

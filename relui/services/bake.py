@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from relui.config import EnvironmentConfig
-from relui.domain import MetricKind
+from relui.domain import MetricKind, Series
 from relui.ports import EnvPorts, PortError
-from relui.services.release_state import ReleaseState, SwitchKind, release_state
+from relui.services.release_state import ReleaseState, Switch, SwitchKind, release_state
 
 SAMPLE_SECONDS = 30
 
@@ -54,31 +54,43 @@ class Bake:
         return f"baking {self.version} on {self.color}: {left} min left; last error rates {figures}"
 
 
+def _baking(env: EnvironmentConfig, rel: ReleaseState, now: datetime) -> Switch | None:
+    switch = rel.last_switch
+    if env.bake_minutes <= 0 or switch is None or switch.kind is not SwitchKind.CUTOVER:
+        return None
+    return switch if now < switch.at + timedelta(minutes=env.bake_minutes) else None
+
+
 def bake_of(env: EnvironmentConfig, ports: EnvPorts, now: datetime, rel: ReleaseState | None = None) -> Bake | None:
     """The running bake of an environment, or None when no cutover is being baked."""
-    if env.bake_minutes <= 0:
-        return None
     if rel is None:
         rel = release_state(ports.releases.history(), ports.releases.values())
-    switch = rel.last_switch
-    if switch is None or switch.kind is not SwitchKind.CUTOVER:
+    switch = _baking(env, rel, now)
+    if switch is None:
         return None
-    ends = switch.at + timedelta(minutes=env.bake_minutes)
-    if now >= ends:
-        return None
-    samples: tuple[float, ...] = ()
-    problem = None
     if ports.metrics is None:
-        problem = "no metrics source: the bake cannot be watched"
-    else:
-        minutes = max(1, int((now - switch.at).total_seconds() // 60) + 1)
-        try:
-            series = ports.metrics.series(MetricKind.ERROR_RATE, minutes, SAMPLE_SECONDS).get(rel.live.color)
-        except PortError as exc:
-            problem = f"error rate unknown: {exc}"
-        else:
-            points = [p.value for p in series.points if p.at >= switch.at] if series else []
-            samples = tuple(points[-env.bake_breach_samples :])
+        return _bake(env, rel, switch, (), "no metrics source: the bake cannot be watched")
+    minutes = max(1, int((now - switch.at).total_seconds() // 60) + 1)
+    try:
+        series = ports.metrics.series(MetricKind.ERROR_RATE, minutes, SAMPLE_SECONDS).get(rel.live.color)
+    except PortError as exc:
+        return _bake(env, rel, switch, (), f"error rate unknown: {exc}")
+    return bake_from(env, rel, series, now)
+
+
+def bake_from(env: EnvironmentConfig, rel: ReleaseState, series: Series | None, now: datetime) -> Bake | None:
+    """The bake as the live color's error series already read (the dashboard's sparkline) tells it."""
+    switch = _baking(env, rel, now)
+    if switch is None:
+        return None
+    points = [p.value for p in series.points if p.at >= switch.at] if series else []
+    return _bake(env, rel, switch, tuple(points[-env.bake_breach_samples :]), None)
+
+
+def _bake(
+    env: EnvironmentConfig, rel: ReleaseState, switch: Switch, samples: tuple[float, ...], problem: str | None
+) -> Bake:
+    ends = switch.at + timedelta(minutes=env.bake_minutes)
     return Bake(
         env.name,
         rel.live.version,
