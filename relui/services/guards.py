@@ -21,14 +21,12 @@ from relui.domain import (
     DbSnapshot,
     GuardResult,
     LockInfo,
-    Principal,
     Revision,
     Verdict,
 )
 from relui.services.approvals import Approval
 from relui.services.checklist import ChecklistView
-from relui.services.context import unverified_refusal
-from relui.services.locks import LockOwner, held_by, lock_owner
+from relui.services.locks import LockOwner, lock_owner
 from relui.services.release_state import ReleaseState, serving, warm_previous
 
 PROCESS_GUARDS = frozenset({"checklist", "signoff", "window", "readiness"})
@@ -47,7 +45,6 @@ UNFORCEABLE = frozenset(
         "input",
         "journal",
         "break-glass",
-        "identity",
     }
 )
 # Forcing past these on a protected environment is not one person's call either.
@@ -93,8 +90,6 @@ class Facts:
     deployed_by: str | None = None
     readiness_unmet: tuple[str, ...] | None = None
     approval: Approval | None = None
-    # Who acts, as the environment's identity source proved it (None: the local operator name, unverified).
-    principal: Principal | None = None
     # A rollback cut off after its switch (an intent without outcome): the next rollback finishes it.
     unfinished_rollback: str | None = None
     unknown: dict[str, str] = field(default_factory=dict)
@@ -103,16 +98,6 @@ class Facts:
     def revisions(self) -> tuple[int, ...]:
         """The revision numbers in the history, newest first."""
         return tuple(r.number for r in sorted(self.history, key=lambda r: -r.number))
-
-    @property
-    def acting_as(self) -> tuple[str, ...]:
-        """The names a lock of this operator carries: the verified principal, and the relui user."""
-        return (self.principal.principal, self.operator) if self.principal else (self.operator,)
-
-    @property
-    def verified(self) -> bool:
-        """True when an identity source proved who acts."""
-        return self.principal is not None and self.principal.verified
 
     @property
     def stale_lock(self) -> LockOwner | None:
@@ -138,28 +123,12 @@ def guard_read_only(f: Facts) -> GuardResult:
     )
 
 
-def guard_identity(f: Facts) -> GuardResult:
-    """A protected environment acts only for a verified identity, unless it allows unverified ones."""
-    who = f.principal
-    if who is not None and who.verified:
-        return _result("identity", True, f"{who.label}, verified by {who.how}", f)
-    who = who or Principal(f.operator, f.operator, how="local operator name (unverified)")
-    if not f.env.protected:
-        return _result("identity", True, f"{f.operator}: {who.how}", f)
-    if f.env.identity.allow_unverified:
-        return _result("identity", True, f"{f.operator}: {who.how}; {f.env.name} allows unverified identities", f)
-    return _result("identity", False, unverified_refusal(f.env, who), f)
-
-
 def guard_role(f: Facts) -> GuardResult:
-    """The operator's roles must allow the action (on a verified environment: the verified mapping's roles)."""
+    """The operator's roles must allow the action."""
     roles = ", ".join(f.roles) or "none"
-    who = f.principal.label if f.verified and f.principal else f.operator
     if f.allowed:
-        return _result("role", True, f"{who} ({roles}) may {f.action}", f)
-    if f.principal is not None and f.principal.kind != "local" and not f.principal.verified:
-        return _result("role", False, f"{f.operator} is not verified on {f.env.name}: no roles ({f.principal.how})", f)
-    return _result("role", False, f"{who} (roles: {roles}) may not {f.action}; ask a devops operator", f)
+        return _result("role", True, f"{f.operator} ({roles}) may {f.action}", f)
+    return _result("role", False, f"{f.operator} (roles: {roles}) may not {f.action}; ask a devops operator", f)
 
 
 def guard_lock(f: Facts) -> GuardResult:
@@ -169,7 +138,7 @@ def guard_lock(f: Facts) -> GuardResult:
     if f.lock is None:
         return _result("lock", True, "lock free; relui holds it for the action", f)
     owner = lock_owner(f.lock.holder)
-    if held_by(owner, f.acting_as, f.host):
+    if owner.user == f.operator:
         return _result("lock", True, f"you hold the lock since {f.lock.since:%H:%M} UTC", f)
     if f.stale_lock is not None:
         return _result("lock", True, f"stale lock of {owner.label} (its process ended) is taken over", f)
