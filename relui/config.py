@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from relui.tomlpath import deepest_line, explain_toml_error, key_on_line, one_line
 
 ENV_KINDS = ("sandbox", "kubernetes", "compose")
+IDENTITY_KINDS = ("local", "aws", "kubernetes")
 PHASES = ("pre-release", "release-day", "post-deployment")
 AUTO_CHECKS = (
     "snapshot_age",
@@ -113,6 +114,42 @@ class ComposeConfig:
 
 
 @dataclass(frozen=True)
+class IdentityConfig:
+    """How an environment learns who acts: ``local`` env vars (unverified), ``aws`` STS, ``kubernetes``."""
+
+    kind: str = "local"
+    # A protected environment refuses an unverified identity unless this says otherwise (the sandbox's PROD).
+    allow_unverified: bool = False
+
+
+@dataclass(frozen=True)
+class IdentityUser:
+    """One ``[[identity.users]]`` entry: a verified principal pattern and the relui user it is."""
+
+    name: str
+    arn: str | None = None  # fnmatch pattern over the STS ARN
+    kube_user: str | None = None
+    kube_group: str | None = None
+    roles: tuple[str, ...] | None = None  # None: the user's [roles] entry
+
+
+@dataclass(frozen=True)
+class IdentityMapping:
+    """``[identity]``: verified principals mapped to relui users, and the pipeline's OIDC role."""
+
+    users: tuple[IdentityUser, ...] = ()
+    pipeline_role: str | None = None  # fnmatch pattern over the STS ARN of the pipeline's role
+
+
+@dataclass(frozen=True)
+class SigningConfig:
+    """``[signing]``: who may sign approvals (allowed_signers) and the key this user signs with."""
+
+    allowed_signers: str | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One environment (DEV, QA, PROD) and the systems behind it."""
 
@@ -138,6 +175,7 @@ class EnvironmentConfig:
     bake_minutes: int = 30
     bake_breach_samples: int = 3
     auto_rollback: bool = False
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
 
     @property
     def title(self) -> str:
@@ -277,6 +315,8 @@ class Config:
     readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
     keymap: dict[str, str] = field(default_factory=dict)
     read_only: bool = False
+    identity: IdentityMapping = field(default_factory=IdentityMapping)
+    signing: SigningConfig = field(default_factory=SigningConfig)
 
     def env(self, name: str) -> EnvironmentConfig:
         """The environment called ``name`` (any case); ConfigError names the choices."""

@@ -19,6 +19,7 @@ from relui.config import (
     DEFAULT_PERMISSIONS,
     ENV_KINDS,
     FAULT_KINDS,
+    IDENTITY_KINDS,
     KEYMAP_IDS,
     PERMISSION_IDS,
     PHASES,
@@ -30,11 +31,15 @@ from relui.config import (
     Config,
     ConfigError,
     EnvironmentConfig,
+    IdentityConfig,
+    IdentityMapping,
+    IdentityUser,
     NotificationsConfig,
     PrometheusConfig,
     ReadinessConfig,
     SandboxConfig,
     SandboxFault,
+    SigningConfig,
     SmokeCheck,
     SmtpConfig,
 )
@@ -79,6 +84,8 @@ class ConfigReader:
             readiness=self._readiness(root.table("readiness")),
             keymap=keymap,
             read_only=read_only,
+            identity=self._identity_mapping(root.table("identity")),
+            signing=self._signing(root.table("signing")),
         )
         root.done()
         return config
@@ -153,7 +160,48 @@ class ConfigReader:
             bake_minutes=t.num("bake_minutes", 30, minimum=0, maximum=1440, integer=True),
             bake_breach_samples=t.num("bake_breach_samples", 3, minimum=1, maximum=1000, integer=True),
             auto_rollback=t.flag("auto_rollback"),
+            identity=self._identity(t, t.table("identity")),
         )
+
+    def _identity(self, env: Table, t: Table | None) -> IdentityConfig:
+        """The identity source; a sandbox with the local one is a rehearsal and accepts unverified names."""
+        sandbox = env.data.get("kind") == "sandbox"
+        if t is None:
+            return IdentityConfig(allow_unverified=sandbox)
+        kind = t.choice("kind", IDENTITY_KINDS, "local")
+        cfg = IdentityConfig(kind=kind, allow_unverified=t.flag("allow_unverified", sandbox and kind == "local"))
+        if cfg.kind == "aws" and env.data.get("aws") is None:
+            self.fail(t.path.key("kind"), 'kind = "aws" asks STS through [environments.aws]; add its region')
+        t.done()
+        return cfg
+
+    def _identity_mapping(self, t: Table | None) -> IdentityMapping:
+        """[[identity.users]]: each entry names exactly one of arn, kube_user, kube_group."""
+        if t is None:
+            return IdentityMapping()
+        users = []
+        for u in t.tables("users"):
+            user = IdentityUser(
+                name=u.text("name", required=True),
+                arn=u.text("arn"),
+                kube_user=u.text("kube_user"),
+                kube_group=u.text("kube_group"),
+                roles=u.texts("roles", None) if "roles" in u.data else None,
+            )
+            if sum(x is not None for x in (user.arn, user.kube_user, user.kube_group)) != 1:
+                self.fail(u.path, "an identity user needs exactly one of arn, kube_user or kube_group")
+            users.append(user)
+            u.done()
+        cfg = IdentityMapping(users=tuple(users), pipeline_role=t.text("pipeline_role"))
+        t.done()
+        return cfg
+
+    def _signing(self, t: Table | None) -> SigningConfig:
+        if t is None:
+            return SigningConfig()
+        cfg = SigningConfig(allowed_signers=t.text("allowed_signers"), key=t.text("key"))
+        t.done()
+        return cfg
 
     def _chart(self, t: Table) -> str:
         """The chart path; relui's own chart resolves to the shipped copy when the working dir has none."""

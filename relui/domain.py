@@ -197,6 +197,30 @@ class CredentialInfo:
 
 
 @dataclass(frozen=True)
+class Principal:
+    """Who is acting, as an identity source proved it (or, locally, as the environment claims it).
+
+    ``principal`` is what the source authenticated (an STS ARN with the role
+    session name, a Kubernetes username, a local name); ``user`` the relui user
+    it maps to, with that user's ``roles``; ``how`` says in words how it was
+    verified, "local $RELUI_USER (unverified)" when it was not.
+    """
+
+    principal: str
+    user: str
+    groups: tuple[str, ...] = ()
+    verified: bool = False
+    how: str = ""
+    roles: tuple[str, ...] = ()
+    kind: str = "local"  # the identity source: local, aws, kubernetes
+
+    @property
+    def label(self) -> str:
+        """How the principal is shown: the relui user, and the principal when it differs."""
+        return self.user if self.principal == self.user else f"{self.user} ({self.principal})"
+
+
+@dataclass(frozen=True)
 class SmokeResult:
     """The outcome of one smoke check against one color."""
 

@@ -19,6 +19,7 @@ from relui.domain import (
     DbSnapshot,
     LockInfo,
     MetricKind,
+    Principal,
     ReleaseValues,
     Revision,
     Series,
@@ -171,6 +172,14 @@ class Credentials(Protocol):
 
     def check(self) -> CredentialInfo:
         """Who we are and whether the credentials are temporary."""
+        ...
+
+
+class Identity(Protocol):
+    """Who is acting on an environment, and how that was verified."""
+
+    def whoami(self) -> Principal:
+        """The caller as the identity source sees it (``user`` and ``roles`` are filled in by the mapping)."""
         ...
 
 

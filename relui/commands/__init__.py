@@ -16,8 +16,23 @@ from relui.commands import (
     lock,
     readiness,
     status,
+    whoami,
 )
 
-COMMANDS = [status, actions, intervene, checklist, journal, lock, calendar, readiness, drill, doctor, init, completion]
+COMMANDS = [
+    status,
+    whoami,
+    actions,
+    intervene,
+    checklist,
+    journal,
+    lock,
+    calendar,
+    readiness,
+    drill,
+    doctor,
+    init,
+    completion,
+]
 
 __all__ = ["COMMANDS"]

@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 from relui.backends import build_ports
 from relui.clock import SystemClock
 from relui.config import find_config, load_config
+from relui.identity import operator_of, resolve_principals
 from relui.ports import Clock
 from relui.services.context import Context
 from relui.statedir import operator_name, resolve_state_dir
@@ -64,17 +65,27 @@ def add_command(sub: Subparsers, name: str, help: str) -> argparse.ArgumentParse
 
 
 def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Context:
-    """Config, state dir and ports from the global options."""
+    """Config, state dir, ports, and who acts on the environments the command touches (asked once each)."""
     config = load_config(find_config(args.config))
     state_dir = usable_state_dir(resolve_state_dir(args.state_dir))
     ports = build_ports(config, state_dir, clock or SystemClock())
+    env = getattr(args, "env", None)
+    principals = resolve_principals(config, [env] if isinstance(env, str) and env else None)
     return Context(
         config=config,
         state_dir=state_dir,
         ports=ports,
-        operator=operator_name(),
+        operator=operator_of(principals, operator_name()),
         read_only=bool(args.read_only or config.read_only),
+        principals=principals,
     )
+
+
+def refuse_unverified(ctx: Context, env: str) -> None:
+    """Exit 3 when a protected environment refuses this operator's unverified identity."""
+    refusal = ctx.identity_refusal(env)
+    if refusal:
+        raise CommandError(refusal, EXIT_BLOCKED)
 
 
 def usable_state_dir(path: Path) -> Path:

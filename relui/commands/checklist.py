@@ -5,9 +5,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from relui.commands.base import EXIT_OK, EXIT_USAGE, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    Subparsers,
+    add_command,
+    print_json,
+    refuse_unverified,
+)
 from relui.config import PHASES
-from relui.services.checklist import ChecklistError, Checklists, ChecklistView
+from relui.services.checklist import ChecklistError, Checklists, ChecklistView, SignOff
 from relui.services.context import Context
 from relui.services.facts import deployed_by
 from relui.services.journal import Journal, JournalError
@@ -23,9 +31,16 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the checklist as JSON")
     p.set_defaults(run=run_checklist)
 
-    p = add_command(sub, "signoff", "sign off the release in play on ENV in a role you hold")
+    p = add_command(sub, "signoff", "sign off the release in play on ENV in a role you hold (SSH-signed)")
     p.add_argument("env")
-    p.add_argument("--role", required=True, help="the role you sign as, e.g. product_owner")
+    p.add_argument("--role", help="the role you sign as, e.g. product_owner")
+    p.add_argument(
+        "--github-approval",
+        action="store_true",
+        help="record the GitHub environment approval (counts only from the pipeline's OIDC role)",
+    )
+    p.add_argument("--run-url", metavar="URL", help="the workflow run the approval was given in")
+    p.add_argument("--approver", metavar="LOGIN", help="the GitHub login that approved")
     p.set_defaults(run=run_signoff)
 
 
@@ -75,7 +90,20 @@ def checklist_json(view: ChecklistView) -> dict[str, Any]:
             }
             for s in view.items
         ],
-        "signoffs": [{"role": s.role, "user": s.user, "at": s.at} for s in view.signoffs],
+        "signoffs": [
+            {
+                "role": s.role,
+                "user": s.user,
+                "at": s.at,
+                "principal": s.principal,
+                "verified_by": s.verified_by,
+                "signed": bool(s.signature),
+                "github_run_url": s.github_run_url or None,
+                "counts": s.problem is None,
+                "problem": s.problem,
+            }
+            for s in view.signoffs
+        ],
     }
 
 
@@ -89,24 +117,40 @@ def render(view: ChecklistView) -> str:
             who = f"  ({s.by} {str(s.at)[:16]}{': ' + s.note if s.note else ''})" if s.by and s.done else ""
             auto = f"  auto: {s.evidence}" if s.automatic else ""
             lines.append(f"  {mark} {s.item.id:<24} {s.item.title}{who}{auto}")
-    signed = ", ".join(f"{s.role} by {s.user}" for s in view.signoffs) or "none"
+    signed = ", ".join(_signoff_text(s) for s in view.signoffs) or "none"
     lines.append(f"\nsign-offs: {signed}")
     return "\n".join(lines)
 
 
+def _signoff_text(s: SignOff) -> str:
+    how = f"; does not count: {s.problem}" if s.problem else (f" ({s.trust})" if s.trust else "")
+    return f"{s.role} by {s.user}{how}"
+
+
 def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
-    """Sign off the version in play."""
+    """Sign off the version in play, or record the pipeline's GitHub approval."""
     if ctx.read_only:
         raise CommandError("read-only mode: sign-offs are refused")
     checklists = Checklists(ctx)
     env = ctx.env(args.env).name
+    if not args.github_approval and not args.role:
+        raise CommandError(f"which role? usage: relui signoff {env} --role ROLE")
+    if args.github_approval and not (args.run_url and args.approver):
+        raise CommandError(f"usage: relui signoff {env} --github-approval --run-url URL --approver LOGIN")
+    refuse_unverified(ctx, env)
     journal = Journal(ctx.state_dir, ctx.clock)
     try:
         version = checklists.version_of(env)
-        signoff = checklists.sign_off(env, args.role, deployed_by(journal, env, version))
+        if args.github_approval:
+            signoff = checklists.record_github_approval(env, args.run_url, args.approver)
+        else:
+            signoff = checklists.sign_off(env, args.role, deployed_by(journal, env, version))
     except ChecklistError as exc:
         raise CommandError(str(exc), 1) from None
     except JournalError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None
-    print(f"{signoff.user} signed off {version} on {env} as {signoff.role}")
+    if signoff.pipeline:
+        print(f"recorded the GitHub approval by {signoff.github_approver} of {version} on {env} ({signoff.principal})")
+    else:
+        print(f"{signoff.user} signed off {version} on {env} as {signoff.role}")
     return EXIT_OK

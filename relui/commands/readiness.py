@@ -9,7 +9,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from relui.commands.base import EXIT_FAILED, EXIT_OK, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CommandError,
+    Subparsers,
+    add_command,
+    print_json,
+    refuse_unverified,
+)
 from relui.services.context import Context
 from relui.services.journal import JournalError
 from relui.services.readiness import RECORDS, Criterion, ReadinessError, evaluate, record
@@ -53,6 +61,7 @@ def _signoff(args: argparse.Namespace, ctx: Context, env: str) -> int:
         )
     if not args.evidence:
         raise CommandError(f"--evidence URL is required: link the proof for {args.item}")
+    refuse_unverified(ctx, env)
     try:
         entry = record(ctx, env, args.item, args.evidence, args.note)
     except (ReadinessError, JournalError) as exc:

@@ -62,7 +62,8 @@ class ActionSpec:
         return [guard(facts) for guard in self.guards]
 
 
-_BASE = (g.guard_read_only, g.guard_role, g.guard_lock)
+# Identity first: on a protected environment nothing else matters for an unverified caller.
+_BASE = (g.guard_read_only, g.guard_identity, g.guard_role, g.guard_lock)
 
 
 def _rollback(action: Action, target: Guard) -> ActionSpec:

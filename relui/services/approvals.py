@@ -4,16 +4,21 @@ On a protected environment one operator alone cannot force past the process
 guards. Another person with a role in ``APPROVER_ROLES`` records an approval
 (``relui approve ENV --break-glass --reason T``); it is journaled, valid for
 ``VALID_MINUTES`` and for one action of that environment: the forced
-action's intent names the approval it used, which spends it.
+action's intent names the approval it used, which spends it. Where
+``[signing]`` is configured the approval is SSH-signed by the approver and
+counts only while its signature verifies (``relui.services.signing``).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from relui.services import signing
+from relui.services.context import Context
 from relui.services.journal import Entry
 
 APPROVER_ROLES = ("devops", "product_owner")
@@ -53,8 +58,50 @@ def approval_detail(approval: Approval) -> dict[str, Any]:
     return {"break_glass": approval.id, "reason": approval.reason, "expires": approval.expires.isoformat()}
 
 
-def usable_approval(entries: list[Entry], env: str, operator: str, now: datetime) -> Approval | None:
-    """The newest unspent, unexpired approval of ``env`` given by someone other than ``operator``."""
+def sign_approval(ctx: Context, approval: Approval, role: str) -> dict[str, Any]:
+    """The signed payload of an approval (empty where signing is off); SigningError says how to set up."""
+    env = ctx.env(approval.env)
+    if not signing.signing_configured(ctx.config):
+        if env.identity.allow_unverified:
+            return {}
+        hint = signing.setup_hint(approval.approver, role)
+        raise signing.SigningError(f"{env.name} needs signed approvals: set [signing] allowed_signers; {hint}")
+    evidence = f"{approval.id}: {approval.reason}"
+    text = signing.payload(
+        "break-glass", env.name, "", role, approval.approver, approval.at, approval.expires, evidence
+    )
+    signed = signing.sign(ctx.config, text, approval.approver, role)
+    return {"payload": signed.payload, "signature": signed.signature}
+
+
+def approval_check(ctx: Context, env: str) -> Callable[[Entry], str | None]:
+    """Why a journaled approval of ``env`` does not count (bad or missing signature), or None."""
+    cfg = ctx.env(env)
+
+    def check(entry: Entry) -> str | None:
+        text, signature = entry.detail.get("payload"), entry.detail.get("signature")
+        if isinstance(text, str) and isinstance(signature, str) and signature:
+            expect = {"kind": "break-glass", "env": cfg.name, "signer": entry.operator}
+            found = signing.check_signed(
+                ctx.config, signing.Signed(text, signature), expect=expect, now=ctx.clock.now()
+            )
+            return found.problem
+        return None if cfg.identity.allow_unverified else "it is not signed"
+
+    return check
+
+
+def usable_approval(
+    entries: list[Entry],
+    env: str,
+    operator: str,
+    now: datetime,
+    check: Callable[[Entry], str | None] | None = None,
+) -> Approval | None:
+    """The newest unspent, unexpired approval of ``env`` given by someone other than ``operator``.
+
+    ``check`` says why an approval's record does not count (its signature); such approvals are passed over.
+    """
     spent = {str(e.detail.get("break_glass")) for e in entries if e.kind == "intent" and e.detail.get("break_glass")}
     for entry in reversed(entries):
         if entry.kind != "note" or entry.action != "approve" or entry.env != env or entry.status != "ok":
@@ -66,6 +113,8 @@ def usable_approval(entries: list[Entry], env: str, operator: str, now: datetime
         except ValueError:
             continue
         if approval_id in spent or entry.operator == operator or not at <= now < expires:
+            continue
+        if check is not None and check(entry) is not None:
             continue
         return Approval(approval_id, env, entry.operator, str(entry.detail.get("reason", "")), at, expires)
     return None

@@ -6,15 +6,20 @@ through the ports each time it is read. State is TOML (tomli-w) in
 ``checklists/<env>/<version>.toml``, replaced atomically under a lock; the
 version must be a valid image tag, so that path never leaves the state dir.
 Ticks and sign-offs journal themselves here, so both faces journal them once.
+A sign-off is SSH-signed by its signer where ``[signing]`` is configured, and
+checked each time it is read (``relui.services.signing``); a GitHub
+environment approval recorded by the pipeline counts instead when its
+recorder was the pipeline's OIDC role.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import subprocess
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ import tomli_w
 from relui.config import PHASES, ChecklistItem
 from relui.domain import Color, MetricKind, SmokeResult
 from relui.ports import PortError
+from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release_state import release_state
@@ -54,11 +60,39 @@ class ItemStatus:
 
 @dataclass(frozen=True)
 class SignOff:
-    """A role's approval of one version for one environment."""
+    """A role's approval of one version for one environment, and whether it counts."""
 
     role: str
     user: str
     at: str
+    principal: str = ""  # who recorded it, as the identity source proved (or claimed) it
+    verified_by: str = ""
+    payload: str = ""  # the signed canonical JSON (relui.services.signing)
+    signature: str = ""
+    github_run_url: str = ""  # a GitHub environment approval recorded by the pipeline
+    github_approver: str = ""
+    # Set when read: why this sign-off does not count (None: it does), and whose key signed it.
+    problem: str | None = None
+    key_owner: str | None = None
+    trust: str = ""
+
+    @property
+    def pipeline(self) -> bool:
+        """True for a GitHub environment approval the pipeline recorded."""
+        return bool(self.github_run_url)
+
+    def stored(self) -> dict[str, str]:
+        """The fields the checklist file keeps."""
+        keep = {"role": self.role, "user": self.user, "at": self.at}
+        extra = {
+            "principal": self.principal,
+            "verified_by": self.verified_by,
+            "payload": self.payload,
+            "signature": self.signature,
+            "github_run_url": self.github_run_url,
+            "github_approver": self.github_approver,
+        }
+        return keep | {k: v for k, v in extra.items() if v}
 
 
 @dataclass(frozen=True)
@@ -149,7 +183,7 @@ class Checklists:
                 statuses.append(
                     ItemStatus(item, bool(tick.get("done")), tick.get("by"), tick.get("at"), tick.get("note") or None)
                 )
-        signoffs = tuple(SignOff(s["role"], s["user"], s["at"]) for s in state.get("signoffs", []))
+        signoffs = tuple(self._checked(env, version, s) for s in state.get("signoffs", []) if isinstance(s, dict))
         return ChecklistView(env, version, tuple(statuses), signoffs)
 
     def progress(self, env: str) -> dict[str, int]:
@@ -184,10 +218,14 @@ class Checklists:
         return ItemStatus(item, done, self.ctx.operator, now, note or None)
 
     def sign_off(self, env: str, role: str, deployed_by: str | None) -> SignOff:
-        """Record the operator's sign-off in a role they hold, for the version in play."""
+        """Record the operator's sign-off in a role they hold, for the version in play; signed where configured."""
         env = self.ctx.env(env).name
-        if role not in self.ctx.operator_roles:
-            held = ", ".join(self.ctx.operator_roles) or "none"
+        refusal = self.ctx.identity_refusal(env)
+        if refusal:
+            raise ChecklistError(refusal)
+        roles = self.ctx.roles_on(env)
+        if role not in roles:
+            held = ", ".join(roles) or "none"
             raise ChecklistError(
                 f"{self.ctx.operator} does not hold role {role!r} (roles: {held}); ask someone who does"
             )
@@ -199,11 +237,107 @@ class Checklists:
         if version is None:
             raise ChecklistError(f"{env} has nothing deployed to sign off")
         self.path(env, version)
-        signoff = SignOff(role, self.ctx.operator, self.ctx.clock.now().isoformat())
-        with self._journaled(env, "signoff", role=role, version=version), self._change(env, version) as state:
-            kept = [s for s in state.get("signoffs", []) if s["role"] != role]
-            state["signoffs"] = [*kept, {"role": role, "user": signoff.user, "at": signoff.at}]
+        now = self.ctx.clock.now()
+        who = self.ctx.principal(env)
+        signed = self._sign(env, version, role, now)
+        signoff = SignOff(
+            role,
+            self.ctx.operator,
+            now.isoformat(),
+            principal=who.principal,
+            verified_by=who.how,
+            payload=signed.payload if signed else "",
+            signature=signed.signature if signed else "",
+        )
+        return self._store(env, version, signoff, signed=bool(signed))
+
+    def record_github_approval(self, env: str, run_url: str, approver: str) -> SignOff:
+        """Record a GitHub environment approval; it counts as the product owner's only from the pipeline's role."""
+        env = self.ctx.env(env).name
+        refusal = self.ctx.identity_refusal(env)
+        if refusal:
+            raise ChecklistError(refusal)
+        run_url, approver = one_line(run_url), one_line(approver)
+        if not run_url.startswith("https://") or not approver:
+            raise ChecklistError(
+                "a GitHub approval needs --run-url https://... (the workflow run) and --approver LOGIN"
+            )
+        version = self.version_of(env)
+        if version is None:
+            raise ChecklistError(f"{env} has nothing deployed to sign off")
+        self.path(env, version)
+        who = self.ctx.principal(env)
+        signoff = SignOff(
+            "product_owner",
+            f"github:{approver}",
+            self.ctx.clock.now().isoformat(),
+            principal=who.principal,
+            verified_by=who.how,
+            github_run_url=run_url,
+            github_approver=approver,
+        )
+        return self._store(env, version, signoff, signed=False)
+
+    def _sign(self, env: str, version: str, role: str, now: datetime) -> signing.Signed | None:
+        """The signature of a sign-off where signing is configured; ChecklistError says how to set it up."""
+        if not signing.signing_configured(self.ctx.config):
+            if self.ctx.env(env).protected and not self.ctx.env(env).identity.allow_unverified:
+                hint = signing.setup_hint(self.ctx.operator, role)
+                raise ChecklistError(f"{env} needs signed sign-offs: set [signing] allowed_signers; {hint}")
+            return None
+        text = signing.payload("signoff", env, version, role, self.ctx.operator, now, now + signing.SIGNOFF_VALID)
+        try:
+            return signing.sign(self.ctx.config, text, self.ctx.operator, role)
+        except signing.SigningError as exc:
+            raise ChecklistError(str(exc)) from None
+
+    def _store(self, env: str, version: str, signoff: SignOff, *, signed: bool) -> SignOff:
+        detail: dict[str, Any] = {"role": signoff.role, "version": version, "principal": signoff.principal}
+        detail |= {"verified_by": signoff.verified_by, "signed": signed}
+        if signoff.pipeline:
+            detail |= {"github_run_url": signoff.github_run_url, "github_approver": signoff.github_approver}
+        with self._journaled(env, "signoff", **detail), self._change(env, version) as state:
+            kept = [s for s in state.get("signoffs", []) if s["role"] != signoff.role]
+            state["signoffs"] = [*kept, signoff.stored()]
         return signoff
+
+    def _checked(self, env: str, version: str | None, raw: dict[str, Any]) -> SignOff:
+        """A stored sign-off with what reading it found: why it does not count, or how it does."""
+        fields = {k: str(raw.get(k, "")) for k in ("role", "user", "at")}
+        extra = ("principal", "verified_by", "payload", "signature", "github_run_url", "github_approver")
+        record = SignOff(**fields, **{k: str(raw[k]) for k in extra if raw.get(k)})
+        problem, key_owner, trust = self._trust(env, version or "", record)
+        return replace(record, problem=problem, key_owner=key_owner, trust=trust)
+
+    def _trust(self, env: str, version: str, s: SignOff) -> tuple[str | None, str | None, str]:
+        config, env_cfg = self.ctx.config, self.ctx.env(env)
+        if s.pipeline:
+            pattern = config.identity.pipeline_role
+            if not pattern:
+                return "no [identity] pipeline_role is configured to accept a GitHub approval from", None, ""
+            if not s.verified_by.startswith("aws sts") or not pipeline_principal(s.principal, pattern):
+                return f"recorded by {s.principal or 'an unknown principal'}, not the pipeline's OIDC role", None, ""
+            if not self._journaled_by(env, s):
+                return "the journal holds no such approval recorded by the pipeline", None, ""
+            return None, None, f"GitHub approval by {s.github_approver} ({s.github_run_url}), recorded by {s.principal}"
+        if s.signature:
+            expect = {"kind": "signoff", "env": env, "version": version, "role": s.role, "signer": s.user}
+            check = signing.check_signed(
+                config, signing.Signed(s.payload, s.signature), expect=expect, now=self.ctx.clock.now()
+            )
+            return check.problem, check.key_owner, f"signed by {s.user}'s SSH key"
+        if env_cfg.protected and not env_cfg.identity.allow_unverified:
+            return "it is not signed; sign-offs here are SSH-signed (relui signoff signs)", None, ""
+        return None, None, f"unsigned, {s.verified_by or 'unverified'}"
+
+    def _journaled_by(self, env: str, s: SignOff) -> bool:
+        """The pipeline's approval is in the journal, noted by that principal (a file edit alone is not)."""
+        for entry in Journal(self.ctx.state_dir, self.ctx.clock).entries(env):
+            if entry.kind == "note" and entry.action == "signoff" and entry.status == "ok":
+                d = entry.detail
+                if d.get("github_run_url") == s.github_run_url and d.get("principal") == s.principal:
+                    return True
+        return False
 
     @contextmanager
     def _journaled(self, env: str, action: str, **detail: Any) -> Iterator[None]:
@@ -293,6 +427,18 @@ class Checklists:
             return False, "no error-rate samples since cutover yet"
         peak = max(values)
         return peak < threshold, f"peak {peak * 100:.2f}% since cutover (threshold {threshold * 100:.2f}%)"
+
+
+def pipeline_principal(principal: str, pattern: str) -> bool:
+    """True when ``principal`` is the pipeline's role: its STS ARN, or the IAM role ARN it assumed, matches."""
+    if fnmatch.fnmatchcase(principal, pattern):
+        return True
+    # arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION is arn:aws:iam::ACCOUNT:role/NAME (the role path is not kept).
+    parts = principal.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        name = parts[5].split("/")[1]
+        return fnmatch.fnmatchcase(f"{parts[0]}:{parts[1]}:iam::{parts[4]}:role/{name}", pattern)
+    return False
 
 
 def _live_since(history: list[Any], color: Color) -> datetime | None:

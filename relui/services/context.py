@@ -2,14 +2,17 @@
 
 Both faces build one of these (the CLI per command, the TUI at start-up) and
 hand it to the services; nothing below reads globals or the environment.
+Who is acting is resolved once per environment touched (``relui.identity``)
+and kept in ``principals``; ``operator`` is the relui user name that maps to.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from relui.config import Config, EnvironmentConfig
+from relui.domain import Principal
 from relui.ports import Clock, EnvPorts, Ports
 
 
@@ -22,6 +25,8 @@ class Context:
     ports: Ports
     operator: str
     read_only: bool = False
+    # Per environment name; an environment missing here acts as the local, unverified operator.
+    principals: dict[str, Principal] = field(default_factory=dict)
 
     @property
     def clock(self) -> Clock:
@@ -38,5 +43,43 @@ class Context:
 
     @property
     def operator_roles(self) -> tuple[str, ...]:
-        """The roles config grants the operator."""
+        """The roles config grants the operator (by name; ``roles_on`` for one environment)."""
         return self.config.roles_of(self.operator)
+
+    def principal(self, env: str) -> Principal:
+        """Who acts on ``env``, and how relui knows."""
+        name = self.config.env(env).name
+        found = self.principals.get(name)
+        if found is not None:
+            return found
+        roles = self.config.roles_of(self.operator)
+        return Principal(self.operator, self.operator, how="local operator name (unverified)", roles=roles)
+
+    def roles_on(self, env: str) -> tuple[str, ...]:
+        """The operator's roles on ``env``: the verified mapping where the identity is not local."""
+        principal = self.principal(env)
+        if principal.kind == "local":
+            return self.config.roles_of(self.operator)
+        return principal.roles if principal.verified else ()
+
+    def may(self, env: str, action: str) -> bool:
+        """Whether the operator's roles on ``env`` allow ``action`` ([permissions])."""
+        allowed = self.config.permissions.get(action, ("devops",))
+        return any(role in allowed for role in self.roles_on(env))
+
+    def identity_refusal(self, env: str) -> str | None:
+        """Why ``env`` refuses this operator's identity (protected, unverified, not allowed), or None."""
+        cfg = self.config.env(env)
+        principal = self.principal(cfg.name)
+        if not cfg.protected or principal.verified or cfg.identity.allow_unverified:
+            return None
+        return unverified_refusal(cfg, principal)
+
+
+def unverified_refusal(env: EnvironmentConfig, principal: Principal) -> str:
+    """The one line that says why a protected environment refuses an unverified identity, and the fix."""
+    if env.identity.kind == "local":
+        fix = f'set [environments.identity] kind = "aws" or "kubernetes" for {env.name}'
+    else:
+        fix = "log in again (aws sso login, a fresh kubeconfig) and retry; see: relui whoami " + env.name
+    return f"{env.name} is protected and {principal.user} is not verified ({principal.how}); {fix}"

@@ -15,7 +15,7 @@ from typing import TypeVar
 from relui.domain import MetricKind
 from relui.ports import NotFound
 from relui.services.actions import Action, Fact, spec
-from relui.services.approvals import usable_approval
+from relui.services.approvals import approval_check, usable_approval
 from relui.services.calendar import ReleaseCalendar
 from relui.services.checklist import Checklists
 from relui.services.context import Context
@@ -67,8 +67,9 @@ def gather(
         action=what.verb,
         env=env,
         operator=ctx.operator,
-        roles=ctx.operator_roles,
-        allowed=ctx.config.may(ctx.operator, what.permission),
+        roles=ctx.roles_on(env.name),
+        allowed=ctx.may(env.name, what.permission),
+        principal=ctx.principal(env.name),
         read_only=ctx.read_only,
         now=ctx.clock.now(),
         host=this_host(),
@@ -100,7 +101,7 @@ def gather(
     if action is Action.ROLLBACK and facts.release and facts.release.rolled_back and facts.release.previous:
         facts.unfinished_rollback = _unfinished_rollback(entries, facts.release.previous.version)
     if env.protected:
-        facts.approval = usable_approval(entries, env.name, ctx.operator, facts.now)
+        facts.approval = usable_approval(entries, env.name, ctx.operator, facts.now, approval_check(ctx, env.name))
     candidate = facts.release.candidate_version if facts.release else None
     if Fact.CANDIDATE in what.facts:
         _candidate_facts(ctx, facts, candidate, entries)

@@ -21,12 +21,14 @@ from relui.domain import (
     DbSnapshot,
     GuardResult,
     LockInfo,
+    Principal,
     Revision,
     Verdict,
 )
 from relui.services.approvals import Approval
-from relui.services.checklist import ChecklistView
-from relui.services.locks import LockOwner, lock_owner
+from relui.services.checklist import ChecklistView, SignOff
+from relui.services.context import unverified_refusal
+from relui.services.locks import LockOwner, held_by, lock_owner
 from relui.services.release_state import ReleaseState, serving, warm_previous
 
 PROCESS_GUARDS = frozenset({"checklist", "signoff", "window", "readiness"})
@@ -45,6 +47,7 @@ UNFORCEABLE = frozenset(
         "input",
         "journal",
         "break-glass",
+        "identity",
     }
 )
 # Forcing past these on a protected environment is not one person's call either.
@@ -90,6 +93,8 @@ class Facts:
     deployed_by: str | None = None
     readiness_unmet: tuple[str, ...] | None = None
     approval: Approval | None = None
+    # Who acts, as the environment's identity source proved it (None: the local operator name, unverified).
+    principal: Principal | None = None
     # A rollback cut off after its switch (an intent without outcome): the next rollback finishes it.
     unfinished_rollback: str | None = None
     unknown: dict[str, str] = field(default_factory=dict)
@@ -98,6 +103,16 @@ class Facts:
     def revisions(self) -> tuple[int, ...]:
         """The revision numbers in the history, newest first."""
         return tuple(r.number for r in sorted(self.history, key=lambda r: -r.number))
+
+    @property
+    def acting_as(self) -> tuple[str, ...]:
+        """The names a lock of this operator carries: the verified principal, and the relui user."""
+        return (self.principal.principal, self.operator) if self.principal else (self.operator,)
+
+    @property
+    def verified(self) -> bool:
+        """True when an identity source proved who acts."""
+        return self.principal is not None and self.principal.verified
 
     @property
     def stale_lock(self) -> LockOwner | None:
@@ -123,12 +138,28 @@ def guard_read_only(f: Facts) -> GuardResult:
     )
 
 
+def guard_identity(f: Facts) -> GuardResult:
+    """A protected environment acts only for a verified identity, unless it allows unverified ones."""
+    who = f.principal
+    if who is not None and who.verified:
+        return _result("identity", True, f"{who.label}, verified by {who.how}", f)
+    who = who or Principal(f.operator, f.operator, how="local operator name (unverified)")
+    if not f.env.protected:
+        return _result("identity", True, f"{f.operator}: {who.how}", f)
+    if f.env.identity.allow_unverified:
+        return _result("identity", True, f"{f.operator}: {who.how}; {f.env.name} allows unverified identities", f)
+    return _result("identity", False, unverified_refusal(f.env, who), f)
+
+
 def guard_role(f: Facts) -> GuardResult:
-    """The operator's roles must allow the action."""
+    """The operator's roles must allow the action (on a verified environment: the verified mapping's roles)."""
     roles = ", ".join(f.roles) or "none"
+    who = f.principal.label if f.verified and f.principal else f.operator
     if f.allowed:
-        return _result("role", True, f"{f.operator} ({roles}) may {f.action}", f)
-    return _result("role", False, f"{f.operator} (roles: {roles}) may not {f.action}; ask a devops operator", f)
+        return _result("role", True, f"{who} ({roles}) may {f.action}", f)
+    if f.principal is not None and f.principal.kind != "local" and not f.principal.verified:
+        return _result("role", False, f"{f.operator} is not verified on {f.env.name}: no roles ({f.principal.how})", f)
+    return _result("role", False, f"{who} (roles: {roles}) may not {f.action}; ask a devops operator", f)
 
 
 def guard_lock(f: Facts) -> GuardResult:
@@ -138,7 +169,7 @@ def guard_lock(f: Facts) -> GuardResult:
     if f.lock is None:
         return _result("lock", True, "lock free; relui holds it for the action", f)
     owner = lock_owner(f.lock.holder)
-    if owner.user == f.operator:
+    if held_by(owner, f.acting_as, f.host):
         return _result("lock", True, f"you hold the lock since {f.lock.since:%H:%M} UTC", f)
     if f.stale_lock is not None:
         return _result("lock", True, f"stale lock of {owner.label} (its process ended) is taken over", f)
@@ -367,7 +398,13 @@ def guard_checklist(f: Facts) -> GuardResult:
 
 
 def guard_signoff(f: Facts) -> GuardResult:
-    """Protected environments need a product owner's sign-off, not the operator's own."""
+    """Protected environments need a product owner's sign-off that counts, not the operator's own.
+
+    A sign-off counts when reading it found no problem (its signature verifies
+    for a signer whose key may sign as product_owner, for this version; or it is
+    the pipeline's GitHub approval) and its signer neither operates nor deployed
+    the release, nor signed it with the operator's own key.
+    """
     if not f.env.protected:
         return _result("signoff", True, "no sign-off required on an unprotected environment", f)
     signoffs = f.checklist.signoffs if f.checklist else ()
@@ -380,12 +417,25 @@ def guard_signoff(f: Facts) -> GuardResult:
             f"a product owner runs: relui signoff {f.env.name} --role product_owner",
             f,
         )
-    others = [s for s in owner if s.user not in (f.operator, f.deployed_by)]
-    if not others:
-        return _result(
-            "signoff", False, f"signed off by {owner[0].user}, who deployed or operates it; another must sign", f
-        )
-    return _result("signoff", True, f"signed off by {others[0].user} (product_owner) at {others[0].at[11:16]}", f)
+    refused = []
+    for s in owner:
+        if s.key_owner is not None and s.key_owner in (f.operator, f.deployed_by):
+            refused.append(f"{s.user}'s sign-off was signed with the key of {s.key_owner}, who operates or deployed it")
+        elif _operates(s, f):
+            refused.append(f"signed off by {s.user}, who deployed or operates it; another must sign")
+        elif s.problem:
+            refused.append(f"the sign-off by {s.user} does not count: {s.problem}")
+        else:
+            trust = f"; {s.trust}" if s.trust else ""
+            return _result("signoff", True, f"signed off by {s.user} (product_owner) at {s.at[11:16]}{trust}", f)
+    return _result("signoff", False, "; ".join(refused), f)
+
+
+def _operates(s: SignOff, f: Facts) -> bool:
+    """The sign-off is the operator's (or the deployer's) own: by name, or recorded by the principal acting now."""
+    if s.user in (f.operator, f.deployed_by):
+        return True
+    return f.verified and f.principal is not None and not s.pipeline and s.principal == f.principal.principal
 
 
 def guard_window(f: Facts) -> GuardResult:

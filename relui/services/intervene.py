@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import time
 
-from relui.services.approvals import Approval, ApprovalError, approval_detail, new_approval
+from relui.services.approvals import (
+    APPROVER_ROLES,
+    Approval,
+    ApprovalError,
+    approval_detail,
+    new_approval,
+    sign_approval,
+)
 from relui.services.release import ReleaseService
+from relui.services.signing import SigningError
 from relui.services.text import one_line
 from relui.services.turns import PREEMPT_SECONDS
 
@@ -63,9 +71,24 @@ def approve(service: ReleaseService, env: str, reason: str) -> Approval:
         raise InterventionRefused("read-only mode: relui records no approval")
     if not ctx.env(name).protected:
         raise InterventionRefused(f"{name} is not protected: --force --reason needs no approval there")
+    refusal = ctx.identity_refusal(name)
+    if refusal:
+        raise InterventionRefused(refusal)
+    roles = ctx.roles_on(name)
     try:
-        approval = new_approval(name, ctx.operator, ctx.operator_roles, one_line(reason), ctx.clock.now())
-    except ApprovalError as exc:
+        approval = new_approval(name, ctx.operator, roles, one_line(reason), ctx.clock.now())
+        signed = sign_approval(ctx, approval, next(r for r in roles if r in APPROVER_ROLES))
+    except (ApprovalError, SigningError) as exc:
         raise InterventionRefused(str(exc)) from None
-    service.journal.note(ctx.operator, name, "approve", "ok", **approval_detail(approval))
+    who = ctx.principal(name)
+    service.journal.note(
+        ctx.operator,
+        name,
+        "approve",
+        "ok",
+        **approval_detail(approval),
+        **signed,
+        principal=who.principal,
+        verified_by=who.how,
+    )
     return approval

@@ -1,9 +1,10 @@
 """Who holds an operator lock: the user, the host and, for an action's own lock, the process.
 
 A lock's holder is one string in the cluster (a Kubernetes Lease's
-holderIdentity, the sandbox world's lock). relui writes ``user@host`` for a
-lock an operator takes, and ``user@host#pid`` for the lock an action takes
-for itself, so a lock left behind by a process that was killed on this host
+holderIdentity, the sandbox world's lock). relui writes ``principal@host`` for
+a lock an operator takes (the verified principal: an STS ARN, a Kubernetes
+username, else the local name), and ``user@host#pid`` for the lock an action
+takes for itself, so a lock left behind by a process that was killed on this host
 can be recognised and taken over at once instead of blocking everyone until
 its lease runs out.
 """
@@ -36,10 +37,17 @@ class LockOwner:
 
 
 def lock_owner(holder: str) -> LockOwner:
-    """Parse ``user``, ``user@host`` or ``user@host#pid``."""
-    user, _, rest = holder.partition("@")
+    """Parse ``user``, ``user@host`` or ``user@host#pid`` (a principal may hold an ``@`` itself)."""
+    user, at, rest = holder.rpartition("@")
+    if not at:
+        return LockOwner(holder)
     host, _, pid = rest.partition("#")
     return LockOwner(user, host, int(pid) if pid.isdigit() else None)
+
+
+def held_by(owner: LockOwner, names: tuple[str, ...], host: str) -> bool:
+    """True when the lock is one of ``names`` on this host: the same principal elsewhere is another holder."""
+    return owner.user in names and (not owner.host or not host or owner.host == host)
 
 
 def holder_name(user: str, host: str, pid: int | None = None) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -22,6 +22,7 @@ import tomli_w
 
 from relui.config import EnvironmentConfig
 from relui.domain import Color, MetricKind, Series
+from relui.services import signing
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.drill_records import last_passed
@@ -86,6 +87,11 @@ class Record:
     by: str
     at: str
     note: str = ""
+    principal: str = ""
+    verified_by: str = ""
+    payload: str = ""  # the signed attestation (relui.services.signing)
+    signature: str = ""
+    problem: str | None = None  # set when read: why the record does not count
 
     def line(self) -> str:
         """The record in a few words: who, when, where the proof is."""
@@ -138,14 +144,27 @@ def _load_state(path: Path) -> dict[str, Any]:
 
 def read_records(ctx: Context, env: str) -> dict[str, Record]:
     """The attestations recorded for an environment, by item."""
-    raw = _load_state(records_path(ctx, ctx.env(env).name)).get("records", {})
-    return {
-        item: Record(
-            item, str(r.get("evidence", "")), str(r.get("by", "")), str(r.get("at", "")), str(r.get("note", ""))
-        )
-        for item, r in raw.items()
-        if isinstance(r, dict)
-    }
+    name = ctx.env(env).name
+    raw = _load_state(records_path(ctx, name)).get("records", {})
+    found = {}
+    for item, r in raw.items():
+        if isinstance(r, dict):
+            keys = ("evidence", "by", "at", "note", "principal", "verified_by", "payload", "signature")
+            entry = Record(item, *(str(r.get(k, "")) for k in keys))
+            found[item] = replace(entry, problem=_attestation_problem(ctx, name, entry))
+    return found
+
+
+def _attestation_problem(ctx: Context, env: str, entry: Record) -> str | None:
+    """Why an attestation does not count: its signature, or none where one is required."""
+    if entry.signature:
+        expect = {"kind": "attestation", "env": env, "signer": entry.by, "evidence": f"{entry.item} {entry.evidence}"}
+        signed = signing.Signed(entry.payload, entry.signature)
+        return signing.check_signed(ctx.config, signed, expect=expect, now=ctx.clock.now()).problem
+    cfg = ctx.env(env)
+    if cfg.protected and not cfg.identity.allow_unverified:
+        return "not signed"
+    return None
 
 
 def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> Record:
@@ -160,7 +179,26 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     link = urlparse(evidence)
     if link.scheme not in ("http", "https") or not link.netloc:
         raise ReadinessError(f"evidence must be a link (https://...) to the review, ticket or report, got {evidence!r}")
-    entry = Record(item, evidence, ctx.operator, ctx.clock.now().isoformat(), note)
+    refusal = ctx.identity_refusal(env)
+    if refusal:
+        raise ReadinessError(refusal)
+    roles = ctx.roles_on(env)
+    if not roles:
+        raise ReadinessError(f"{ctx.operator} holds no role on {env}; an attestation is made by someone who does")
+    now = ctx.clock.now()
+    who = ctx.principal(env)
+    signed = _sign_attestation(ctx, env, item, evidence, roles[0], now)
+    entry = Record(
+        item,
+        evidence,
+        ctx.operator,
+        now.isoformat(),
+        note,
+        who.principal,
+        who.how,
+        signed.payload if signed else "",
+        signed.signature if signed else "",
+    )
     path = records_path(ctx, env)
     journal = Journal(ctx.state_dir, ctx.clock)
     try:
@@ -168,10 +206,22 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
             state = _load_state(path)
             # Journal first: a record that cannot be journaled is not made.
             journal.note(
-                ctx.operator, env, "readiness", item=item, criterion=RECORDS[item][0], evidence=evidence, note=note
+                ctx.operator,
+                env,
+                "readiness",
+                item=item,
+                criterion=RECORDS[item][0],
+                evidence=evidence,
+                note=note,
+                principal=entry.principal,
+                verified_by=entry.verified_by,
+                signed=bool(signed),
             )
             state["env"] = env
-            state.setdefault("records", {})[item] = {"evidence": evidence, "by": entry.by, "at": entry.at, "note": note}
+            stored = {"evidence": evidence, "by": entry.by, "at": entry.at, "note": note}
+            extra = {"principal": entry.principal, "verified_by": entry.verified_by}
+            extra |= {"payload": entry.payload, "signature": entry.signature}
+            state.setdefault("records", {})[item] = stored | {k: v for k, v in extra.items() if v}
             try:
                 atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
             except OSError as exc:
@@ -184,13 +234,35 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     return entry
 
 
+def _sign_attestation(
+    ctx: Context, env: str, item: str, evidence: str, role: str, now: datetime
+) -> signing.Signed | None:
+    """The signature of an attestation where signing is configured (or required); ReadinessError says how."""
+    cfg = ctx.env(env)
+    if not signing.signing_configured(ctx.config):
+        if cfg.protected and not cfg.identity.allow_unverified:
+            hint = signing.setup_hint(ctx.operator, role)
+            raise ReadinessError(f"{env} needs signed attestations: set [signing] allowed_signers; {hint}")
+        return None
+    text = signing.payload(
+        "attestation", env, "", role, ctx.operator, now, now + signing.ATTESTATION_VALID, f"{item} {evidence}"
+    )
+    try:
+        return signing.sign(ctx.config, text, ctx.operator, role)
+    except signing.SigningError as exc:
+        raise ReadinessError(str(exc)) from None
+
+
 def _attested(env: EnvironmentConfig, records: dict[str, Record], items: tuple[str, ...]) -> tuple[bool, str]:
     """(all recorded, one line naming each record or the command that records it)."""
     parts, missing = [], []
     for item in items:
         found = records.get(item)
         label = RECORDS[item][1]
-        if found:
+        if found and found.problem:
+            missing.append(item)
+            parts.append(f"{label}: {found.line()} does not count ({found.problem})")
+        elif found:
             parts.append(f"{label}: {found.line()}")
         else:
             missing.append(item)

@@ -356,6 +356,8 @@ class ReleaseService:
         }
         if request.trigger:
             detail["trigger"] = request.trigger
+        who = self.ctx.principal(request.env)
+        detail["principal"], detail["verified_by"] = who.principal, who.how
         return detail
 
     def _notify(self, subject: str, body: str, env: str) -> list[str]:

@@ -1,8 +1,10 @@
 """Taking, renewing, releasing and taking over an environment's operator lock.
 
-The lock's holder is ``user@host`` (see ``locks``). Only the holder releases
-it; another operator takes it over only with ``--force`` and a reason, which
-is journaled. A lock an action took for itself and whose process died on
+The lock's holder is ``principal@host`` (see ``locks``): the verified
+principal where the environment's identity is verified, so the same person on
+two hosts holds two different locks and claiming a name releases nothing.
+Only the holder releases it; another principal takes it over only with
+``--force`` and a reason, which is journaled. A lock an action took for itself and whose process died on
 this host is stale and released by anyone. Read-only mode changes no lock.
 """
 
@@ -14,7 +16,7 @@ from relui.domain import LockInfo
 from relui.ports import PortError
 from relui.services.context import Context
 from relui.services.journal import Journal
-from relui.services.locks import holder_name, lock_owner, this_host
+from relui.services.locks import held_by, holder_name, lock_owner, this_host
 from relui.services.text import one_line
 
 
@@ -29,18 +31,27 @@ class LockService:
         self.ctx = ctx
         self.journal = journal
 
-    @property
-    def holder(self) -> str:
-        """The holder string this operator's locks carry."""
-        return holder_name(self.ctx.operator, this_host())
+    def holder(self, env: str) -> str:
+        """The holder string this operator's locks of ``env`` carry: the principal and this host."""
+        return holder_name(self.ctx.principal(env).principal, this_host())
+
+    def _holds(self, env: str, holder: str) -> bool:
+        principal = self.ctx.principal(env)
+        return held_by(lock_owner(holder), (principal.principal, self.ctx.operator), this_host())
+
+    def _refuse_unverified(self, env: str) -> None:
+        refusal = self.ctx.identity_refusal(env)
+        if refusal:
+            raise LockRefused(refusal)
 
     def _refuse_read_only(self) -> None:
         if self.ctx.read_only:
             raise LockRefused("read-only mode: relui changes no lock")
 
     def _check_role(self, env: str) -> None:
-        if not self.ctx.config.may(self.ctx.operator, "lock"):
-            roles = ", ".join(self.ctx.operator_roles) or "none"
+        self._refuse_unverified(env)
+        if not self.ctx.may(env, "lock"):
+            roles = ", ".join(self.ctx.roles_on(env)) or "none"
             raise LockRefused(f"{self.ctx.operator} (roles: {roles}) may not change the {env} lock")
 
     def take(self, env: str) -> LockInfo:
@@ -52,15 +63,16 @@ class LockService:
         current = cluster.lock()
         if current is not None and lock_owner(current.holder).dead_on(this_host()):
             cluster.release_lock(current.holder)
-        info = cluster.acquire_lock(self.holder)
-        self.journal.note(self.ctx.operator, name, "lock", holder=self.holder)
+        holder = self.holder(name)
+        info = cluster.acquire_lock(holder)
+        self.journal.note(self.ctx.operator, name, "lock", holder=holder, **self._who(name))
         return info
 
     def renew(self, env: str) -> LockInfo:
         """Keep a held lock alive (a running TUI does this); not journaled, raises LockHeld if lost."""
         name = self.ctx.env(env).name
         self._refuse_read_only()
-        return self.ctx.env_ports(name).cluster.acquire_lock(self.holder)
+        return self.ctx.env_ports(name).cluster.acquire_lock(self.holder(name))
 
     def release(self, env: str, *, force: bool = False, reason: str = "") -> str:
         """Release our lock, a dead action's stale lock, or (forced, with a reason) another operator's."""
@@ -72,9 +84,9 @@ class LockService:
         if current is None:
             return f"{name} has no lock to release"
         owner = lock_owner(current.holder)
-        if owner.user == self.ctx.operator:
+        if self._holds(name, current.holder):
             cluster.release_lock(current.holder)
-            self.journal.note(self.ctx.operator, name, "unlock", holder=current.holder)
+            self.journal.note(self.ctx.operator, name, "unlock", holder=current.holder, **self._who(name))
             return f"released the lock of {name}"
         if owner.dead_on(this_host()):
             cluster.release_lock(current.holder)
@@ -88,11 +100,18 @@ class LockService:
         why = one_line(reason)
         if not why:
             raise LockRefused(f"taking over {owner.label}'s lock of {name} needs --reason saying why")
-        self.journal.note(self.ctx.operator, name, "unlock", "forced", holder=current.holder, reason=why)
+        holder = self.holder(name)
+        who = self._who(name)
+        self.journal.note(self.ctx.operator, name, "unlock", "forced", holder=current.holder, reason=why, **who)
         cluster.release_lock(current.holder)
-        cluster.acquire_lock(self.holder)
-        self.journal.note(self.ctx.operator, name, "lock", holder=self.holder)
-        return f"took over the lock of {name} from {owner.label}: {self.holder} holds it now (journaled)"
+        cluster.acquire_lock(holder)
+        self.journal.note(self.ctx.operator, name, "lock", holder=holder, **who)
+        return f"took over the lock of {name} from {owner.label}: {holder} holds it now (journaled)"
+
+    def _who(self, env: str) -> dict[str, str]:
+        """The journal's record of who acted: the principal and how it was verified."""
+        principal = self.ctx.principal(env)
+        return {"principal": principal.principal, "verified_by": principal.how}
 
     def release_quietly(self, env: str, holder: str) -> None:
         """Give back the lock an action took for itself; a failure is journaled, never raised."""

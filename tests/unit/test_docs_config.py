@@ -28,6 +28,10 @@ TABLES: dict[str, type[Any]] = {
     "environments.prometheus": schema.PrometheusConfig,
     "environments.aws": schema.AwsConfig,
     "environments.compose": schema.ComposeConfig,
+    "environments.identity": schema.IdentityConfig,
+    "identity": schema.IdentityMapping,
+    "identity.users": schema.IdentityUser,
+    "signing": schema.SigningConfig,
     "calendar": schema.CalendarConfig,
     "calendar.windows": schema.Window,
     "calendar.freezes": schema.Freeze,
@@ -96,6 +100,21 @@ dev = "1.0.0"
 kind = "error_spike"
 version = "1.0.0"
 env = "dev"
+[identity]
+pipeline_role = "arn:aws:iam::*:role/relui-pipeline*"
+[[identity.users]]
+name = "ops"
+arn = "arn:aws:sts::*:assumed-role/relui-ops/*"
+roles = ["devops"]
+[[identity.users]]
+name = "alice"
+kube_user = "alice"
+[[identity.users]]
+name = "release"
+kube_group = "release-managers"
+[signing]
+allowed_signers = "allowed_signers"
+key = "~/.ssh/id_ed25519"
 [readiness]
 drill_max_age_days = 30
 runbooks = ["docs/rollback.md"]
@@ -109,6 +128,9 @@ url = "http://127.0.0.1:9090"
 error_rate = "x"
 [environments.aws]
 region = "eu-central-1"
+[environments.identity]
+kind = "aws"
+allow_unverified = false
 [[environments.smoke]]
 name = "health"
 path = "/healthz"

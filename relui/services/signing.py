@@ -1,0 +1,314 @@
+"""SSH-signed approvals: sign-offs, readiness attestations and break-glass approvals.
+
+An approval is a canonical JSON payload (kind, environment, version, role,
+signer, time, expiry, evidence) signed with ``ssh-keygen -Y sign -n relui``,
+the mechanism git uses for SSH-signed commits: with ``$SSH_AUTH_SOCK`` set the
+public key is passed with ``-f`` and the agent signs with the private half.
+It is checked with ``ssh-keygen -Y verify`` against the ``allowed_signers``
+file of ``[signing]``: one line per key as in git's
+``gpg.ssh.allowedSignersFile``, plus a ``relui-roles="product_owner,devops"``
+option naming the roles that key may sign for. relui strips that option before
+handing the file to ssh-keygen (which refuses options it does not know).
+
+A record counts only when its signature verifies for the signer it names,
+that signer's key may sign for the role, and the payload says what the record
+says (environment, version, role, signer) and has not expired. So a record is
+trusted by its signature, wherever it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from relui.config import Config
+
+NAMESPACE = "relui"
+SIGNOFF_VALID = timedelta(days=7)
+ATTESTATION_VALID = timedelta(days=90)
+ROLES_OPTION = "relui-roles"
+SSH_TIMEOUT = 15.0
+KEY_TYPES = ("ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-", "rsa-sha2-")
+
+
+class SigningError(Exception):
+    """An approval could not be signed; the message is one line saying how to set signing up."""
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A payload and the SSH signature over it, as a record stores them."""
+
+    payload: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What checking a signed record found."""
+
+    problem: str | None  # None: it counts
+    key_owner: str | None = None  # the allowed_signers principal whose key made the signature
+
+    @property
+    def ok(self) -> bool:
+        """True when the signature verifies for the signer and the role, and the payload matches."""
+        return self.problem is None
+
+
+def setup_hint(user: str, role: str = "ROLE") -> str:
+    """The one line that says how to start signing."""
+    return (
+        "create a key with `ssh-keygen -t ed25519`, point [signing] key (or $RELUI_SIGNING_KEY) at it, "
+        f'and add its public key to the allowed_signers file as: {user} namespaces="relui",'
+        f'{ROLES_OPTION}="{role}" ssh-ed25519 AAAA...'
+    )
+
+
+def signing_configured(config: Config) -> bool:
+    """True when approvals are signed and checked ([signing] allowed_signers is set)."""
+    return bool(config.signing.allowed_signers)
+
+
+def payload(
+    kind: str,
+    env: str,
+    version: str,
+    role: str,
+    signer: str,
+    time: datetime,
+    expiry: datetime,
+    evidence: str = "",
+) -> str:
+    """The canonical JSON that is signed: sorted keys, no spaces, UTF-8."""
+    doc = {
+        "kind": kind,
+        "env": env,
+        "version": version,
+        "role": role,
+        "signer": signer,
+        "time": time.isoformat(),
+        "expiry": expiry.isoformat(),
+        "evidence": evidence,
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _key(config: Config) -> Path | None:
+    named = os.environ.get("RELUI_SIGNING_KEY") or config.signing.key
+    return Path(named).expanduser() if named else None
+
+
+def _ssh_keygen() -> str:
+    found = shutil.which("ssh-keygen")
+    if found is None:
+        raise SigningError("ssh-keygen not found; install the OpenSSH client (openssh-client) to sign approvals")
+    return found
+
+
+def sign(config: Config, text: str, user: str, role: str = "ROLE") -> Signed:
+    """Sign ``text`` with this user's key (through ssh-agent when one runs); SigningError says how to set up."""
+    key = _key(config)
+    if key is None:
+        raise SigningError(f"no signing key configured; {setup_hint(user, role)}")
+    agent = bool(os.environ.get("SSH_AUTH_SOCK"))
+    private = key.with_suffix("") if key.suffix == ".pub" else key
+    public = key if key.suffix == ".pub" else key.with_name(key.name + ".pub")
+    # As git does: with an agent, -f names the public key and the agent signs with the private one.
+    use = public if agent and public.is_file() else private
+    if not use.is_file():
+        raise SigningError(f"signing key {use} not found; {setup_hint(user, role)}")
+    try:
+        done = subprocess.run(
+            [_ssh_keygen(), "-Y", "sign", "-n", NAMESPACE, "-f", str(use)],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=SSH_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise SigningError(
+            f"ssh-keygen did not sign within {SSH_TIMEOUT:g} s (a passphrase prompt?); "
+            "load the key into ssh-agent with `ssh-add`"
+        ) from None
+    if done.returncode != 0 or not done.stdout:
+        why = " ".join(done.stderr.decode("utf-8", "replace").split()) or f"exit {done.returncode}"
+        via = "ssh-agent has no matching key (run `ssh-add`)" if agent and use == public else setup_hint(user, role)
+        raise SigningError(f"ssh-keygen could not sign with {use}: {why}; {via}")
+    return Signed(text, done.stdout.decode("ascii"))
+
+
+# -- allowed_signers -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AllowedSigner:
+    """One allowed_signers line: who, which roles it may sign for, and the line ssh-keygen reads."""
+
+    principals: tuple[str, ...]
+    roles: tuple[str, ...]
+    line: str
+
+
+def _fields(line: str) -> list[str]:
+    """Whitespace-separated fields; double quotes keep spaces inside one."""
+    fields, current, quoted = [], "", False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        if char.isspace() and not quoted:
+            if current:
+                fields.append(current)
+            current = ""
+        else:
+            current += char
+    if current:
+        fields.append(current)
+    return fields
+
+
+def _options(text: str) -> list[str]:
+    """Comma-separated options; commas inside double quotes do not split."""
+    options, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            options.append(current)
+            current = ""
+        else:
+            current += char
+    return [*options, current] if current else options
+
+
+def parse_allowed_signers(text: str) -> list[AllowedSigner]:
+    """The lines of an allowed_signers file, with relui's roles option taken out of each."""
+    signers = []
+    for raw in text.splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        fields = _fields(raw.strip())
+        if len(fields) < 3:
+            continue
+        principals, rest = fields[0], fields[1:]
+        roles: tuple[str, ...] = ()
+        if not rest[0].startswith(KEY_TYPES):
+            kept = []
+            for option in _options(rest[0]):
+                name, _, value = option.partition("=")
+                if name.strip().lower() == ROLES_OPTION:
+                    roles = tuple(r.strip() for r in value.strip('"').split(",") if r.strip())
+                else:
+                    kept.append(option)
+            rest = ([",".join(kept)] if kept else []) + rest[1:]
+        names = tuple(p.strip('"') for p in principals.split(","))
+        signers.append(AllowedSigner(names, roles, " ".join([principals, *rest])))
+    return signers
+
+
+def roles_of_signer(signers: list[AllowedSigner], principal: str) -> tuple[str, ...]:
+    """The roles any key of ``principal`` may sign for."""
+    roles: list[str] = []
+    for signer in signers:
+        if principal in signer.principals:
+            roles.extend(r for r in signer.roles if r not in roles)
+    return tuple(roles)
+
+
+# -- checking -------------------------------------------------------------------
+
+
+def check_signed(
+    config: Config,
+    signed: Signed,
+    *,
+    expect: dict[str, str],
+    now: datetime,
+) -> SignatureCheck:
+    """Whether a signed record counts: payload as expected, not expired, signature good, role allowed."""
+    try:
+        doc = json.loads(signed.payload)
+    except ValueError:
+        return SignatureCheck("its signed payload is not readable JSON")
+    if not isinstance(doc, dict):
+        return SignatureCheck("its signed payload is not a JSON object")
+    for key, want in expect.items():
+        got = str(doc.get(key, ""))
+        if got != want:
+            if key == "version":
+                return SignatureCheck(f"signed for version {got or '-'}, not {want}")
+            if key == "signer":
+                return SignatureCheck(f"the record names {want}, but its payload was signed as {got or '-'}")
+            return SignatureCheck(f"signed for {key} {got or '-'}, not {want}")
+    try:
+        expiry = datetime.fromisoformat(str(doc.get("expiry", "")))
+    except ValueError:
+        return SignatureCheck("its signed payload has no valid expiry")
+    if now >= expiry:
+        return SignatureCheck(f"its signature expired at {expiry:%Y-%m-%d %H:%M} UTC")
+    return verify(config, signed, str(doc.get("signer", "")), str(doc.get("role", "")))
+
+
+def verify(config: Config, signed: Signed, signer: str, role: str) -> SignatureCheck:
+    """``ssh-keygen -Y verify`` of the signature for ``signer``, and the role that signer's key may sign for."""
+    path = config.signing.allowed_signers
+    if not path:
+        return SignatureCheck("no [signing] allowed_signers is configured to check its signature against")
+    file = Path(path).expanduser()
+    if not file.is_absolute():
+        file = config.path.parent / file
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        return SignatureCheck(f"allowed_signers {file} is unreadable ({exc.strerror or exc})")
+    return _verify(text, signed.payload, signed.signature, signer, role)
+
+
+@lru_cache(maxsize=256)
+def _verify(allowed: str, text: str, signature: str, signer: str, role: str) -> SignatureCheck:
+    """The check itself, pure in its inputs (so repeated views of one record run ssh-keygen once)."""
+    signers = parse_allowed_signers(allowed)
+    try:
+        keygen = _ssh_keygen()
+    except SigningError as exc:
+        return SignatureCheck(str(exc))
+    with tempfile.TemporaryDirectory(prefix="relui-verify-") as tmp:
+        signers_file, sig_file = Path(tmp) / "allowed_signers", Path(tmp) / "approval.sig"
+        signers_file.write_text("".join(s.line + "\n" for s in signers), encoding="utf-8")
+        sig_file.write_text(signature, encoding="ascii", errors="replace")
+        try:
+            found = subprocess.run(
+                [keygen, "-Y", "find-principals", "-f", str(signers_file), "-s", str(sig_file)],
+                capture_output=True,
+                timeout=SSH_TIMEOUT,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+            owners = found.stdout.decode("utf-8", "replace").split() if found.returncode == 0 else []
+            if not owners:
+                return SignatureCheck("signed with a key that is not in allowed_signers")
+            if signer not in owners:
+                return SignatureCheck(f"signed with {owners[0]}'s key, not {signer}'s", owners[0])
+            checked = subprocess.run(
+                [keygen, "-Y", "verify", "-f", str(signers_file), "-I", signer, "-n", NAMESPACE, "-s", str(sig_file)],
+                input=text.encode("utf-8"),
+                capture_output=True,
+                timeout=SSH_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return SignatureCheck(f"ssh-keygen did not check the signature within {SSH_TIMEOUT:g} s")
+    if checked.returncode != 0:
+        return SignatureCheck("its signature does not verify: the record was changed after it was signed", signer)
+    allowed_roles = roles_of_signer(signers, signer)
+    if role not in allowed_roles:
+        held = ", ".join(allowed_roles) or "none"
+        return SignatureCheck(f"{signer}'s key may not sign for {role} ({ROLES_OPTION}: {held})", signer)
+    return SignatureCheck(None, signer)

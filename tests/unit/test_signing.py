@@ -1,0 +1,163 @@
+"""SSH-signed sign-offs: a valid one passes the cutover guard; edited, foreign, self-signed or other-version ones do not.
+
+Keys are made here with ``ssh-keygen -t ed25519 -N ''``; the allowed_signers
+file names owner (product_owner) and ops (devops). PROD's identity is
+verified (the principals are given to the Context as a verified source would),
+so the only question each test asks is whether the signature counts.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from relui.clock import ManualClock
+from relui.domain import Principal, Verdict
+from relui.services import signing
+from relui.services.checklist import ChecklistError, Checklists
+from relui.services.context import Context
+from relui.services.release import ReleaseService
+from tests.conftest import IN_WINDOW, drill_config, make_context
+
+VERIFIED = {
+    "ops": Principal("system:ops", "ops", ("release",), True, "kubernetes SelfSubjectReview", ("devops",), "kubernetes"),
+    "owner": Principal("system:owner", "owner", (), True, "kubernetes SelfSubjectReview", ("product_owner",), "kubernetes"),
+}  # fmt: skip
+
+
+def keygen(path: Path) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Path]:
+    return {name: keygen(tmp_path / f"id_{name}") for name in ("owner", "ops", "stranger")}
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, keys: dict[str, Path]) -> Path:
+    """The shipped sandbox with PROD verified through kubernetes, and signing on."""
+    lines = []
+    for name, role in (("owner", "product_owner"), ("ops", "devops")):
+        public = " ".join(keys[name].with_suffix(".pub").read_text().split()[:2])
+        lines.append(f'{name} namespaces="relui",relui-roles="{role}" {public}\n')
+    (tmp_path / "allowed_signers").write_text("".join(lines))
+    path = drill_config(tmp_path, always_open=True)
+    text = path.read_text().replace('kind = "local"\nallow_unverified = true', 'kind = "kubernetes"')
+    path.write_text(text + '\n[signing]\nallowed_signers = "allowed_signers"\n')
+    return path
+
+
+def as_user(config_path: Path, tmp_path: Path, clock: ManualClock, name: str) -> Context:
+    ctx = make_context(config_path, tmp_path / "state", clock, operator=name)
+    ctx.principals = {"prod": VERIFIED[name]}
+    return ctx
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(IN_WINDOW)
+
+
+@pytest.fixture
+def ops(config_path: Path, tmp_path: Path, clock: ManualClock) -> Context:
+    ctx = as_user(config_path, tmp_path, clock, "ops")
+    assert ReleaseService(ctx).deploy("prod", "1.6.0").ok
+    return ctx
+
+
+def sign_off_with(key: Path, owner: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELUI_SIGNING_KEY", str(key))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    Checklists(owner).sign_off("prod", "product_owner", deployed_by="ops")
+
+
+def signoff_guard(ops: Context) -> tuple[Verdict, str]:
+    found = next(g for g in ReleaseService(ops).check("cutover", "prod") if g.name == "signoff")
+    return found.verdict, found.reason
+
+
+def edit_signoff(ctx: Context, version: str, **changes: str) -> None:
+    """Change the stored sign-off as someone with write access to the state would."""
+    path = Checklists(ctx).path("prod", version)
+    state = tomllib.loads(path.read_text())
+    state["signoffs"][0].update(changes)
+    path.write_text(tomli_w.dumps(state))
+
+
+@pytest.fixture
+def owner(config_path: Path, tmp_path: Path, clock: ManualClock, ops: Context) -> Context:
+    return as_user(config_path, tmp_path, clock, "owner")
+
+
+def test_a_valid_signature_passes_the_guard(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sign_off_with(keys["owner"], owner, monkeypatch)
+    verdict, reason = signoff_guard(ops)
+    assert verdict is Verdict.PASS, reason
+    assert "signed off by owner (product_owner)" in reason and "SSH key" in reason
+    stored = Checklists(ops).view("prod").signoffs[0]
+    assert stored.principal == "system:owner" and stored.signature.startswith("-----BEGIN SSH SIGNATURE-----")
+
+
+def test_one_edited_after_signing_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sign_off_with(keys["owner"], owner, monkeypatch)
+    payload = Checklists(ops).view("prod").signoffs[0].payload
+    later = re.sub(r'"expiry":"[^"]+"', '"expiry":"2099-01-01T00:00:00+00:00"', payload)
+    edit_signoff(ops, "1.6.0", payload=later)
+    verdict, reason = signoff_guard(ops)
+    assert verdict is Verdict.BLOCK
+    assert "does not verify: the record was changed after it was signed" in reason
+
+
+def test_one_signed_by_an_unknown_key_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sign_off_with(keys["stranger"], owner, monkeypatch)
+    verdict, reason = signoff_guard(ops)
+    assert verdict is Verdict.BLOCK and "signed with a key that is not in allowed_signers" in reason
+
+
+def test_one_signed_with_the_operators_own_key_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sign_off_with(keys["ops"], owner, monkeypatch)
+    verdict, reason = signoff_guard(ops)
+    assert verdict is Verdict.BLOCK and "signed with the key of ops, who operates or deployed it" in reason
+
+
+def test_one_signed_for_another_version_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sign_off_with(keys["owner"], owner, monkeypatch)
+    signed = Checklists(ops).view("prod").signoffs[0]
+    edit_signoff(ops, "1.6.0", payload=signed.payload.replace('"version":"1.6.0"', '"version":"1.5.0"'))
+    # Re-signed properly for 1.5.0, then placed in 1.6.0's checklist.
+    monkeypatch.setenv("RELUI_SIGNING_KEY", str(keys["owner"]))
+    text = Checklists(ops).view("prod").signoffs[0].payload
+    edit_signoff(ops, "1.6.0", signature=signing.sign(ops.config, text, "owner").signature)
+    verdict, reason = signoff_guard(ops)
+    assert verdict is Verdict.BLOCK and "signed for version 1.5.0, not 1.6.0" in reason
+
+
+def test_a_missing_key_says_how_to_set_one_up(owner: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELUI_SIGNING_KEY", str(tmp_path / "absent"))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    with pytest.raises(ChecklistError) as caught:
+        Checklists(owner).sign_off("prod", "product_owner", deployed_by="ops")
+    message = str(caught.value)
+    assert "\n" not in message and "ssh-keygen -t ed25519" in message and "allowed_signers" in message
+
+
+def test_an_unsigned_record_does_not_count_where_signing_is_required(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sign_off_with(keys["owner"], owner, monkeypatch)
+    edit_signoff(ops, "1.6.0", signature="", payload="")
+    verdict, reason = signoff_guard(ops)
+    assert verdict is Verdict.BLOCK and "it is not signed" in reason
+
+
+def test_allowed_signers_roles_option_is_taken_out_for_ssh_keygen() -> None:
+    text = 'owner,alice namespaces="relui",relui-roles="product_owner,devops" ssh-ed25519 AAAAC3 owner@laptop\n'
+    (signer,) = signing.parse_allowed_signers(text)
+    assert signer.principals == ("owner", "alice") and signer.roles == ("product_owner", "devops")
+    assert signer.line == 'owner,alice namespaces="relui" ssh-ed25519 AAAAC3 owner@laptop'
+    assert signing.roles_of_signer([signer], "alice") == ("product_owner", "devops")
