@@ -1,4 +1,4 @@
-"""SSH-signed sign-offs: a valid one passes the cutover guard; edited, foreign, self-signed or other-version ones do not.
+"""SSH-signed sign-offs: a valid one passes the cutover guard; edited, foreign, self-signed, other-version do not.
 
 Keys are made here with ``ssh-keygen -t ed25519 -N ''``; the allowed_signers
 file names owner (product_owner) and ops (devops). PROD's identity is
@@ -24,10 +24,11 @@ from relui.services.context import Context
 from relui.services.release import ReleaseService
 from tests.conftest import IN_WINDOW, drill_config, make_context
 
+HOW = "kubernetes SelfSubjectReview"
 VERIFIED = {
-    "ops": Principal("system:ops", "ops", ("release",), True, "kubernetes SelfSubjectReview", ("devops",), "kubernetes"),
-    "owner": Principal("system:owner", "owner", (), True, "kubernetes SelfSubjectReview", ("product_owner",), "kubernetes"),
-}  # fmt: skip
+    "ops": Principal("system:ops", "ops", ("release",), True, HOW, ("devops",), "kubernetes"),
+    "owner": Principal("system:owner", "owner", (), True, HOW, ("product_owner",), "kubernetes"),
+}
 
 
 def keygen(path: Path) -> Path:
@@ -96,7 +97,9 @@ def owner(config_path: Path, tmp_path: Path, clock: ManualClock, ops: Context) -
     return as_user(config_path, tmp_path, clock, "owner")
 
 
-def test_a_valid_signature_passes_the_guard(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_valid_signature_passes_the_guard(
+    ops: Context, owner: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sign_off_with(keys["owner"], owner, monkeypatch)
     verdict, reason = signoff_guard(ops)
     assert verdict is Verdict.PASS, reason
@@ -105,7 +108,9 @@ def test_a_valid_signature_passes_the_guard(ops: Context, owner: Context, keys: 
     assert stored.principal == "system:owner" and stored.signature.startswith("-----BEGIN SSH SIGNATURE-----")
 
 
-def test_one_edited_after_signing_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_one_edited_after_signing_does_not_count(
+    ops: Context, owner: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sign_off_with(keys["owner"], owner, monkeypatch)
     payload = Checklists(ops).view("prod").signoffs[0].payload
     later = re.sub(r'"expiry":"[^"]+"', '"expiry":"2099-01-01T00:00:00+00:00"', payload)
@@ -115,19 +120,25 @@ def test_one_edited_after_signing_does_not_count(ops: Context, owner: Context, k
     assert "does not verify: the record was changed after it was signed" in reason
 
 
-def test_one_signed_by_an_unknown_key_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_one_signed_by_an_unknown_key_does_not_count(
+    ops: Context, owner: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sign_off_with(keys["stranger"], owner, monkeypatch)
     verdict, reason = signoff_guard(ops)
     assert verdict is Verdict.BLOCK and "signed with a key that is not in allowed_signers" in reason
 
 
-def test_one_signed_with_the_operators_own_key_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_one_signed_with_the_operators_own_key_does_not_count(
+    ops: Context, owner: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sign_off_with(keys["ops"], owner, monkeypatch)
     verdict, reason = signoff_guard(ops)
     assert verdict is Verdict.BLOCK and "signed with the key of ops, who operates or deployed it" in reason
 
 
-def test_one_signed_for_another_version_does_not_count(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_one_signed_for_another_version_does_not_count(
+    ops: Context, owner: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sign_off_with(keys["owner"], owner, monkeypatch)
     signed = Checklists(ops).view("prod").signoffs[0]
     edit_signoff(ops, "1.6.0", payload=signed.payload.replace('"version":"1.6.0"', '"version":"1.5.0"'))
@@ -148,7 +159,9 @@ def test_a_missing_key_says_how_to_set_one_up(owner: Context, tmp_path: Path, mo
     assert "\n" not in message and "ssh-keygen -t ed25519" in message and "allowed_signers" in message
 
 
-def test_an_unsigned_record_does_not_count_where_signing_is_required(ops: Context, owner: Context, keys: dict[str, Path], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unsigned_record_does_not_count_where_signing_is_required(
+    ops: Context, owner: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sign_off_with(keys["owner"], owner, monkeypatch)
     edit_signoff(ops, "1.6.0", signature="", payload="")
     verdict, reason = signoff_guard(ops)
