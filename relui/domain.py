@@ -213,6 +213,8 @@ class Principal:
     how: str = ""
     roles: tuple[str, ...] = ()
     kind: str = "local"  # the identity source: local, aws, kubernetes
+    # The source could not be asked (down, timed out): nothing was proven either way.
+    dark: bool = False
 
     @property
     def label(self) -> str:

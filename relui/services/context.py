@@ -60,7 +60,8 @@ class Context:
         principal = self.principal(env)
         if principal.kind == "local":
             return self.config.roles_of(self.operator)
-        return principal.roles if principal.verified else ()
+        # A dark source proved nothing: the claimed roles count only where the identity guard lets them (rollback).
+        return principal.roles if principal.verified or principal.dark else ()
 
     def may(self, env: str, action: str) -> bool:
         """Whether the operator's roles on ``env`` allow ``action`` ([permissions])."""

@@ -146,6 +146,15 @@ def guard_identity(f: Facts) -> GuardResult:
     who = who or Principal(f.operator, f.operator, how="local operator name (unverified)")
     if not f.env.protected:
         return _result("identity", True, f"{f.operator}: {who.how}", f)
+    if who.dark and f.action == "rollback":
+        # A rollback only returns traffic to what was live: a source that cannot answer never makes it impossible.
+        return _result(
+            "identity",
+            False,
+            f"{who.how}; the rollback goes ahead as {f.operator} (unverified, journaled so)",
+            f,
+            warn_only=True,
+        )
     if f.env.identity.allow_unverified:
         return _result("identity", True, f"{f.operator}: {who.how}; {f.env.name} allows unverified identities", f)
     return _result("identity", False, unverified_refusal(f.env, who), f)
