@@ -14,11 +14,13 @@ to wait) and stays unwrapped.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar, cast
 
 from relui.adapters.deadline import DEFAULT_DEADLINE, NotifierGuard, guard
 from relui.adapters.outbox import OutboxNotifier
+from relui.adapters.records_local import LocalRecords
 from relui.adapters.sandbox import (
     SandboxBackups,
     SandboxCluster,
@@ -39,19 +41,50 @@ from relui.ports import (
     Metrics,
     Notifier,
     Ports,
+    Records,
     Registry,
     Releases,
     SmokeRunner,
 )
+from relui.services import record_store
 
 T = TypeVar("T")
 
 
 def build_ports(config: Config, state_dir: Path, clock: Clock) -> Ports:
-    """Every environment's ports, plus the shared clock and notifier."""
+    """Every environment's ports, plus the shared clock and notifier.
+
+    The records stores are bound to the state dir too (``record_store.bind``),
+    so the journal, checklists and the action mutex find each environment's.
+    """
     world = SandboxWorld(state_dir, config, clock)
-    envs = {env.name: _guarded(env, _env_ports(env, world, state_dir)) for env in config.environments}
+    local = guard(LocalRecords(state_dir), f"state dir {state_dir}", "records", default=RECORDS_DEADLINE)
+    records = {env.name: _records(env, local) for env in config.environments}
+    record_store.bind(state_dir, records, local)
+    envs = {
+        env.name: replace(_guarded(env, _env_ports(env, world, state_dir)), records=records[env.name])
+        for env in config.environments
+    }
     return Ports(clock=clock, notifier=_notifier(config, state_dir, clock), envs=envs)
+
+
+# A records call is a few small requests; a lost race retries within it.
+RECORDS_DEADLINE = 20.0
+
+
+def _records(env: EnvironmentConfig, local: Records) -> Records:
+    """The environment's records store: its S3 bucket when ``[environments.records]`` names one, else the state dir."""
+    if env.records is None:
+        return local
+    from relui.adapters.records_s3 import S3Records
+
+    session = None
+    if env.aws:
+        from relui.adapters.aws import aws_session
+
+        session = aws_session(env.aws)
+    store = S3Records(env.records, env.aws, session)
+    return guard(store, f"records {env.records.url} of {env.name}", "records", default=RECORDS_DEADLINE)
 
 
 # Writes wait for the rollout inside the adapter (helm --wait, compose up).

@@ -8,6 +8,7 @@ so callers in the TUI run them in thread workers. Failures are raised as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -199,6 +200,117 @@ class Notifier(Protocol):
         ...
 
 
+class RecordsError(PortError):
+    """The records store could not be read or written; ``where`` names the store, ``reason`` says why."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
+
+
+class RecordConflict(RecordsError):
+    """A conditional write lost a race (the object changed, or exists, since it was read)."""
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """One journal record as the store holds it: where it is, and its bytes."""
+
+    where: str  # "journal.jsonl line 12", "s3://bucket/prefix/journal/qa/000000000012.json"
+    data: bytes
+    line: int = 0  # its line in a journal file (0 where records are objects)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A mutable document and the version token a conditional write must name."""
+
+    data: bytes
+    version: str  # an S3 ETag, or the SHA-256 of a local file
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The action mutex of one environment: who holds it, until when (epoch seconds, real time)."""
+
+    env: str
+    holder: str
+    host: str
+    pid: int
+    expiry: float
+    token: str = ""  # the store's handle on a held lease (an ETag, an open lock file)
+
+
+# Write a document only when it does not exist yet.
+ABSENT = ""
+
+
+class Records(Protocol):
+    """What the release process records, for one environment: journal, documents, the action mutex.
+
+    ``local`` keeps them in the state dir; ``s3`` in a bucket every machine of
+    the team shares. Journal records are never overwritten; documents are
+    written conditionally on the version that was read (``RecordConflict``
+    when another writer got there first).
+    """
+
+    where: str  # the store in a person's words: a state dir, s3://bucket/prefix
+
+    def append(self, env: str, build: Callable[[StoredRecord | None], tuple[int, bytes]]) -> StoredRecord:
+        """Append one journal record of ``env``, create-only.
+
+        ``build`` gets the environment's newest record (None for the first)
+        and returns the new record's sequence number and bytes; it is asked
+        again when another writer appended first.
+        """
+        ...
+
+    def records(self, env: str | None) -> list[StoredRecord]:
+        """The journal records of ``env`` (every environment's when None), oldest first.
+
+        A store that keeps several environments in one file may return
+        other environments' records too; the caller filters.
+        """
+        ...
+
+    def read_document(self, name: str) -> Document | None:
+        """A mutable document (``checklists/qa/1.6.0.toml``), or None when there is none."""
+        ...
+
+    def write_document(self, name: str, data: bytes, expect: str | None = None) -> Document:
+        """Write a document: over any version (None), only when absent (``ABSENT``), or only over ``expect``."""
+        ...
+
+    def delete_document(self, name: str) -> None:
+        """Remove a document; a no-op when there is none."""
+        ...
+
+    def documents(self, prefix: str) -> list[str]:
+        """The names of the documents under ``prefix``, sorted."""
+        ...
+
+    def acquire_lease(self, env: str, holder: str, host: str, pid: int) -> Lease | None:
+        """Take the environment's action mutex; None while another live holder has it."""
+        ...
+
+    def renew_lease(self, lease: Lease) -> Lease:
+        """Push a held lease's expiry on; RecordConflict when it was lost."""
+        ...
+
+    def release_lease(self, lease: Lease) -> None:
+        """Give the mutex back."""
+        ...
+
+    def lease(self, env: str) -> Lease | None:
+        """The live lease on the environment's mutex, if anyone holds it."""
+        ...
+
+    def probe(self) -> str:
+        """Check the store answers; one line saying what it is (for status and doctor)."""
+        ...
+
+
 @dataclass
 class EnvPorts:
     """The ports of one environment, built by ``relui.backends``."""
@@ -210,6 +322,7 @@ class EnvPorts:
     registry: Registry | None = None
     backups: Backups | None = None
     credentials: Credentials | None = None
+    records: Records | None = None  # None: the local state dir (services find it through the state dir)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from relui.commands import (
     journal,
     lock,
     readiness,
+    records,
     status,
     whoami,
 )
@@ -30,6 +31,7 @@ COMMANDS = [
     calendar,
     readiness,
     drill,
+    records,
     doctor,
     init,
     completion,

@@ -2,7 +2,8 @@
 
 For each environment it asks every configured source, through the adapter's
 own ``diagnose(env)``: the kube context and the RBAC verbs relui uses, the
-helm binary, Docker Compose, Prometheus and AWS. Each check is one line
+helm binary, Docker Compose, Prometheus and AWS, and an S3 records store
+(does it answer, is Object Lock on). Each check is one line
 (source, ok/FAIL, detail, fix). Exit 0 when all are ok, 1 otherwise. Adapters
 are imported only for the sources an environment configures, and a check that
 cannot even be imported or crashes is reported as a failed line, never a
@@ -34,7 +35,7 @@ def register(sub: Subparsers) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Check each environment's sources and print one line per check."""
     envs = [ctx.env(args.env)] if args.env else list(ctx.config.environments)
-    report = [(env, diagnose_env(env)) for env in envs]
+    report = [(env, diagnose_env(env) + records_findings(ctx, env)) for env in envs]
     healthy = all(f.ok for _, findings in report for f in findings)
     if args.json:
         print_json({"ok": healthy, "environments": [env_json(env, findings) for env, findings in report]})
@@ -60,6 +61,32 @@ def diagnose_env(env: EnvironmentConfig) -> list[Finding]:
     if env.aws is not None:
         findings += _checked("aws", "relui.adapters.aws", env)
     return findings
+
+
+def records_findings(ctx: Context, env: EnvironmentConfig) -> list[Finding]:
+    """Where the environment's records live, whether that store answers, and whether Object Lock keeps them."""
+    if env.records is None:
+        return []
+    store = ctx.env_ports(env.name).records
+    if store is None:
+        return [
+            Finding("records", False, f"no records store built for {env.records.url}", "report this as a relui bug")
+        ]
+    fix = f"check the bucket {env.records.bucket} exists and relui may list, read and write it (docs/team-records.md)"
+    try:
+        found = [Finding("records", True, store.probe())]
+    except PortError as exc:
+        return [Finding("records", False, str(exc), fix)]
+    object_lock = getattr(store, "object_lock", None)
+    if callable(object_lock):
+        try:
+            line = str(object_lock())
+        except PortError as exc:
+            return [*found, Finding("object lock", False, str(exc), "allow s3:GetBucketObjectLockConfiguration")]
+        locked = line.startswith("Object Lock is on")
+        advice = "create the records bucket with Object Lock and set retain_days"
+        found.append(Finding("object lock", locked or not env.records.retain_days, line, advice))
+    return found
 
 
 def _checked(source: str, module: str, env: EnvironmentConfig) -> list[Finding]:

@@ -1,11 +1,11 @@
-"""``relui journal [ENV]``: the audit trail, and actions cut off mid-way."""
+"""``relui journal [ENV]``: the audit trail, and actions cut off mid-way; ``relui journal verify [ENV]``: its chain."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from relui.commands.base import EXIT_OK, EXIT_USAGE, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Subparsers, add_command, print_json
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_actions
 from relui.services.journal import Entry, Journal, JournalError
@@ -15,7 +15,9 @@ from relui.services.text import one_line
 def register(sub: Subparsers) -> None:
     """Add ``journal``."""
     p = add_command(sub, "journal", "show the audit journal (and interrupted actions)")
-    p.add_argument("env", nargs="?")
+    # Not "env": the first word may be "verify", which names no environment.
+    p.add_argument("scope", nargs="?", metavar="ENV", help="one environment, or 'verify' to check the hash chain")
+    p.add_argument("verify_env", nargs="?", metavar="ENV", help="with verify: the environment (default: all)")
     p.add_argument("--json", action="store_true", help="print records as a JSON list")
     p.add_argument("--limit", type=int, default=50, help="newest N records (default 50; 0 for all)")
     p.set_defaults(run=run)
@@ -35,7 +37,11 @@ def line(entry: Entry) -> str:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Print the journal, newest last, then any interrupted actions; unreadable lines warn on stderr."""
     journal = Journal(ctx.state_dir, ctx.clock)
-    env = ctx.env(args.env).name if args.env else None
+    if args.scope == "verify":
+        return verify(args, ctx, journal)
+    if args.verify_env:
+        raise CommandError(f"unexpected {args.verify_env!r}; did you mean: relui journal verify {args.verify_env}")
+    env = ctx.env(args.scope).name if args.scope else None
     try:
         read = journal.read(env)
         interrupted = interrupted_actions(ctx, env)
@@ -61,3 +67,29 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     for action in interrupted:
         print(f"INTERRUPTED on {action.env}: {action.line(now)}")
     return EXIT_OK
+
+
+def verify(args: argparse.Namespace, ctx: Context, journal: Journal) -> int:
+    """Walk each environment's chain; exit 1 naming the first record edited, removed or reordered."""
+    names = [ctx.env(args.verify_env).name] if args.verify_env else [e.name for e in ctx.config.environments]
+    try:
+        reports = [journal.verify(name) for name in names]
+    except JournalError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    if args.json:
+        print_json(
+            {
+                "environments": [
+                    {"env": r.env, "records": r.records, "intact": r.intact, "broken": r.broken} for r in reports
+                ]
+            }
+        )
+    for report in reports:
+        if args.json:
+            break
+        if report.intact:
+            before = f", {report.before_chain} written before the chain" if report.before_chain else ""
+            print(f"{report.env}: chain intact ({report.records} records{before})")
+        else:
+            print(f"{report.env}: chain broken: {report.broken}")
+    return EXIT_OK if all(r.intact for r in reports) else EXIT_FAILED

@@ -120,6 +120,7 @@ SPECS: dict[Action, ActionSpec] = {
             g.guard_snapshot,
             g.guard_credentials,
             g.guard_readiness,
+            g.guard_records,
         ),
         frozenset({Fact.PODS, Fact.CANDIDATE, Fact.WINDOW, Fact.RELEASE_DAY, Fact.READINESS}),
         moves_traffic=True,

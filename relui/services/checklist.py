@@ -3,8 +3,9 @@
 Items come from config (the release plan's defaults otherwise). A manual item
 is ticked by a person with a time and a note; an automatic item is evaluated
 through the ports each time it is read. State is TOML (tomli-w) in
-``checklists/<env>/<version>.toml``, replaced atomically under a lock; the
-version must be a valid image tag, so that path never leaves the state dir.
+``checklists/<env>/<version>.toml`` in the environment's records store,
+written conditionally on the version read (no tick lost to another machine);
+the version must be a valid image tag, so that name never leaves the store.
 Ticks and sign-offs journal themselves here, so both faces journal them once.
 A sign-off is SSH-signed by its signer where ``[signing]`` is configured, and
 checked each time it is read (``relui.services.signing``); a GitHub
@@ -32,9 +33,9 @@ from relui.ports import PortError
 from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Journal
+from relui.services.record_store import changed, store_for
 from relui.services.release_state import release_state
 from relui.services.text import InvalidInput, one_line, validate_version
-from relui.statedir import atomic_write, exclusive
 
 
 class ChecklistError(Exception):
@@ -143,29 +144,33 @@ class Checklists:
         releases = self.ctx.env_ports(env).releases
         return release_state(releases.history(), releases.values()).release_version
 
+    def _name(self, env: str, version: str | None) -> str:
+        """The document of one environment and version in its records store (the state dir's relative path)."""
+        return str(self.path(env, version).relative_to(self.ctx.state_dir))
+
     def _load(self, env: str, version: str | None) -> dict[str, Any]:
+        name = self._name(env, version)
         try:
-            return tomllib.loads(self.path(env, version).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ChecklistError(f"checklist file {self.path(env, version)} is unreadable: {exc}") from None
+            document = store_for(self.ctx.state_dir, env).read_document(name)
+            return _parse(document.data, name) if document else {}
+        except PortError as exc:
+            raise ChecklistError(f"checklist {name} is unreadable: {exc}") from None
 
     @contextmanager
     def _change(self, env: str, version: str | None) -> Iterator[dict[str, Any]]:
-        """Change the state under its lock; the block runs (and journals) before anything is written."""
-        path = self.path(env, version)
+        """Change the state; the block runs (and journals) before anything is written.
+
+        The write is conditional on the version read; when another machine
+        wrote in between, the block's change is applied to theirs (no tick lost).
+        """
+        name = self._name(env, version)
         try:
-            with exclusive(path):
-                state = self._load(env, version)
+            with changed(store_for(self.ctx.state_dir, env), name, lambda data: _parse(data, name), _render) as state:
                 state.setdefault("env", env)
                 state.setdefault("version", version or "")
                 yield state
-                atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
-        except OSError as exc:
-            raise ChecklistError(
-                f"cannot save the checklist {path}: {exc.strerror or exc}; fix the state dir"
-            ) from None
+        except PortError as exc:
+            raise ChecklistError(f"cannot save the checklist {name}: {exc}; fix the records store") from None
 
     def view(self, env: str, version: str | None = None, evaluate: bool = True) -> ChecklistView:
         """The checklist with manual ticks and automatic checks evaluated now."""
@@ -191,7 +196,11 @@ class Checklists:
         try:
             view = self.view(env)
         except (PortError, ChecklistError):
-            view = self.view(env, version="", evaluate=False)
+            try:
+                view = self.view(env, version="", evaluate=False)
+            except ChecklistError:
+                # The records store does not answer: status says so among the problems; nothing is known done.
+                return {"done": 0, "total": len(self.ctx.config.checklist)}
         return {"done": view.done, "total": len(view.items)}
 
     def _item(self, item_id: str) -> ChecklistItem:
@@ -464,6 +473,17 @@ def _run_command(command: tuple[str, ...]) -> tuple[bool, str]:
 def _age(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def _parse(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ChecklistError(f"checklist {name} is unreadable: {exc}") from None
+
+
+def _render(state: dict[str, Any]) -> bytes:
+    return tomli_w.dumps(state).encode("utf-8")
 
 
 __all__ = ["PHASES", "ChecklistError", "ChecklistView", "Checklists", "ItemStatus", "SignOff"]

@@ -1,8 +1,11 @@
-"""The team's drill history: ``drills.jsonl`` in the operator's real state dir.
+"""The team's drill history: ``drills.jsonl`` in the operator's real state dir, and the team's records stores.
 
-Each scored drill run appends one line. The readiness review's team-training
-criterion reads it, so it lives apart from the drill machinery: reading the
-history needs no scenario, no sandbox and no throw-away state dir.
+Each scored drill run appends one line, and is written as one create-only
+document ``drills/<id>-<finished>.json`` to every records store the state
+dir's environments share with the team (S3), so a drill done on one laptop
+counts on every machine. The readiness review's team-training criterion reads
+it, so it lives apart from the drill machinery: reading the history needs no
+scenario, no sandbox and no throw-away state dir.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from relui.ports import ABSENT, PortError, RecordConflict
+from relui.services import record_store
 from relui.statedir import exclusive
 
 FILE_NAME = "drills.jsonl"
@@ -65,7 +70,27 @@ def append_record(state_dir: Path, record: DrillRecord) -> Path:
             os.fsync(fd)
         finally:
             os.close(fd)
+    name = f"drills/{record.id}-{record.finished:%Y%m%dT%H%M%S%fZ}.json"
+    for store in record_store.every_store(state_dir)[1:]:
+        try:
+            store.write_document(name, line.encode("utf-8"), ABSENT)
+        except RecordConflict:
+            continue  # this very score is there already
     return path
+
+
+def _team_lines(state_dir: Path) -> list[str]:
+    """The drill documents of every shared store (a store that does not answer adds none)."""
+    lines = []
+    for store in record_store.every_store(state_dir)[1:]:
+        try:
+            for name in store.documents("drills"):
+                document = store.read_document(name)
+                if document is not None:
+                    lines.append(document.data.decode("utf-8", errors="replace"))
+        except PortError:
+            continue
+    return lines
 
 
 def read_records(state_dir: Path) -> list[DrillRecord]:
@@ -73,9 +98,9 @@ def read_records(state_dir: Path) -> list[DrillRecord]:
     try:
         text = (state_dir / FILE_NAME).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return []
+        text = ""
     by_id: dict[str, DrillRecord] = {}
-    for line in text.splitlines():
+    for line in _team_lines(state_dir) + text.splitlines():
         try:
             record = DrillRecord.from_json(json.loads(line))
         except (ValueError, KeyError, TypeError, AttributeError):

@@ -14,13 +14,14 @@ from typing import TypeVar
 
 from relui.domain import MetricKind
 from relui.ports import NotFound
+from relui.services import guards as g
 from relui.services.actions import Action, Fact, spec
 from relui.services.approvals import approval_check, usable_approval
 from relui.services.calendar import ReleaseCalendar
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.guards import Facts
-from relui.services.journal import Entry, Journal
+from relui.services.journal import Entry, Journal, chain_problem
 from relui.services.locks import this_host
 from relui.services.readiness import unmet_criteria
 from relui.services.reads import read_once
@@ -109,11 +110,20 @@ def gather(
         status = _try(facts, "window", lambda: ReleaseCalendar(ctx.config.calendar).status(facts.now))
         if status is not None:
             facts.window_open, facts.window_reason = status.open, status.reason
+    if g.guard_records in what.guards:
+        _chain_facts(ctx, facts)
     if Fact.READINESS in what.facts and env.protected:
         facts.readiness_unmet = _try(facts, "readiness", lambda: tuple(unmet_criteria(ctx, env.name)))
     if Fact.RELEASE_DAY in what.facts:
         _release_day_facts(ctx, facts, version or candidate)
     return facts
+
+
+def _chain_facts(ctx: Context, facts: Facts) -> None:
+    """A journal chain that does not verify (or cannot be read) is the records guard's reason."""
+    problem = _try(facts, "records", lambda: chain_problem(ctx.state_dir, ctx.clock, facts.env.name))
+    if problem:
+        facts.unknown["records"] = problem
 
 
 def _unfinished_rollback(entries: list[Entry], rolled_back_from: str | None) -> str | None:

@@ -46,6 +46,7 @@ UNFORCEABLE = frozenset(
         "busy",
         "input",
         "journal",
+        "records",
         "break-glass",
         "identity",
     }
@@ -552,3 +553,10 @@ def forceable(results: list[GuardResult] | tuple[GuardResult, ...], env: Environ
     """True when every block may be overridden (with a reason, and on protected with break-glass)."""
     names = UNFORCEABLE | (UNFORCEABLE_PROTECTED if env is not None and env.protected else frozenset())
     return all(r.name not in names for r in blocking(results))
+
+
+def guard_records(f: Facts) -> GuardResult:
+    """The environment's journal chain must verify: a cutover does not rely on records edited behind relui's back."""
+    if "records" in f.unknown:
+        return _result("records", False, f.unknown["records"], f)
+    return _result("records", True, f"the journal of {f.env.name} verifies", f)

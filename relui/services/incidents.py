@@ -6,7 +6,9 @@ and the environment's journal around the release as a timeline.
 
 Every value that came from a person or from outside (reason, versions,
 problems, the timeline) is escaped to one markdown line, so it can never add a
-heading or a ticked follow-up box; two rollbacks in one second get two files.
+heading or a ticked follow-up box; two rollbacks in one second get two files. Where the environment's records
+live on S3, the same text is also written there (create-only), so the team
+sees it from every machine.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from relui.ports import ABSENT, RecordConflict, Records
+from relui.services import record_store
 from relui.services.journal import Entry
 from relui.services.text import markdown_text
 
@@ -97,6 +101,24 @@ def write_incident(state_dir: Path, incident: Incident, timeline: list[Entry]) -
     the first free name (link fails rather than replaces), so a reader never
     sees half a record and a second rollback in the same second keeps both.
     """
+    path = _write_local(state_dir, incident, timeline)
+    store = record_store.store_for(state_dir, incident.env)
+    if store is not record_store.local_store(state_dir):
+        _write_shared(store, path.name, render_incident(incident, timeline).encode("utf-8"))
+    return path
+
+
+def _write_shared(store: Records, name: str, data: bytes) -> None:
+    stem = name.removesuffix(".md")
+    for count in range(1, MAX_SAME_SECOND + 1):
+        try:
+            store.write_document(f"incidents/{stem if count == 1 else f'{stem}-{count}'}.md", data, ABSENT)
+        except RecordConflict:
+            continue
+        return
+
+
+def _write_local(state_dir: Path, incident: Incident, timeline: list[Entry]) -> Path:
     directory = state_dir / "incidents"
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"{incident.at:%Y%m%dT%H%M%SZ}-{incident.env}"

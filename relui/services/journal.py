@@ -1,19 +1,25 @@
-"""The audit journal: append-only JSONL in the state dir, one fsync per record.
+"""The audit journal: every intent, outcome and note of an environment, hash-chained.
 
 Every action writes an ``intent`` record before it touches anything and an
 ``outcome`` record after (ok, failed, forced, interrupted ...). An intent with
 no outcome means relui died mid-action; ``interrupted`` finds those.
 
-A record is one complete line written with one ``write`` under the flock and
-then fsynced; a record that cannot be written whole raises ``JournalError``
-and leaves no partial line behind. A line torn by a crash mid-write stays a
-line of its own, and readers report it (``unreadable``) instead of hiding it.
+Records go to the environment's records store (``record_store``): the state
+dir's ``journal.jsonl`` (one complete line per record, flock and fsync; a torn
+line stays a line of its own and is reported as ``unreadable``), or one
+create-only object per record on S3. A record that cannot be written raises
+``JournalError`` and nothing is acted on.
+
+Each record carries ``seq`` (its number in its environment's journal) and
+``prev`` (the SHA-256 of the environment's previous record, canonical JSON),
+so ``verify`` finds the first record that was edited, removed or reordered.
 """
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relui.ports import Clock, PortError
+from relui.ports import Clock, PortError, Records, RecordsError, StoredRecord
+from relui.services import record_store
 from relui.services.text import one_line
-from relui.statedir import exclusive
 
 OUTCOMES = ("ok", "failed", "blocked", "forced", "interrupted", "aborted", "cancelled")
 # Detail fields a person types; each becomes one printable line before it is written.
@@ -67,9 +73,12 @@ class Entry:
     action: str
     status: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0  # its number in the environment's chain (0: written before the chain)
+    prev: str = ""  # SHA-256 of the environment's previous record
 
     def to_json(self) -> dict[str, Any]:
-        """The record as written to the file."""
+        """The record as written to the store."""
+        chain = {"seq": self.seq, "prev": self.prev} if self.seq else {}
         return {
             "id": self.id,
             "kind": self.kind,
@@ -79,12 +88,14 @@ class Entry:
             "action": self.action,
             "status": self.status,
             **self.detail,
+            **chain,
         }
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Entry:
         """A record read back from the file."""
-        known = {"id", "kind", "at", "operator", "env", "action", "status"}
+        known = {"id", "kind", "at", "operator", "env", "action", "status", "seq", "prev"}
+        seq = raw.get("seq")
         return cls(
             id=str(raw.get("id", "")),
             kind=str(raw.get("kind", "")),
@@ -94,58 +105,52 @@ class Entry:
             action=str(raw.get("action", "")),
             status=str(raw.get("status", "")),
             detail={k: v for k, v in raw.items() if k not in known},
+            seq=seq if isinstance(seq, int) else 0,
+            prev=str(raw.get("prev", "")),
         )
 
 
 class Journal:
-    """Append and read the journal file."""
+    """Append and read the journal of every environment of a state dir, each in its own store."""
 
     def __init__(self, state_dir: Path, clock: Clock) -> None:
+        self.state_dir = state_dir
         self.path = state_dir / "journal.jsonl"
         self.clock = clock
+
+    def _store(self, env: str) -> Records:
+        return record_store.store_for(self.state_dir, env)
 
     def _append(self, entry: Entry) -> Entry:
         detail = {k: one_line(v) if k in FREE_TEXT and isinstance(v, str) else v for k, v in entry.detail.items()}
         entry = Entry(entry.id, entry.kind, entry.at, entry.operator, entry.env, entry.action, entry.status, detail)
-        line = (json.dumps(entry.to_json(), sort_keys=True, default=str) + "\n").encode("utf-8")
+        body = entry.to_json()
         consequence = "nothing was changed" if entry.kind == "intent" else f"this {entry.action} is not journaled"
-        with self._failing("write", consequence):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with exclusive(self.path):
-                self._write_record(line)
-        return entry
 
-    def _write_record(self, line: bytes) -> None:
-        """Append one line with one write; on any failure cut the file back so no partial line stays."""
-        created = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            size = os.fstat(fd).st_size
-            # A crash mid-write leaves a tail without "\n"; end it so the next record is not glued to it.
-            data = line if size == 0 or os.pread(fd, 1, size - 1) == b"\n" else b"\n" + line
-            try:
-                written = os.write(fd, data)
-                if written != len(data):
-                    raise OSError(f"short write ({written} of {len(data)} bytes, file size limit?)")
-                os.fsync(fd)
-            except OSError:
-                _truncate_quietly(fd, size)
-                raise
-        finally:
-            os.close(fd)
-        if created:
-            _fsync_dir(self.path.parent)
+        def chained(tail: StoredRecord | None) -> tuple[int, bytes]:
+            seq, prev = next_link(tail)
+            return seq, encode({**body, "seq": seq, "prev": prev})
+
+        store = self._store(entry.env)
+        with self._failing("write", consequence, store):
+            stored = store.append(entry.env, chained)
+        return Entry.from_json(json.loads(stored.data))
 
     @contextmanager
-    def _failing(self, what: str, consequence: str) -> Iterator[None]:
-        """Turn any OSError of the block into one JournalError line."""
+    def _failing(self, what: str, consequence: str, store: Records) -> Iterator[None]:
+        """Turn a store's failure into one JournalError line naming where the journal is."""
         try:
             yield
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise JournalError(
-                f"cannot {what} the journal {self.path}: {reason}; free space or fix the state dir, {consequence}"
-            ) from None
+        except PortError as exc:
+            reason = exc.reason if isinstance(exc, RecordsError) else str(exc)
+            if store is record_store.local_store(self.state_dir):
+                fix, where = "free space or fix the state dir", str(self.path)
+            else:
+                fix, where = "check the records store answers and relui may write to it", f"at {store.where}"
+                raise JournalError(
+                    f"records unavailable: cannot {what} the journal {where}: {reason}; {fix}, {consequence}"
+                ) from None
+            raise JournalError(f"cannot {what} the journal {where}: {reason}; {fix}, {consequence}") from None
 
     def intent(self, operator: str, env: str, action: str, **detail: Any) -> Entry:
         """Record that an action is about to start; returns the entry whose id the outcome repeats."""
@@ -181,25 +186,39 @@ class Journal:
         """Every record of ``env`` (all when None), oldest first, and every line that is not a record.
 
         Unreadable lines belong to no known environment, so they are reported whatever ``env`` is.
+        With None, environments whose records live elsewhere are read from there and merged by time.
         """
-        with self._failing("read", "nothing was read"):
-            try:
-                raw = self.path.read_bytes()
-            except FileNotFoundError:
-                return JournalRead([], [])
+        found, broken = self._read_store(record_store.local_store(self.state_dir), env)
+        remote = record_store.remote_envs(self.state_dir)
+        if env is not None:
+            if env in remote:
+                return JournalRead(self._read_store(remote[env], env)[0], broken)
+            return JournalRead(found, broken)
+        merged = [[e for e in found if e.env not in remote]]
+        merged += [self._read_store(store, name)[0] for name, store in remote.items()]
+        return JournalRead(list(heapq.merge(*merged, key=lambda e: e.at)), broken)
+
+    def _read_store(self, store: Records, env: str | None) -> tuple[list[Entry], list[Unreadable]]:
+        with self._failing("read", "nothing was read", store):
+            stored = store.records(env)
         found, broken = [], []
-        for number, data in enumerate(raw.split(b"\n"), start=1):
-            if not data.strip():
+        for record in stored:
+            raw = parse(record)
+            if raw is None:
+                excerpt = one_line(record.data.decode("utf-8", errors="replace"), limit=EXCERPT)
+                broken.append(Unreadable(record.line, excerpt))
                 continue
-            try:
-                entry = Entry.from_json(json.loads(data.decode("utf-8")))
-            except (ValueError, AttributeError, TypeError):
-                excerpt = one_line(data.decode("utf-8", errors="replace"), limit=EXCERPT)
-                broken.append(Unreadable(number, excerpt))
-                continue
+            entry = Entry.from_json(raw)
             if env is None or entry.env == env:
                 found.append(entry)
-        return JournalRead(found, broken)
+        return found, broken
+
+    def verify(self, env: str) -> ChainReport:
+        """Walk ``env``'s chain: the first record edited, removed or reordered, or how many records hold."""
+        store = self._store(env)
+        with self._failing("read", "nothing was verified", store):
+            stored = store.records(env)
+        return verify_chain(env, stored)
 
     def entries(self, env: str | None = None) -> list[Entry]:
         """Every record, oldest first; lines that are not records are left out (see ``unreadable``)."""
@@ -223,19 +242,107 @@ class Journal:
         return None
 
 
-def _truncate_quietly(fd: int, size: int) -> None:
-    """Cut a failed append back off; a device such as /dev/full cannot be truncated, and has nothing to cut."""
-    try:
-        os.ftruncate(fd, size)
-        os.fsync(fd)
-    except OSError:
-        pass
+# -- the chain ------------------------------------------------------------------
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a newly created journal file's name durable too."""
-    fd = os.open(directory, os.O_RDONLY)
+def encode(record: dict[str, Any]) -> bytes:
+    """A record as stored: canonical JSON (sorted keys, no spaces), so its hash is the same on every machine."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+
+
+def digest(record: dict[str, Any]) -> str:
+    """The SHA-256 of a record's canonical JSON."""
+    return hashlib.sha256(encode(record)).hexdigest()
+
+
+def parse(record: StoredRecord) -> dict[str, Any] | None:
+    """A stored record's JSON object, or None for a line that is not one (torn or edited)."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        raw = json.loads(record.data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return raw if isinstance(raw, dict) else None
+
+
+def next_link(tail: StoredRecord | None) -> tuple[int, str]:
+    """``seq`` and ``prev`` of the record after ``tail`` (records written before the chain start it at 1)."""
+    raw = parse(tail) if tail is not None else None
+    if raw is None:
+        return 1, ""
+    seq = raw.get("seq")
+    return (seq + 1 if isinstance(seq, int) and seq > 0 else 1), digest(raw)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What walking one environment's chain found."""
+
+    env: str
+    records: int
+    broken: str | None = None  # the first problem, naming the record
+    before_chain: int = 0  # records written before relui chained them
+
+    @property
+    def intact(self) -> bool:
+        """True when no record was edited, removed or reordered."""
+        return self.broken is None
+
+
+def verify_chain(env: str, stored: list[StoredRecord]) -> ChainReport:
+    """Check each record's ``seq`` follows and its ``prev`` is the hash of the record before it."""
+    expected, prev, previous_where, chained, legacy, count = 1, "", "", False, 0, 0
+    for record in stored:
+        raw = parse(record)
+        if raw is None:
+            continue  # another environment's or an unreadable line; the next record's prev tells
+        if raw.get("env") != env:
+            continue
+        count += 1
+        seq = raw.get("seq")
+        if not isinstance(seq, int):
+            if chained:
+                problem = f"record at {record.where} has no seq/prev: edited or written outside relui"
+                return ChainReport(env, count, problem, legacy)
+            legacy, prev, previous_where = legacy + 1, digest(raw), record.where
+            continue
+        if seq != expected:
+            if seq > expected and expected in later_seqs(stored, env, record):
+                problem = f"record at {record.where} is out of order: seq {seq} where seq {expected} belongs"
+            elif seq > expected:
+                missing = f"seq {expected}" if seq == expected + 1 else f"seq {expected}-{seq - 1}"
+                problem = f"record {missing} of {env} was removed (the next is seq {seq} at {record.where})"
+            else:
+                problem = f"record at {record.where} is out of order: seq {seq} where seq {expected} belongs"
+            return ChainReport(env, count, problem, legacy)
+        first_kept = not chained and seq == 1 and not previous_where
+        if raw.get("prev") != prev and not first_kept:
+            if previous_where:
+                problem = (
+                    f"record seq {seq - 1} at {previous_where} was edited "
+                    f"(seq {seq} at {record.where} holds another hash of it)"
+                )
+            else:
+                problem = f"a record before seq {seq} at {record.where} was removed"
+            return ChainReport(env, count, problem, legacy)
+        chained, expected, prev, previous_where = True, seq + 1, digest(raw), record.where
+    return ChainReport(env, count, None, legacy)
+
+
+def later_seqs(stored: list[StoredRecord], env: str, after: StoredRecord) -> set[int]:
+    """The sequence numbers of ``env``'s records stored after ``after`` (to tell a reorder from a removal)."""
+    found, seen = set(), False
+    for record in stored:
+        if seen:
+            raw = parse(record)
+            if raw is not None and raw.get("env") == env and isinstance(raw.get("seq"), int):
+                found.add(raw["seq"])
+        seen = seen or record is after
+    return found
+
+
+def chain_problem(state_dir: Path, clock: Clock, env: str) -> str | None:
+    """One line when ``env``'s journal chain does not verify (what the records guard blocks with)."""
+    report = Journal(state_dir, clock).verify(env)
+    if report.intact:
+        return None
+    return f"the journal of {env} does not verify: {report.broken}; see: relui journal verify {env}"

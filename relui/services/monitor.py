@@ -46,6 +46,9 @@ def take_snapshot(env: EnvironmentConfig, ports: EnvPorts, clock: Clock, with_se
     colors, cluster_problem = _read("cluster", problems, cluster.color_states)
     active, _ = _read("live service", problems, cluster.observed_active_color)
     lock, _ = _read("lock", problems, cluster.lock)
+    if env.records is not None and ports.records is not None:
+        # Shared records that do not answer: actions here refuse, so say so beside the pods.
+        _read("records", problems, ports.records.probe)
     error_rate: dict[Color, float | None] = {}
     series: dict[Color, Series] = {}
     metrics_problem = None

@@ -2,7 +2,8 @@
 
 Criteria are evaluated through the ports and the state dir each time they are
 read, except the ones only a person can attest (a security review, a restore
-test): those are recorded with an evidence link in ``readiness/<env>.toml``.
+test): those are recorded with an evidence link in ``readiness/<env>.toml`` (in the
+environment's records store, written conditionally on the version read).
 ``unknown`` means relui could not decide (a source failed, an input is not
 configured); the cutover guard treats it like ``not met`` on a protected
 environment, because go-live needs positive evidence, not an absence of bad news.
@@ -22,13 +23,14 @@ import tomli_w
 
 from relui.config import EnvironmentConfig
 from relui.domain import Color, MetricKind, Series
+from relui.ports import PortError
 from relui.services import signing
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.drill_records import last_passed
-from relui.services.journal import Journal
+from relui.services.journal import Journal, JournalError
+from relui.services.record_store import changed, store_for
 from relui.services.text import one_line
-from relui.statedir import atomic_write, exclusive
 
 MET = "met"
 NOT_MET = "not met"
@@ -133,19 +135,31 @@ def records_path(ctx: Context, env: str) -> Path:
     return ctx.state_dir / "readiness" / f"{env}.toml"
 
 
-def _load_state(path: Path) -> dict[str, Any]:
+def _name(ctx: Context, env: str) -> str:
+    """The readiness document of an environment in its records store."""
+    return str(records_path(ctx, env).relative_to(ctx.state_dir))
+
+
+def _parse(data: bytes, name: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ReadinessError(f"readiness file {path} is unreadable: {exc}") from None
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
+
+
+def _load_state(ctx: Context, env: str) -> dict[str, Any]:
+    name = _name(ctx, env)
+    try:
+        document = store_for(ctx.state_dir, env).read_document(name)
+    except PortError as exc:
+        raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
+    return _parse(document.data, name) if document else {}
 
 
 def read_records(ctx: Context, env: str) -> dict[str, Record]:
     """The attestations recorded for an environment, by item."""
     name = ctx.env(env).name
-    raw = _load_state(records_path(ctx, name)).get("records", {})
+    raw = _load_state(ctx, name).get("records", {})
     found = {}
     for item, r in raw.items():
         if isinstance(r, dict):
@@ -199,11 +213,13 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
         signed.payload if signed else "",
         signed.signature if signed else "",
     )
-    path = records_path(ctx, env)
+    name = _name(ctx, env)
     journal = Journal(ctx.state_dir, ctx.clock)
+    store = store_for(ctx.state_dir, env)
     try:
-        with exclusive(path):
-            state = _load_state(path)
+        with changed(
+            store, name, lambda data: _parse(data, name), lambda state: tomli_w.dumps(state).encode()
+        ) as state:
             # Journal first: a record that cannot be journaled is not made.
             journal.note(
                 ctx.operator,
@@ -222,15 +238,11 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
             extra = {"principal": entry.principal, "verified_by": entry.verified_by}
             extra |= {"payload": entry.payload, "signature": entry.signature}
             state.setdefault("records", {})[item] = stored | {k: v for k, v in extra.items() if v}
-            try:
-                atomic_write(path, tomli_w.dumps(state).encode("utf-8"))
-            except OSError as exc:
-                journal.note(ctx.operator, env, "readiness", "failed", item=item, message=str(exc))
-                raise
-    except OSError as exc:
-        raise ReadinessError(
-            f"cannot save the readiness record {path}: {exc.strerror or exc}; fix the state dir"
-        ) from None
+    except PortError as exc:
+        if isinstance(exc, JournalError):
+            raise
+        journal.note(ctx.operator, env, "readiness", "failed", item=item, message=str(exc))
+        raise ReadinessError(f"cannot save the readiness record {name}: {exc}; fix the records store") from None
     return entry
 
 

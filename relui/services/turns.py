@@ -1,6 +1,8 @@
 """Whose turn it is on an environment: the action mutex, preemption by a rollback, asking in time.
 
-One action at a time per environment (an flock in the state dir). A rollback
+One action at a time per environment: the lease of its records store (an
+flock in the state dir, or a lease object on S3 renewed while the action runs,
+so two machines never act at once). A rollback
 is never refused because something else runs: it asks an abortable action
 (a deploy, a smoke, or any action still waiting for its confirmation) to stop,
 then waits its turn. A face's decide is asked in a helper thread so that such
@@ -9,6 +11,9 @@ a request is noticed even while a person is still looking at the plan.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,16 +22,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from relui.domain import GuardResult
+from relui.ports import Lease, PortError, RecordConflict, Records
 from relui.services.actions import ActionSpec
-from relui.services.inflight import InFlight
+from relui.services.inflight import InFlight, this_pid
+from relui.services.locks import this_host
 from relui.services.plans import Plan
 from relui.services.requests import Decide, Decision
 from relui.services.rollout import Progress
-from relui.statedir import exclusive
 
 # How long a rollback waits for a running action to notice its abort (or finish a traffic switch).
 PREEMPT_SECONDS = 90.0
 DECIDE_POLL_SECONDS = 0.2
+RENEW_MIN_SECONDS = 1.0
 
 
 @dataclass
@@ -49,11 +56,17 @@ def take_turn(
     """Hold the environment's mutex for the block, or yield a Turn that does not hold it when busy."""
     deadline = time.monotonic() + (PREEMPT_SECONDS if what.preempts else 0.0)
     asked = False
+    store = inflight.store(env)
     while True:
-        with exclusive(inflight.mutex_path(env), blocking=False) as held:
-            if held:
+        try:
+            lease = store.acquire_lease(env, operator, this_host(), this_pid())
+        except PortError as exc:
+            # The service refuses an OSError before anything was read or journaled.
+            raise OSError(errno.EIO, f"records of {env}: {exc}") from None
+        if lease is not None:
+            with _renewed(store, lease):
                 yield Turn(True, asked)
-                return
+            return
         if time.monotonic() >= deadline:
             yield Turn(False, asked)
             return
@@ -63,6 +76,35 @@ def take_turn(
             emit(Progress("preempt", f"asked the running {running.action} by {running.operator} to stop"))
             asked = True
         time.sleep(0.1)
+
+
+@contextmanager
+def _renewed(store: Records, lease: Lease) -> Iterator[None]:
+    """Keep a lease that expires alive while the block runs, then give it back."""
+    stop = threading.Event()
+    held = [lease]
+
+    def renew() -> None:
+        while not stop.wait(max(RENEW_MIN_SECONDS, (held[0].expiry - time.time()) / 3)):
+            try:
+                held[0] = store.renew_lease(held[0])
+            except RecordConflict:
+                return  # taken over after it expired: nothing left to renew
+            except PortError:
+                continue  # the store blinked; the next try may reach it before the lease runs out
+
+    renewer = None
+    if math.isfinite(lease.expiry):
+        renewer = threading.Thread(target=renew, name=f"relui-lease-{lease.env}", daemon=True)
+        renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if renewer is not None:
+            renewer.join(timeout=5)
+        with contextlib.suppress(PortError):
+            store.release_lease(held[0])
 
 
 def ask_unless_preempted(

@@ -1,0 +1,257 @@
+"""Records in the state dir: ``journal.jsonl``, TOML documents, an flock as the action mutex.
+
+This is what relui always did, behind the ``Records`` port. The journal is
+one file for every environment: a record is one complete line written with
+one ``write`` under the file's flock and fsynced; a write that fails is cut
+back off so no partial line stays, and a tail torn by a crash is ended
+before the next record so the two never merge. Documents are files under
+the state dir, replaced atomically; their version token is the SHA-256 of
+the content. The action mutex of an environment is an flock on
+``actions/<env>.lock``, so a holder that dies lets go at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
+from relui.statedir import atomic_write, exclusive
+
+JOURNAL = "journal.jsonl"
+
+
+class LocalRecords:
+    """The state dir as a records store (shared by every local environment of it)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.journal_path = state_dir / JOURNAL
+        self.where = str(state_dir)
+        self._held: dict[str, int] = {}
+        self._held_guard = threading.Lock()
+
+    # -- journal ----------------------------------------------------------
+
+    def append(self, env: str, build: Callable[[StoredRecord | None], tuple[int, bytes]]) -> StoredRecord:
+        """Append one line under the journal's flock: the tail read and the write are one step."""
+        with self._failing(self.journal_path, "write"):
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            with exclusive(self.journal_path):
+                created = not self.journal_path.exists()
+                fd = os.open(self.journal_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    lines = _lines(_read_fd(fd))
+                    tail = _newest_of(lines, env, self.journal_path)
+                    _, data = build(tail)
+                    line = _write_line(fd, data)
+                finally:
+                    os.close(fd)
+                if created:
+                    _fsync_dir(self.state_dir)
+        return StoredRecord(f"{self.journal_path} line {line}", data, line)
+
+    def records(self, env: str | None) -> list[StoredRecord]:
+        """Every line of the journal file (all environments: the caller filters), with its number."""
+        with self._failing(self.journal_path, "read"):
+            try:
+                fd = os.open(self.journal_path, os.O_RDONLY)
+            except FileNotFoundError:
+                return []
+            try:
+                raw = _read_fd(fd)
+            finally:
+                os.close(fd)
+        return [StoredRecord(f"{self.journal_path} line {n}", data, n) for n, data in _lines(raw)]
+
+    # -- documents --------------------------------------------------------
+
+    def _path(self, name: str) -> Path:
+        path = self.state_dir / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise RecordsError(self.where, f"document name {name!r} leaves the state dir")
+        return path
+
+    def read_document(self, name: str) -> Document | None:
+        """The file's bytes and their hash, or None when there is no file."""
+        path = self._path(name)
+        with self._failing(path, "read"):
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                return None
+        return Document(data, _digest(data))
+
+    def write_document(self, name: str, data: bytes, expect: str | None = None) -> Document:
+        """Replace the file atomically; with ``expect``, under its flock and only over that version."""
+        path = self._path(name)
+        with self._failing(path, "write"):
+            if expect is None:
+                atomic_write(path, data)
+                return Document(data, _digest(data))
+            with exclusive(path):
+                try:
+                    current: str | None = _digest(path.read_bytes())
+                except FileNotFoundError:
+                    current = None
+                if (expect == ABSENT and current is not None) or (expect != ABSENT and current != expect):
+                    raise RecordConflict(self.where, f"{name} changed since it was read")
+                if expect == ABSENT:
+                    _create(path, data)
+                else:
+                    atomic_write(path, data)
+        return Document(data, _digest(data))
+
+    def delete_document(self, name: str) -> None:
+        """Remove the file, if there is one."""
+        path = self._path(name)
+        with self._failing(path, "write"):
+            path.unlink(missing_ok=True)
+
+    def documents(self, prefix: str) -> list[str]:
+        """Files under ``prefix`` (a directory of the state dir), as names relative to it."""
+        directory = self._path(prefix)
+        with self._failing(directory, "read"):
+            if not directory.is_dir():
+                return []
+            return sorted(
+                str(path.relative_to(self.state_dir))
+                for path in directory.rglob("*")
+                if path.is_file() and not path.name.startswith(".") and not path.name.endswith(".lock")
+            )
+
+    # -- the action mutex -------------------------------------------------
+
+    def acquire_lease(self, env: str, holder: str, host: str, pid: int) -> Lease | None:
+        """An flock on ``actions/<env>.lock``, held until released or the process ends."""
+        path = self.state_dir / "actions" / f"{env}.lock"
+        with self._failing(path, "lock"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return None
+            except OSError:
+                os.close(fd)
+                raise
+        token = f"{env}:{fd}"
+        with self._held_guard:
+            self._held[token] = fd
+        return Lease(env, holder, host, pid, float("inf"), token)
+
+    def renew_lease(self, lease: Lease) -> Lease:
+        """An flock needs no renewal while its process lives."""
+        return lease
+
+    def release_lease(self, lease: Lease) -> None:
+        """Unlock and close the lock file."""
+        with self._held_guard:
+            fd = self._held.pop(lease.token, None)
+        if fd is not None:
+            os.close(fd)
+
+    def lease(self, env: str) -> Lease | None:
+        """A Lease (holder unknown here) while some process holds the flock; the marker says who."""
+        mutex = self.state_dir / "actions" / env
+        with self._failing(mutex, "lock"), exclusive(mutex, blocking=False) as free:
+            return None if free else Lease(env, "", "", 0, float("inf"))
+
+    def probe(self) -> str:
+        """The state dir is always there to ask; say which one."""
+        return f"local state dir {self.state_dir}"
+
+    @contextmanager
+    def _failing(self, path: Path, what: str) -> Iterator[None]:
+        """Any OSError of the block as one RecordsError line naming the path."""
+        try:
+            yield
+        except OSError as exc:
+            raise RecordsError(str(path), exc.strerror or str(exc)) from None
+
+    def __repr__(self) -> str:
+        return f"LocalRecords({self.state_dir})"
+
+
+def _read_fd(fd: int) -> bytes:
+    """The file's bytes as far as its size says (a device such as /dev/full has none to read)."""
+    size = os.fstat(fd).st_size
+    return os.pread(fd, size, 0) if size else b""
+
+
+def _lines(raw: bytes) -> list[tuple[int, bytes]]:
+    """(line number, bytes) of every line that is not blank."""
+    return [(n, data) for n, data in enumerate(raw.split(b"\n"), start=1) if data.strip()]
+
+
+def _newest_of(lines: list[tuple[int, bytes]], env: str, path: Path) -> StoredRecord | None:
+    for number, data in reversed(lines):
+        try:
+            raw = json.loads(data.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(raw, dict) and raw.get("env") == env:
+            return StoredRecord(f"{path} line {number}", data, number)
+    return None
+
+
+def _write_line(fd: int, data: bytes) -> int:
+    """Append ``data`` as one line with one write and fsync; cut back on failure. Returns its line number."""
+    size = os.fstat(fd).st_size
+    existing = os.pread(fd, size, 0) if size else b""
+    # A crash mid-write leaves a tail without "\n"; end it so the next record is not glued to it.
+    torn = bool(size) and not existing.endswith(b"\n")
+    payload = (b"\n" if torn else b"") + data + b"\n"
+    try:
+        written = os.write(fd, payload)
+        if written != len(payload):
+            raise OSError(errno.EFBIG, f"short write ({written} of {len(payload)} bytes, file size limit?)")
+        os.fsync(fd)
+    except OSError:
+        _truncate_quietly(fd, size)
+        raise
+    return existing.count(b"\n") + (2 if torn else 1)
+
+
+def _create(path: Path, data: bytes) -> None:
+    """Write a new file under a temporary name, then link it in: fails rather than replaces."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _truncate_quietly(fd: int, size: int) -> None:
+    """Cut a failed append back off; a device such as /dev/full cannot be truncated, and has nothing to cut."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError:
+        pass
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
