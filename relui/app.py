@@ -8,6 +8,7 @@ chose to leave) ends with the process instead of holding it open.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import ClassVar
 
@@ -15,15 +16,20 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
+from textual.theme import Theme
 from textual.worker import WorkerState
 
 from relui.daemon_executor import DaemonExecutor
 from relui.screens.choice import ChoiceScreen
-from relui.screens.dashboard import DashboardScreen
+from relui.screens.dashboard import WatchDashboard
 from relui.screens.help import HelpScreen, help_rows, reference_sections
 from relui.screens.journal import JournalScreen
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
+from relui.ui_prefs import last_theme, remember_theme, theme_order, wants_ascii
+from relui.widgets.env_column import EnvColumn
+from relui.widgets.glyphs import ASCII_CLASS
+from relui.widgets.themes import COLOR_VARIABLES, THEMES
 
 
 class ReluiApp(App[int]):
@@ -43,6 +49,17 @@ class ReluiApp(App[int]):
         super().__init__()
         self.ctx = ctx
         self.left_running = False
+        for theme in THEMES:
+            self.register_theme(theme)
+        ui = ctx.config.ui
+        self.ascii_only = wants_ascii(ui.ascii)
+        wanted = theme_order(os.environ, last_theme(ctx.state_dir), ui.theme)
+        self.start_theme: str | None = next(name for name in wanted if name in self.available_themes)
+        self.unknown_theme = wanted[0] if wanted[0] not in self.available_themes else None
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Textual's own themes paint blue and green as the terminal does."""
+        return dict(COLOR_VARIABLES)
 
     def on_load(self) -> None:
         """Before any worker starts: thread workers get daemon threads that quitting does not wait for."""
@@ -51,7 +68,41 @@ class ReluiApp(App[int]):
     def on_mount(self) -> None:
         """Remap keys from config, then show the dashboard (without actions when read-only)."""
         self.set_keymap(dict(self.ctx.config.keymap))
-        self.push_screen(DashboardScreen(self.ctx) if self.ctx.read_only else ReleaseDashboard(self.ctx))
+        self.set_class(self.ascii_only, ASCII_CLASS)
+        self.theme = self.start_theme or self.theme
+        if self.unknown_theme:
+            self.notify(f"no theme called {self.unknown_theme!r}; using {self.theme}", severity="warning")
+        self.theme_changed_signal.subscribe(self, self._keep_theme)
+        self.push_screen(WatchDashboard(self.ctx) if self.ctx.read_only else ReleaseDashboard(self.ctx))
+
+    def _keep_theme(self, theme: Theme) -> None:
+        """The theme picked in the palette is the one the next run starts with.
+
+        The theme set at start (from TEXTUAL_THEME or config) is not a pick:
+        remembering it would outrank ``[ui] theme`` from then on.
+        """
+        if theme.name == self.start_theme:
+            return
+        self.start_theme = None
+        if theme.name != last_theme(self.ctx.state_dir):
+            remember_theme(self.ctx.state_dir, theme.name)
+        for screen in self.screen_stack:
+            for column in screen.query(EnvColumn):
+                column.draw()
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Screenshots go to the state dir's ``screenshots/`` (a bastion often has no ~/Downloads)."""
+        folder = self.ctx.state_dir / "screenshots"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.notify(f"screenshot not saved: {exc}", severity="error")
+            return None
+        saved = self.save_screenshot(filename, str(folder), time_format)
+        self.notify(f"screenshot saved: {saved}", title="screenshot")
+        return saved
 
     @on(CommandPalette.Opened)
     def _plain_search_icon(self) -> None:

@@ -45,9 +45,11 @@ KEYMAP_IDS = (
     "cancel",
     "checklist",
     "close-help",
+    "command-line",
     "cutover",
     "deploy",
     "detail",
+    "filter",
     "finish-drill",
     "help",
     "journal",
@@ -91,16 +93,6 @@ class AwsConfig:
     ecr_repository: str | None = None
     rds_instance: str | None = None
     max_snapshot_age_hours: float = 24.0
-
-
-@dataclass(frozen=True)
-class RecordsConfig:
-    """Where an environment's records live when not in the state dir: an S3 bucket and prefix."""
-
-    url: str  # s3://bucket/prefix
-    bucket: str
-    prefix: str = ""
-    retain_days: int | None = None  # S3 Object Lock retention of each journal record
 
 
 @dataclass(frozen=True)
@@ -176,7 +168,6 @@ class EnvironmentConfig:
     prometheus: PrometheusConfig | None = None
     aws: AwsConfig | None = None
     compose: ComposeConfig | None = None
-    records: RecordsConfig | None = None  # None: the local state dir
     smoke: tuple[SmokeCheck, ...] = ()
     # The load the readiness review plans for: 2x this must have been held for load_window_minutes.
     expected_peak_rps: float | None = None
@@ -312,6 +303,14 @@ class ReadinessConfig:
 
 
 @dataclass(frozen=True)
+class UiConfig:
+    """``[ui]``: the TUI's theme and whether it draws with ASCII only."""
+
+    theme: str | None = None  # None: the last theme chosen in the TUI, else textual-dark
+    ascii: bool = False  # also on by itself under a non-UTF-8 locale
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -324,6 +323,7 @@ class Config:
     checklist: tuple[ChecklistItem, ...] = ()
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     readiness: ReadinessConfig = field(default_factory=ReadinessConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
     keymap: dict[str, str] = field(default_factory=dict)
     read_only: bool = False
     identity: IdentityMapping = field(default_factory=IdentityMapping)

@@ -37,12 +37,12 @@ from relui.config import (
     NotificationsConfig,
     PrometheusConfig,
     ReadinessConfig,
-    RecordsConfig,
     SandboxConfig,
     SandboxFault,
     SigningConfig,
     SmokeCheck,
     SmtpConfig,
+    UiConfig,
 )
 from relui.config_calendar import read_calendar
 from relui.tomlpath import KeyPath, Table, locate
@@ -83,6 +83,7 @@ class ConfigReader:
             checklist=self._checklist(root.table("checklist")),
             sandbox=self._sandbox(root.table("sandbox"), envs),
             readiness=self._readiness(root.table("readiness")),
+            ui=self._ui(root.table("ui")),
             keymap=keymap,
             read_only=read_only,
             identity=self._identity_mapping(root.table("identity")),
@@ -137,7 +138,6 @@ class ConfigReader:
         prom = t.table("prometheus")
         aws = t.table("aws")
         compose = t.table("compose")
-        records = t.table("records")
         if kind == "compose" and compose is None:
             self.fail(
                 t.path.key("compose"), "is missing: a compose environment needs [environments.compose] file and service"
@@ -156,7 +156,6 @@ class ConfigReader:
             prometheus=self._prometheus(prom) if prom else None,
             aws=self._aws(aws) if aws else None,
             compose=self._compose(compose) if compose else None,
-            records=self._records(records) if records else None,
             smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
             expected_peak_rps=t.num("expected_peak_rps", 0.0, minimum=0, maximum=10_000_000) or None,
             load_window_minutes=t.num("load_window_minutes", 10, minimum=1, maximum=1440, integer=True),
@@ -260,16 +259,6 @@ class ConfigReader:
             rds_instance=t.text("rds_instance"),
             max_snapshot_age_hours=t.num("max_snapshot_age_hours", 24.0, above=0, maximum=8760),
         )
-        t.done()
-        return cfg
-
-    def _records(self, t: Table) -> RecordsConfig:
-        url = t.text("url", required=True)
-        match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*?))?/?", url)
-        if match is None:
-            self.fail(t.path.key("url"), f'expected "s3://bucket/prefix", got {url!r}')
-        days = t.num("retain_days", 0, minimum=0, maximum=36500, integer=True)
-        cfg = RecordsConfig(url=url, bucket=match.group(1), prefix=match.group(2) or "", retain_days=days or None)
         t.done()
         return cfg
 
@@ -419,5 +408,16 @@ class ConfigReader:
             drill_max_age_days=t.num("drill_max_age_days", 30, minimum=1, maximum=3650, integer=True),
             runbooks=t.texts("runbooks", None) if "runbooks" in t.data else self._default_runbooks(),
         )
+        t.done()
+        return cfg
+
+    def _ui(self, t: Table | None) -> UiConfig:
+        """The theme is a name (the TUI says so if no theme has it); ascii a flag."""
+        if t is None:
+            return UiConfig()
+        theme = t.text("theme")
+        if theme is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", theme):
+            self.fail(t.path.key("theme"), f'expected a theme name like "relui-high-contrast", got {theme!r}')
+        cfg = UiConfig(theme=theme, ascii=t.flag("ascii"))
         t.done()
         return cfg

@@ -16,6 +16,8 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 from relui.ports import PortError
 from relui.screens.choice import ChoiceScreen
 from relui.screens.note import NoteScreen
+from relui.screens.watch import StateWatch
+from relui.screens.words import READ_ONLY_WHY
 from relui.services.checklist import ChecklistError, Checklists, ChecklistView, ItemStatus, SignOff
 from relui.services.context import Context
 from relui.services.facts import deployed_by
@@ -75,10 +77,14 @@ class ChecklistScreen(Screen[None]):
         table.add_columns("phase", "state", "item", "who / evidence")
         table.focus()
         self.action_reload()
+        # A tick or sign-off made in another relui shows without R.
+        paths = [Journal(self.ctx.state_dir, self.ctx.clock).path, self.ctx.state_dir / "checklists" / self.env.name]
+        StateWatch(self, paths, self._load).start()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Read-only mode has no tick or sign-off at all."""
-        return not (action in ("tick", "sign_off") and self.ctx.read_only)
+    def _refused_read_only(self) -> bool:
+        if self.ctx.read_only:
+            self.notify(READ_ONLY_WHY, title="checklist", severity="warning")
+        return self.ctx.read_only
 
     def action_reload(self) -> None:
         """Read the checklist again, automatic checks evaluated now."""
@@ -124,6 +130,8 @@ class ChecklistScreen(Screen[None]):
 
     def action_tick(self) -> None:
         """Tick or untick the selected manual item, after asking for a note."""
+        if self._refused_read_only():
+            return
         status = self._selected()
         if status is None:
             return
@@ -150,7 +158,8 @@ class ChecklistScreen(Screen[None]):
 
     def action_sign_off(self) -> None:
         """Sign off the version in play in one of your roles."""
-        self._sign_off_flow()
+        if not self._refused_read_only():
+            self._sign_off_flow()
 
     @work(exclusive=True, exit_on_error=False, group="checklist-flow")
     async def _sign_off_flow(self) -> None:

@@ -25,9 +25,16 @@ class ChoiceScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(
-        self, title: str, options: Sequence[tuple[str, str]], *, custom: str | None = None, note: str = ""
+        self,
+        title: str,
+        options: Sequence[tuple[str, str]],
+        *,
+        custom: str | None = None,
+        note: str = "",
+        highlight: int = 0,
     ) -> None:
         super().__init__(classes="dialog-screen")
+        self.highlight = highlight
         self.title_text = title
         self.options = list(options)
         self.custom = custom
@@ -45,10 +52,10 @@ class ChoiceScreen(ModalScreen[str | None]):
                 yield Input(placeholder=self.custom, id="custom", compact=True)
 
     def on_mount(self) -> None:
-        """Start on the first option."""
+        """Start on the option asked for (the first by default)."""
         choices = self.query_one(OptionList)
         if self.options:
-            choices.highlighted = 0
+            choices.highlighted = min(self.highlight, len(self.options) - 1)
             choices.focus()
         elif self.custom is not None:
             self.query_one(Input).focus()

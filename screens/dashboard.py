@@ -10,7 +10,7 @@ import gc
 from functools import partial
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -18,15 +18,19 @@ from textual.events import DescendantFocus, Resize
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from relui.screens.checklist import ChecklistScreen
+from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.environment import EnvironmentScreen
+from relui.screens.journal import JournalScreen
 from relui.screens.readiness import ReadinessScreen
-from relui.screens.reading import EnvReader
+from relui.screens.reading import EnvReader, deployable_versions
+from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
 from relui.services.context import Context
+from relui.widgets.command_line import BottomLine, CommandLine, FilterLine
 from relui.widgets.env_column import ColumnData, EnvColumn
 from relui.widgets.footer import QuietFooter
 from relui.widgets.header import ReleaseHeader
@@ -71,6 +75,24 @@ class DashboardScreen(Screen[None]):
         Binding("R", "refresh", "Refresh", show=False, id="refresh", tooltip="Refresh every environment now"),
         Binding("left", "focus_column(-1)", "Previous env", key_display="left", show=False, id="previous-env"),
         Binding("right", "focus_column(1)", "Next env", key_display="right", show=False, id="next-env"),
+        Binding(
+            "colon",
+            "command_line",
+            "Command",
+            key_display=":",
+            show=False,
+            id="command-line",
+            tooltip=":deploy qa 1.5.1, :journal prod, :env prod ... (Tab completes)",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter pods",
+            key_display="/",
+            show=False,
+            id="filter",
+            tooltip="Filter the focused environment's pods; Esc clears",
+        ),
     ]
 
     # Screen's own ``focused`` repaints the whole screen at every focus move; the columns that
@@ -83,6 +105,8 @@ class DashboardScreen(Screen[None]):
         self.readings: dict[str, ColumnData] = {}
         self.current_env = ctx.config.environments[0].name
         self.calendar = ReleaseCalendar(ctx.config.calendar)
+        # Registry versions per environment, for the command line's completion (read when it opens).
+        self.versions: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         """Header, the columns, then what the subclass adds below, then the footer."""
@@ -103,6 +127,8 @@ class DashboardScreen(Screen[None]):
         yield from self.compose_below()
         # Compact, so all actions fit on 80 columns; Enter and R are in the help (?).
         yield QuietFooter(compact=True)
+        yield CommandLine(self._next_words)
+        yield FilterLine()
 
     def compose_below(self) -> ComposeResult:
         """Room under the columns; the watching dashboard has only a status line."""
@@ -172,8 +198,16 @@ class DashboardScreen(Screen[None]):
         return ""
 
     def palette_commands(self) -> list[PaletteCommand]:
-        """Detail and checklist of every environment, and refresh."""
-        commands = [PaletteCommand("Refresh all environments", "read every environment now", self.action_refresh)]
+        """Every screen (detail, checklist, readiness per environment; journal; help), and refresh."""
+        commands = [
+            PaletteCommand("Refresh all environments", "read every environment now", self.action_refresh),
+            PaletteCommand("Journal", "the audit journal, every environment", partial(self.open_journal, None)),
+            PaletteCommand(
+                "Help: keys",
+                "every key with its [keymap] id",
+                partial(self.app.call_later, self.app.run_action, "app.help"),
+            ),
+        ]
         for env in self.ctx.config.environments:
             commands.append(
                 PaletteCommand(
@@ -190,7 +224,91 @@ class DashboardScreen(Screen[None]):
                     f"Readiness {env.title}", "go-live criteria and evidence", partial(self.open_readiness, env.name)
                 )
             )
+            commands.append(
+                PaletteCommand(
+                    f"Journal {env.title}", "this environment's records", partial(self.open_journal, env.name)
+                )
+            )
         return commands
+
+    def open_journal(self, env: str | None) -> None:
+        """Push the journal, of one environment or of all."""
+        self.app.push_screen(JournalScreen(self.ctx, env))
+
+    def _next_words(self, before: list[str]) -> list[str]:
+        names = [e.name for e in self.ctx.config.environments]
+        return list(next_words(before, names, self.versions))
+
+    def action_command_line(self) -> None:
+        """Open the ``:`` line; the registry's versions are read meanwhile for completion."""
+        self.query_one(CommandLine).open()
+        self._read_versions_for_completion()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="command-versions")
+    def _read_versions_for_completion(self) -> None:
+        for env in self.ctx.config.environments:
+            try:
+                self.versions[env.name] = deployable_versions(self.ctx, env.name)
+            except Exception:  # noqa: BLE001 - completion without versions still completes the rest
+                continue
+
+    def action_filter(self) -> None:
+        """Open the ``/`` line over the focused environment's pods."""
+        self.query_one(FilterLine).open(self.column(self.current_env).filter_text)
+
+    @on(Input.Changed, "#filter-line")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.column(self.current_env).set_filter(event.value.strip())
+
+    @on(Input.Submitted, "#filter-line")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one(FilterLine).hide()
+        self.column(self.current_env).focus()
+
+    @on(Input.Submitted, "#command-line")
+    def _command_entered(self, event: Input.Submitted) -> None:
+        event.stop()
+        line = self.query_one(CommandLine)
+        line.hide()
+        self.column(self.current_env).focus()
+        envs = [e.name for e in self.ctx.config.environments]
+        try:
+            command = parse(event.value, envs, self.current_env)
+        except CommandError as exc:
+            self.notify(str(exc), title=":command", severity="warning")
+            return
+        self.run_command(command)
+
+    @on(BottomLine.Closed)
+    def _line_closed(self, event: BottomLine.Closed) -> None:
+        if isinstance(event.line, FilterLine):
+            self.column(self.current_env).set_filter("")
+        self.column(self.current_env).focus()
+
+    def run_command(self, command: Command) -> None:
+        """Run a parsed ``:`` command as its key or palette entry would."""
+        env = command.env
+        if command.name in ACTION_COMMANDS and env is not None:
+            self.command_action(command.name, env, command.version)
+        elif command.name == "journal":
+            self.app.push_screen(JournalScreen(self.ctx, env))
+        elif command.name == "readiness" and env:
+            self.open_readiness(env)
+        elif command.name == "env" and env:
+            self.open_detail(env)
+        elif command.name == "checklist" and env:
+            self.open_checklist(env)
+        elif command.name == "refresh":
+            self.action_refresh()
+        elif command.name == "help":
+            self.app.call_later(self.app.run_action, "app.help")
+        elif command.name == "quit":
+            self.app.call_later(self.app.run_action, "app.quit")
+
+    def command_action(self, action: str, env: str, version: str | None) -> None:
+        """An action typed at ``:``: the watching dashboard says why it does nothing."""
+        self.notify(READ_ONLY_WHY, title=f":{action} {env.upper()}", severity="warning")
 
     def action_focus_column(self, step: int) -> None:
         """Move focus to the previous or next environment."""
@@ -230,3 +348,23 @@ class DashboardScreen(Screen[None]):
         for column in self.columns:
             column.poll(deep=True)
         self.notify("refreshing every environment", timeout=2)
+
+
+class WatchDashboard(DashboardScreen):
+    """The read-only dashboard: the action keys are there only to say why they do nothing."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(key, f"read_only('{action}')", action.capitalize(), show=False, id=action, tooltip=READ_ONLY_WHY)
+        for key, action in (
+            ("d", "deploy"),
+            ("s", "smoke"),
+            ("c", "cutover"),
+            ("r", "rollback"),
+            ("l", "lock"),
+            ("a", "abort"),
+        )
+    ]
+
+    def action_read_only(self, action: str) -> None:
+        """Say, in one line, why nothing happens."""
+        self.command_action(action, self.current_env, None)

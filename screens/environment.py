@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from relui.domain import Color, EnvSnapshot, GuardResult, MetricKind, Revision, Series
@@ -21,6 +21,7 @@ from relui.screens.reading import deployable_versions
 from relui.services.context import Context
 from relui.services.monitor import SPARK_MINUTES, SPARK_STEP_SECONDS, describe_failure, take_snapshot
 from relui.services.release import ReleaseService
+from relui.widgets.command_line import BottomLine, FilterLine
 from relui.widgets.error_sparkline import ErrorSparkline, MetricSparkline
 from relui.widgets.guard_list import GuardList, guard_summary
 from relui.widgets.pod_table import PodTable
@@ -53,6 +54,9 @@ class EnvironmentScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the dashboard"),
         Binding("R", "refresh", "Refresh", id="refresh", tooltip="Read everything again, guards included"),
+        Binding(
+            "slash", "filter", "Filter pods", key_display="/", id="filter", tooltip="Show only pods holding a text"
+        ),
     ]
 
     class Loaded(Message):
@@ -101,6 +105,25 @@ class EnvironmentScreen(Screen[None]):
                 yield Label(action, id=f"guards-title-{action}", classes="guard-title")
                 yield GuardList(id=f"guards-{action}")
         yield Footer()
+        yield FilterLine()
+
+    def action_filter(self) -> None:
+        """Open the ``/`` line over the pod table."""
+        self.query_one(FilterLine).open(self.query_one(PodTable).filter_text)
+
+    @on(Input.Changed, "#filter-line")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(PodTable).set_filter(event.value.strip())
+
+    @on(Input.Submitted, "#filter-line")
+    def _filter_kept(self) -> None:
+        self.query_one(FilterLine).hide()
+        self.query_one(PodTable).focus()
+
+    @on(BottomLine.Closed)
+    def _filter_cleared(self) -> None:
+        self.query_one(PodTable).set_filter("")
+        self.query_one(PodTable).focus()
 
     def on_mount(self) -> None:
         """Read now and then at the environment's pace."""

@@ -19,7 +19,7 @@ from textual.widgets import Label, Static
 
 from relui.screens.checklist import ChecklistScreen
 from relui.screens.confirm import ConfirmScreen
-from relui.screens.dashboard import DashboardScreen
+from relui.screens.dashboard import WatchDashboard
 from relui.screens.environment import EnvironmentScreen
 from relui.screens.journal import JournalScreen
 from relui.screens.readiness import ReadinessScreen
@@ -66,7 +66,7 @@ def class_rows(screen: type[Screen[Any]], keymap: Mapping[str, str]) -> list[Hel
 def reference_sections(read_only: bool, keymap: Mapping[str, str], current: Screen[Any]) -> list[Section]:
     """Every other screen's keys; read-only lists the dashboard without actions."""
     screens: list[tuple[str, type[Screen[Any]]]] = [
-        ("Dashboard", DashboardScreen if read_only else ReleaseDashboard),
+        ("Dashboard", WatchDashboard if read_only else ReleaseDashboard),
         ("Detail", EnvironmentScreen),
         ("Checklist", ChecklistScreen),
         ("Journal", JournalScreen),

@@ -10,12 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from relui.screens.watch import StateWatch
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_actions
 from relui.services.journal import Entry, Journal
+from relui.widgets.command_line import BottomLine, FilterLine
 
 SHOWN = 500
 
@@ -39,12 +41,34 @@ def detail(entry: Entry) -> str:
     return ""
 
 
+def row_cells(entry: Entry, unfinished: set[str]) -> tuple[str | Text, ...]:
+    """The table's cells for one record."""
+    return (
+        entry.at[:19].replace("T", " "),
+        entry.env,
+        entry.action,
+        entry.kind,
+        status_text(entry, unfinished),
+        entry.operator,
+        detail(entry),
+    )
+
+
+def matches(cells: tuple[str | Text, ...], needle: str) -> bool:
+    """True when any cell holds ``needle`` (any case)."""
+    return any(needle in str(cell).lower() for cell in cells)
+
+
 class JournalScreen(Screen[None]):
-    """Every record of the journal; ``R`` reads it again."""
+    """Every record of the journal (or one environment's); ``/`` filters, ``R`` reads it again.
+
+    It reads again by itself when another relui instance writes to the journal.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back"),
         Binding("R", "reload", "Refresh", id="refresh", tooltip="Read the journal again"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter", tooltip="Show only rows holding a text"),
     ]
 
     class Loaded(Message):
@@ -55,22 +79,47 @@ class JournalScreen(Screen[None]):
             self.entries = entries
             self.unfinished = unfinished
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, env: str | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        self.env = env
+        self.loaded: JournalScreen.Loaded | None = None
+        self.filter_text = ""
 
     def compose(self) -> ComposeResult:
-        """Title, the table."""
+        """Title, the table, the filter line."""
         yield Static("Journal (newest first)", id="journal-title", markup=False)
         yield DataTable(id="journal", cursor_type="row")
         yield Footer()
+        yield FilterLine()
 
     def on_mount(self) -> None:
-        """Columns, then the first read."""
+        """Columns, then the first read; then follow the journal file."""
         table = self.query_one(DataTable)
         table.add_columns("at (UTC)", "env", "action", "kind", "status", "operator", "detail")
         table.focus()
         self.action_reload()
+        StateWatch(self, [Journal(self.ctx.state_dir, self.ctx.clock).path], self.action_reload).start()
+
+    def action_filter(self) -> None:
+        """Open the ``/`` line."""
+        self.query_one(FilterLine).open(self.filter_text)
+
+    @on(Input.Changed, "#filter-line")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self._fill()
+
+    @on(Input.Submitted, "#filter-line")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        self.query_one(FilterLine).hide()
+        self.query_one(DataTable).focus()
+
+    @on(BottomLine.Closed)
+    def _filter_cleared(self) -> None:
+        self.filter_text = ""
+        self._fill()
+        self.query_one(DataTable).focus()
 
     def action_reload(self) -> None:
         """Read the journal file again."""
@@ -79,26 +128,34 @@ class JournalScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="journal-read")
     def _load(self) -> None:
         journal = Journal(self.ctx.state_dir, self.ctx.clock)
-        entries = journal.entries()
+        entries = journal.entries(self.env)
         # The same rule as relui status: no outcome, nothing ended since, and not running now.
         unfinished = {i.id for i in interrupted_actions(self.ctx)}
         self.post_message(self.Loaded(entries[-SHOWN:], unfinished))
 
     def on_journal_screen_loaded(self, message: Loaded) -> None:
-        """Fill the table, newest first."""
+        """Keep the reading and draw it."""
+        self.loaded = message
+        self._fill()
+
+    def _fill(self) -> None:
+        """The table, newest first, only rows holding the filter text."""
+        message = self.loaded
+        if message is None:
+            return
         table = self.query_one(DataTable)
         table.clear()
+        needle = self.filter_text.lower()
+        shown = 0
         for entry in reversed(message.entries):
-            table.add_row(
-                entry.at[:19].replace("T", " "),
-                entry.env,
-                entry.action,
-                entry.kind,
-                status_text(entry, message.unfinished),
-                entry.operator,
-                detail(entry),
-            )
-        title = f"Journal (newest first): {len(message.entries)} records"
+            cells = row_cells(entry, message.unfinished)
+            if not needle or matches(cells, needle):
+                table.add_row(*cells)
+                shown += 1
+        where = f" of {self.env.upper()}" if self.env else ""
+        title = f"Journal{where} (newest first): {len(message.entries)} records"
+        if needle:
+            title += f", {shown} matching /{self.filter_text}"
         if message.unfinished:
             title += f", {len(message.unfinished)} without outcome (interrupted or still running)"
         self.query_one("#journal-title", Static).update(title)

@@ -15,7 +15,9 @@ from textual.worker import Worker, WorkerState
 
 from relui.screens.choice import ChoiceScreen
 from relui.screens.note import NoteScreen
+from relui.screens.watch import StateWatch
 from relui.services.context import Context
+from relui.services.journal import Journal
 from relui.services.readiness import MET, NOT_MET, RECORDS, Criterion, ReadinessError, evaluate, record
 
 # The status is always in words; the style only repeats it.
@@ -63,12 +65,13 @@ class ReadinessScreen(Screen[None]):
         """Title, the criteria table, how to record an attestation."""
         yield Static(f"{self.env.title} go-live readiness: evaluating ...", id="readiness-title", markup=False)
         yield DataTable(id="readiness", cursor_type="row")
-        yield Static(
-            f"e records a security review or restore test (CLI: relui readiness {self.env.name} signoff ITEM "
-            "--evidence URL)",
-            id="readiness-hint",
-            markup=False,
+        hint = (
+            "read-only mode: evidence is recorded from a relui started without --read-only"
+            if self.ctx.read_only
+            else f"e records a security review or restore test (CLI: relui readiness {self.env.name} signoff ITEM "
+            "--evidence URL)"
         )
+        yield Static(hint, id="readiness-hint", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -77,6 +80,8 @@ class ReadinessScreen(Screen[None]):
         table.add_columns("criterion", "status", "evidence")
         table.focus()
         self.action_reload()
+        paths = [Journal(self.ctx.state_dir, self.ctx.clock).path, self.ctx.state_dir / "readiness"]
+        StateWatch(self, paths, self.action_reload).start()
 
     def action_reload(self) -> None:
         """Evaluate every criterion again (reads the ports: in a thread)."""

@@ -7,8 +7,9 @@ read on its own, so a failing journal, checklist or release history shows as
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from relui.services.bake import bake_from
 from relui.services.checklist import PHASES, Checklists
@@ -16,7 +17,7 @@ from relui.services.context import Context
 from relui.services.interrupted import interrupted_lines
 from relui.services.journal import Entry, Journal
 from relui.services.monitor import describe_failure, take_snapshot
-from relui.services.release_state import ReleaseState, release_state
+from relui.services.release_state import ReleaseState, release_state, warm_previous
 from relui.widgets.env_column import ColumnData, LastAction, PhaseProgress
 
 # Automatic checklist items query the ports (and may run commands), so the
@@ -42,6 +43,70 @@ def deployable_versions(ctx: Context, env: str, limit: int = 15) -> list[str]:
     if registry is None:
         return []
     return [tag for tag in registry.recent_tags(limit * 2) if not tag.startswith("failed-")][:limit]
+
+
+FAILED_TAG = re.compile(r"failed-(?P<version>.+)-(?P<stamp>\d{8}T\d{6}Z)")
+
+
+@dataclass(frozen=True)
+class VersionPick:
+    """What the deploy picker offers: versions newest first, which were rolled back, which crash-loop."""
+
+    versions: list[str]
+    rolled_back_on: dict[str, str] = field(default_factory=dict)  # version -> YYYY-MM-DD of its failed-* tag
+    crash_loopers: frozenset[str] = frozenset()
+
+    def label(self, version: str, on_color: str | None = None) -> str:
+        """``1.6.0  (on green)  [rolled back on 2026-11-26]``."""
+        words = [version]
+        if on_color:
+            words.append(f"(on {on_color})")
+        if version in self.rolled_back_on:
+            words.append(f"[rolled back on {self.rolled_back_on[version]}]")
+        if version in self.crash_loopers:
+            words.append("[last deploy crash-looped]")
+        return "  ".join(words)
+
+    @property
+    def preselect(self) -> int:
+        """The newest version neither rolled back nor crash-looping (else the newest)."""
+        for index, version in enumerate(self.versions):
+            if version not in self.rolled_back_on and version not in self.crash_loopers:
+                return index
+        return 0
+
+
+def crash_loopers(entries: list[Entry]) -> frozenset[str]:
+    """Versions whose last deploy, on any environment, failed with CrashLoopBackOff."""
+    versions: dict[str, str] = {}
+    last: dict[str, bool] = {}
+    for entry in entries:
+        if entry.action != "deploy":
+            continue
+        if entry.kind == "intent" and entry.detail.get("version"):
+            versions[entry.id] = str(entry.detail["version"])
+        elif entry.kind == "outcome" and entry.id in versions:
+            message = str(entry.detail.get("message", ""))
+            last[versions[entry.id]] = entry.status == "failed" and "CrashLoopBackOff" in message
+    return frozenset(v for v, looped in last.items() if looped)
+
+
+def version_pick(ctx: Context, env: str, limit: int = 15) -> VersionPick:
+    """The picker's versions and marks (blocking: the registry and the journal)."""
+    registry = ctx.env_ports(env).registry
+    tags = registry.recent_tags(limit * 3) if registry is not None else []
+    rolled_back: dict[str, str] = {}
+    for tag in tags:
+        match = FAILED_TAG.fullmatch(tag)
+        if match:
+            stamp = match.group("stamp")
+            rolled_back.setdefault(match.group("version"), f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}")
+    versions = [tag for tag in tags if not tag.startswith("failed-")][:limit]
+    try:
+        looped = crash_loopers(Journal(ctx.state_dir, ctx.clock).entries())
+    except Exception:  # noqa: BLE001 - an unreadable journal only loses the mark
+        looped = frozenset()
+    return VersionPick(versions, rolled_back, looped)
 
 
 class EnvReader:
@@ -75,11 +140,14 @@ class EnvReader:
         if release is not None:
             bake = bake_from(self.env, release, snapshot.error_series.get(release.live.color), snapshot.taken_at)
             breach = bake.line(snapshot.taken_at) if bake is not None and bake.breached else None
+        warm = warm_previous(release, snapshot.colors) if release is not None else None
         return ColumnData(
             snapshot=snapshot,
             bake_breach=breach,
             candidate_color=release.candidate_color if release else None,
             candidate_version=release.candidate_version if release else None,
+            warm_color=warm.color if warm else None,
+            rolled_back_from=release.rolled_back_from if release else frozenset(),
             version_in_play=version,
             checklist=self._phases,
             checklist_problem=self._phases_problem,

@@ -221,6 +221,14 @@ class ReleaseDashboard(ReleaseFlows):
         else:
             self._launch(Request(Action(action), env))
 
+    def command_action(self, action: str, env: str, version: str | None) -> None:
+        """An action typed at ``:``: as its key, or straight to the confirm modal for ``:deploy ENV VERSION``."""
+        reason = self.blocked_reason(action, env)
+        if action != "deploy" or version is None or reason:
+            self.start_action(action, env)
+        else:
+            self._launch(Request(Action.DEPLOY, env, version))
+
     def action_deploy(self) -> None:
         """Deploy a version to the focused environment's idle color."""
         self.start_action("deploy", self.current_env)

@@ -19,7 +19,7 @@ from relui.domain import GuardResult, Revision
 from relui.screens.choice import ChoiceScreen
 from relui.screens.confirm import Confirmation, ConfirmScreen
 from relui.screens.dashboard import DashboardScreen
-from relui.screens.reading import deployable_versions
+from relui.screens.reading import VersionPick, version_pick
 from relui.services.actions import Action, action_for
 from relui.services.guards import forceable
 from relui.services.release import Decision, Plan, Request, heading
@@ -41,20 +41,21 @@ class ReleaseFlows(DashboardScreen):
     # Flows: async workers that ask the operator what to do; blocking reads go to thread workers.
     @work(exclusive=True, exit_on_error=False, group="release-flow")
     async def _deploy_flow(self, env: str) -> None:
-        read: Worker[list[str]] = self._read_versions(env)
+        read: Worker[VersionPick] = self._read_versions(env)
         try:
-            versions = await read.wait()
+            pick = await read.wait()
         except WorkerFailed:
             return
         reading = self.readings.get(env)
         in_use = {s.version: str(s.color) for s in reading.snapshot.colors.values() if s.enabled} if reading else {}
-        options = [(v, f"{v}  (on {in_use[v]})" if v in in_use else v) for v in versions]
+        options = [(v, pick.label(v, in_use.get(v))) for v in pick.versions]
         version = await self.app.push_screen_wait(
             ChoiceScreen(
                 f"Deploy to {env.upper()}: which version?",
                 options,
                 custom="or type a version, Enter",
-                note="recent registry tags, newest first (failed-* never offered)",
+                note="registry tags, newest first; the newest neither rolled back nor crash-looping is selected",
+                highlight=pick.preselect,
             )
         )
         if version:
@@ -104,8 +105,8 @@ class ReleaseFlows(DashboardScreen):
             self._toggle_lock(env, take=take)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
-    def _read_versions(self, env: str) -> list[str]:
-        return deployable_versions(self.ctx, env)
+    def _read_versions(self, env: str) -> VersionPick:
+        return version_pick(self.ctx, env)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
     def _read_history(self, env: str) -> tuple[list[Revision], ReleaseState]:

@@ -75,6 +75,10 @@ class ColumnData:
     release_problem: str | None = None
     # The bake of the last cutover when it breached: the line to show in red, with the key.
     bake_breach: str | None = None
+    # The previous live color while it still serves (the instant rollback target): the only "warm" one.
+    warm_color: Color | None = None
+    # Versions a rollback moved traffic away from: marked failed where they still run.
+    rolled_back_from: frozenset[str] = frozenset()
 
     @property
     def env(self) -> str:
@@ -142,6 +146,7 @@ class EnvColumn(Vertical, can_focus=True):
         self._worker: Worker[None] | None = None
         self._again = False
         self._subtitle: str | None = None
+        self.filter_text = ""
         # Text, not a str: "[protected]" would otherwise be read as markup.
         self.border_title = Text(f"{title} [protected]" if protected else title)
 
@@ -229,7 +234,15 @@ class EnvColumn(Vertical, can_focus=True):
         wide = self.content_size.width >= WIDE_COLUMN
         for color in Color:
             state = snap.colors.get(color)
-            self.query_one(f"#pods-{color}", PodSummary).show(state, data.role(color), snap.cluster_problem, wide=wide)
+            rolled_back = state is not None and state.version in data.rolled_back_from
+            self.query_one(f"#pods-{color}", PodSummary).show(
+                state,
+                data.role(color),
+                snap.cluster_problem,
+                wide=wide,
+                warm=data.warm_color == color,
+                rolled_back=rolled_back,
+            )
             self.query_one(f"#pod-list-{color}", PodList).show(None if snap.cluster_problem else state)
             self.query_one(f"#errors-{color}", ErrorLine).show(
                 snap.error_series.get(color), snap.error_rate.get(color), snap.metrics_problem
@@ -274,6 +287,13 @@ class EnvColumn(Vertical, can_focus=True):
         since = snap.lock.since.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M")
         return Text(f"lock {snap.lock.holder} since {since}", "bold")
 
+    def set_filter(self, text: str) -> None:
+        """Show only the pods whose line holds ``text``; the bottom border says what is filtered."""
+        self.filter_text = text
+        for pods in self.query(PodList):
+            pods.set_filter(text)
+        self._show_age()
+
     def _show_age(self) -> None:
         """Data older than two refresh periods says how old it is, on the bottom border.
 
@@ -285,6 +305,8 @@ class EnvColumn(Vertical, can_focus=True):
         else:
             age = (self.now() - self.data.snapshot.taken_at).total_seconds()
             subtitle = f"data {_age(age)} old" if self.failure or age > 2 * self.refresh_seconds else ""
+        if self.filter_text:
+            subtitle = " ".join(filter(None, (f"/{self.filter_text}", subtitle)))
         if subtitle != self._subtitle:
             self._subtitle = subtitle
             self.border_subtitle = subtitle

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from relui.domain import Series
+from relui.widgets.glyphs import glyphs_for
 from relui.widgets.quiet import update_if_changed
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -60,7 +61,15 @@ class Bars(Widget):
     def render(self) -> RenderResult:
         """Draw the bars to the widget's size."""
         ok, over = self.get_component_rich_style("bars--ok"), self.get_component_rich_style("bars--over")
-        rows = bar_rows(self.data, self.size.width, max(1, self.size.height), self.ceiling, self.alert, (ok, over))
+        rows = bar_rows(
+            self.data,
+            self.size.width,
+            max(1, self.size.height),
+            self.ceiling,
+            self.alert,
+            (ok, over),
+            glyphs_for(self).blocks,
+        )
         return Text("\n").join(rows) if rows else ""
 
 
@@ -71,25 +80,29 @@ def bar_rows(
     ceiling: float | None,
     alert: float | None,
     styles: tuple[Style, Style],
+    blocks: str = BLOCKS,
 ) -> list[Text]:
-    """``height`` rows of bars, ``width`` cells each; samples over ``alert`` in the second style."""
+    """``height`` rows of bars, ``width`` cells each; samples over ``alert`` in the second style.
+
+    ``blocks`` are the eight levels, lowest first (the ASCII set under ``[ui] ascii``).
+    """
     values = resample(data, width)
     if not values or width <= 0:
         return []
     top = max(values) if ceiling is None else max(ceiling, max(values))
     bottom = min(values) if ceiling is None else 0.0
     span = (top - bottom) or 1.0
-    levels = height * len(BLOCKS)
+    levels = height * len(blocks)
     ok, over = styles
     filled = [max(1, round((v - bottom) / span * levels)) for v in values]
     rows = []
     for row in range(height):
         # Right-aligned: the newest sample always sits at the right edge, as on a time axis.
         line = Text(" " * (width - len(values)))
-        base = (height - 1 - row) * len(BLOCKS)
+        base = (height - 1 - row) * len(blocks)
         for value, level in zip(values, filled, strict=True):
             cell = level - base
-            char = " " if cell <= 0 else BLOCKS[min(cell, len(BLOCKS)) - 1]
+            char = " " if cell <= 0 else blocks[min(cell, len(blocks)) - 1]
             line.append(char, over if alert is not None and value > alert else ok)
         rows.append(line)
     return rows
@@ -257,7 +270,8 @@ class ErrorLine(Widget):
         width, height = self.size.width, max(1, self.size.height)
         styles = (self.get_component_rich_style("bars--ok"), self.get_component_rich_style("bars--over"))
         room = max(0, width - len(label) - 1)
-        rows = bar_rows(self.values, room, height, self.threshold, self.threshold, styles) or [Text(" " * room)]
+        blocks = glyphs_for(self).blocks
+        rows = bar_rows(self.values, room, height, self.threshold, self.threshold, styles, blocks) or [Text(" " * room)]
         rows = [row.copy() for row in rows]
         rows[0].append(" ").append_text(label)
         return Text("\n").join(rows)

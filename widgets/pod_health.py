@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 # The domain owns the order of alarming reasons; the list sorts by it rather than keeping a second copy.
 from relui.domain import _REASON_RANK, Color, ColorState, PodHealth
+from relui.widgets.glyphs import UNICODE, Glyphs, glyphs_for
 from relui.widgets.quiet import update_if_changed
 
 LIVE = "live"
@@ -23,22 +24,39 @@ CANDIDATE = "candidate"
 IDLE = "idle"
 
 
-def summary(state: ColorState, role: str, wide: bool = True) -> Text:
+def summary(
+    state: ColorState,
+    role: str,
+    wide: bool = True,
+    *,
+    warm: bool = False,
+    rolled_back: bool = False,
+    glyphs: Glyphs = UNICODE,
+    color_style: str | None = None,
+) -> Text:
     """The color's lines: role and version, then pods, then the reason to look at.
 
-    The live color says ``*live*`` in words so NO_COLOR terminals keep the signal.
+    The role is a glyph and a word (``● live``, ``◆ cand``), so NO_COLOR and
+    colour-blind readers keep the signal. ``warm`` is said only for the
+    previous live color that still serves (the reader works that out); a
+    ready candidate is ``ready``, a build rolled back from is marked failed.
     Narrow columns drop what the pods line already says (``not ready``).
     """
-    marker = {LIVE: "*live*", CANDIDATE: "cand"}.get(role, "idle")
-    head = Text.assemble((f"{state.color} ", f"bold {state.color}"), (marker, "bold" if role == LIVE else ""))
+    marker = {LIVE: glyphs.live, CANDIDATE: glyphs.candidate}.get(role, glyphs.idle)
+    head = Text.assemble(
+        (f"{state.color} ", f"bold {color_style or state.color}"), (marker, "bold" if role == LIVE else "")
+    )
     if not state.enabled:
         head.append(" down" if not state.version else f" {state.version} down")
         return head
     head.append(f" {state.version or '-'}")
     if role == LIVE and state.revision is not None:
         head.append(f" r{state.revision}", "dim")
+    elif role != LIVE and rolled_back:
+        head.append(f" {glyphs.failed} rolled back", "bold")
     elif role != LIVE and (state.all_ready or wide):
-        head.append(" warm" if state.all_ready else " not ready", "" if state.all_ready else "bold")
+        word = ("warm" if warm else "ready") if state.all_ready else "not ready"
+        head.append(f" {word}", "" if state.all_ready else "bold")
     # Narrow: "500/500 ready  0 restarts" would wrap in a 24-cell column; zero restarts go unsaid there.
     restarts = f"  {state.restarts} restarts" if wide or state.restarts else ""
     pods = Text(f"\n {state.ready}/{state.desired} ready{restarts}")
@@ -49,7 +67,7 @@ def summary(state: ColorState, role: str, wide: bool = True) -> Text:
     if reason:
         count = sum(1 for p in state.pods if p.reason == reason)
         pods_text = f" ({count} pod{'s' if count != 1 else ''})" if wide else (f" x{count}" if count > 1 else "")
-        head.append(f"\n ! {reason}{pods_text}", "bold red")
+        head.append(f"\n {glyphs.failed} {reason}{pods_text}", "bold red")
     return head
 
 
@@ -96,14 +114,26 @@ class PodSummary(Static):
         super().__init__(f"{color} -", id=id, classes=classes, markup=False)
         self.color = color
 
-    def show(self, state: ColorState | None, role: str, problem: str | None = None, *, wide: bool = True) -> None:
+    def show(
+        self,
+        state: ColorState | None,
+        role: str,
+        problem: str | None = None,
+        *,
+        wide: bool = True,
+        warm: bool = False,
+        rolled_back: bool = False,
+    ) -> None:
         """Draw the color's state; ``problem`` (cluster unreadable) replaces it."""
         if problem is not None:
             text: Text | str = Text(f"{self.color} unavailable: {problem.partition('unavailable: ')[2] or problem}")
         elif state is None:
             text = f"{self.color} -"
         else:
-            text = summary(state, role, wide)
+            style = self.app.theme_variables.get(f"relui-{self.color}") if self.is_attached else None
+            text = summary(
+                state, role, wide, warm=warm, rolled_back=rolled_back, glyphs=glyphs_for(self), color_style=style
+            )
         update_if_changed(self, text)
 
 
@@ -132,13 +162,29 @@ class PodList(Widget):
         super().__init__(id=id, classes=f"{classes} -empty".strip())
         self.color = color
         self.pods: tuple[PodHealth, ...] = ()
+        self._all: tuple[PodHealth, ...] = ()
         self._worst_first: tuple[PodHealth, ...] = ()
         self._census = Text()
+        self.filter_text = ""
 
     def show(self, state: ColorState | None) -> None:
         """Take a new reading of the color; nothing repaints when its pods are unchanged."""
         pods = state.pods if state is not None and state.enabled else ()
-        if pods == self.pods:
+        if pods == self._all:
+            return
+        self._all = pods
+        self._apply()
+
+    def set_filter(self, text: str) -> None:
+        """Show only pods whose line holds ``text`` (any case); empty shows every pod."""
+        if text != self.filter_text:
+            self.filter_text = text
+            self._apply()
+
+    def _apply(self) -> None:
+        needle = self.filter_text.lower()
+        pods = tuple(p for p in self._all if needle in pod_line(p, short=False).plain.lower()) if needle else self._all
+        if pods == self.pods and self._census:
             return
         self.pods = pods
         self._worst_first = tuple(sorted(pods, key=_badness))

@@ -29,6 +29,16 @@ class PodTable(DataTable[str]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: list[tuple[str, ...]] = []
+        self._pods: tuple[PodHealth, ...] = ()
+        self._now: datetime | None = None
+        self.filter_text = ""
+
+    def set_filter(self, text: str) -> None:
+        """Show only pods whose row holds ``text`` (any case); empty shows all."""
+        if text != self.filter_text:
+            self.filter_text = text
+            if self._now is not None:
+                self.show(self._pods, self._now)
 
     def on_mount(self) -> None:
         """Set up the columns once."""
@@ -41,6 +51,8 @@ class PodTable(DataTable[str]):
         The same pods in the same order update their changed cells in place
         (usually an age); only a different set of pods rebuilds the table.
         """
+        self._pods, self._now = tuple(pods), now
+        needle = self.filter_text.lower()
         rows: list[tuple[str, ...]] = [
             (
                 pod.name,
@@ -51,8 +63,10 @@ class PodTable(DataTable[str]):
                 age(pod.started_at, now),
                 pod.reason or "",
             )
-            for pod in pods
+            for pod in self._pods
         ]
+        if needle:
+            rows = [r for r in rows if any(needle in cell.lower() for cell in r)]
         if rows == self._shown:
             return
         if [r[0] for r in rows] == [r[0] for r in self._shown]:

@@ -28,7 +28,6 @@ TABLES: dict[str, type[Any]] = {
     "environments.prometheus": schema.PrometheusConfig,
     "environments.aws": schema.AwsConfig,
     "environments.compose": schema.ComposeConfig,
-    "environments.records": schema.RecordsConfig,
     "environments.identity": schema.IdentityConfig,
     "identity": schema.IdentityMapping,
     "identity.users": schema.IdentityUser,
@@ -42,6 +41,7 @@ TABLES: dict[str, type[Any]] = {
     "sandbox": schema.SandboxConfig,
     "sandbox.faults": schema.SandboxFault,
     "readiness": schema.ReadinessConfig,
+    "ui": schema.UiConfig,
     "relui": schema.Config,
 }
 # Tables whose keys are names the operator chooses (users, environments), not a schema.
@@ -116,6 +116,9 @@ kube_group = "release-managers"
 [signing]
 allowed_signers = "allowed_signers"
 key = "~/.ssh/id_ed25519"
+[ui]
+theme = "relui-high-contrast"
+ascii = false
 [readiness]
 drill_max_age_days = 30
 runbooks = ["docs/rollback.md"]
@@ -129,9 +132,6 @@ url = "http://127.0.0.1:9090"
 error_rate = "x"
 [environments.aws]
 region = "eu-central-1"
-[environments.records]
-url = "s3://relui-records/team"
-retain_days = 30
 [environments.identity]
 kind = "aws"
 allow_unverified = false

@@ -1,0 +1,243 @@
+"""k9s habits (``:`` and ``/``), the palette, read-only refusals, the version picker, themes and ASCII."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+
+from relui.app import ReluiApp
+from relui.screens.choice import ChoiceScreen
+from relui.screens.confirm import ConfirmScreen
+from relui.screens.dashboard import DashboardScreen
+from relui.screens.journal import JournalScreen
+from relui.screens.reading import crash_loopers, version_pick
+from relui.services.journal import Journal
+from relui.services.release import ReleaseService
+from relui.widgets.command_line import CommandLine, FilterLine
+from relui.widgets.env_column import EnvColumn
+from relui.widgets.pod_health import PodList
+from tests.tui.conftest import ContextFactory, make_app, settle
+
+# Box drawing (U+2500-257F) and block elements (U+2580-259F), plus the glyphs.
+NOT_ASCII_ART = re.compile("[\u2500-\u259f●◆○✗]")
+
+
+def notifications(app: ReluiApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_colon_deploy_goes_to_the_confirm_modal(make_ctx: ContextFactory) -> None:
+    app = make_app(make_ctx())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon")
+        line = app.screen.query_one(CommandLine)
+        assert line.has_focus
+        await pilot.press(*"deploy qa 1.5.1", "enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ConfirmScreen):
+                break
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.env == "qa"
+        await pilot.press("escape")  # cancel: nothing deployed
+
+
+async def test_colon_completes_commands_and_environments(make_ctx: ContextFactory) -> None:
+    app = make_app(make_ctx())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"cut")
+        line = app.screen.query_one(CommandLine)
+        await pilot.pause(0.1)
+        assert line._suggestion == "cutover"
+        await pilot.press("tab", "p")
+        await pilot.pause(0.1)
+        assert line._suggestion == "cutover prod"
+        await pilot.press("escape")
+        assert not line.is_open
+
+
+async def test_unknown_command_says_so_in_one_line(make_ctx: ContextFactory) -> None:
+    app = make_app(make_ctx())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"nope", "enter")
+        await pilot.pause()
+        said = [m for m in notifications(app) if "unknown command" in m]
+        assert said and "\n" not in said[0]
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_colon_journal_opens_one_environments_journal(make_ctx: ContextFactory) -> None:
+    app = make_app(make_ctx())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"journal prod", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, JournalScreen) and app.screen.env == "prod"
+
+
+async def test_slash_filters_the_focused_columns_pods(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx()
+    ReleaseService(ctx).deploy("qa", "1.5.1", reason="test")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "slash", *"green")
+        await pilot.pause()
+        qa = app.screen.query_one("#env-qa", EnvColumn)
+        blue, green = qa.query_one("#pod-list-blue", PodList), qa.query_one("#pod-list-green", PodList)
+        assert not blue.pods and len(green.pods) == 3
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(blue.pods) == 3 and not app.screen.query_one(FilterLine).is_open
+
+
+async def test_slash_filters_the_journal(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx()
+    ReleaseService(ctx).deploy("qa", "1.5.1", reason="test")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await pilot.pause(0.3)
+        table = app.screen.query_one("#journal")
+        everything = table.row_count
+        assert everything >= 2
+        await pilot.press("slash", *"nothing-like-this")
+        await pilot.pause()
+        assert table.row_count == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.row_count == everything
+
+
+async def test_palette_offers_every_screen_and_action(make_ctx: ContextFactory) -> None:
+    app = make_app(make_ctx())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        titles = {c.title for c in app.screen.palette_commands()}
+        for env in ("DEV", "QA", "PROD"):
+            for what in ("Deploy to", "Smoke", "Cutover", "Roll back", "Lock/unlock", "Detail", "Checklist"):
+                assert f"{what} {env}" in titles
+            assert f"Readiness {env}" in titles and f"Journal {env}" in titles
+        assert {"Journal", "Help: keys", "Refresh all environments"} <= titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_read_only_keys_say_why(make_ctx: ContextFactory) -> None:
+    app = make_app(make_ctx(read_only=True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key in "dcrla":
+            app._notifications.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert any(m.startswith("read-only mode:") for m in notifications(app)), key
+        await pilot.press("g")
+        await pilot.pause()
+        hint = str(app.screen.query_one("#readiness-hint").render())
+        assert "read-only" in hint and "e records" not in hint
+        await pilot.press("escape", "k")
+        await pilot.pause(0.3)
+        app._notifications.clear()
+        await pilot.press("space")
+        await pilot.pause()
+        assert any(m.startswith("read-only mode:") for m in notifications(app))
+
+
+def test_picker_marks_rolled_back_and_skips_crash_loopers(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx()
+    registry = ctx.env_ports("qa").registry
+    assert registry is not None
+    registry.add_tag("1.6.0", "failed-1.6.0-20261125T101500Z")
+    result = ReleaseService(ctx).deploy("dev", "1.6.1-rc1", reason="test")
+    assert not result.ok and "CrashLoopBackOff" in result.message
+    assert crash_loopers(Journal(ctx.state_dir, ctx.clock).entries()) == {"1.6.1-rc1"}
+    pick = version_pick(ctx, "prod")
+    assert pick.versions[:3] == ["1.6.1-rc1", "1.6.0", "1.5.1"]
+    assert pick.versions[pick.preselect] == "1.5.1"
+    assert "[rolled back on 2026-11-25]" in pick.label("1.6.0")
+
+
+async def test_deploy_picker_opens_on_the_preselected_version(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx()
+    registry = ctx.env_ports("qa").registry
+    assert registry is not None
+    registry.add_tag("1.6.0", "failed-1.6.0-20261125T101500Z")
+    ReleaseService(ctx).deploy("dev", "1.6.1-rc1", reason="test")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "d")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ChoiceScreen):
+                break
+        picker = app.screen
+        assert isinstance(picker, ChoiceScreen)
+        options = picker.query_one("#choices")
+        assert options.highlighted is not None
+        assert options.get_option_at_index(options.highlighted).id == "1.5.1"
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("1.6.0" in label and "rolled back on" in label for label in labels)
+
+
+async def test_theme_is_kept_across_runs(make_ctx: ContextFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEXTUAL_THEME", raising=False)
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.theme = "relui-high-contrast"
+        await pilot.pause(0.1)
+    assert (ctx.state_dir / "ui.json").exists()
+    again = make_app(make_ctx())
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert again.theme == "relui-high-contrast"
+
+
+async def test_config_theme_applies_and_ascii_draws_no_box_drawing(
+    make_ctx: ContextFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TEXTUAL_THEME", raising=False)
+    ctx = make_ctx(extra='\n[ui]\ntheme = "relui-colorblind"\nascii = true\n')
+    ReleaseService(ctx).deploy("qa", "1.5.1", reason="test")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.theme == "relui-colorblind"
+        svg = app.export_screenshot()
+        text = re.sub(r"<[^>]+>", "", svg)
+        assert "*live*" in text and "+cand" in text
+        assert not NOT_ASCII_ART.findall(text), sorted(set(NOT_ASCII_ART.findall(text)))
+
+
+async def test_a_c_locale_means_ascii(make_ctx: ContextFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANG", "C")
+    monkeypatch.setenv("LC_CTYPE", "C.UTF-8")  # what Python's own coercion leaves behind
+    monkeypatch.delenv("LC_ALL", raising=False)
+    app = make_app(make_ctx())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.has_class("-ascii")
+
+
+async def test_screenshot_goes_to_the_state_dir(
+    make_ctx: ContextFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "no-home"))
+    ctx = make_ctx()
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        saved = app.deliver_screenshot()
+    assert saved is not None and Path(saved).parent == ctx.state_dir / "screenshots"
+    assert Path(saved).read_text().startswith("<svg")
