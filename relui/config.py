@@ -96,6 +96,16 @@ class AwsConfig:
 
 
 @dataclass(frozen=True)
+class RecordsConfig:
+    """Where an environment's records live when not in the state dir: an S3 bucket and prefix."""
+
+    url: str  # s3://bucket/prefix
+    bucket: str
+    prefix: str = ""
+    retain_days: int | None = None  # S3 Object Lock retention of each journal record
+
+
+@dataclass(frozen=True)
 class SmokeCheck:
     """One smoke check: an HTTP path on the preview endpoint, or a command."""
 
@@ -168,6 +178,7 @@ class EnvironmentConfig:
     prometheus: PrometheusConfig | None = None
     aws: AwsConfig | None = None
     compose: ComposeConfig | None = None
+    records: RecordsConfig | None = None  # None: the local state dir
     smoke: tuple[SmokeCheck, ...] = ()
     # The load the readiness review plans for: 2x this must have been held for load_window_minutes.
     expected_peak_rps: float | None = None

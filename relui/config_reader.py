@@ -37,6 +37,7 @@ from relui.config import (
     NotificationsConfig,
     PrometheusConfig,
     ReadinessConfig,
+    RecordsConfig,
     SandboxConfig,
     SandboxFault,
     SigningConfig,
@@ -138,6 +139,7 @@ class ConfigReader:
         prom = t.table("prometheus")
         aws = t.table("aws")
         compose = t.table("compose")
+        records = t.table("records")
         if kind == "compose" and compose is None:
             self.fail(
                 t.path.key("compose"), "is missing: a compose environment needs [environments.compose] file and service"
@@ -156,6 +158,7 @@ class ConfigReader:
             prometheus=self._prometheus(prom) if prom else None,
             aws=self._aws(aws) if aws else None,
             compose=self._compose(compose) if compose else None,
+            records=self._records(records) if records else None,
             smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
             expected_peak_rps=t.num("expected_peak_rps", 0.0, minimum=0, maximum=10_000_000) or None,
             load_window_minutes=t.num("load_window_minutes", 10, minimum=1, maximum=1440, integer=True),
@@ -259,6 +262,16 @@ class ConfigReader:
             rds_instance=t.text("rds_instance"),
             max_snapshot_age_hours=t.num("max_snapshot_age_hours", 24.0, above=0, maximum=8760),
         )
+        t.done()
+        return cfg
+
+    def _records(self, t: Table) -> RecordsConfig:
+        url = t.text("url", required=True)
+        match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*?))?/?", url)
+        if match is None:
+            self.fail(t.path.key("url"), f'expected "s3://bucket/prefix", got {url!r}')
+        days = t.num("retain_days", 0, minimum=0, maximum=36500, integer=True)
+        cfg = RecordsConfig(url=url, bucket=match.group(1), prefix=match.group(2) or "", retain_days=days or None)
         t.done()
         return cfg
 

@@ -28,6 +28,7 @@ TABLES: dict[str, type[Any]] = {
     "environments.prometheus": schema.PrometheusConfig,
     "environments.aws": schema.AwsConfig,
     "environments.compose": schema.ComposeConfig,
+    "environments.records": schema.RecordsConfig,
     "environments.identity": schema.IdentityConfig,
     "identity": schema.IdentityMapping,
     "identity.users": schema.IdentityUser,
@@ -132,6 +133,9 @@ url = "http://127.0.0.1:9090"
 error_rate = "x"
 [environments.aws]
 region = "eu-central-1"
+[environments.records]
+url = "s3://relui-records/team"
+retain_days = 30
 [environments.identity]
 kind = "aws"
 allow_unverified = false
