@@ -54,7 +54,7 @@ class ReleaseFlows(DashboardScreen):
                 f"Deploy to {env.upper()}: which version?",
                 options,
                 custom="or type a version, Enter",
-                note="registry tags, newest first; the newest neither rolled back nor crash-looping is selected",
+                note="newest first; selected: the newest not rolled back, not crash-looping",
                 highlight=pick.preselect,
             )
         )
