@@ -110,7 +110,17 @@ def read_records(state_dir: Path) -> list[DrillRecord]:
     return sorted(by_id.values(), key=lambda r: r.finished)
 
 
-def last_passed(state_dir: Path) -> DrillRecord | None:
-    """The newest passed run, if any."""
-    passed = [r for r in read_records(state_dir) if r.passed]
+# The drills in which something fails and the operator must hold the line; lock-held is a warm-up.
+FAILURE_DRILLS = ("error-spike", "crashloop", "missing-tag", "prometheus-dark")
+
+
+def last_passed(
+    state_dir: Path, operator: str | None = None, drills: tuple[str, ...] | None = None
+) -> DrillRecord | None:
+    """The newest passed run, if any (of ``operator``, of one of ``drills``, when given)."""
+    passed = [
+        r
+        for r in read_records(state_dir)
+        if r.passed and (operator is None or r.operator == operator) and (drills is None or r.drill in drills)
+    ]
     return passed[-1] if passed else None

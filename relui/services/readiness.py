@@ -27,7 +27,7 @@ from relui.ports import PortError
 from relui.services import signing
 from relui.services.checklist import Checklists
 from relui.services.context import Context
-from relui.services.drill_records import last_passed
+from relui.services.drill_records import FAILURE_DRILLS, last_passed
 from relui.services.journal import Journal, JournalError
 from relui.services.record_store import changed, store_for
 from relui.services.text import one_line
@@ -432,11 +432,19 @@ def _documentation(ctx: Context) -> tuple[str, str]:
 
 
 def _training(ctx: Context) -> tuple[str, str]:
-    """A drill passed within the configured age."""
+    """A failure drill passed by the operator who will release, within the configured age.
+
+    The lock-held drill is a warm-up (nothing fails in it), and a drill someone else passed
+    trains someone else: neither counts.
+    """
     max_days = ctx.config.readiness.drill_max_age_days
-    passed = last_passed(ctx.state_dir)
+    passed = last_passed(ctx.state_dir, operator=ctx.operator, drills=FAILURE_DRILLS)
     if passed is None:
-        return NOT_MET, f"no drill passed yet; run one: relui drill --list (must be under {max_days} days old)"
+        kinds = ", ".join(FAILURE_DRILLS)
+        return NOT_MET, (
+            f"{ctx.operator} has passed no failure drill yet ({kinds}); run one: relui drill --list "
+            f"(must be under {max_days} days old)"
+        )
     age = ctx.clock.now() - passed.finished
     days = age.total_seconds() / 86400
     line = f"drill {passed.drill} passed by {passed.operator} {days:.1f} days ago (limit {max_days} days)"

@@ -397,7 +397,7 @@ def test_training_not_met_without_a_passed_drill(build: Build) -> None:
     assert criterion(ctx, "team-training")[0] == NOT_MET
     append_record(ctx.state_dir, drill(START, passed=False))
     status, evidence = criterion(ctx, "team-training")
-    assert status == NOT_MET and "relui drill --list" in evidence
+    assert status == NOT_MET and "relui drill --list" in evidence and "ops has passed no failure drill" in evidence
 
 
 def test_training_met_by_a_recent_passed_drill_and_expires(build: Build, clock: ManualClock) -> None:
@@ -410,6 +410,18 @@ def test_training_met_by_a_recent_passed_drill_and_expires(build: Build, clock: 
     assert "error-spike passed by ops 2.0 days ago" in evidence
     clock.advance(29 * 86400)
     assert criterion(ctx, "team-training")[0] == NOT_MET
+
+
+def test_training_needs_a_failure_drill_passed_by_the_releasing_operator(build: Build) -> None:
+    ctx = build()
+    append_record(ctx.state_dir, DrillRecord("w", "lock-held", "ops", START, True, 100, "warm-up"))
+    status, evidence = criterion(ctx, "team-training")
+    assert status == NOT_MET and "no failure drill" in evidence  # lock-held scores 100 with nothing failing
+    append_record(ctx.state_dir, DrillRecord("o", "crashloop", "owner", START, True, 95, "someone else"))
+    assert criterion(ctx, "team-training")[0] == NOT_MET  # owner trained, ops releases
+    append_record(ctx.state_dir, DrillRecord("m", "crashloop", "ops", START, True, 95, "ops this time"))
+    status, evidence = criterion(ctx, "team-training")
+    assert status == MET and "crashloop passed by ops" in evidence
 
 
 def test_a_rescored_run_counts_once_with_its_last_score(build: Build) -> None:
