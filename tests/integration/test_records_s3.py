@@ -317,3 +317,44 @@ def test_object_lock_retains_records_and_doctor_says_it_is_on(s3: str, tmp_path:
     assert client.head_object(Bucket="relui-locked", Key=key)["ObjectLockMode"] == "COMPLIANCE"
     doctor = machine("doctor", "qa")
     assert "Object Lock is on for relui-locked (records kept 3 days)" in doctor.stdout, doctor.stdout
+
+
+def test_a_release_drill_split_across_three_machines_and_one_bucket_passes(s3: str, tmp_path: Path) -> None:
+    """Operator on a bastion, product owner on a laptop, the pipeline on a runner: one release, one record."""
+    config = team_config(tmp_path)
+    bastion_dir, laptop_dir, runner_dir = machines(tmp_path, 3)
+    bastion = Machine(config, bastion_dir, s3, "AKIABASTIONAAAAAAAAA")
+    laptop = Machine(config, laptop_dir, s3, "AKIALAPTOPAAAAAAAAAA")
+    runner = Machine(config, runner_dir, s3, "AKIARUNNERAAAAAAAAAA")
+
+    def ok(done: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    ok(runner("deploy", "prod", "1.5.1", "--yes", "--reason", "pipeline run 42"))
+    ok(runner("smoke", "prod", "--yes"))
+    ok(laptop("signoff", "prod", "--role", "product_owner", user="owner"))
+    for item in json.loads(ok(bastion("checklist", "prod", "--json")).stdout)["items"]:
+        if not item["auto"] and item["phase"] != "post-deployment":
+            ok(bastion("checklist", "prod", "tick", item["id"], "--note", "bastion"))
+    for item in ("oauth2-flows", "secrets-rotated", "restore-test"):
+        ok(bastion("readiness", "prod", "signoff", item, "--evidence", f"https://evidence.example/{item}"))
+    # The operator who releases practised a failure on a throw-away sandbox; the score is shared.
+    drill = tmp_path / "drill"
+    ok(bastion("drill", "missing-tag", "--no-tui", "--state-dir-out", str(drill)))
+    drill_env = {**bastion.env, "RELUI_USER": "ops"}
+    relui = [sys.executable, "-m", "relui", "--config", str(drill / "config.toml"), "--state-dir", str(drill)]
+    held = subprocess.run([*relui, "deploy", "prod", "2.4.0", "--yes"], env=drill_env, capture_output=True, text=True)
+    assert held.returncode == 3, held.stdout + held.stderr
+    ok(bastion("drill", "--score", str(drill)))
+
+    cut = ok(runner("cutover", "prod", "--yes", "--reason", "pipeline run 42", "--json"))
+    assert json.loads(cut.stdout)["status"] == "ok"
+    prod = json.loads(ok(laptop("status", "prod", "--json")).stdout)["environments"][0]
+    assert prod["active_color"] == "green" and prod["colors"]["green"]["version"] == "1.5.1"
+    verify = ok(laptop("journal", "verify", "prod"))
+    assert "chain intact" in verify.stdout
+    journal = json.loads(ok(bastion("journal", "prod", "--json")).stdout)["entries"]
+    actors = {(e["action"], e["operator"]) for e in journal if e["kind"] in ("outcome", "note")}
+    assert {("deploy", "ops"), ("signoff", "owner"), ("cutover", "ops")} <= actors
