@@ -14,7 +14,6 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 
 from relui.domain import GuardResult, SmokeResult, Verdict
@@ -29,12 +28,11 @@ from relui.services.journal import Entry, Journal
 from relui.services.locks import holder_name, this_host
 from relui.services.moves import Aborted, ActionRun, body_of
 from relui.services.plans import Plan, heading, make_plan
-from relui.services.release_state import warm_previous
-from relui.services.requests import ActionResult, Decide, Decision, Request, accept, force_refusal
-from relui.services.rollout import POLL_SECONDS, ActionFailed, Progress
+from relui.services.requests import ActionResult, Decide, Decision, Request, accept, force_refusal, hard_refusal
+from relui.services.rollout import ActionFailed, Progress
 from relui.services.service_locks import LockRefused, LockService
 from relui.services.text import InvalidInput, one_line, validate_version
-from relui.services.turns import ask_unless_preempted, take_turn
+from relui.services.turns import ask_unless_preempted, await_restored, take_turn
 
 __all__ = [
     "Action",
@@ -126,29 +124,12 @@ class ReleaseService:
                         request, what, env, "busy", f"another relui action is running on {env}{who}; wait for it"
                     )
                 if turn.preempted:
-                    self._await_restored(request, emit)
+                    await_restored(self.ctx, request, emit)
                 return self._decide_and_act(request, what, decide, emit)
         except OSError as exc:
             return self._refused(
                 request, what, env, "journal", f"the state dir {self.ctx.state_dir} is not usable ({exc.strerror})"
             )
-
-    def _await_restored(self, request: Request, emit: Callable[[Progress], None]) -> None:
-        """After stopping a deploy onto the previous color, wait (bounded) until it serves again."""
-        env = self.ctx.env(request.env)
-        if request.action is not Action.ROLLBACK:
-            return
-        deadline = self.ctx.clock.now() + timedelta(seconds=env.deploy_timeout_seconds)
-        while self.ctx.clock.now() < deadline:
-            facts = gather(self.ctx, request.action, request.env)
-            rel = facts.release
-            target = rel.rollback_target if rel else None
-            if rel is None or target is None or warm_previous(rel, facts.colors) is not None:
-                return
-            if rel.idle_version != target.version:
-                return  # the previous version is not coming back on its own: the guard says what to do
-            emit(Progress("wait", f"waiting for {target} to be ready again after the stopped deploy"))
-            self.ctx.clock.sleep(POLL_SECONDS)
 
     def _decide_and_act(
         self, request: Request, what: ActionSpec, decide: Decide, emit: Callable[[Progress], None]
@@ -167,7 +148,7 @@ class ReleaseService:
             self._mark(request, what, pending, abortable=True)
             ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
             return self._closed(
-                request, what, "blocked", _hard_refusal(what.verb, request.env, guards, hard), guards, plan, facts
+                request, what, "blocked", hard_refusal(what.verb, request.env, guards, hard), guards, plan, facts
             )
         self._mark(request, what, pending, abortable=True)
         decision = ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
@@ -416,17 +397,3 @@ class ReleaseService:
         """Roll back to the warm previous color, or to a revision."""
         request = Request(action_for("rollback", to_revision), env, to_revision=to_revision, reason=reason)
         return self.run(request, accept(force, reason), on_progress)
-
-
-def _hard_refusal(verb: str, env: str, guards: list[GuardResult], hard: list[GuardResult]) -> str:
-    """``cutover on prod blocked by ...``: what blocks, and why no --force passes it."""
-    others = [g.name for g in blocking(guards) if g not in hard]
-    own = [g.name for g in hard if g.name != "break-glass"]
-    if not own:
-        return (
-            f"{verb} on {env} blocked by {', '.join(others)}; forcing them on a protected environment needs "
-            f"a second person's approval: relui approve {env} --break-glass --reason TEXT"
-        )
-    return f"{verb} on {env} blocked by {', '.join(own)}, which cannot be forced" + (
-        f" (also: {', '.join(others)})" if others else ""
-    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from relui.domain import GuardResult, SmokeResult
 from relui.services.actions import Action
-from relui.services.guards import Facts
+from relui.services.guards import Facts, blocking
 from relui.services.plans import Plan
 
 
@@ -81,3 +81,17 @@ def force_refusal(verb: str, blocks: list[GuardResult], decision: Decision, reas
             f"break-glass approval: relui approve {env} --break-glass --reason TEXT"
         )
     return None
+
+
+def hard_refusal(verb: str, env: str, guards: list[GuardResult], hard: list[GuardResult]) -> str:
+    """``cutover on prod blocked by ...``: what blocks, and why no --force passes it."""
+    others = [g.name for g in blocking(guards) if g not in hard]
+    own = [g.name for g in hard if g.name != "break-glass"]
+    if not own:
+        return (
+            f"{verb} on {env} blocked by {', '.join(others)}; forcing them on a protected environment needs "
+            f"a second person's approval: relui approve {env} --break-glass --reason TEXT"
+        )
+    return f"{verb} on {env} blocked by {', '.join(own)}, which cannot be forced" + (
+        f" (also: {', '.join(others)})" if others else ""
+    )

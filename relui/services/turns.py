@@ -19,16 +19,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from relui.domain import GuardResult
 from relui.ports import Lease, PortError, RecordConflict, Records
-from relui.services.actions import ActionSpec
+from relui.services.actions import Action, ActionSpec
+from relui.services.context import Context
+from relui.services.facts import gather
 from relui.services.inflight import InFlight, this_pid
 from relui.services.locks import this_host
 from relui.services.plans import Plan
-from relui.services.requests import Decide, Decision
-from relui.services.rollout import Progress
+from relui.services.release_state import warm_previous
+from relui.services.requests import Decide, Decision, Request
+from relui.services.rollout import POLL_SECONDS, Progress
 
 # How long a rollback waits for a running action to notice its abort (or finish a traffic switch).
 PREEMPT_SECONDS = 90.0
@@ -129,3 +132,21 @@ def ask_unless_preempted(
     if failure:
         raise failure[0]
     return answer[0]
+
+
+def await_restored(ctx: Context, request: Request, emit: Callable[[Progress], None]) -> None:
+    """After stopping a deploy onto the previous color, wait (bounded) until it serves again."""
+    env = ctx.env(request.env)
+    if request.action is not Action.ROLLBACK:
+        return
+    deadline = ctx.clock.now() + timedelta(seconds=env.deploy_timeout_seconds)
+    while ctx.clock.now() < deadline:
+        facts = gather(ctx, request.action, request.env)
+        rel = facts.release
+        target = rel.rollback_target if rel else None
+        if rel is None or target is None or warm_previous(rel, facts.colors) is not None:
+            return
+        if rel.idle_version != target.version:
+            return  # the previous version is not coming back on its own: the guard says what to do
+        emit(Progress("wait", f"waiting for {target} to be ready again after the stopped deploy"))
+        ctx.clock.sleep(POLL_SECONDS)
