@@ -29,12 +29,12 @@ from relui.services.context import Context
 from relui.services.intervene import InterventionRefused, abort
 from relui.services.release import ActionResult, LockRefused, Progress, ReleaseService, Request
 from relui.widgets.action_log import ActionLog
+from relui.widgets.env_column import EnvColumn
 
 ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort")
 ACTION_GROUP = "release-action"
 # A rollback runs beside whatever it preempts (the service asks that to stop), never in its group.
 ROLLBACK_GROUP = "release-rollback"
-BAKE_SECONDS = 15.0
 # Well inside the shortest lease (the sandbox's 300 s): one missed renewal never loses the lock.
 LOCK_RENEW_SECONDS = 60.0
 TITLES = {
@@ -85,18 +85,6 @@ class ReleaseDashboard(ReleaseFlows):
             super().__init__()
             self.result = result
 
-    class BakeChecked(Message):
-        """One environment's bake was looked at: the breach line, or None."""
-
-        def __init__(self, env: str, breach: str | None) -> None:
-            super().__init__()
-            self.env = env
-            self.breach = breach
-
-        def can_replace(self, message: Message) -> bool:
-            """Only the newest look at one environment's bake matters."""
-            return isinstance(message, ReleaseDashboard.BakeChecked) and message.env == self.env
-
     class LockChanged(Message):
         """The lock was taken or released."""
 
@@ -111,7 +99,7 @@ class ReleaseDashboard(ReleaseFlows):
         self.service = ReleaseService(ctx)
         self.running: tuple[str, str] | None = None
         self.rolling_back: str | None = None
-        # Environments whose bake has breached, with the line to show.
+        # Environments whose bake has breached, with the line shown (each breach is acted on once here).
         self.breaches: dict[str, str] = {}
         # Locks this session took; renewed while it runs so they only expire when abandoned.
         self.held_locks: set[str] = set()
@@ -120,7 +108,6 @@ class ReleaseDashboard(ReleaseFlows):
         """Besides the dashboard's own start-up: keep held locks alive."""
         super().on_mount()
         self.set_interval(LOCK_RENEW_SECONDS, self._renew_locks)
-        self.set_interval(BAKE_SECONDS, self._watch_bakes)
 
     def _renew_locks(self) -> None:
         if self.held_locks:
@@ -300,26 +287,40 @@ class ReleaseDashboard(ReleaseFlows):
             text, take = str(exc), env in self.held_locks
         self.post_message(self.LockChanged(env, text, take))
 
-    def _watch_bakes(self) -> None:
-        self._check_bakes()
+    def on_env_column_refreshed(self, message: EnvColumn.Refreshed) -> None:
+        """Besides keeping the reading: a bake that breached is said once, and acted on once."""
+        super().on_env_column_refreshed(message)
+        env, breach = message.data.env, message.data.bake_breach
+        if breach is None:
+            if self.breaches.pop(env, None) is not None:
+                self.show_status()
+            return
+        if self.breaches.get(env) == breach:
+            return
+        first = env not in self.breaches
+        self.breaches[env] = breach
+        self.show_status()
+        if first:
+            self.notify(f"{breach}; r rolls back", title=f"{env.upper()} bake", severity="error", timeout=60)
+            self.action_log.write(f"{self._stamp()} {env.upper()} {breach}", "bold")
+            self._act_on_breach(env)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="release-bake", description="bake watch")
-    def _check_bakes(self) -> None:
-        """Each environment's bake: a breach shows, is told once, and rolls back when configured."""
-        for env in self.ctx.config.environments:
-            watch = BakeWatch(self.service, env.name)
-            try:
-                bake = watch.current()
-            except PortError:
-                continue
-            line = bake.line(self.ctx.clock.now()) if bake is not None and bake.breached else None
-            self.post_message(self.BakeChecked(env.name, line))
-            if bake is not None and bake.breached and env.auto_rollback and self.rolling_back is None:
-                result = watch.handle(bake, self._progress_to(Request(Action.ROLLBACK, env.name)))
-                if result is not None:
-                    self.post_message(self.ActionFinished(result))
-            elif bake is not None and bake.breached:
-                watch.handle(bake)
+    @work(thread=True, exclusive=False, exit_on_error=False, group="release-bake", description="bake breach")
+    def _act_on_breach(self, env: str) -> None:
+        """Tell the team once per cutover; with auto_rollback, roll back once (the journal remembers it)."""
+        watch = BakeWatch(self.service, env)
+        try:
+            bake = watch.current()
+        except PortError:
+            return
+        if bake is None or not bake.breached:
+            return
+        if self.ctx.env(env).auto_rollback and self.rolling_back is None:
+            result = watch.handle(bake, self._progress_to(Request(Action.ROLLBACK, env)))
+            if result is not None:
+                self.post_message(self.ActionFinished(result))
+        else:
+            watch.handle(bake)
 
     # Results come back here, on the event loop.
     def on_release_dashboard_action_progressed(self, message: ActionProgressed) -> None:
@@ -358,20 +359,6 @@ class ReleaseDashboard(ReleaseFlows):
         else:
             self.notify(result.message, title=title, severity="error", timeout=15)
         self.column(result.env).poll(deep=True)
-
-    def on_release_dashboard_bake_checked(self, message: BakeChecked) -> None:
-        """A breached bake stays on the status line, and is said once as an error."""
-        if message.breach is None:
-            if self.breaches.pop(message.env, None) is not None:
-                self.show_status()
-            return
-        if self.breaches.get(message.env) != message.breach:
-            self.breaches[message.env] = message.breach
-            self.notify(
-                f"{message.breach}; r rolls back", title=f"{message.env.upper()} bake", severity="error", timeout=60
-            )
-            self.action_log.write(f"{self._stamp()} {message.env.upper()} {message.breach}", "bold")
-            self.show_status()
 
     def on_release_dashboard_lock_changed(self, message: LockChanged) -> None:
         """Say so, remember what to renew, and read the environment again."""
