@@ -11,26 +11,32 @@ environment, because go-live needs positive evidence, not an absence of bad news
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
-
-import tomli_w
+from dataclasses import dataclass
+from datetime import timedelta
 
 from relui.config import EnvironmentConfig
 from relui.domain import Color, MetricKind, Series
-from relui.ports import PortError
-from relui.services import signing
+from relui.services.attestations import RECORDS, ReadinessError, Record, attested, read_records, record, records_path
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.drill_records import FAILURE_DRILLS, last_passed
-from relui.services.journal import Journal, JournalError
-from relui.services.record_store import changed, store_for
-from relui.services.text import one_line
+
+__all__ = [
+    "MET",
+    "NOT_MET",
+    "RECORDS",
+    "UNKNOWN",
+    "Criterion",
+    "ReadinessError",
+    "Record",
+    "evaluate",
+    "max_sustained",
+    "read_records",
+    "record",
+    "records_path",
+    "unmet_criteria",
+]
 
 MET = "met"
 NOT_MET = "not met"
@@ -45,20 +51,10 @@ CRITERIA: dict[str, str] = {
     "documentation": "Documentation",
     "team-training": "Team training",
 }
-# What a person attests with an evidence link, and the criterion each one feeds.
-RECORDS: dict[str, tuple[str, str]] = {
-    "oauth2-flows": ("security-review", "OAuth2 flows validated"),
-    "secrets-rotated": ("security-review", "secrets rotated"),
-    "restore-test": ("disaster-recovery", "restore test"),
-}
 LOAD_FACTOR = 2.0
 # A load test counts for a week: long enough to prepare a release, short enough to be this code.
 LOAD_LOOKBACK_MINUTES = 7 * 24 * 60
 LOAD_STEP_SECONDS = 60
-
-
-class ReadinessError(Exception):
-    """A readiness record that cannot be made; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -78,26 +74,6 @@ class Criterion:
     def met(self) -> bool:
         """True only for positive evidence."""
         return self.status == MET
-
-
-@dataclass(frozen=True)
-class Record:
-    """A person's attestation of one item, with the link that proves it."""
-
-    item: str
-    evidence: str
-    by: str
-    at: str
-    note: str = ""
-    principal: str = ""
-    verified_by: str = ""
-    payload: str = ""  # the signed attestation (relui.services.signing)
-    signature: str = ""
-    problem: str | None = None  # set when read: why the record does not count
-
-    def line(self) -> str:
-        """The record in a few words: who, when, where the proof is."""
-        return f"{self.by} {self.at[:10]} {self.evidence}"
 
 
 def evaluate(ctx: Context, env: str) -> list[Criterion]:
@@ -125,164 +101,6 @@ def evaluate(ctx: Context, env: str) -> list[Criterion]:
 def unmet_criteria(ctx: Context, env: str) -> list[str]:
     """The names of the criteria not met or unknown (what the cutover guard lists)."""
     return [c.name for c in evaluate(ctx, env) if not c.met]
-
-
-# -- records ------------------------------------------------------------------
-
-
-def records_path(ctx: Context, env: str) -> Path:
-    """The readiness state file of one environment."""
-    return ctx.state_dir / "readiness" / f"{env}.toml"
-
-
-def _name(ctx: Context, env: str) -> str:
-    """The readiness document of an environment in its records store."""
-    return str(records_path(ctx, env).relative_to(ctx.state_dir))
-
-
-def _parse(data: bytes, name: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
-
-
-def _load_state(ctx: Context, env: str) -> dict[str, Any]:
-    name = _name(ctx, env)
-    try:
-        document = store_for(ctx.state_dir, env).read_document(name)
-    except PortError as exc:
-        raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
-    return _parse(document.data, name) if document else {}
-
-
-def read_records(ctx: Context, env: str) -> dict[str, Record]:
-    """The attestations recorded for an environment, by item."""
-    name = ctx.env(env).name
-    raw = _load_state(ctx, name).get("records", {})
-    found = {}
-    for item, r in raw.items():
-        if isinstance(r, dict):
-            keys = ("evidence", "by", "at", "note", "principal", "verified_by", "payload", "signature")
-            entry = Record(item, *(str(r.get(k, "")) for k in keys))
-            found[item] = replace(entry, problem=_attestation_problem(ctx, name, entry))
-    return found
-
-
-def _attestation_problem(ctx: Context, env: str, entry: Record) -> str | None:
-    """Why an attestation does not count: its signature, or none where one is required."""
-    if entry.signature:
-        expect = {"kind": "attestation", "env": env, "signer": entry.by, "evidence": f"{entry.item} {entry.evidence}"}
-        signed = signing.Signed(entry.payload, entry.signature)
-        return signing.check_signed(ctx.config, signed, expect=expect, now=ctx.clock.now()).problem
-    cfg = ctx.env(env)
-    if cfg.protected and not cfg.identity.allow_unverified:
-        return "not signed"
-    return None
-
-
-def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> Record:
-    """Record the operator's attestation of ``item`` with an evidence link; journaled."""
-    env = ctx.env(env).name
-    if ctx.read_only:
-        raise ReadinessError("read-only mode: readiness records are refused")
-    if item not in RECORDS:
-        known = ", ".join(RECORDS)
-        raise ReadinessError(f"no readiness record {item!r}; record one of: {known}")
-    evidence, note = one_line(evidence), one_line(note)
-    link = urlparse(evidence)
-    if link.scheme not in ("http", "https") or not link.netloc:
-        raise ReadinessError(f"evidence must be a link (https://...) to the review, ticket or report, got {evidence!r}")
-    refusal = ctx.identity_refusal(env)
-    if refusal:
-        raise ReadinessError(refusal)
-    roles = ctx.roles_on(env)
-    if not roles:
-        raise ReadinessError(f"{ctx.operator} holds no role on {env}; an attestation is made by someone who does")
-    now = ctx.clock.now()
-    who = ctx.principal(env)
-    signed = _sign_attestation(ctx, env, item, evidence, roles[0], now)
-    entry = Record(
-        item,
-        evidence,
-        ctx.operator,
-        now.isoformat(),
-        note,
-        who.principal,
-        who.how,
-        signed.payload if signed else "",
-        signed.signature if signed else "",
-    )
-    name = _name(ctx, env)
-    journal = Journal(ctx.state_dir, ctx.clock)
-    store = store_for(ctx.state_dir, env)
-    try:
-        with changed(
-            store, name, lambda data: _parse(data, name), lambda state: tomli_w.dumps(state).encode()
-        ) as state:
-            # Journal first: a record that cannot be journaled is not made.
-            journal.note(
-                ctx.operator,
-                env,
-                "readiness",
-                item=item,
-                criterion=RECORDS[item][0],
-                evidence=evidence,
-                note=note,
-                principal=entry.principal,
-                verified_by=entry.verified_by,
-                signed=bool(signed),
-            )
-            state["env"] = env
-            stored = {"evidence": evidence, "by": entry.by, "at": entry.at, "note": note}
-            extra = {"principal": entry.principal, "verified_by": entry.verified_by}
-            extra |= {"payload": entry.payload, "signature": entry.signature}
-            state.setdefault("records", {})[item] = stored | {k: v for k, v in extra.items() if v}
-    except PortError as exc:
-        if isinstance(exc, JournalError):
-            raise
-        journal.note(ctx.operator, env, "readiness", "failed", item=item, message=str(exc))
-        raise ReadinessError(f"cannot save the readiness record {name}: {exc}; fix the records store") from None
-    return entry
-
-
-def _sign_attestation(
-    ctx: Context, env: str, item: str, evidence: str, role: str, now: datetime
-) -> signing.Signed | None:
-    """The signature of an attestation where signing is configured (or required); ReadinessError says how."""
-    cfg = ctx.env(env)
-    if not signing.signing_configured(ctx.config):
-        if cfg.protected and not cfg.identity.allow_unverified:
-            hint = signing.setup_hint(ctx.operator, role)
-            raise ReadinessError(f"{env} needs signed attestations: set [signing] allowed_signers; {hint}")
-        return None
-    text = signing.payload(
-        "attestation", env, "", role, ctx.operator, now, now + signing.ATTESTATION_VALID, f"{item} {evidence}"
-    )
-    try:
-        return signing.sign(ctx.config, text, ctx.operator, role)
-    except signing.SigningError as exc:
-        raise ReadinessError(str(exc)) from None
-
-
-def _attested(env: EnvironmentConfig, records: dict[str, Record], items: tuple[str, ...]) -> tuple[bool, str]:
-    """(all recorded, one line naming each record or the command that records it)."""
-    parts, missing = [], []
-    for item in items:
-        found = records.get(item)
-        label = RECORDS[item][1]
-        if found and found.problem:
-            missing.append(item)
-            parts.append(f"{label}: {found.line()} does not count ({found.problem})")
-        elif found:
-            parts.append(f"{label}: {found.line()}")
-        else:
-            missing.append(item)
-            parts.append(f"{label}: not recorded")
-    if missing:
-        hint = f"relui readiness {env.name} signoff {missing[0]} --evidence URL"
-        return False, "; ".join(parts) + f" (record: {hint})"
-    return True, "; ".join(parts)
 
 
 # -- criteria -----------------------------------------------------------------
@@ -361,7 +179,7 @@ def max_sustained(series: dict[Color, Series], window_minutes: int, step_seconds
 
 def _security(env: EnvironmentConfig, records: dict[str, Record]) -> tuple[str, str]:
     """OAuth2 flows validated and secrets rotated, each attested with a link."""
-    done, line = _attested(env, records, ("oauth2-flows", "secrets-rotated"))
+    done, line = attested(env, records, ("oauth2-flows", "secrets-rotated"))
     return (MET if done else NOT_MET), line
 
 
@@ -406,7 +224,7 @@ def _recovery(ctx: Context, env: EnvironmentConfig, records: dict[str, Record]) 
             hours = (ctx.clock.now() - latest.created).total_seconds() / 3600
             snapshot_ok = hours * 3600 <= limit.total_seconds()
             snapshot = f"snapshot {latest.identifier} {hours:.1f}h old (limit {limit_h:g}h)"
-    restored, line = _attested(env, records, ("restore-test",))
+    restored, line = attested(env, records, ("restore-test",))
     return (MET if snapshot_ok and restored else NOT_MET), f"{snapshot}; {line}"
 
 

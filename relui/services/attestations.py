@@ -1,0 +1,212 @@
+"""What a person attests for the readiness review (a security review, a restore test), with the link that proves it.
+
+Each attestation is recorded in ``readiness/<env>.toml`` in the environment's
+records store, written conditionally on the version read, journaled first, and
+signed where signing is configured. A record whose signature does not verify,
+or that is unsigned where a signature is required, is kept but does not count.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import tomli_w
+
+from relui.config import EnvironmentConfig
+from relui.ports import PortError
+from relui.services import signing
+from relui.services.context import Context
+from relui.services.journal import Journal, JournalError
+from relui.services.record_store import changed, store_for
+from relui.services.text import one_line
+
+# What a person attests with an evidence link, and the criterion each one feeds.
+RECORDS: dict[str, tuple[str, str]] = {
+    "oauth2-flows": ("security-review", "OAuth2 flows validated"),
+    "secrets-rotated": ("security-review", "secrets rotated"),
+    "restore-test": ("disaster-recovery", "restore test"),
+}
+
+
+class ReadinessError(Exception):
+    """A readiness record that cannot be made; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """A person's attestation of one item, with the link that proves it."""
+
+    item: str
+    evidence: str
+    by: str
+    at: str
+    note: str = ""
+    principal: str = ""
+    verified_by: str = ""
+    payload: str = ""  # the signed attestation (relui.services.signing)
+    signature: str = ""
+    problem: str | None = None  # set when read: why the record does not count
+
+    def line(self) -> str:
+        """The record in a few words: who, when, where the proof is."""
+        return f"{self.by} {self.at[:10]} {self.evidence}"
+
+
+def records_path(ctx: Context, env: str) -> Path:
+    """The readiness state file of one environment."""
+    return ctx.state_dir / "readiness" / f"{env}.toml"
+
+
+def _name(ctx: Context, env: str) -> str:
+    """The readiness document of an environment in its records store."""
+    return str(records_path(ctx, env).relative_to(ctx.state_dir))
+
+
+def _parse(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
+
+
+def _load_state(ctx: Context, env: str) -> dict[str, Any]:
+    name = _name(ctx, env)
+    try:
+        document = store_for(ctx.state_dir, env).read_document(name)
+    except PortError as exc:
+        raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
+    return _parse(document.data, name) if document else {}
+
+
+def read_records(ctx: Context, env: str) -> dict[str, Record]:
+    """The attestations recorded for an environment, by item."""
+    name = ctx.env(env).name
+    raw = _load_state(ctx, name).get("records", {})
+    found = {}
+    for item, r in raw.items():
+        if isinstance(r, dict):
+            keys = ("evidence", "by", "at", "note", "principal", "verified_by", "payload", "signature")
+            entry = Record(item, *(str(r.get(k, "")) for k in keys))
+            found[item] = replace(entry, problem=_attestation_problem(ctx, name, entry))
+    return found
+
+
+def _attestation_problem(ctx: Context, env: str, entry: Record) -> str | None:
+    """Why an attestation does not count: its signature, or none where one is required."""
+    if entry.signature:
+        expect = {"kind": "attestation", "env": env, "signer": entry.by, "evidence": f"{entry.item} {entry.evidence}"}
+        signed = signing.Signed(entry.payload, entry.signature)
+        return signing.check_signed(ctx.config, signed, expect=expect, now=ctx.clock.now()).problem
+    cfg = ctx.env(env)
+    if cfg.protected and not cfg.identity.allow_unverified:
+        return "not signed"
+    return None
+
+
+def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> Record:
+    """Record the operator's attestation of ``item`` with an evidence link; journaled."""
+    env = ctx.env(env).name
+    if ctx.read_only:
+        raise ReadinessError("read-only mode: readiness records are refused")
+    if item not in RECORDS:
+        known = ", ".join(RECORDS)
+        raise ReadinessError(f"no readiness record {item!r}; record one of: {known}")
+    evidence, note = one_line(evidence), one_line(note)
+    link = urlparse(evidence)
+    if link.scheme not in ("http", "https") or not link.netloc:
+        raise ReadinessError(f"evidence must be a link (https://...) to the review, ticket or report, got {evidence!r}")
+    refusal = ctx.identity_refusal(env)
+    if refusal:
+        raise ReadinessError(refusal)
+    roles = ctx.roles_on(env)
+    if not roles:
+        raise ReadinessError(f"{ctx.operator} holds no role on {env}; an attestation is made by someone who does")
+    now = ctx.clock.now()
+    who = ctx.principal(env)
+    signed = _sign_attestation(ctx, env, item, evidence, roles[0], now)
+    entry = Record(
+        item,
+        evidence,
+        ctx.operator,
+        now.isoformat(),
+        note,
+        who.principal,
+        who.how,
+        signed.payload if signed else "",
+        signed.signature if signed else "",
+    )
+    name = _name(ctx, env)
+    journal = Journal(ctx.state_dir, ctx.clock)
+    store = store_for(ctx.state_dir, env)
+    try:
+        with changed(
+            store, name, lambda data: _parse(data, name), lambda state: tomli_w.dumps(state).encode()
+        ) as state:
+            # Journal first: a record that cannot be journaled is not made.
+            journal.note(
+                ctx.operator,
+                env,
+                "readiness",
+                item=item,
+                criterion=RECORDS[item][0],
+                evidence=evidence,
+                note=note,
+                principal=entry.principal,
+                verified_by=entry.verified_by,
+                signed=bool(signed),
+            )
+            state["env"] = env
+            stored = {"evidence": evidence, "by": entry.by, "at": entry.at, "note": note}
+            extra = {"principal": entry.principal, "verified_by": entry.verified_by}
+            extra |= {"payload": entry.payload, "signature": entry.signature}
+            state.setdefault("records", {})[item] = stored | {k: v for k, v in extra.items() if v}
+    except PortError as exc:
+        if isinstance(exc, JournalError):
+            raise
+        journal.note(ctx.operator, env, "readiness", "failed", item=item, message=str(exc))
+        raise ReadinessError(f"cannot save the readiness record {name}: {exc}; fix the records store") from None
+    return entry
+
+
+def _sign_attestation(
+    ctx: Context, env: str, item: str, evidence: str, role: str, now: datetime
+) -> signing.Signed | None:
+    """The signature of an attestation where signing is configured (or required); ReadinessError says how."""
+    cfg = ctx.env(env)
+    if not signing.signing_configured(ctx.config):
+        if cfg.protected and not cfg.identity.allow_unverified:
+            hint = signing.setup_hint(ctx.operator, role)
+            raise ReadinessError(f"{env} needs signed attestations: set [signing] allowed_signers; {hint}")
+        return None
+    text = signing.payload(
+        "attestation", env, "", role, ctx.operator, now, now + signing.ATTESTATION_VALID, f"{item} {evidence}"
+    )
+    try:
+        return signing.sign(ctx.config, text, ctx.operator, role)
+    except signing.SigningError as exc:
+        raise ReadinessError(str(exc)) from None
+
+
+def attested(env: EnvironmentConfig, records: dict[str, Record], items: tuple[str, ...]) -> tuple[bool, str]:
+    """(all recorded, one line naming each record or the command that records it)."""
+    parts, missing = [], []
+    for item in items:
+        found = records.get(item)
+        label = RECORDS[item][1]
+        if found and found.problem:
+            missing.append(item)
+            parts.append(f"{label}: {found.line()} does not count ({found.problem})")
+        elif found:
+            parts.append(f"{label}: {found.line()}")
+        else:
+            missing.append(item)
+            parts.append(f"{label}: not recorded")
+    if missing:
+        hint = f"relui readiness {env.name} signoff {missing[0]} --evidence URL"
+        return False, "; ".join(parts) + f" (record: {hint})"
+    return True, "; ".join(parts)
