@@ -17,10 +17,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from relui.config_checklist import DEFAULT_CHECKLIST as DEFAULT_CHECKLIST
+from relui.config_checklist import ChecklistItem as ChecklistItem
+
+# Re-exported: the team settings' types are part of relui's config (the docs test walks them here).
+from relui.config_team import IDENTITY_KINDS as IDENTITY_KINDS
+from relui.config_team import IdentityConfig as IdentityConfig
+from relui.config_team import IdentityMapping as IdentityMapping
+from relui.config_team import IdentityUser as IdentityUser
+from relui.config_team import RecordsConfig as RecordsConfig
+from relui.config_team import SigningConfig as SigningConfig
 from relui.tomlpath import deepest_line, explain_toml_error, key_on_line, one_line
 
 ENV_KINDS = ("sandbox", "kubernetes", "compose")
-IDENTITY_KINDS = ("local", "aws", "kubernetes")
 PHASES = ("pre-release", "release-day", "post-deployment")
 AUTO_CHECKS = (
     "snapshot_age",
@@ -96,16 +105,6 @@ class AwsConfig:
 
 
 @dataclass(frozen=True)
-class RecordsConfig:
-    """Where an environment's records live when not in the state dir: an S3 bucket and prefix."""
-
-    url: str  # s3://bucket/prefix
-    bucket: str
-    prefix: str = ""
-    retain_days: int | None = None  # S3 Object Lock retention of each journal record
-
-
-@dataclass(frozen=True)
 class SmokeCheck:
     """One smoke check: an HTTP path on the preview endpoint, or a command."""
 
@@ -123,42 +122,6 @@ class ComposeConfig:
     file: str
     service: str
     project: str | None = None
-
-
-@dataclass(frozen=True)
-class IdentityConfig:
-    """How an environment learns who acts: ``local`` env vars (unverified), ``aws`` STS, ``kubernetes``."""
-
-    kind: str = "local"
-    # A protected environment refuses an unverified identity unless this says otherwise (the sandbox's PROD).
-    allow_unverified: bool = False
-
-
-@dataclass(frozen=True)
-class IdentityUser:
-    """One ``[[identity.users]]`` entry: a verified principal pattern and the relui user it is."""
-
-    name: str
-    arn: str | None = None  # fnmatch pattern over the STS ARN
-    kube_user: str | None = None
-    kube_group: str | None = None
-    roles: tuple[str, ...] | None = None  # None: the user's [roles] entry
-
-
-@dataclass(frozen=True)
-class IdentityMapping:
-    """``[identity]``: verified principals mapped to relui users, and the pipeline's OIDC role."""
-
-    users: tuple[IdentityUser, ...] = ()
-    pipeline_role: str | None = None  # fnmatch pattern over the STS ARN of the pipeline's role
-
-
-@dataclass(frozen=True)
-class SigningConfig:
-    """``[signing]``: who may sign approvals (allowed_signers) and the key this user signs with."""
-
-    allowed_signers: str | None = None
-    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,17 +227,6 @@ class NotificationsConfig:
 
 
 @dataclass(frozen=True)
-class ChecklistItem:
-    """One item of the release checklist."""
-
-    id: str
-    phase: str
-    title: str
-    auto: str | None = None
-    command: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
 class SandboxFault:
     """A failure the sandbox world plays out, for rehearsals and tests."""
 
@@ -367,25 +319,6 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "abort": ("devops",),
     "install": ("devops",),
 }
-
-# The release plan's checklist, used when config has no [[checklist.items]].
-DEFAULT_CHECKLIST: tuple[ChecklistItem, ...] = (
-    ChecklistItem("tests-passing", "pre-release", "All tests passing"),
-    ChecklistItem("migrations-reviewed", "pre-release", "DB migrations reviewed and tested"),
-    ChecklistItem("config-validated", "pre-release", "Configurations validated"),
-    ChecklistItem("secrets-in-place", "pre-release", "Secrets and credentials in place"),
-    ChecklistItem("observability", "pre-release", "Observability active", auto="metrics_answering"),
-    ChecklistItem("backups-verified", "release-day", "Backups verified (DB snapshot)", auto="snapshot_age"),
-    ChecklistItem("stakeholders-notified", "release-day", "Stakeholders notified"),
-    ChecklistItem("smoke-green", "release-day", "Blue/green candidate passed smoke", auto="smoke_passed"),
-    ChecklistItem("dashboards-watched", "release-day", "Dashboards being monitored"),
-    ChecklistItem("previous-warm", "release-day", "Previous version kept warm", auto="previous_color_warm"),
-    ChecklistItem("journeys-verified", "post-deployment", "Key user journeys verified (checkout, search, login)"),
-    ChecklistItem(
-        "no-error-spikes", "post-deployment", "No error spikes since cutover", auto="error_rate_since_cutover"
-    ),
-    ChecklistItem("release-announced", "post-deployment", "Release announced"),
-)
 
 
 def load_config(path: Path) -> Config:

@@ -19,7 +19,6 @@ from relui.config import (
     DEFAULT_PERMISSIONS,
     ENV_KINDS,
     FAULT_KINDS,
-    IDENTITY_KINDS,
     KEYMAP_IDS,
     PERMISSION_IDS,
     PHASES,
@@ -31,21 +30,17 @@ from relui.config import (
     Config,
     ConfigError,
     EnvironmentConfig,
-    IdentityConfig,
-    IdentityMapping,
-    IdentityUser,
     NotificationsConfig,
     PrometheusConfig,
     ReadinessConfig,
-    RecordsConfig,
     SandboxConfig,
     SandboxFault,
-    SigningConfig,
     SmokeCheck,
     SmtpConfig,
     UiConfig,
 )
 from relui.config_calendar import read_calendar
+from relui.config_team import read_identity, read_identity_mapping, read_records, read_signing
 from relui.tomlpath import KeyPath, Table, locate
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -87,8 +82,8 @@ class ConfigReader:
             ui=self._ui(root.table("ui")),
             keymap=keymap,
             read_only=read_only,
-            identity=self._identity_mapping(root.table("identity")),
-            signing=self._signing(root.table("signing")),
+            identity=read_identity_mapping(root.table("identity"), self.fail),
+            signing=read_signing(root.table("signing")),
         )
         root.done()
         return config
@@ -158,55 +153,15 @@ class ConfigReader:
             prometheus=self._prometheus(prom) if prom else None,
             aws=self._aws(aws) if aws else None,
             compose=self._compose(compose) if compose else None,
-            records=self._records(records) if records else None,
+            records=read_records(records, self.fail) if records else None,
             smoke=tuple(self._smoke(s) for s in t.tables("smoke")),
             expected_peak_rps=t.num("expected_peak_rps", 0.0, minimum=0, maximum=10_000_000) or None,
             load_window_minutes=t.num("load_window_minutes", 10, minimum=1, maximum=1440, integer=True),
             bake_minutes=t.num("bake_minutes", 30, minimum=0, maximum=1440, integer=True),
             bake_breach_samples=t.num("bake_breach_samples", 3, minimum=1, maximum=1000, integer=True),
             auto_rollback=t.flag("auto_rollback"),
-            identity=self._identity(t, t.table("identity")),
+            identity=read_identity(t, t.table("identity"), self.fail),
         )
-
-    def _identity(self, env: Table, t: Table | None) -> IdentityConfig:
-        """The identity source; a sandbox with the local one is a rehearsal and accepts unverified names."""
-        sandbox = env.data.get("kind") == "sandbox"
-        if t is None:
-            return IdentityConfig(allow_unverified=sandbox)
-        kind = t.choice("kind", IDENTITY_KINDS, "local")
-        cfg = IdentityConfig(kind=kind, allow_unverified=t.flag("allow_unverified", sandbox and kind == "local"))
-        if cfg.kind == "aws" and env.data.get("aws") is None:
-            self.fail(t.path.key("kind"), 'kind = "aws" asks STS through [environments.aws]; add its region')
-        t.done()
-        return cfg
-
-    def _identity_mapping(self, t: Table | None) -> IdentityMapping:
-        """[[identity.users]]: each entry names exactly one of arn, kube_user, kube_group."""
-        if t is None:
-            return IdentityMapping()
-        users = []
-        for u in t.tables("users"):
-            user = IdentityUser(
-                name=u.text("name", required=True),
-                arn=u.text("arn"),
-                kube_user=u.text("kube_user"),
-                kube_group=u.text("kube_group"),
-                roles=u.texts("roles", None) if "roles" in u.data else None,
-            )
-            if sum(x is not None for x in (user.arn, user.kube_user, user.kube_group)) != 1:
-                self.fail(u.path, "an identity user needs exactly one of arn, kube_user or kube_group")
-            users.append(user)
-            u.done()
-        cfg = IdentityMapping(users=tuple(users), pipeline_role=t.text("pipeline_role"))
-        t.done()
-        return cfg
-
-    def _signing(self, t: Table | None) -> SigningConfig:
-        if t is None:
-            return SigningConfig()
-        cfg = SigningConfig(allowed_signers=t.text("allowed_signers"), key=t.text("key"))
-        t.done()
-        return cfg
 
     def _chart(self, t: Table) -> str:
         """The chart path; relui's own chart resolves to the shipped copy when the working dir has none."""
@@ -262,16 +217,6 @@ class ConfigReader:
             rds_instance=t.text("rds_instance"),
             max_snapshot_age_hours=t.num("max_snapshot_age_hours", 24.0, above=0, maximum=8760),
         )
-        t.done()
-        return cfg
-
-    def _records(self, t: Table) -> RecordsConfig:
-        url = t.text("url", required=True)
-        match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*?))?/?", url)
-        if match is None:
-            self.fail(t.path.key("url"), f'expected "s3://bucket/prefix", got {url!r}')
-        days = t.num("retain_days", 0, minimum=0, maximum=36500, integer=True)
-        cfg = RecordsConfig(url=url, bucket=match.group(1), prefix=match.group(2) or "", retain_days=days or None)
         t.done()
         return cfg
 

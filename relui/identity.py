@@ -20,7 +20,8 @@ from dataclasses import replace
 
 from relui.adapters.deadline import guard
 from relui.adapters.identity_local import LocalIdentity
-from relui.config import Config, EnvironmentConfig, IdentityUser
+from relui.config import Config, EnvironmentConfig
+from relui.config_team import IdentityUser
 from relui.domain import Principal
 from relui.ports import Identity, PortError
 

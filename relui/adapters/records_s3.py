@@ -37,7 +37,8 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from relui.config import AwsConfig, RecordsConfig
+from relui.config import AwsConfig
+from relui.config_team import RecordsConfig
 from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
 
 # Unreachable should be said within seconds: every machine's dashboard asks.
