@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pyhelm3 import errors as helm_errors
+from pyhelm3.command import Command
 
-from relui.domain import Color, ReleaseValues
+from relui.config import EnvironmentConfig
+from relui.domain import Color, Finding, ReleaseValues
 from relui.ports import PortError
 
 T = TypeVar("T")
@@ -106,3 +108,36 @@ def stderr_line(exc: helm_errors.Error) -> str:
     line = (errors or useful or lines or [f"exit status {exc.returncode}"])[0]
     line = line[len("Error:") :].strip() if line.lower().startswith("error:") else line
     return line if len(line) <= 300 else line[:297] + "..."
+
+
+def diagnose_helm(env: EnvironmentConfig, executable: str | None, timeout: float) -> list[Finding]:
+    """``relui doctor``: the helm binary is there, its version is 3 or 4, the chart is found."""
+    path = executable or find_helm()
+    if path is None:
+        return [
+            Finding(
+                "helm",
+                False,
+                "helm binary not found (checked $RELUI_HELM, PATH, .venv/tools/bin)",
+                "install helm v3 or v4 on PATH, or set RELUI_HELM to its path",
+            )
+        ]
+    try:
+        version = run_sync(lambda: Command(executable=path).version(), timeout).strip()
+    except (helm_errors.Error, TimeoutError, OSError) as exc:
+        return [Finding("helm", False, f"{path} did not report a version: {exc}".strip(), "reinstall helm")]
+    major = version.lstrip("v").split(".")[0]
+    if major not in ("3", "4"):
+        return [Finding("helm", False, f"{path} is helm {version}; relui needs v3 or v4", "install helm v3 or v4")]
+    findings = [Finding("helm", True, f"helm {version} at {path}")]
+    chart = env.chart
+    if "://" not in chart and not chart.startswith("oci:") and "/" in chart and not Path(chart).exists():
+        findings.append(
+            Finding(
+                "helm chart",
+                False,
+                f"chart {chart} not found relative to {Path.cwd()}",
+                f"run relui from the repository root or set chart = an absolute path for {env.name}",
+            )
+        )
+    return findings
