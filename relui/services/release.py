@@ -125,14 +125,19 @@ class ReleaseService:
                     )
                 if turn.preempted:
                     await_restored(self.ctx, request, emit)
-                return self._decide_and_act(request, what, decide, emit)
+                pending = f"pending-{this_pid()}-{time.monotonic_ns()}"
+                try:
+                    return self._decide_and_act(request, what, decide, emit, pending)
+                finally:
+                    # The marker of a decision that changed nothing, and any abort asked of it.
+                    self.inflight.unmark(env, pending)
         except OSError as exc:
             return self._refused(
                 request, what, env, "journal", f"the state dir {self.ctx.state_dir} is not usable ({exc.strerror})"
             )
 
     def _decide_and_act(
-        self, request: Request, what: ActionSpec, decide: Decide, emit: Callable[[Progress], None]
+        self, request: Request, what: ActionSpec, decide: Decide, emit: Callable[[Progress], None], pending: str
     ) -> ActionResult:
         env_cfg = self.ctx.env(request.env)
         emit(Progress("guards", f"checking guards for {what.verb} on {request.env}"))
@@ -141,7 +146,6 @@ class ReleaseService:
         )
         guards = with_break_glass(what.evaluate(facts), facts)
         plan = make_plan(request.action, facts)
-        pending = f"pending-{this_pid()}-{time.monotonic_ns()}"
         hard = unforceable(guards, env_cfg)
         if hard:
             # Shown all the same (the TUI's modal lists why); nothing the answer says can pass these.

@@ -93,3 +93,20 @@ def test_a_same_version_rollback_does_not_mark_the_version_as_rolled_back(qa_ctx
     assert service.deploy("qa", "1.5.0").ok and service.cutover("qa").ok  # green 1.5.0 live, blue 1.4.2 warm
     result = service.rollback("qa", to_revision=1, reason="back to the install")  # revision 1 served blue 1.4.2
     assert result.ok, result.message
+
+
+def test_a_decision_that_changed_nothing_leaves_no_marker(tmp_path: Path) -> None:
+    """Found in review: a blocked or cancelled decision left its 'pending' marker in actions/."""
+    from relui.clock import ManualClock
+    from relui.services.actions import Action
+    from relui.services.release import Decision, ReleaseService, Request
+    from tests.conftest import IN_WINDOW, SHIPPED_CONFIG, make_context
+
+    ctx = make_context(SHIPPED_CONFIG, tmp_path / "state", ManualClock(IN_WINDOW))
+    service = ReleaseService(ctx)
+    cancelled = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(False, note="no"))
+    assert cancelled.status == "cancelled"
+    blocked = service.run(Request(Action.CUTOVER, "qa"), lambda _p, _g: Decision(True))
+    assert blocked.status == "blocked"
+    assert not list((ctx.state_dir / "actions").glob("*.running"))
+    assert not list((ctx.state_dir / "actions").glob("*.abort"))
