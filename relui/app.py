@@ -22,8 +22,6 @@ from textual.worker import WorkerState
 from relui.daemon_executor import DaemonExecutor
 from relui.screens.choice import ChoiceScreen
 from relui.screens.dashboard import WatchDashboard
-from relui.screens.help import HelpScreen, help_rows, reference_sections
-from relui.screens.journal import JournalScreen
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
 from relui.ui_prefs import last_theme, remember_theme, theme_order, wants_ascii
@@ -119,12 +117,16 @@ class ReluiApp(App[int]):
 
     def action_help(self) -> None:
         """List every key: this screen's first, then the other screens'."""
+        from relui.screens.help import HelpScreen, help_rows, reference_sections
+
         if not isinstance(self.screen, HelpScreen):
             others = reference_sections(self.ctx.read_only, self.ctx.config.keymap, self.screen)
             self.push_screen(HelpScreen([("This screen", help_rows(self.screen)), *others]))
 
     def action_journal(self) -> None:
         """Open the journal."""
+        from relui.screens.journal import JournalScreen
+
         if not isinstance(self.screen, JournalScreen):
             self.push_screen(JournalScreen(self.ctx))
 

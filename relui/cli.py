@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from relui import __version__
-from relui.commands import COMMANDS
+from relui.commands import command_modules
 from relui.commands.base import EXIT_FAILED, EXIT_USAGE, CommandError, build_context, global_options
 from relui.config import ConfigError
 from relui.ports import PortError
@@ -48,9 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"relui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
+    for module in command_modules():
         module.register(sub)
     return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The arguments; with no command (the TUI) only the global options are parsed.
+
+    Building the full parser imports every command module, which the TUI
+    does not need before its first frame. Anything beyond the global
+    options (a command, --help, --version, a typo) goes to the full parser.
+    """
+    tui = argparse.ArgumentParser(
+        prog="relui", add_help=False, parents=[global_options(suppress=False)], exit_on_error=False
+    )
+    try:
+        known, rest = tui.parse_known_args(argv)
+    except argparse.ArgumentError:
+        rest = argv  # the full parser says what was wrong, with its usage line
+    if rest:
+        return build_parser().parse_args(argv)
+    known.command = None
+    return known
 
 
 def quiet_libraries() -> None:
@@ -74,8 +94,7 @@ NO_TERMINAL = "the TUI needs a terminal; use a subcommand, e.g. relui status"
 def main(argv: Sequence[str] | None = None) -> int:
     """Run relui; returns the process exit code."""
     quiet_libraries()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(sys.argv[1:] if argv is None else list(argv))
     try:
         if args.command is None:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -20,12 +20,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from relui.screens.checklist import ChecklistScreen
 from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
-from relui.screens.environment import EnvironmentScreen
-from relui.screens.journal import JournalScreen
-from relui.screens.readiness import ReadinessScreen
 from relui.screens.reading import EnvReader, deployable_versions
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
@@ -233,6 +229,8 @@ class DashboardScreen(Screen[None]):
 
     def open_journal(self, env: str | None) -> None:
         """Push the journal, of one environment or of all."""
+        from relui.screens.journal import JournalScreen
+
         self.app.push_screen(JournalScreen(self.ctx, env))
 
     def _next_words(self, before: list[str]) -> list[str]:
@@ -292,7 +290,7 @@ class DashboardScreen(Screen[None]):
         if command.name in ACTION_COMMANDS and env is not None:
             self.command_action(command.name, env, command.version)
         elif command.name == "journal":
-            self.app.push_screen(JournalScreen(self.ctx, env))
+            self.open_journal(env)
         elif command.name == "readiness" and env:
             self.open_readiness(env)
         elif command.name == "env" and env:
@@ -333,14 +331,20 @@ class DashboardScreen(Screen[None]):
 
     def open_readiness(self, env: str) -> None:
         """Push an environment's readiness review."""
+        from relui.screens.readiness import ReadinessScreen
+
         self.app.push_screen(ReadinessScreen(self.ctx, env))
 
     def open_detail(self, env: str) -> None:
         """Push an environment's detail screen."""
+        from relui.screens.environment import EnvironmentScreen
+
         self.app.push_screen(EnvironmentScreen(self.ctx, env))
 
     def open_checklist(self, env: str) -> None:
         """Push an environment's checklist screen."""
+        from relui.screens.checklist import ChecklistScreen
+
         self.app.push_screen(ChecklistScreen(self.ctx, env))
 
     def action_refresh(self) -> None:

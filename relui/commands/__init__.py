@@ -1,40 +1,36 @@
 """One module per CLI command; each has ``register(subparsers)`` and a runner.
 
-The list below is the order ``relui --help`` shows them in.
+``NAMES`` is the order ``relui --help`` shows them in. The modules are
+imported only when the full parser is built: the TUI, started with no
+command, never pays for the commands' imports before its first frame.
 """
 
-from relui.commands import (
-    actions,
-    calendar,
-    checklist,
-    completion,
-    doctor,
-    drill,
-    init,
-    intervene,
-    journal,
-    lock,
-    readiness,
-    records,
-    status,
-    whoami,
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+NAMES = (
+    "status",
+    "whoami",
+    "actions",
+    "intervene",
+    "checklist",
+    "journal",
+    "lock",
+    "calendar",
+    "readiness",
+    "drill",
+    "records",
+    "doctor",
+    "init",
+    "completion",
 )
 
-COMMANDS = [
-    status,
-    whoami,
-    actions,
-    intervene,
-    checklist,
-    journal,
-    lock,
-    calendar,
-    readiness,
-    drill,
-    records,
-    doctor,
-    init,
-    completion,
-]
 
-__all__ = ["COMMANDS"]
+def command_modules() -> list[ModuleType]:
+    """Every command module, in ``--help`` order."""
+    return [importlib.import_module(f"relui.commands.{name}") for name in NAMES]
+
+
+__all__ = ["NAMES", "command_modules"]
