@@ -25,3 +25,25 @@ def test_screens_and_widgets_install_under_relui() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, cwd="/")
     assert done.stdout.strip() == "True True True"
+
+
+def test_the_tui_starts_without_the_command_modules_or_the_other_screens() -> None:
+    """Everything imported before the first frame delays it: the TUI loads only what the dashboard draws."""
+    code = (
+        "import sys\n"
+        "from relui.cli import parse\n"
+        "args = parse(['--config', 'config.toml'])\n"
+        "import relui.app\n"
+        "late = ['relui.commands.actions', 'relui.commands.doctor', 'relui.commands.drill', 'relui.screens.help', "
+        "'relui.screens.checklist', 'relui.screens.environment', 'relui.screens.journal', 'relui.screens.readiness']\n"
+        "print(args.command, ','.join(m for m in late if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "None"
+
+
+def test_a_command_or_help_still_gets_the_full_parser() -> None:
+    from relui.cli import parse
+
+    assert parse(["status", "--config", "config.toml"]).command == "status"
+    assert parse(["--read-only"]).command is None
