@@ -14,9 +14,10 @@ to wait) and stays unwrapped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from relui.adapters.deadline import DEFAULT_DEADLINE, NotifierGuard, guard
 from relui.adapters.outbox import OutboxNotifier
@@ -32,6 +33,7 @@ from relui.adapters.sandbox import (
 )
 from relui.adapters.sandbox_world import SandboxWorld
 from relui.config import Config, EnvironmentConfig
+from relui.lazy import LazyEnvs, LazyPort
 from relui.ports import (
     Backups,
     Clock,
@@ -48,6 +50,9 @@ from relui.ports import (
 )
 from relui.services import record_store
 
+if TYPE_CHECKING:
+    from relui.adapters.records_s3 import S3Records
+
 T = TypeVar("T")
 
 
@@ -61,10 +66,11 @@ def build_ports(config: Config, state_dir: Path, clock: Clock) -> Ports:
     local = guard(LocalRecords(state_dir), f"state dir {state_dir}", "records", default=RECORDS_DEADLINE)
     records = {env.name: _records(env, local) for env in config.environments}
     record_store.bind(state_dir, records, local)
-    envs = {
-        env.name: replace(_guarded(env, _env_ports(env, world, state_dir)), records=records[env.name])
-        for env in config.environments
-    }
+
+    def builder(env: EnvironmentConfig) -> Callable[[], EnvPorts]:
+        return lambda: replace(_guarded(env, _env_ports(env, world, state_dir)), records=records[env.name])
+
+    envs = LazyEnvs({env.name: builder(env) for env in config.environments})
     return Ports(clock=clock, notifier=_notifier(config, state_dir, clock), envs=envs)
 
 
@@ -76,15 +82,20 @@ def _records(env: EnvironmentConfig, local: Records) -> Records:
     """The environment's records store: its S3 bucket when ``[environments.records]`` names one, else the state dir."""
     if env.records is None:
         return local
-    from relui.adapters.records_s3 import S3Records
+    records = env.records
 
-    session = None
-    if env.aws:
-        from relui.adapters.aws import aws_session
+    def build() -> S3Records:
+        from relui.adapters.records_s3 import S3Records
 
-        session = aws_session(env.aws)
-    store = S3Records(env.records, env.aws, session)
-    return guard(store, f"records {env.records.url} of {env.name}", "records", default=RECORDS_DEADLINE)
+        session = None
+        if env.aws:
+            from relui.adapters.aws import aws_session
+
+            session = aws_session(env.aws)
+        return S3Records(records, env.aws, session)
+
+    store = cast(Records, LazyPort(build, f"records of {env.name}"))
+    return guard(store, f"records {records.url} of {env.name}", "records", default=RECORDS_DEADLINE)
 
 
 # Writes wait for the rollout inside the adapter (helm --wait, compose up).

@@ -8,7 +8,7 @@ so callers in the TUI run them in thread workers. Failures are raised as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -331,4 +331,4 @@ class Ports:
 
     clock: Clock
     notifier: Notifier
-    envs: dict[str, EnvPorts] = field(default_factory=dict)
+    envs: MutableMapping[str, EnvPorts] = field(default_factory=dict)

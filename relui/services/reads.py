@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any, TypeVar, cast
 
+from relui.lazy import LazyEnvs
 from relui.ports import EnvPorts, Ports, SourceUnavailable
 from relui.services.context import Context
 
@@ -92,7 +93,13 @@ def once(port: T) -> T:
 
 def read_once(ctx: Context) -> Context:
     """The same Context, its ports answering each read once (for deciding, never for acting)."""
-    envs = {name: EnvPorts(**_wrapped(env)) for name, env in ctx.ports.envs.items()}
+    source = ctx.ports.envs
+
+    def builder(name: str) -> Callable[[], EnvPorts]:
+        return lambda: EnvPorts(**_wrapped(source[name]))
+
+    # Only the environments the decision reads are built (and wrapped).
+    envs = LazyEnvs({name: builder(name) for name in source})
     return replace(ctx, ports=Ports(clock=ctx.ports.clock, notifier=ctx.ports.notifier, envs=envs))
 
 
