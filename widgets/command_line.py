@@ -77,7 +77,9 @@ class BottomLine(Input):
         self.value = value
         self.cursor_position = len(value)
         self.add_class("-open")
-        self.focus()
+        # At once, not through ``focus()`` (a callback queued behind keys already typed): a key
+        # the App takes next must already go to the line, or the first typed characters are lost.
+        self.screen.set_focus(self)
 
     def hide(self) -> None:
         """Hide the line; focus goes back to the screen."""
