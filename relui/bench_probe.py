@@ -10,7 +10,9 @@ by exactly as long as it blocks the keyboard.
 
 ``bare`` is the reference the figures are divided by: a plain Textual app
 with three bordered, focusable columns, drawn the same way relui draws its
-environments but with nothing to refresh.
+environments but with nothing to refresh, and a one-line ``Input`` at the
+bottom that ``:`` shows and focuses, as relui's command line (hidden, docked,
+compact, the same placeholder), so typed text is timed the same way in both.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from typing import Any, ClassVar
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 STALL_LOG_ENV = "RELUI_BENCH_STALL_LOG"
+# relui's command-line placeholder: the bench waits for it to know the line is open.
+COMMAND_PLACEHOLDER = ":command  (Tab completes, Esc closes, :help lists)"
 TICK_SECONDS = 0.01
 REPORT_SECONDS = 0.5
 
@@ -87,22 +91,54 @@ class BareColumn(Vertical, can_focus=True):
         yield Static("last -", markup=False)
 
 
+class BareLine(Input):
+    """A one-line input docked at the bottom, hidden until ``:`` opens it; Escape hides it."""
+
+    DEFAULT_CSS = """
+    BareLine {
+        dock: bottom;
+        display: none;
+        border: none;
+        height: 1;
+        padding: 0 1;
+    }
+    BareLine.-open {
+        display: block;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", show=False)]
+
+    def action_close(self) -> None:
+        """Clear and hide; focus goes back to the first column."""
+        self.value = ""
+        self.remove_class("-open")
+        self.app.query(BareColumn).first().focus()
+
+
 class BareApp(App[None]):
-    """Three columns side by side; left and right move focus, q quits."""
+    """Three columns side by side; left and right move focus, ``:`` opens the line, q quits."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("right", "app.focus_next", "Next"),
         Binding("left", "app.focus_previous", "Previous"),
+        Binding("colon", "command_line", "Command"),
     ]
 
     def compose(self) -> ComposeResult:
-        """Three columns in a row."""
+        """Three columns in a row, and the hidden line."""
         with Horizontal():
             for title in ("DEV", "QA", "PROD"):
                 column = BareColumn()
                 column.border_title = title
                 yield column
+        yield BareLine(placeholder=COMMAND_PLACEHOLDER, compact=True)
+
+    def action_command_line(self) -> None:
+        """Show the line and give it the keys."""
+        line = self.query_one(BareLine)
+        line.add_class("-open")
+        line.focus()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

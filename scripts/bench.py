@@ -1,6 +1,10 @@
 """relui beside a bare Textual app, in a real pty, against the budgets of issue 13.
 
-Run with ``make bench`` (about two and a half minutes). Each figure is taken
+Run with ``make bench`` (about two and a half minutes). relui's sources are
+byte-compiled first (``compileall`` over relui/, screens/, widgets/), as a
+wheel install has them and as the bare app's Textual in site-packages has:
+without it, with PYTHONDONTWRITEBYTECODE=1 and an editable install, every
+start recompiles relui from source and the first frame compares unlike things. Each figure is taken
 from relui and from the bare app (``relui.bench_probe.BareApp``: three bordered
 columns) in the same run, pairs interleaved or run side by side so both see
 the same machine, and printed with its ratio, its budget and ``ok``/``OVER``.
@@ -13,6 +17,7 @@ and compare runs.
 
 from __future__ import annotations
 
+import compileall
 import fcntl
 import os
 import signal
@@ -33,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from relui.backends import build_ports  # noqa: E402
+from relui.bench_probe import COMMAND_PLACEHOLDER  # noqa: E402
 from relui.clock import ManualClock  # noqa: E402
 from relui.config import load_config  # noqa: E402
 from relui.domain import Color  # noqa: E402
@@ -48,6 +54,16 @@ RIGHT = b"\x1b[C"
 # Both apps draw the focused column with a heavy border: its line is the sign that a focus move reached the screen.
 HEAVY = "━".encode()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Where [tool.setuptools.package-dir] maps relui, relui.screens and relui.widgets from.
+PACKAGE_DIRS = ("relui", "screens", "widgets")
+# Typed into the ``:`` line one key at a time, a key every TYPE_INTERVAL: over 4 s of keys,
+# so with the shipped 2 s refresh (the columns offset from each other) readings land mid-typing.
+# It starts with "~", which neither screen draws, so even the first keys' echoes are told apart from other output.
+TYPED = "~hotfix INC-4711 checkout 5xx after 1.5.1, rolling"
+ECHO_TAIL = 12
+TYPE_INTERVAL = 0.1
+ECHO_TIMEOUT = 2.0
+OPENED = COMMAND_PLACEHOLDER.split("(")[1].split(",")[0].encode()  # "Tab completes"
 
 
 @dataclass
@@ -137,6 +153,53 @@ class Session:
                 if HEAVY in data:
                     return at - sent
         return None
+
+    def open_line(self) -> bool:
+        """Press ``:`` and wait until the line shows its placeholder; then let it take focus."""
+        with self.lock:
+            seen = len(self.chunks)
+        sent = time.monotonic()
+        os.write(self.master, b":")
+        buffer = b""
+        while time.monotonic() - sent < 3:
+            time.sleep(0.005)
+            with self.lock:
+                new, seen = self.chunks[seen:], len(self.chunks)
+            buffer += b"".join(d for _, d in new)
+            if OPENED in buffer:
+                time.sleep(0.2)
+                return True
+        return False
+
+    def typed_latencies(self, text: str) -> list[float | None]:
+        """Type ``text`` a key every TYPE_INTERVAL; per key, seconds to the first output that echoes it.
+
+        A key's echo is the typed text up to and including that key (its last
+        ECHO_TAIL characters), which nothing else on screen shows; None if it
+        never came (a lost key: every later tail then misses too). Keys are not
+        held back for quiet, so refreshes land while typing.
+        """
+        latencies: list[float | None] = []
+        with self.lock:
+            seen = len(self.chunks)
+        for i, char in enumerate(text):
+            tail = text[max(0, i + 1 - ECHO_TAIL) : i + 1].encode()
+            sent = time.monotonic()
+            os.write(self.master, char.encode())
+            buffer, found = b"", None
+            while found is None and time.monotonic() - sent < ECHO_TIMEOUT:
+                time.sleep(0.002)
+                with self.lock:
+                    new, seen = self.chunks[seen:], len(self.chunks)
+                for at, data in new:
+                    buffer += data
+                    if tail in buffer:
+                        found = at - sent
+                        break
+            latencies.append(found)
+            time.sleep(max(0.0, sent + TYPE_INTERVAL - time.monotonic()))
+        os.write(self.master, b"\x1b")  # Escape closes the line
+        return latencies
 
     def stop(self) -> None:
         """End the app (it was started here, so it is ended by its own pid)."""
@@ -261,8 +324,17 @@ def first_frame_figure(world: World, pairs: int = 3) -> Figure:
     )
 
 
-def loaded_run(make: Callable[[Path], Session], tmp: Path, tag: str) -> tuple[float, float]:
-    """Worst loop stall over the steady window, and the median key-to-screen latency, of one app."""
+@dataclass(frozen=True)
+class LoadedRun:
+    """What one loaded run of one app measured."""
+
+    worst_stall: float  # ms
+    key_median: float  # ms
+    typed: list[float | None]  # seconds per typed key; None: never echoed
+
+
+def loaded_run(make: Callable[[Path], Session], tmp: Path, tag: str) -> LoadedRun:
+    """Worst loop stall over the steady window, key-to-screen latencies and typed-text echoes, of one app."""
     log = tmp / f"stall-{tag}.log"
     log.unlink(missing_ok=True)
     session = make(log)
@@ -276,28 +348,35 @@ def loaded_run(make: Callable[[Path], Session], tmp: Path, tag: str) -> tuple[fl
             latency = session.key_latency(RIGHT)
             latencies.append(3.0 if latency is None else latency)
             time.sleep(0.4)
+        typed: list[float | None] = session.typed_latencies(TYPED) if session.open_line() else [None] * len(TYPED)
         remaining = STALL_SECONDS - (time.monotonic() - start)
         if remaining > 0:
             time.sleep(remaining)
     finally:
         session.stop()
     stalls = [float(ms) for at, ms in (line.split() for line in log.read_text().splitlines()) if float(at) >= start]
-    return max(stalls, default=float("nan")), statistics.median(latencies) * 1000
+    return LoadedRun(max(stalls, default=float("nan")), statistics.median(latencies) * 1000, typed)
 
 
 def loaded_figures(world: World, tmp: Path, pairs: int = 2) -> list[Figure]:
-    """Stall and key latency with 3 envs x 2 colors x 500 pods a color at 120x36, interleaved pairs."""
+    """Stall, key latency and typed text with 3 envs x 2 colors x 500 pods a color at 120x36, interleaved pairs."""
     stall: dict[str, list[float]] = {"relui": [], "bare": []}
     keys: dict[str, list[float]] = {"relui": [], "bare": []}
+    typed: dict[str, list[float | None]] = {"relui": [], "bare": []}
     for i in range(pairs):
         for kind in ("relui", "bare"):
 
             def make(log: Path, kind: str = kind) -> Session:
                 return relui_session(world, (120, 36), log) if kind == "relui" else bare_session((120, 36), log)
 
-            worst, latency = loaded_run(make, tmp, f"{kind}{i}")
-            stall[kind].append(worst)
-            keys[kind].append(latency)
+            run = loaded_run(make, tmp, f"{kind}{i}")
+            stall[kind].append(run.worst_stall)
+            keys[kind].append(run.key_median)
+            typed[kind].extend(run.typed)
+    # A key never echoed counts as the whole timeout: the worst is then OVER, as it should be.
+    echoes = {k: [ECHO_TIMEOUT * 1000 if t is None else t * 1000 for t in v] for k, v in typed.items()}
+    lost = sum(t is None for t in typed["relui"])
+    lost_note = f" ({lost} never shown)" if lost else ""
     return [
         Figure("worst loop stall, 500 pods a color", max(stall["relui"]), max(stall["bare"]), "ms", 50, False),
         Figure(
@@ -308,18 +387,37 @@ def loaded_figures(world: World, tmp: Path, pairs: int = 2) -> list[Figure]:
             1.5,
             True,
         ),
+        Figure(
+            "typed text to screen, median",
+            statistics.median(echoes["relui"]),
+            statistics.median(echoes["bare"]),
+            "ms",
+            1.5,
+            True,
+        ),
+        Figure(f"typed text to screen, worst{lost_note}", max(echoes["relui"]), max(echoes["bare"]), "ms", 100, False),
     ]
+
+
+def compile_sources() -> None:
+    """Byte-compile relui's package dirs, as installing a wheel does; quiet, and a no-op when current."""
+    for name in PACKAGE_DIRS:
+        compileall.compile_dir(str(ROOT / name), quiet=1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build the worlds, measure, print one table; ``idle``, ``frame`` or ``loaded`` runs only that part."""
     parts = set(sys.argv[1:] if argv is None else argv) or {"idle", "frame", "loaded"}
     began = time.monotonic()
+    compile_sources()
     with tempfile.TemporaryDirectory(prefix="relui-bench-") as name:
         tmp = Path(name)
         shipped = make_world(tmp, "shipped", 3, ["qa"])
         crowded = make_world(tmp, "crowded", 500, ["dev", "qa", "prod"])
-        print("relui vs a bare Textual app (three bordered columns), real pty; QA runs both colors")
+        print(
+            "relui vs a bare Textual app (three bordered columns), real pty; QA runs both colors; "
+            f"relui byte-compiled first ({', '.join(f'{d}/' for d in PACKAGE_DIRS)}), as a wheel install is"
+        )
         print(f"{'figure':<40} {'relui':>9} {'bare':>9} {'':<5} {'ratio':>8}   {'budget':<16} verdict")
         figures: list[Callable[[], list[Figure]]] = []
         if "idle" in parts:
@@ -331,7 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for measure in figures:
             for figure in measure():
                 print(figure.line(), flush=True)
-    print(f"({time.monotonic() - began:.0f} s; idle over {IDLE_SECONDS:.0f} s at the shipped 2 s refresh)")
+    print(
+        f"({time.monotonic() - began:.0f} s; idle over {IDLE_SECONDS:.0f} s at the shipped 2 s refresh; "
+        f"typed text: {len(TYPED)} keys {TYPE_INTERVAL * 1000:.0f} ms apart into the : line, 2 runs each)"
+    )
     return 0
 
 
