@@ -5,7 +5,8 @@ gathers the facts once, evaluates the action's guards, asks ``decide(plan,
 guards)`` on exactly those facts, and acts only on what decide accepted.
 The intent is journaled durably before anything is touched and the outcome
 after; an intent that cannot be written stops the action. The TUI's decide
-opens the confirm modal; the CLI's is the typed name or ``--yes``.
+opens the confirm modal; the CLI's is the typed name or ``--yes``. What an
+action journals and answers is made in ``relui.services.outcomes``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from relui.domain import GuardResult, SmokeResult, Verdict
+from relui.domain import GuardResult, SmokeResult
 from relui.ports import PortError
 from relui.services.actions import Action, ActionSpec, action_for, spec
 from relui.services.checklist import Checklists
@@ -27,6 +28,7 @@ from relui.services.inflight import InFlight, Running, this_pid
 from relui.services.journal import Entry, Journal
 from relui.services.locks import holder_name, this_host
 from relui.services.moves import Aborted, ActionRun, body_of
+from relui.services.outcomes import Outcomes
 from relui.services.plans import Plan, heading, make_plan
 from relui.services.requests import ActionResult, Decide, Decision, Request, accept, force_refusal, hard_refusal
 from relui.services.rollout import ActionFailed, Progress
@@ -59,6 +61,7 @@ class ReleaseService:
         self.checklists = Checklists(ctx)
         self.inflight = InFlight(ctx.state_dir)
         self.locks = LockService(ctx, self.journal)
+        self.outcomes = Outcomes(ctx, self.journal)
 
     # Reading without acting (the TUI's hints, `relui ... --dry-run`-like previews).
     def preview(
@@ -113,14 +116,14 @@ class ReleaseService:
         try:
             version = validate_version(request.version) if request.version is not None else None
         except InvalidInput as exc:
-            return self._refused(request, what, env, "input", str(exc))
+            return self.outcomes.refused(request, what, env, "input", str(exc))
         request = replace(request, env=env, version=version, reason=one_line(request.reason))
         try:
             with take_turn(self.inflight, env, what, self.ctx.operator, self.ctx.clock.now, emit) as turn:
                 if not turn.held:
                     holder = self.inflight.running(env)
                     who = f" ({holder.action} by {holder.operator} on {holder.host})" if holder else ""
-                    return self._refused(
+                    return self.outcomes.refused(
                         request, what, env, "busy", f"another relui action is running on {env}{who}; wait for it"
                     )
                 if turn.preempted:
@@ -132,7 +135,7 @@ class ReleaseService:
                     # The marker of a decision that changed nothing, and any abort asked of it.
                     self.inflight.unmark(env, pending)
         except OSError as exc:
-            return self._refused(
+            return self.outcomes.refused(
                 request, what, env, "journal", f"the state dir {self.ctx.state_dir} is not usable ({exc.strerror})"
             )
 
@@ -151,17 +154,17 @@ class ReleaseService:
             # Shown all the same (the TUI's modal lists why); nothing the answer says can pass these.
             self._mark(request, what, pending, abortable=True)
             ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
-            return self._closed(
+            return self.outcomes.closed(
                 request, what, "blocked", hard_refusal(what.verb, request.env, guards, hard), guards, plan, facts
             )
         self._mark(request, what, pending, abortable=True)
         decision = ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
         if decision is None:
-            return self._closed(
+            return self.outcomes.closed(
                 request, what, "cancelled", "a rollback went first; nothing was changed", guards, plan, facts
             )
         if not decision.go:
-            return self._closed(
+            return self.outcomes.closed(
                 request, what, "cancelled", decision.note or "cancelled; nothing was changed", guards, plan, facts
             )
         hotfix = decision.hotfix_reason or request.hotfix_reason
@@ -175,9 +178,9 @@ class ReleaseService:
         if blocks:
             refusal = force_refusal(what.verb, blocks, decision, reason, facts)
             if refusal:
-                return self._closed(request, what, "blocked", refusal, guards, plan, facts)
+                return self.outcomes.closed(request, what, "blocked", refusal, guards, plan, facts)
             approval = facts.approval if env_cfg.protected else None
-        detail = self._detail(request, plan, guards, facts, reason)
+        detail = self.outcomes.detail(request, plan, guards, facts, reason)
         if blocks:
             detail["forced_over"] = [g.name for g in blocks]
         if approval is not None:
@@ -225,7 +228,7 @@ class ReleaseService:
                 self._lock_for_action(facts)
             message, smoke = body_of(request.action)(run)
         except Aborted as exc:
-            return self._ended(intent, request, what, "aborted", str(exc), guards, plan)
+            return self.outcomes.ended(intent, request, what, "aborted", str(exc), guards, plan)
         except (ActionFailed, PortError) as exc:
             smoke = exc.smoke if isinstance(exc, ActionFailed) else ()
             message = str(exc)
@@ -234,17 +237,17 @@ class ReleaseService:
             emit(Progress("failed", message))
             if what.notify_failure:
                 self._notify(f"relui: {what.verb} on {env} FAILED", message, env)
-            return self._ended(intent, request, what, "failed", message, guards, plan, smoke)
+            return self.outcomes.ended(intent, request, what, "failed", message, guards, plan, smoke)
         except BaseException as exc:
             died = f"{type(exc).__name__}: {exc}"
-            self._journal_quietly(lambda: self.journal.outcome(intent, "interrupted", message=died))
+            self.outcomes.quietly(lambda: self.journal.outcome(intent, "interrupted", message=died))
             raise
         finally:
             if took_lock:
                 self.locks.release_quietly(env, holder_name(self.ctx.operator, facts.host, this_pid()))
             self.inflight.unmark(env, intent.id)
         emit(Progress("done", message))
-        return self._ended(intent, request, what, "forced" if forced else "ok", message, guards, plan, smoke)
+        return self.outcomes.ended(intent, request, what, "forced" if forced else "ok", message, guards, plan, smoke)
 
     def _wants_lock(self, facts: Facts) -> bool:
         """True when the action should hold the operator lock itself: nobody holds it, or a dead process did."""
@@ -255,7 +258,7 @@ class ReleaseService:
         cluster = self.ctx.env_ports(facts.env.name).cluster
         if facts.stale_lock is not None and facts.lock is not None:
             cluster.release_lock(facts.lock.holder)
-            self._journal_quietly(
+            self.outcomes.quietly(
                 lambda: self.journal.note(
                     self.ctx.operator, facts.env.name, "unlock", "stale", holder=facts.lock.holder if facts.lock else ""
                 )
@@ -267,50 +270,6 @@ class ReleaseService:
         if request is None:
             return None
         return f"aborted by {request.by}" + (f": {request.reason}" if request.reason else "")
-
-    def _ended(
-        self,
-        intent: Entry,
-        request: Request,
-        what: ActionSpec,
-        status: str,
-        message: str,
-        guards: list[GuardResult],
-        plan: Plan,
-        smoke: tuple[SmokeResult, ...] = (),
-    ) -> ActionResult:
-        try:
-            self.journal.outcome(intent, status, message=message, version=plan.version)
-        except PortError as exc:
-            message += f" (the journal outcome could not be written: {exc}; status will show it as interrupted)"
-        return ActionResult(what.verb, request.env, status, message, tuple(guards), plan, smoke, request.action)
-
-    def _closed(
-        self,
-        request: Request,
-        what: ActionSpec,
-        status: str,
-        message: str,
-        guards: list[GuardResult],
-        plan: Plan,
-        facts: Facts,
-    ) -> ActionResult:
-        """A decision that changed nothing (blocked, cancelled), journaled as intent and outcome."""
-
-        def record() -> None:
-            intent = self.journal.intent(
-                self.ctx.operator, request.env, what.verb, **self._detail(request, plan, guards, facts, request.reason)
-            )
-            self.journal.outcome(intent, status, message=message)
-
-        self._journal_quietly(record)
-        return ActionResult(what.verb, request.env, status, message, tuple(guards), plan, kind=request.action)
-
-    def _refused(self, request: Request, what: ActionSpec, env: str, guard: str, message: str) -> ActionResult:
-        """Refused before any fact was read: bad input (``invalid``), busy, an unusable state dir."""
-        result = GuardResult(guard, Verdict.BLOCK, message)
-        status = "invalid" if guard == "input" else "blocked"
-        return ActionResult(what.verb, env, status, message, (result,), None, kind=request.action)
 
     def _mark(self, request: Request, what: ActionSpec, action_id: str, *, abortable: bool) -> None:
         running = Running(
@@ -326,38 +285,9 @@ class ReleaseService:
         with contextlib.suppress(OSError):  # only a hint for abort and status; the mutex itself is held
             self.inflight.mark(request.env, running)
 
-    def _detail(
-        self, request: Request, plan: Plan, guards: list[GuardResult], facts: Facts, reason: str
-    ) -> dict[str, object]:
-        rel = facts.release
-        detail: dict[str, object] = {
-            "version": plan.version,
-            "from_version": rel.live.version if rel else None,
-            "from_color": str(plan.from_color) if plan.from_color else None,
-            "to_color": str(plan.to_color) if plan.to_color else None,
-            "revision": request.to_revision,
-            "reason": reason or (facts.hotfix_reason or ""),
-            "guards": [{"name": g.name, "verdict": str(g.verdict), "reason": g.reason} for g in guards],
-        }
-        if request.trigger:
-            detail["trigger"] = request.trigger
-        who = self.ctx.principal(request.env)
-        detail["principal"], detail["verified_by"] = who.principal, who.how
-        return detail
-
     def _notify(self, subject: str, body: str, env: str) -> list[str]:
-        try:
-            failures = self.ctx.ports.notifier.send(subject, body)
-        except Exception as exc:  # noqa: BLE001 - telling people never undoes an action
-            failures = [f"notifier failed: {exc}"]
-        for failure in failures:
-            with contextlib.suppress(PortError):
-                self.journal.note(self.ctx.operator, env, "notify", "failed", message=failure)
-        return failures
-
-    def _journal_quietly(self, write: Callable[[], object]) -> None:
-        with contextlib.suppress(PortError):  # the action's own outcome says so where it matters
-            write()
+        """Tell people (the bake watch does too); failures are journaled, never raised."""
+        return self.outcomes.notify(subject, body, env)
 
     # Conveniences for tests, drills and automation: run with a decide that accepts.
     def deploy(
