@@ -16,6 +16,8 @@ from relui.ports import Clock, EnvPorts, PortError
 from relui.services.release_state import ReleaseState
 
 POLL_SECONDS = 1.0
+# A rollout that makes no progress still says how long it has waited, this often.
+STILL_WAITING_SECONDS = 5.0
 VERIFY_SECONDS = 15.0
 # Waiting reasons that will not clear by waiting: the rollout ends at the first poll that sees one.
 HOPELESS = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "Unschedulable")
@@ -29,6 +31,9 @@ class Progress:
     message: str
     done: int = 0
     total: int = 0
+    # A rollout's wait so far and its limit (deploy_timeout_seconds), in seconds; 0 when not a wait.
+    elapsed: float = 0.0
+    timeout: float = 0.0
 
 
 Emit = Callable[[Progress], None]
@@ -74,22 +79,31 @@ class RolloutWatch:
     ) -> ColorState:
         """Wait until every pod of ``color`` runs ``version`` and is ready; fail at the first hopeless poll."""
         started = self.clock.now()
-        deadline = started + timedelta(seconds=self.env.deploy_timeout_seconds)
+        timeout = self.env.deploy_timeout_seconds
+        deadline = started + timedelta(seconds=timeout)
         safe = f"; live traffic stays on {live.live_color} ({live.live_version})" if live else ""
         last = (-1, -1)
+        told = started
         while True:
             stop = self.stop_requested() if abortable else None
             if stop:
                 raise Aborted(f"{stop}; {color} {version} stopped at {max(last[0], 0)}/{max(last[1], 0)} ready")
             state = self.ports.cluster.color_states()[color]
-            if (state.ready, state.desired) != last:
-                last = (state.ready, state.desired)
+            now = self.clock.now()
+            # Told on every change, and every few seconds while nothing changes: a stuck
+            # rollout shows how long it has waited and how long it may, never a frozen 0%.
+            if (state.ready, state.desired) != last or (now - told).total_seconds() >= STILL_WAITING_SECONDS:
+                last, told = (state.ready, state.desired), now
+                elapsed = (now - started).total_seconds()
                 emit(
                     Progress(
                         "rollout",
-                        f"{color} {version}: {state.ready}/{state.desired} pods ready",
+                        f"{color} {version}: {state.ready}/{state.desired} pods ready"
+                        f" ({elapsed:.0f} s of {timeout:.0f} s)",
                         state.ready,
                         state.desired,
+                        elapsed,
+                        timeout,
                     )
                 )
             if state.version == version and state.all_ready:
@@ -98,7 +112,7 @@ class RolloutWatch:
             if reason:
                 pods = f"{_pods_line(state)}{self._events(color)}"
                 raise ActionFailed(f"{color} {version} will not become ready ({reason}): {pods}{safe}")
-            if self.clock.now() >= deadline:
+            if now >= deadline:
                 raise ActionFailed(
                     f"{color} {version} not ready after {self.env.deploy_timeout_seconds:.0f}s: "
                     f"{state.ready}/{state.desired} ready; {_pods_line(state)}{safe}"
