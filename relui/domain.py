@@ -241,13 +241,45 @@ class Finding:
     fix: str = ""
 
 
+class RemedyKind(StrEnum):
+    """What an operator can do about a refusal; each face words it its own way (CLI flag or command, TUI key)."""
+
+    SMOKE = "smoke"
+    DEPLOY = "deploy"
+    INSTALL = "install"
+    CHECKLIST = "checklist"
+    SIGNOFF = "signoff"
+    HOTFIX = "hotfix"
+    READINESS = "readiness"
+    READINESS_SIGNOFF = "readiness_signoff"
+    TO_REVISION = "to_revision"
+    BREAK_GLASS = "break_glass"
+    UNLOCK_FORCE = "unlock_force"
+    JOURNAL_VERIFY = "journal_verify"
+    WHOAMI = "whoami"
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """The way out of a refusal, as data: the reason says what is wrong, the face says how to fix it here.
+
+    ``argument`` is what the remedy needs besides the environment: a revision
+    number (to_revision), a readiness item (readiness_signoff).
+    """
+
+    kind: RemedyKind
+    env: str
+    argument: str | None = None
+
+
 @dataclass(frozen=True)
 class GuardResult:
-    """One precondition of an action and what it decided, in plain words."""
+    """One precondition of an action and what it decided, in plain words, and the way out if there is one."""
 
     name: str
     verdict: Verdict
     reason: str
+    remedy: Remedy | None = None
 
     @property
     def blocks(self) -> bool:

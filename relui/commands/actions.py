@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from relui.commands.base import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers, add_command, print_json
+from relui.commands.remedies import guard_text, remedy_json
 from relui.domain import GuardResult, Verdict
 from relui.services.actions import Action, action_for, spec
 from relui.services.bake_watch import BakeWatch
@@ -90,7 +91,7 @@ def cli_decide(ctx: Context, args: argparse.Namespace) -> Decide:
             print(f"  {line}", file=sys.stderr)
         for guard in guards:
             if guard.verdict is not Verdict.PASS:
-                print(f"  {guard.verdict.upper():<5} {guard.name}: {guard.reason}", file=sys.stderr)
+                print(f"  {guard.verdict.upper():<5} {guard.name}: {guard_text(guard)}", file=sys.stderr)
         if args.yes or plan.kind is Action.SMOKE:
             return go
         if not sys.stdin.isatty():
@@ -135,7 +136,7 @@ def _report(ctx: Context, result: ActionResult, as_json: bool) -> int:
     elif result.status in ("blocked", "cancelled"):
         print(f"relui: {result.message}", file=sys.stderr)
         for guard in blocking(list(result.guards)):
-            print(f"  BLOCK {guard.name}: {guard.reason}", file=sys.stderr)
+            print(f"  BLOCK {guard.name}: {guard_text(guard)}", file=sys.stderr)
         env = ctx.config.env(result.env)
         if result.status == "blocked" and blocking(list(result.guards)) and not unforceable(result.guards, env):
             hint = "--force --reason TEXT"
@@ -171,6 +172,16 @@ def result_json(result: ActionResult) -> dict[str, Any]:
         }
         if plan
         else None,
-        "guards": [{"name": g.name, "verdict": str(g.verdict), "reason": g.reason} for g in result.guards],
+        "guards": [guard_json(g) for g in result.guards],
         "smoke": [{"name": s.name, "passed": s.passed, "detail": s.detail} for s in result.smoke],
+    }
+
+
+def guard_json(guard: GuardResult) -> dict[str, Any]:
+    """One guard of ``--json``: the reason as the CLI prints it, and the remedy as data (or null)."""
+    return {
+        "name": guard.name,
+        "verdict": str(guard.verdict),
+        "reason": guard_text(guard),
+        "remedy": remedy_json(guard.remedy),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from relui.commands.base import EXIT_BLOCKED, EXIT_OK, CommandError, Subparsers, add_command
+from relui.commands.remedies import with_remedy
 from relui.ports import LockHeld
 from relui.services.context import Context
 from relui.services.release import LockRefused, ReleaseService
@@ -30,7 +31,7 @@ def run_lock(args: argparse.Namespace, ctx: Context) -> int:
     try:
         info = ReleaseService(ctx).take_lock(args.env)
     except LockRefused as exc:
-        raise CommandError(str(exc), EXIT_BLOCKED) from None
+        raise CommandError(with_remedy(str(exc), exc.remedy), EXIT_BLOCKED) from None
     except LockHeld as exc:
         raise CommandError(f"{args.env}: {exc}; ask them to run: relui unlock {args.env}", EXIT_BLOCKED) from None
     print(f"{info.holder} holds the lock of {args.env} since {info.since:%H:%M} UTC")
@@ -42,5 +43,5 @@ def run_unlock(args: argparse.Namespace, ctx: Context) -> int:
     try:
         print(ReleaseService(ctx).release_lock(args.env, force=args.force, reason=args.reason))
     except LockRefused as exc:
-        raise CommandError(str(exc), EXIT_BLOCKED) from None
+        raise CommandError(with_remedy(str(exc), exc.remedy), EXIT_BLOCKED) from None
     return EXIT_OK

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relui.config import Config, EnvironmentConfig
-from relui.domain import Principal
+from relui.domain import Principal, Remedy, RemedyKind
 from relui.ports import Clock, EnvPorts, Ports
 
 
@@ -74,13 +74,17 @@ class Context:
         principal = self.principal(cfg.name)
         if not cfg.protected or principal.verified or cfg.identity.allow_unverified:
             return None
-        return unverified_refusal(cfg, principal)
+        refusal, remedy = unverified_refusal(cfg, principal)
+        # Checklist, attestation and lock refusals stay one CLI-worded line (both faces print it as is).
+        return refusal + (f"; see: relui whoami {cfg.name}" if remedy else "")
 
 
-def unverified_refusal(env: EnvironmentConfig, principal: Principal) -> str:
-    """The one line that says why a protected environment refuses an unverified identity, and the fix."""
+def unverified_refusal(env: EnvironmentConfig, principal: Principal) -> tuple[str, Remedy | None]:
+    """Why a protected environment refuses an unverified identity and the fix in words, and the remedy if any."""
     if env.identity.kind == "local":
         fix = f'set [environments.identity] kind = "aws" or "kubernetes" for {env.name}'
+        remedy = None
     else:
-        fix = "log in again (aws sso login, a fresh kubeconfig) and retry; see: relui whoami " + env.name
-    return f"{env.name} is protected and {principal.user} is not verified ({principal.how}); {fix}"
+        fix = "log in again (aws sso login, a fresh kubeconfig) and retry"
+        remedy = Remedy(RemedyKind.WHOAMI, env.name)
+    return f"{env.name} is protected and {principal.user} is not verified ({principal.how}); {fix}", remedy

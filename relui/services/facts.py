@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from relui.domain import MetricKind
+from relui.domain import MetricKind, Remedy, RemedyKind
 from relui.ports import NotFound
 from relui.services import guards as g
 from relui.services.actions import Action, Fact, spec
@@ -124,6 +124,7 @@ def _chain_facts(ctx: Context, facts: Facts) -> None:
     problem = _try(facts, "records", lambda: chain_problem(ctx.state_dir, ctx.clock, facts.env.name))
     if problem:
         facts.unknown["records"] = problem
+        facts.unknown_remedy["records"] = Remedy(RemedyKind.JOURNAL_VERIFY, facts.env.name)
 
 
 def _unfinished_rollback(entries: list[Entry], rolled_back_from: str | None) -> str | None:

@@ -20,6 +20,8 @@ from relui.domain import (
     GuardResult,
     LockInfo,
     Principal,
+    Remedy,
+    RemedyKind,
     Revision,
     Verdict,
 )
@@ -96,6 +98,8 @@ class Facts:
     # A rollback cut off after its switch (an intent without outcome): the next rollback finishes it.
     unfinished_rollback: str | None = None
     unknown: dict[str, str] = field(default_factory=dict)
+    # The way out of an unknown, where there is one (a journal chain that does not verify: journal verify).
+    unknown_remedy: dict[str, Remedy] = field(default_factory=dict)
 
     @property
     def revisions(self) -> tuple[int, ...]:
@@ -121,12 +125,21 @@ class Facts:
         return owner if owner.dead_on(self.host) else None
 
 
-def _result(name: str, ok: bool, reason: str, facts: Facts, warn_only: bool = False) -> GuardResult:
+def _result(
+    name: str,
+    ok: bool,
+    reason: str,
+    facts: Facts,
+    warn_only: bool = False,
+    remedy: RemedyKind | Remedy | None = None,
+) -> GuardResult:
+    """A guard's outcome; a remedy kind is for this environment, and is kept only on a warn or a block."""
     if ok:
         return GuardResult(name, Verdict.PASS, reason)
+    way_out = Remedy(remedy, facts.env.name) if isinstance(remedy, RemedyKind) else remedy
     if warn_only or (name in PROCESS_GUARDS and not facts.env.protected):
-        return GuardResult(name, Verdict.WARN, reason)
-    return GuardResult(name, Verdict.BLOCK, reason)
+        return GuardResult(name, Verdict.WARN, reason, way_out)
+    return GuardResult(name, Verdict.BLOCK, reason, way_out)
 
 
 def with_break_glass(results: list[GuardResult], f: Facts) -> list[GuardResult]:
@@ -135,11 +148,9 @@ def with_break_glass(results: list[GuardResult], f: Facts) -> list[GuardResult]:
     if not f.env.protected or not forceable_blocks:
         return results
     if f.approval is None:
-        reason = (
-            "forcing on a protected environment needs a second person's approval: "
-            f"relui approve {f.env.name} --break-glass --reason TEXT"
-        )
-        return [*results, GuardResult("break-glass", Verdict.BLOCK, reason)]
+        reason = "forcing on a protected environment needs a second person's approval"
+        remedy = Remedy(RemedyKind.BREAK_GLASS, f.env.name)
+        return [*results, GuardResult("break-glass", Verdict.BLOCK, reason, remedy)]
     approval = f.approval
     reason = f"break-glass approval by {approval.approver} until {approval.expires:%H:%M} UTC: {approval.reason}"
     return [*results, GuardResult("break-glass", Verdict.PASS, reason)]

@@ -16,6 +16,8 @@ from relui.domain import (
     ColorState,
     GuardResult,
     Principal,
+    Remedy,
+    RemedyKind,
     Revision,
 )
 from relui.services.context import unverified_refusal
@@ -93,7 +95,8 @@ def guard_identity(f: Facts) -> GuardResult:
         )
     if f.env.identity.allow_unverified:
         return _result("identity", True, f"{f.operator}: {who.how}; {f.env.name} allows unverified identities", f)
-    return _result("identity", False, unverified_refusal(f.env, who), f)
+    refusal, remedy = unverified_refusal(f.env, who)
+    return _result("identity", False, refusal, f, remedy=remedy)
 
 
 def guard_role(f: Facts) -> GuardResult:
@@ -136,9 +139,9 @@ def guard_release(f: Facts) -> GuardResult:
         return _result(
             "release",
             False,
-            f"release {f.env.release} not found in {f.env.namespace}; "
-            f"start it with: relui install {f.env.name} VERSION",
+            f"release {f.env.release} not found in {f.env.namespace}",
             f,
+            remedy=RemedyKind.INSTALL,
         )
     if f.release is None:
         return _result("release", False, f.unknown.get("candidate", "release state unknown"), f)
@@ -154,9 +157,7 @@ def guard_candidate(f: Facts) -> GuardResult:
         return _result("candidate", True, f"candidate {rel.candidate.version} on {rel.candidate.color}", f)
     if rel is None:
         return _result("candidate", False, f.unknown.get("candidate", "release state unknown"), f)
-    return _result(
-        "candidate", False, f"no candidate deployed since the last switch; run: relui deploy {f.env.name} VERSION", f
-    )
+    return _result("candidate", False, "no candidate deployed since the last switch", f, remedy=RemedyKind.DEPLOY)
 
 
 def _pods_text(color: Color, state: ColorState | None, version: str | None) -> str:
@@ -208,16 +209,12 @@ def guard_warm(f: Facts) -> GuardResult:
             + (f"; the candidate {rel.candidate} was never live" if rel.candidate else ""),
             f,
         )
+    by_revision = Remedy(RemedyKind.TO_REVISION, f.env.name, str(target.revision or "N"))
     if "pods" in f.unknown:
-        return _result("warm", False, f"{f.unknown['pods']}; use --to-revision {target.revision}", f)
+        return _result("warm", False, f.unknown["pods"], f, remedy=by_revision)
     if warm_previous(rel, f.colors) is None:
         now = _pods_text(target.color, f.colors.get(target.color), target.version)
-        return _result(
-            "warm",
-            False,
-            f"{target} is no longer warm ({now}); use --to-revision {target.revision} (it ran {target.version})",
-            f,
-        )
+        return _result("warm", False, f"{target} is no longer warm ({now})", f, remedy=by_revision)
     state = f.colors[target.color]
     return _result("warm", True, f"{target} is warm ({state.ready}/{state.desired} ready)", f)
 
@@ -302,5 +299,5 @@ def guard_rollback_target(f: Facts) -> GuardResult:
 def guard_records(f: Facts) -> GuardResult:
     """The environment's journal chain must verify: a cutover does not rely on records edited behind relui's back."""
     if "records" in f.unknown:
-        return _result("records", False, f.unknown["records"], f)
+        return _result("records", False, f.unknown["records"], f, remedy=f.unknown_remedy.get("records"))
     return _result("records", True, f"the journal of {f.env.name} verifies", f)

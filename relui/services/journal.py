@@ -345,4 +345,4 @@ def chain_problem(state_dir: Path, clock: Clock, env: str) -> str | None:
     report = Journal(state_dir, clock).verify(env)
     if report.intact:
         return None
-    return f"the journal of {env} does not verify: {report.broken}; see: relui journal verify {env}"
+    return f"the journal of {env} does not verify: {report.broken}"

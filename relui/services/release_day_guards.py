@@ -9,7 +9,7 @@ person's break-glass approval lets one operator force past them.
 
 from __future__ import annotations
 
-from relui.domain import CredentialKind, GuardResult
+from relui.domain import CredentialKind, GuardResult, RemedyKind
 from relui.services.checklist import SignOff
 from relui.services.guard_facts import CUTOVER_PHASES, Facts, _result
 
@@ -22,7 +22,7 @@ def guard_smoke(f: Facts) -> GuardResult:
     if "smoke" in f.unknown:
         return _result("smoke", False, f.unknown["smoke"], f)
     if f.smoke is None:
-        return _result("smoke", False, f"smoke has not run for {version}; run: relui smoke {f.env.name}", f)
+        return _result("smoke", False, f"smoke has not run for {version}", f, remedy=RemedyKind.SMOKE)
     if f.smoke.get("passed"):
         return _result("smoke", True, f"smoke passed for {version} at {str(f.smoke.get('at'))[11:16]} UTC", f)
     results = f.smoke.get("results")
@@ -52,9 +52,7 @@ def guard_checklist(f: Facts) -> GuardResult:
     if not missing:
         return _result("checklist", True, "pre-release and release-day complete", f)
     ids = ", ".join(s.item.id for s in missing[:4]) + (" ..." if len(missing) > 4 else "")
-    return _result(
-        "checklist", False, f"{len(missing)} checklist items open: {ids}; see: relui checklist {f.env.name}", f
-    )
+    return _result("checklist", False, f"{len(missing)} checklist items open: {ids}", f, remedy=RemedyKind.CHECKLIST)
 
 
 def guard_signoff(f: Facts) -> GuardResult:
@@ -73,9 +71,9 @@ def guard_signoff(f: Facts) -> GuardResult:
         return _result(
             "signoff",
             False,
-            f"no product_owner sign-off for {f.checklist.version if f.checklist else '?'}; "
-            f"a product owner runs: relui signoff {f.env.name} --role product_owner",
+            f"no product_owner sign-off for {f.checklist.version if f.checklist else '?'}",
             f,
+            remedy=RemedyKind.SIGNOFF,
         )
     refused = []
     for s in owner:
@@ -106,7 +104,7 @@ def guard_window(f: Facts) -> GuardResult:
         return _result("window", True, f.window_reason, f)
     if f.hotfix_reason:
         return _result("window", True, f"hotfix outside the window: {f.hotfix_reason}", f)
-    return _result("window", False, f"{f.window_reason}; for an urgent fix use --hotfix REASON", f)
+    return _result("window", False, f.window_reason, f, remedy=RemedyKind.HOTFIX)
 
 
 def guard_image(f: Facts) -> GuardResult:
@@ -164,9 +162,5 @@ def guard_readiness(f: Facts) -> GuardResult:
         return _result("readiness", True, "readiness review not configured", f)
     if not f.readiness_unmet:
         return _result("readiness", True, "all go-live criteria met", f)
-    return _result(
-        "readiness",
-        False,
-        f"go-live criteria not met: {', '.join(f.readiness_unmet)}; see relui readiness {f.env.name}",
-        f,
-    )
+    unmet = ", ".join(f.readiness_unmet)
+    return _result("readiness", False, f"go-live criteria not met: {unmet}", f, remedy=RemedyKind.READINESS)

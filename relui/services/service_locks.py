@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 
-from relui.domain import LockInfo
+from relui.domain import LockInfo, Remedy, RemedyKind
 from relui.ports import PortError
 from relui.services.context import Context
 from relui.services.journal import Journal
@@ -21,7 +21,11 @@ from relui.services.text import one_line
 
 
 class LockRefused(Exception):
-    """A lock change that is not allowed; the message is one line saying why and what to do."""
+    """A lock change that is not allowed; the message is one line saying why, ``remedy`` the way out if any."""
+
+    def __init__(self, message: str, remedy: Remedy | None = None) -> None:
+        super().__init__(message)
+        self.remedy = remedy
 
 
 class LockService:
@@ -94,8 +98,8 @@ class LockService:
             return f"released the stale lock of {owner.label} on {name} (its process ended)"
         if not force:
             raise LockRefused(
-                f"the {name} lock is held by {owner.label} since {current.since:%Y-%m-%d %H:%M} UTC; "
-                f"to take it over: relui unlock {name} --force --reason TEXT"
+                f"the {name} lock is held by {owner.label} since {current.since:%Y-%m-%d %H:%M} UTC",
+                Remedy(RemedyKind.UNLOCK_FORCE, name),
             )
         why = one_line(reason)
         if not why:

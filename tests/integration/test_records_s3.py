@@ -24,6 +24,7 @@ from moto.s3 import responses as s3_responses
 from moto.server import ThreadedMotoServer
 
 from relui.clock import ManualClock
+from relui.commands.remedies import guard_text
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal
@@ -252,7 +253,7 @@ def test_a_record_changed_behind_relui_fails_verify_and_blocks_the_cutover(
     blocked = service.cutover("qa", force=True, reason="try anyway")
     assert blocked.status == "blocked"
     records = next(g for g in blocked.guards if g.name == "records")
-    assert "does not verify" in records.reason and "relui journal verify qa" in records.reason
+    assert "does not verify" in records.reason and "relui journal verify qa" in guard_text(records)
 
 
 def test_an_unreachable_store_refuses_the_action_moves_nothing_and_status_says_so(

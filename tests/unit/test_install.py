@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from relui.commands.remedies import guard_text
 from relui.domain import Color
 from relui.services.actions import Action
 from relui.services.context import Context
@@ -26,7 +27,7 @@ def test_deploy_without_a_release_says_how_to_start_it(ctx: Context) -> None:
     _forget_release(ctx, "qa")
     result = ReleaseService(ctx).deploy("qa", "1.5.0")
     assert result.status == "blocked"
-    reason = next(g.reason for g in result.guards if g.name == "release")
+    reason = next(guard_text(g) for g in result.guards if g.name == "release")
     assert "relui install qa VERSION" in reason
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from relui.backends import build_ports
 from relui.clock import ManualClock, SystemClock
-from relui.domain import Color, MetricKind, Verdict
+from relui.commands.remedies import guard_text
+from relui.domain import Color, MetricKind, Remedy, RemedyKind, Verdict
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.intervene import approve
@@ -51,7 +52,7 @@ def test_release_day_drill(ctx: Context, as_user, clock: ManualClock) -> None:  
     assert service.deploy("prod", "1.6.0").ok
     blocked = service.cutover("prod")
     assert blocked.status == "blocked"
-    reasons = {g.name: g.reason for g in blocked.guards if g.verdict is Verdict.BLOCK}
+    reasons = {g.name: guard_text(g) for g in blocked.guards if g.verdict is Verdict.BLOCK}
     assert set(reasons) == {"checklist", "signoff", "readiness", "break-glass"}
     assert "relui signoff prod --role product_owner" in reasons["signoff"]
     assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
@@ -128,7 +129,7 @@ def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context, as_user
     assert service.deploy("prod", "1.5.1").ok
     alone = service.cutover("prod", force=True, reason="CEO demo, approved by phone")
     assert alone.status == "blocked" and "break-glass" in alone.message
-    assert "relui approve prod --break-glass" in next(g.reason for g in alone.guards if g.name == "break-glass")
+    assert "relui approve prod --break-glass" in next(guard_text(g) for g in alone.guards if g.name == "break-glass")
     assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
     approval = approve(ReleaseService(as_user("owner")), "prod", "CEO on the phone")
     without_reason = service.cutover("prod", force=True)
@@ -257,7 +258,8 @@ def test_outside_the_window_deploy_runs_cutover_needs_a_hotfix_reason(ctx: Conte
     assert qa.ok and any(g.name == "window" and g.verdict is Verdict.WARN for g in qa.guards)
     assert service.deploy("prod", "1.5.1").ok
     window = next(g for g in service.check("cutover", "prod") if g.name == "window")
-    assert window.blocks and "--hotfix" in window.reason
+    assert window.blocks and window.remedy == Remedy(RemedyKind.HOTFIX, "prod")
+    assert "--hotfix" in guard_text(window)
     guards = service.check("cutover", "prod", hotfix_reason="INC-42 checkout down")
     hotfix = next(g for g in guards if g.name == "window")
     assert hotfix.verdict is Verdict.PASS and "INC-42" in hotfix.reason
