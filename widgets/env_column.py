@@ -146,6 +146,7 @@ class EnvColumn(Vertical, can_focus=True):
         self._worker: Worker[None] | None = None
         self._again = False
         self._subtitle: str | None = None
+        self._drawn_wide: bool | None = None
         self.filter_text = ""
         # Text, not a str: "[protected]" would otherwise be read as markup.
         self.border_title = Text(f"{title} [protected]" if protected else title)
@@ -221,9 +222,16 @@ class EnvColumn(Vertical, can_focus=True):
         self.draw()
 
     def on_resize(self) -> None:
-        """Wording depends on the column's width."""
-        if self.data is not None:
+        """Wording depends on the column's width (wide or narrow), so only crossing it redraws.
+
+        A column is resized each time the layout settles (height changes as
+        pods come and go); redrawing then repainted all of it for nothing.
+        """
+        if self.data is not None and self._drawn_wide != self._wide():
             self.draw()
+
+    def _wide(self) -> bool:
+        return self.content_size.width >= WIDE_COLUMN
 
     def draw(self) -> None:
         """Render the current reading into the child widgets; only what changed repaints."""
@@ -231,7 +239,7 @@ class EnvColumn(Vertical, can_focus=True):
         if data is None:
             return
         snap = data.snapshot
-        wide = self.content_size.width >= WIDE_COLUMN
+        wide = self._drawn_wide = self._wide()
         for color in Color:
             state = snap.colors.get(color)
             rolled_back = state is not None and state.version in data.rolled_back_from
