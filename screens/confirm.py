@@ -23,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from relui.domain import GuardResult, Verdict
+from relui.screens.remedies import TuiRemedies
 from relui.widgets.guard_list import GuardList, guard_summary
 
 
@@ -51,8 +52,11 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         changes: Sequence[str],
         guards: Sequence[GuardResult],
         forceable: bool,
+        remedies: TuiRemedies | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
+        # The dashboard passes the keys it binds; without them a remedy names the ``:`` command.
+        self.remedies = remedies or TuiRemedies()
         self.title_text = title
         self.env = env
         self.protected = protected
@@ -73,7 +77,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
             yield Static(Text("\n".join(f"  {line}" for line in self.changes)), id="changes")
             yield Label(f"Guards: {guard_summary(self.guards)}", classes="section", markup=False)
             with VerticalScroll(id="confirm-guards"):
-                yield GuardList(self.guards)
+                yield GuardList(self.guards, words=self.remedies.guard_text)
             if self.protected and (not self.blocks or self.forceable):
                 yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
                 yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)

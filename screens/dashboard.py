@@ -23,6 +23,7 @@ from textual.widgets import Footer, Input, Static
 from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.reading import EnvReader, deployable_versions
+from relui.screens.remedies import TuiRemedies, bound_keys
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
 from relui.services.context import Context
@@ -103,6 +104,7 @@ class DashboardScreen(Screen[None]):
         self.calendar = ReleaseCalendar(ctx.config.calendar)
         # Registry versions per environment, for the command line's completion (read when it opens).
         self.versions: dict[str, list[str]] = {}
+        self._remedies: TuiRemedies | None = None
 
     def compose(self) -> ComposeResult:
         """Header, the columns, then what the subclass adds below, then the footer."""
@@ -339,13 +341,27 @@ class DashboardScreen(Screen[None]):
         """Push an environment's detail screen."""
         from relui.screens.environment import EnvironmentScreen
 
-        self.app.push_screen(EnvironmentScreen(self.ctx, env))
+        self.app.push_screen(EnvironmentScreen(self.ctx, env, remedies=self.remedies()))
 
     def open_checklist(self, env: str) -> None:
         """Push an environment's checklist screen."""
         from relui.screens.checklist import ChecklistScreen
 
         self.app.push_screen(ChecklistScreen(self.ctx, env))
+
+    def remedies(self) -> TuiRemedies:
+        """How a refusal's way out reads here: the keys this dashboard and its screens bind ([keymap] applied)."""
+        if self._remedies is None:
+            from relui.screens.checklist import ChecklistScreen
+            from relui.screens.readiness import ReadinessScreen
+
+            screens = (type(self), ChecklistScreen, ReadinessScreen)
+            self._remedies = TuiRemedies(bound_keys(screens, self.ctx.config.keymap, self.app.get_key_display))
+        return self._remedies
+
+    def key_of(self, binding_id: str) -> str:
+        """The key bound to an action ([keymap] applied), for the status line's words."""
+        return self.remedies().keys.get(binding_id, f":{binding_id}")
 
     def action_refresh(self) -> None:
         """Refresh every environment now, automatic checklist items included."""

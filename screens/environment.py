@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from relui.domain import Color, EnvSnapshot, GuardResult, MetricKind, Revision, Series
 from relui.screens.reading import deployable_versions
+from relui.screens.remedies import TuiRemedies
 from relui.services.context import Context
 from relui.services.monitor import SPARK_MINUTES, SPARK_STEP_SECONDS, describe_failure, take_snapshot
 from relui.services.release import ReleaseService
@@ -70,10 +71,11 @@ class EnvironmentScreen(Screen[None]):
             """Only the newest reading matters."""
             return isinstance(message, EnvironmentScreen.Loaded)
 
-    def __init__(self, ctx: Context, env: str) -> None:
+    def __init__(self, ctx: Context, env: str, remedies: TuiRemedies | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.env = ctx.env(env)
+        self.remedies = remedies or TuiRemedies()
         self._guards_at = 0.0
         self._guards: dict[str, list[GuardResult]] | None = None
 
@@ -103,7 +105,7 @@ class EnvironmentScreen(Screen[None]):
             yield Static("checking guards ...", id="guards-status", markup=False)
             for action in ("deploy", "smoke", "cutover", "rollback"):
                 yield Label(action, id=f"guards-title-{action}", classes="guard-title")
-                yield GuardList(id=f"guards-{action}")
+                yield GuardList(id=f"guards-{action}", words=self.remedies.guard_text)
         yield Footer()
         yield FilterLine()
 

@@ -151,7 +151,7 @@ class ReleaseDashboard(ReleaseFlows):
         if reading is None:
             return f"{env.upper()} not read yet"
         if action in ("smoke", "cutover") and reading.candidate_version is None:
-            return f"no candidate on {env.upper()}; d deploys one"
+            return f"no candidate on {env.upper()}; {self.key_of('deploy')} deploys one"
         return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -164,10 +164,11 @@ class ReleaseDashboard(ReleaseFlows):
         """``QA: smoke, cutover: no candidate on QA; d deploys one``."""
         env = self.current_env
         if env in self.breaches:
-            return f"{env.upper()}: {self.breaches[env]}; r rolls back"
+            return f"{env.upper()}: {self.breaches[env]}; {self.key_of('rollback')} rolls back"
         if self.running is not None:
             return (
-                f"{self.running[1]} on {self.running[0].upper()} in progress: a aborts a deploy or smoke, r rolls back"
+                f"{self.running[1]} on {self.running[0].upper()} in progress: "
+                f"{self.key_of('abort')} aborts a deploy or smoke, {self.key_of('rollback')} rolls back"
             )
         by_reason: dict[str, list[str]] = {}
         for action in ACTIONS:
@@ -284,7 +285,7 @@ class ReleaseDashboard(ReleaseFlows):
             else:
                 text = self.service.release_lock(env)
         except LockRefused as exc:
-            text, take = str(exc), env in self.held_locks
+            text, take = self.remedies().text(str(exc), exc.remedy), env in self.held_locks
         self.post_message(self.LockChanged(env, text, take))
 
     def on_env_column_refreshed(self, message: EnvColumn.Refreshed) -> None:
@@ -301,7 +302,8 @@ class ReleaseDashboard(ReleaseFlows):
         self.breaches[env] = breach
         self.show_status()
         if first:
-            self.notify(f"{breach}; r rolls back", title=f"{env.upper()} bake", severity="error", timeout=60)
+            line = f"{breach}; {self.key_of('rollback')} rolls back"
+            self.notify(line, title=f"{env.upper()} bake", severity="error", timeout=60)
             self.action_log.write(f"{self._stamp()} {env.upper()} {breach}", "bold")
             self._act_on_breach(env)
 
@@ -348,9 +350,10 @@ class ReleaseDashboard(ReleaseFlows):
         self.action_log.write(
             f"{self._stamp()} {env} {result.action} {result.status.upper()}: {result.message}", "bold"
         )
+        remedies = self.remedies()
         for guard in result.guards:
             if guard.blocks:
-                self.action_log.write(f"    {guard.verdict.value.upper()} {guard.name}: {guard.reason}")
+                self.action_log.write(f"    {guard.verdict.value.upper()} {guard.name}: {remedies.guard_text(guard)}")
         title = f"{result.action} {env} {result.status}"
         if result.status == "ok":
             self.notify(result.message, title=title)

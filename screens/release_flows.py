@@ -128,6 +128,7 @@ class ReleaseFlows(DashboardScreen):
                 changes=plan.changes,
                 guards=list(guards),
                 forceable=forceable(guards, env),
+                remedies=self.remedies(),
             )
             self.app.push_screen(modal, callback=answer.set_result)
 

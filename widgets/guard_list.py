@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -13,8 +13,16 @@ from relui.domain import GuardResult, Verdict
 _STYLE = {Verdict.PASS: "green", Verdict.WARN: "bold yellow", Verdict.BLOCK: "bold red"}
 
 
-def guard_lines(guards: Sequence[GuardResult]) -> Table:
-    """One row per guard: verdict word, name, reason (wrapped under itself)."""
+# How a screen words a guard's reason with its remedy (the keys it has); without one, the bare reason.
+GuardWords = Callable[[GuardResult], str]
+
+
+def _bare(guard: GuardResult) -> str:
+    return guard.reason
+
+
+def guard_lines(guards: Sequence[GuardResult], words: GuardWords = _bare) -> Table:
+    """One row per guard: verdict word, name, reason and remedy (wrapped under itself)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
@@ -23,7 +31,7 @@ def guard_lines(guards: Sequence[GuardResult]) -> Table:
         table.add_row(
             Text(guard.verdict.value.upper(), _STYLE[guard.verdict]),
             Text(guard.name, "bold" if guard.blocks else ""),
-            Text(guard.reason),
+            Text(words(guard)),
         )
     return table
 
@@ -43,11 +51,19 @@ class GuardList(Static):
     }
     """
 
-    def __init__(self, guards: Sequence[GuardResult] = (), *, id: str | None = None, classes: str = "") -> None:
-        super().__init__(guard_lines(guards), id=id, classes=classes, markup=False)
+    def __init__(
+        self,
+        guards: Sequence[GuardResult] = (),
+        *,
+        words: GuardWords = _bare,
+        id: str | None = None,
+        classes: str = "",
+    ) -> None:
+        super().__init__(guard_lines(guards, words), id=id, classes=classes, markup=False)
         self.guards = list(guards)
+        self.words = words
 
     def show(self, guards: Sequence[GuardResult], problem: str | None = None) -> None:
         """Replace the list; ``problem`` says why guards could not be checked."""
         self.guards = [] if problem else list(guards)
-        self.update(Text(f"unavailable: {problem}") if problem else guard_lines(guards))
+        self.update(Text(f"unavailable: {problem}") if problem else guard_lines(guards, self.words))

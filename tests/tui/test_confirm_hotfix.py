@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import Button, Input
 
-from relui.domain import GuardResult, Verdict
+from relui.domain import GuardResult, Remedy, RemedyKind, Verdict
 from relui.screens.confirm import Confirmation, ConfirmScreen
 
 GUARDS = [
-    GuardResult("window", Verdict.BLOCK, "outside release windows; for an urgent fix use --hotfix REASON"),
+    GuardResult("window", Verdict.BLOCK, "outside release windows", Remedy(RemedyKind.HOTFIX, "prod")),
     GuardResult("pods", Verdict.PASS, "green 1.6.1: 3/3 pods ready"),
 ]
 

@@ -1,4 +1,4 @@
-"""Snapshots of the dashboard (80x24, 120x36, 160x45), the confirm modal and the checklist, at frozen time.
+"""Snapshots of the dashboard (80x24, 120x36, 160x45), the confirm modal (100x30, 80x24), the checklist; frozen time.
 
 Regenerate after an intended change with ``pytest tests/tui --snapshot-update``
 and look at the SVGs before committing them.
@@ -11,8 +11,9 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from relui.domain import GuardResult, Verdict
+from relui.domain import GuardResult, Remedy, RemedyKind, Verdict
 from relui.screens.confirm import ConfirmScreen
+from relui.screens.release_dashboard import ReleaseDashboard
 from relui.services.context import Context
 from relui.services.release import ReleaseService
 from tests.tui.conftest import make_app, settle
@@ -53,30 +54,46 @@ def test_dashboard_160x45_with_a_candidate(snap_compare: SnapCompare, ctx: Conte
     assert snap_compare(make_app(ctx), terminal_size=(160, 45), run_before=press_then_settle())
 
 
-def test_confirm_modal_on_prod(snap_compare: SnapCompare, ctx: Context) -> None:
-    """Fixed guards and plan lines, so the snapshot shows the modal, not today's guard wording."""
+def confirm_modal(pilot: Pilot[Any]) -> ConfirmScreen:
+    """Fixed guards and plan lines, so the snapshot shows the modal, not today's guard wording.
+
+    The sign-off block's way out is worded with the keys the dashboard binds, as a real confirm is.
+    """
     guards = [
         GuardResult("role", Verdict.PASS, "alice (devops) may cutover"),
         GuardResult("pods", Verdict.PASS, "green 1.6.0: 3/3 pods ready"),
         GuardResult("smoke", Verdict.PASS, "smoke passed for 1.6.0 at 10:00 UTC"),
         GuardResult("error-rate", Verdict.WARN, "no error-rate data for the candidate yet"),
-        GuardResult("signoff", Verdict.BLOCK, "no product_owner sign-off for 1.6.0"),
+        GuardResult(
+            "signoff", Verdict.BLOCK, "no product_owner sign-off for 1.6.0", Remedy(RemedyKind.SIGNOFF, "prod")
+        ),
     ]
-    modal = ConfirmScreen(
+    board = next(s for s in pilot.app.screen_stack if isinstance(s, ReleaseDashboard))
+    return ConfirmScreen(
         "Cutover PROD: blue -> green (1.6.0)",
         "prod",
         protected=True,
         changes=["live traffic: blue (1.4.2) -> green (1.6.0)", "blue (1.4.2) stays up, warm for rollback"],
         guards=guards,
         forceable=True,
+        remedies=board.remedies(),
     )
 
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        pilot.app.push_screen(modal)
-        await settle(pilot)
 
-    assert snap_compare(make_app(ctx), terminal_size=(100, 30), run_before=run_before)
+async def open_confirm_modal(pilot: Pilot[Any]) -> None:
+    """A run_before that opens the fixed confirm modal over the settled dashboard."""
+    await settle(pilot)
+    pilot.app.push_screen(confirm_modal(pilot))
+    await settle(pilot)
+
+
+def test_confirm_modal_on_prod(snap_compare: SnapCompare, ctx: Context) -> None:
+    assert snap_compare(make_app(ctx), terminal_size=(100, 30), run_before=open_confirm_modal)
+
+
+def test_confirm_modal_80x24(snap_compare: SnapCompare, ctx: Context) -> None:
+    """On the smallest terminal the block and its way out (a TUI key, not a CLI command) still show."""
+    assert snap_compare(make_app(ctx), terminal_size=(80, 24), run_before=open_confirm_modal)
 
 
 def test_checklist_screen(snap_compare: SnapCompare, ctx: Context) -> None:
