@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -20,6 +21,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BLOCKED = 3
+
+# The first key of every --json document; raised when a documented key changes meaning or goes away.
+SCHEMA_VERSION = 1
 
 
 class CommandError(Exception):
@@ -64,6 +68,16 @@ def add_command(sub: Subparsers, name: str, help: str) -> argparse.ArgumentParse
     return parser
 
 
+def json_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--json``: the command's report as one JSON object on stdout (its keys are in docs/cli.md)."""
+    parser.add_argument("--json", action="store_true", help=f"print {what} as one JSON object (docs/cli.md)")
+
+
+def yes_option(parser: argparse.ArgumentParser, why: str) -> None:
+    """``--yes`` on a command that acts but never asks: accepted, so a pipeline may pass it to every step."""
+    parser.add_argument("--yes", action="store_true", help=f"accepted for pipelines; {why}")
+
+
 def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Context:
     """Config, state dir, ports, and who acts on the environments the command touches (asked once each)."""
     config = load_config(find_config(args.config))
@@ -99,10 +113,17 @@ def usable_state_dir(path: Path) -> Path:
     return path
 
 
-def print_json(value: Any) -> None:
-    """One JSON document on stdout."""
-    json.dump(value, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
+def print_json(document: Mapping[str, Any]) -> None:
+    """One JSON object on stdout, ``"schema_version"`` its first key; written whole or not at all.
+
+    Every ``--json`` goes through here, so every document carries the
+    version (docs/cli.md, "JSON output"). It is serialized before the first
+    byte is written: a value that cannot be encoded leaves stdout empty.
+    """
+    version = document.get("schema_version", SCHEMA_VERSION)
+    body = {key: value for key, value in document.items() if key != "schema_version"}
+    text = json.dumps({"schema_version": version, **body}, indent=2, default=str)
+    sys.stdout.write(text + "\n")
 
 
 def percent(rate: float | None) -> str:

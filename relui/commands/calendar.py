@@ -11,7 +11,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from relui.commands.base import EXIT_OK, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_OK, CommandError, Subparsers, add_command, json_option, print_json
 from relui.config import Freeze
 from relui.services.calendar import ReleaseCalendar
 from relui.services.context import Context
@@ -28,7 +28,7 @@ VERSION_KEYS = ("version", "to_version", "live_version")
 def register(sub: Subparsers) -> None:
     """Add the ``calendar`` subcommand."""
     p = add_command(sub, "calendar", "show cadence, next release windows, freezes ahead and the last releases")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    json_option(p, "the calendar")
     p.add_argument(
         "--last",
         type=int,

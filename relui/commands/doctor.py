@@ -17,7 +17,7 @@ import importlib
 from dataclasses import asdict
 from typing import Any
 
-from relui.commands.base import EXIT_FAILED, EXIT_OK, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_FAILED, EXIT_OK, Subparsers, add_command, json_option, print_json
 from relui.config import EnvironmentConfig
 from relui.domain import Finding
 from relui.ports import PortError
@@ -28,7 +28,7 @@ def register(sub: Subparsers) -> None:
     """Add the ``doctor`` subcommand."""
     p = add_command(sub, "doctor", "check that every configured source (cluster, helm, metrics, AWS) answers")
     p.add_argument("env", nargs="?", help="one environment (default: all, in config order)")
-    p.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    json_option(p, "the findings")
     p.set_defaults(run=run)
 
 

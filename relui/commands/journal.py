@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from relui.commands.base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_FAILED, EXIT_OK, CommandError, Subparsers, add_command, json_option, print_json
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_actions
 from relui.services.journal import Entry, Journal, JournalError
@@ -18,7 +18,7 @@ def register(sub: Subparsers) -> None:
     # Not "env": the first word may be "verify", which names no environment.
     p.add_argument("scope", nargs="?", metavar="ENV", help="one environment, or 'verify' to check the hash chain")
     p.add_argument("verify_env", nargs="?", metavar="ENV", help="with verify: the environment (default: all)")
-    p.add_argument("--json", action="store_true", help="print records as a JSON list")
+    json_option(p, "the records, interrupted actions and unreadable lines (with verify: each chain)")
     p.add_argument("--limit", type=int, default=50, help="newest N records (default 50; 0 for all)")
     p.set_defaults(run=run)
 
@@ -41,12 +41,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return verify(args, ctx, journal)
     if args.verify_env:
         raise CommandError(f"unexpected {args.verify_env!r}; did you mean: relui journal verify {args.verify_env}")
+    if args.limit < 0:
+        raise CommandError("--limit must be 0 (all) or more")
     env = ctx.env(args.scope).name if args.scope else None
     try:
         read = journal.read(env)
         interrupted = interrupted_actions(ctx, env)
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_USAGE) from None
+        raise CommandError(str(exc), EXIT_FAILED) from None
     entries = read.entries[-args.limit :] if args.limit else read.entries
     for broken in read.unreadable:
         print(f"relui: warning: {broken.warning(journal.path)}", file=sys.stderr)
@@ -75,21 +77,16 @@ def verify(args: argparse.Namespace, ctx: Context, journal: Journal) -> int:
     try:
         reports = [journal.verify(name) for name in names]
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_USAGE) from None
+        raise CommandError(str(exc), EXIT_FAILED) from None
+    intact = all(r.intact for r in reports)
     if args.json:
-        print_json(
-            {
-                "environments": [
-                    {"env": r.env, "records": r.records, "intact": r.intact, "broken": r.broken} for r in reports
-                ]
-            }
-        )
+        chains = [{"env": r.env, "records": r.records, "intact": r.intact, "broken": r.broken} for r in reports]
+        print_json({"intact": intact, "environments": chains})
+        return EXIT_OK if intact else EXIT_FAILED
     for report in reports:
-        if args.json:
-            break
         if report.intact:
             before = f", {report.before_chain} written before the chain" if report.before_chain else ""
             print(f"{report.env}: chain intact ({report.records} records{before})")
         else:
             print(f"{report.env}: chain broken: {report.broken}")
-    return EXIT_OK if all(r.intact for r in reports) else EXIT_FAILED
+    return EXIT_OK if intact else EXIT_FAILED

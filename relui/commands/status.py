@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from relui.commands.base import EXIT_OK, Subparsers, add_command, percent, print_json
+from relui.commands.base import EXIT_OK, Subparsers, add_command, json_option, percent, print_json
 from relui.domain import Color, EnvSnapshot
 from relui.services.checklist import Checklists
 from relui.services.context import Context
@@ -20,7 +20,7 @@ def register(sub: Subparsers) -> None:
     """Add the ``status`` subcommand."""
     p = add_command(sub, "status", "show each environment: colors, versions, pods, error rate, checklist")
     p.add_argument("env", nargs="?", help="one environment (default: all, in config order)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    json_option(p, "every environment")
     p.set_defaults(run=run)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from relui.commands.base import EXIT_BLOCKED, EXIT_OK, Subparsers, add_command, print_json
+from relui.commands.base import EXIT_BLOCKED, EXIT_OK, Subparsers, add_command, json_option, print_json
 from relui.services.context import Context
 
 
@@ -20,7 +20,7 @@ def register(sub: Subparsers) -> None:
     """Add ``whoami``."""
     p = add_command(sub, "whoami", "who relui takes you for on each environment, how that was verified, your roles")
     p.add_argument("env", nargs="?", help="one environment (default: every one)")
-    p.add_argument("--json", action="store_true", help="print the identities as JSON")
+    json_option(p, "the identities")
     p.set_defaults(run=run)
 
 
