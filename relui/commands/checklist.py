@@ -6,16 +6,20 @@ import argparse
 from typing import Any
 
 from relui.commands.base import (
+    EXIT_BLOCKED,
+    EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
     CommandError,
     Subparsers,
     add_command,
+    json_option,
     print_json,
     refuse_unverified,
+    yes_option,
 )
 from relui.config import PHASES
-from relui.services.checklist import ChecklistError, Checklists, ChecklistView, SignOff
+from relui.services.checklist import ChecklistError, Checklists, ChecklistView, ItemStatus, SignOff
 from relui.services.context import Context
 from relui.services.facts import deployed_by
 from relui.services.journal import Journal, JournalError
@@ -28,7 +32,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("verb", nargs="?", choices=("tick", "untick"), help="tick or untick ITEM")
     p.add_argument("item", nargs="?", help="item id (see the list)")
     p.add_argument("--note", default="", help="a note kept with the tick (evidence, link)")
-    p.add_argument("--json", action="store_true", help="print the checklist as JSON")
+    json_option(p, "the checklist (or, with tick/untick, the item changed)")
+    yes_option(p, "a tick never asks")
     p.set_defaults(run=run_checklist)
 
     p = add_command(sub, "signoff", "sign off the release in play on ENV in a role you hold (SSH-signed)")
@@ -41,32 +46,67 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--run-url", metavar="URL", help="the workflow run the approval was given in")
     p.add_argument("--approver", metavar="LOGIN", help="the GitHub login that approved")
+    json_option(p, "the sign-off recorded")
+    yes_option(p, "a sign-off never asks")
     p.set_defaults(run=run_signoff)
 
 
 def run_checklist(args: argparse.Namespace, ctx: Context) -> int:
     """Show the checklist, or tick/untick one item."""
     checklists = Checklists(ctx)
-    if ctx.read_only and args.verb:
-        raise CommandError("read-only mode: the checklist cannot be changed")
+    if args.verb:
+        return _tick(args, ctx, checklists)
+    if args.item:
+        raise CommandError(f"to tick {args.item}: relui checklist {args.env} tick {args.item}")
     try:
-        if args.verb:
-            if not args.item:
-                raise CommandError(f"which item? usage: relui checklist {args.env} {args.verb} ITEM")
-            status = checklists.tick(args.env, args.item, args.note, done=args.verb == "tick")
-            verb = "ticked" if status.done else "unticked"
-            print(f"{verb} {args.item} on {args.env} ({checklists.version_of(args.env)})")
-            return EXIT_OK
         view = checklists.view(args.env)
-    except ChecklistError as exc:
-        raise CommandError(str(exc), 1) from None
-    except JournalError as exc:
-        raise CommandError(str(exc), EXIT_USAGE) from None
+    except (ChecklistError, JournalError) as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
     if args.json:
         print_json(checklist_json(view))
     else:
         print(render(view))
     return EXIT_OK
+
+
+def _tick(args: argparse.Namespace, ctx: Context, checklists: Checklists) -> int:
+    """Tick or untick ITEM: exit 3 in read-only mode, 2 for an item that cannot be ticked, 1 when saving fails."""
+    env = ctx.env(args.env).name
+    if not args.item:
+        raise CommandError(f"which item? usage: relui checklist {env} {args.verb} ITEM")
+    if ctx.read_only:
+        raise CommandError("read-only mode: the checklist cannot be changed", EXIT_BLOCKED)
+    try:
+        status = checklists.tick(env, args.item, args.note, done=args.verb == "tick")
+        version = checklists.version_of(env)
+    except ChecklistError as exc:
+        raise CommandError(str(exc), _tick_refusal_code(ctx, args.item)) from None
+    except JournalError as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
+    if args.json:
+        print_json(tick_json(env, version, status))
+    else:
+        print(f"{'ticked' if status.done else 'unticked'} {args.item} on {env} ({version})")
+    return EXIT_OK
+
+
+def _tick_refusal_code(ctx: Context, item_id: str) -> int:
+    """2 for an item the config does not have or relui ticks itself (the request is wrong); 1 otherwise."""
+    item = next((i for i in ctx.config.checklist if i.id == item_id), None)
+    return EXIT_USAGE if item is None or item.auto else EXIT_FAILED
+
+
+def tick_json(env: str, version: str | None, status: ItemStatus) -> dict[str, Any]:
+    """The documented JSON shape of a tick or untick: the item as it is now."""
+    return {
+        "env": env,
+        "version": version,
+        "item": status.item.id,
+        "done": status.done,
+        "by": status.by,
+        "at": status.at,
+        "note": status.note,
+    }
 
 
 def checklist_json(view: ChecklistView) -> dict[str, Any]:
@@ -128,29 +168,68 @@ def _signoff_text(s: SignOff) -> str:
 
 
 def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
-    """Sign off the version in play, or record the pipeline's GitHub approval."""
-    if ctx.read_only:
-        raise CommandError("read-only mode: sign-offs are refused")
+    """Sign off the version in play, or record the pipeline's GitHub approval.
+
+    Exit 3 when refused (read-only mode, an unverified identity, a role not
+    held, the deployer signing their own release, nothing deployed), 2 on a
+    usage error, 1 when the sign-off could not be saved or signed.
+    """
     checklists = Checklists(ctx)
     env = ctx.env(args.env).name
     if not args.github_approval and not args.role:
         raise CommandError(f"which role? usage: relui signoff {env} --role ROLE")
     if args.github_approval and not (args.run_url and args.approver):
         raise CommandError(f"usage: relui signoff {env} --github-approval --run-url URL --approver LOGIN")
+    if ctx.read_only:
+        raise CommandError("read-only mode: sign-offs are refused", EXIT_BLOCKED)
     refuse_unverified(ctx, env)
     journal = Journal(ctx.state_dir, ctx.clock)
+    deployer: str | None = None
+    version: str | None = None
     try:
         version = checklists.version_of(env)
         if args.github_approval:
             signoff = checklists.record_github_approval(env, args.run_url, args.approver)
         else:
-            signoff = checklists.sign_off(env, args.role, deployed_by(journal, env, version))
+            deployer = deployed_by(journal, env, version)
+            signoff = checklists.sign_off(env, args.role, deployer)
     except ChecklistError as exc:
-        raise CommandError(str(exc), 1) from None
+        raise CommandError(str(exc), _signoff_refusal_code(ctx, args, env, version, deployer)) from None
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_USAGE) from None
-    if signoff.pipeline:
+        raise CommandError(str(exc), EXIT_FAILED) from None
+    if args.json:
+        print_json(signoff_json(env, version, signoff))
+    elif signoff.pipeline:
         print(f"recorded the GitHub approval by {signoff.github_approver} of {version} on {env} ({signoff.principal})")
     else:
         print(f"{signoff.user} signed off {version} on {env} as {signoff.role}")
     return EXIT_OK
+
+
+def _signoff_refusal_code(
+    ctx: Context, args: argparse.Namespace, env: str, version: str | None, deployer: str | None
+) -> int:
+    """3 for a refusal of this person or this state (role, four eyes, nothing deployed); 2 for bad input; else 1."""
+    if args.github_approval:
+        if not str(args.run_url).startswith("https://"):
+            return EXIT_USAGE
+        return EXIT_BLOCKED if version is None else EXIT_FAILED
+    if args.role not in ctx.roles_on(env) or deployer == ctx.operator or version is None:
+        return EXIT_BLOCKED
+    return EXIT_FAILED
+
+
+def signoff_json(env: str, version: str | None, s: SignOff) -> dict[str, Any]:
+    """The documented JSON shape of a recorded sign-off (or GitHub approval)."""
+    return {
+        "env": env,
+        "version": version,
+        "role": s.role,
+        "user": s.user,
+        "at": s.at,
+        "principal": s.principal,
+        "verified_by": s.verified_by,
+        "signed": bool(s.signature),
+        "github_run_url": s.github_run_url or None,
+        "github_approver": s.github_approver or None,
+    }
