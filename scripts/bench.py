@@ -116,6 +116,13 @@ class Session:
         with self.lock:
             return self.chunks[-1][0] if self.chunks else self.started
 
+    def peak_rss_mib(self) -> float:
+        """The most memory the process has held resident so far (VmHWM), in MiB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError(f"{self.name}: no VmHWM in /proc/{self.proc.pid}/status")
+
     def cpu_seconds(self) -> float:
         """User plus system CPU of the process so far, from /proc/<pid>/stat."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
@@ -331,6 +338,11 @@ class LoadedRun:
     worst_stall: float  # ms
     key_median: float  # ms
     typed: list[float | None]  # seconds per typed key; None: never echoed
+    peak_rss: float  # MiB, the most the process ever held resident
+
+
+# Several operators share a bastion host: one relui over 3 envs x 2 colors x 500 pods stays under this.
+MEMORY_BUDGET_MIB = 150.0
 
 
 def loaded_run(make: Callable[[Path], Session], tmp: Path, tag: str) -> LoadedRun:
@@ -352,10 +364,11 @@ def loaded_run(make: Callable[[Path], Session], tmp: Path, tag: str) -> LoadedRu
         remaining = STALL_SECONDS - (time.monotonic() - start)
         if remaining > 0:
             time.sleep(remaining)
+        peak = session.peak_rss_mib()
     finally:
         session.stop()
     stalls = [float(ms) for at, ms in (line.split() for line in log.read_text().splitlines()) if float(at) >= start]
-    return LoadedRun(max(stalls, default=float("nan")), statistics.median(latencies) * 1000, typed)
+    return LoadedRun(max(stalls, default=float("nan")), statistics.median(latencies) * 1000, typed, peak)
 
 
 def loaded_figures(world: World, tmp: Path, pairs: int = 2) -> list[Figure]:
@@ -363,6 +376,7 @@ def loaded_figures(world: World, tmp: Path, pairs: int = 2) -> list[Figure]:
     stall: dict[str, list[float]] = {"relui": [], "bare": []}
     keys: dict[str, list[float]] = {"relui": [], "bare": []}
     typed: dict[str, list[float | None]] = {"relui": [], "bare": []}
+    rss: dict[str, list[float]] = {"relui": [], "bare": []}
     for i in range(pairs):
         for kind in ("relui", "bare"):
 
@@ -373,6 +387,7 @@ def loaded_figures(world: World, tmp: Path, pairs: int = 2) -> list[Figure]:
             stall[kind].append(run.worst_stall)
             keys[kind].append(run.key_median)
             typed[kind].extend(run.typed)
+            rss[kind].append(run.peak_rss)
     # A key never echoed counts as the whole timeout: the worst is then OVER, as it should be.
     echoes = {k: [ECHO_TIMEOUT * 1000 if t is None else t * 1000 for t in v] for k, v in typed.items()}
     lost = sum(t is None for t in typed["relui"])
@@ -396,6 +411,7 @@ def loaded_figures(world: World, tmp: Path, pairs: int = 2) -> list[Figure]:
             True,
         ),
         Figure(f"typed text to screen, worst{lost_note}", max(echoes["relui"]), max(echoes["bare"]), "ms", 100, False),
+        Figure("peak memory, 500 pods a color", max(rss["relui"]), max(rss["bare"]), "MiB", MEMORY_BUDGET_MIB, False),
     ]
 
 
