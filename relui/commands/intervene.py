@@ -1,13 +1,23 @@
 """``relui abort ENV`` and ``relui approve ENV --break-glass``: stepping into a release.
 
 Exit 0 done, 2 usage, 3 refused (read-only, no role, a traffic switch that cannot be stopped).
+Neither asks for confirmation; both accept ``--yes`` so a pipeline may pass it to every step.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from relui.commands.base import EXIT_BLOCKED, EXIT_OK, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import (
+    EXIT_BLOCKED,
+    EXIT_OK,
+    CommandError,
+    Subparsers,
+    add_command,
+    json_option,
+    print_json,
+    yes_option,
+)
 from relui.services.context import Context
 from relui.services.intervene import InterventionRefused, abort, approve
 from relui.services.release import ReleaseService
@@ -18,21 +28,29 @@ def register(sub: Subparsers) -> None:
     p = add_command(sub, "abort", "stop the deploy or smoke running on ENV; the idle color is put back")
     p.add_argument("env")
     p.add_argument("--reason", default="", metavar="TEXT", help="why (journaled)")
+    json_option(p, "what was stopped")
+    yes_option(p, "abort never asks")
     p.set_defaults(run=run_abort)
     p = add_command(sub, "approve", "a second person's break-glass approval for one forced action on ENV")
     p.add_argument("env")
     p.add_argument("--break-glass", action="store_true", required=True, help="approve one forced action (15 min)")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why the guards may be passed (journaled)")
-    p.add_argument("--json", action="store_true", help="print the approval as JSON")
+    json_option(p, "the approval")
+    yes_option(p, "an approval never asks")
     p.set_defaults(run=run_approve)
 
 
 def run_abort(args: argparse.Namespace, ctx: Context) -> int:
     """Stop what runs on the environment."""
+    env = ctx.env(args.env).name
     try:
-        print(abort(ReleaseService(ctx), args.env, args.reason))
+        message = abort(ReleaseService(ctx), env, args.reason)
     except InterventionRefused as exc:
         raise CommandError(str(exc), EXIT_BLOCKED) from None
+    if args.json:
+        print_json({"env": env, "message": message})
+    else:
+        print(message)
     return EXIT_OK
 
 
@@ -45,7 +63,6 @@ def run_approve(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(
             {
-                "schema_version": 1,
                 "id": approval.id,
                 "env": approval.env,
                 "approver": approval.approver,
