@@ -6,15 +6,28 @@ and starts the TUI on the drill's world, then prints and records the score;
 plain CLI commands, and ``relui drill --score DIR`` scores it afterwards.
 Scores go to ``drills.jsonl`` in the operator's own state dir. Exit 0 when
 the drill passed (or was set up), 1 when it did not, 2 on a usage error.
+With ``--json`` each of the three prints one JSON object; the briefing of a
+drill played in the TUI then goes to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 from relui.backends import build_ports
-from relui.commands.base import EXIT_FAILED, EXIT_OK, CommandError, Subparsers, add_command, print_json
+from relui.commands.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CommandError,
+    Subparsers,
+    add_command,
+    json_option,
+    print_json,
+    yes_option,
+)
 from relui.services import drill_score
 from relui.services.context import Context
 from relui.services.drills import SCENARIOS, DrillError, DrillRun, open_run, start
@@ -28,7 +41,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("--no-tui", action="store_true", help="set the drill up for CLI commands instead of the TUI")
     p.add_argument("--state-dir-out", metavar="DIR", help="play the drill in DIR (default: a new temporary dir)")
     p.add_argument("--score", metavar="DIR", help="score the drill played in DIR and record the score")
-    p.add_argument("--json", action="store_true", help="print the score as JSON")
+    json_option(p, "the list, the drill set up, or the score")
+    yes_option(p, "a drill never asks")
     p.set_defaults(run=run)
 
 
@@ -39,6 +53,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError("give exactly one of: --list, a drill NAME, or --score DIR (see relui drill --list)")
     try:
         if args.list:
+            if args.json:
+                print_json({"drills": [{"name": n, "summary": s.summary} for n, s in SCENARIOS.items()]})
+                return EXIT_OK
             width = max(len(name) for name in SCENARIOS)
             for name, scenario in SCENARIOS.items():
                 print(f"{name:<{width}}  {scenario.summary}")
@@ -50,7 +67,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         drill = start(ctx, args.name, build_ports, out)
     except DrillError as exc:
         raise CommandError(str(exc)) from None
-    _brief(drill)
+    if args.no_tui and args.json:
+        print_json(setup_json(drill))
+        return EXIT_OK
+    _brief(drill, sys.stderr if args.json else sys.stdout)
     if args.no_tui:
         print(f"drill state dir: {drill.state_dir}")
         print(f"act with:        {drill.cli_prefix()} COMMAND ...")
@@ -61,9 +81,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return _finish(ctx, run_drill_tui(drill), args.json)
 
 
-def _brief(drill: DrillRun) -> None:
-    print(f"DRILL {drill.scenario.name} on {drill.env.upper()} (a throw-away sandbox; nothing real is touched)")
-    print(f"  {drill.briefing}")
+def _brief(drill: DrillRun, out: TextIO) -> None:
+    where = f"{drill.env.upper()} (a throw-away sandbox; nothing real is touched)"
+    print(f"DRILL {drill.scenario.name} on {where}", file=out)
+    print(f"  {drill.briefing}", file=out)
+
+
+def setup_json(drill: DrillRun) -> dict[str, Any]:
+    """The documented JSON shape of ``relui drill NAME --no-tui --json``: where to act, and how to score."""
+    return {
+        "drill": drill.scenario.name,
+        "env": drill.env,
+        "briefing": drill.briefing,
+        "state_dir": str(drill.state_dir),
+        "act_with": drill.cli_prefix(),
+        "score_with": f"relui drill --score {drill.state_dir}",
+    }
 
 
 def _finish(ctx: Context, result: drill_score.DrillScore, as_json: bool) -> int:

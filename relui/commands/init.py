@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from relui.bundled import bundled
-from relui.commands.base import EXIT_FAILED, EXIT_OK, CommandError, Subparsers, add_command
+from relui.commands.base import EXIT_FAILED, EXIT_OK, CommandError, Subparsers, add_command, yes_option
 
 KUBERNETES_SKELETON = """\
 # relui configuration: one Kubernetes environment. Change the values to yours,
@@ -69,6 +69,7 @@ def register(sub: Subparsers) -> None:
     p = add_command(sub, "init", "write a starter config.toml (the sandbox sample, or --kubernetes)")
     p.add_argument("dir", nargs="?", default=".", help="where to write config.toml (default: here)")
     p.add_argument("--kubernetes", action="store_true", help="a Kubernetes environment skeleton instead of the sandbox")
+    yes_option(p, "init never asks and never overwrites a config")
     p.set_defaults(run=run, needs_context=False)
 
 

@@ -1,26 +1,33 @@
 """``relui readiness ENV``: the go-live criteria; ``relui readiness ENV signoff ITEM --evidence URL``.
 
 Exit 0 when every criterion is met, 1 otherwise, so a pipeline can gate on
-it; recording an attestation exits 0, or 2 when it is refused.
+it. Recording an attestation exits 0; 2 for an unknown item or evidence that
+is no link, 3 when refused (read-only mode, an unverified identity, no role),
+1 when it could not be saved or signed.
 """
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
+from urllib.parse import urlparse
 
 from relui.commands.base import (
+    EXIT_BLOCKED,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     CommandError,
     Subparsers,
     add_command,
+    json_option,
     print_json,
     refuse_unverified,
+    yes_option,
 )
 from relui.services.context import Context
 from relui.services.journal import JournalError
-from relui.services.readiness import RECORDS, Criterion, ReadinessError, evaluate, record
+from relui.services.readiness import RECORDS, Criterion, ReadinessError, Record, evaluate, record
 
 
 def register(sub: Subparsers) -> None:
@@ -34,7 +41,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument("item", nargs="?", help=f"what is attested: {items}")
     p.add_argument("--evidence", metavar="URL", help="link to the review, ticket or report that proves it")
     p.add_argument("--note", default="", help="a note kept with the record")
-    p.add_argument("--json", action="store_true", help="print the criteria as JSON")
+    json_option(p, "the criteria (with signoff: the record made)")
+    yes_option(p, "recording an attestation never asks")
     p.set_defaults(run=run)
 
 
@@ -61,14 +69,44 @@ def _signoff(args: argparse.Namespace, ctx: Context, env: str) -> int:
         )
     if not args.evidence:
         raise CommandError(f"--evidence URL is required: link the proof for {args.item}")
+    if ctx.read_only:
+        raise CommandError("read-only mode: readiness records are refused", EXIT_BLOCKED)
     refuse_unverified(ctx, env)
     try:
         entry = record(ctx, env, args.item, args.evidence, args.note)
-    except (ReadinessError, JournalError) as exc:
-        raise CommandError(str(exc)) from None
+    except ReadinessError as exc:
+        raise CommandError(str(exc), _refusal_code(ctx, env, args.item, args.evidence)) from None
+    except JournalError as exc:
+        raise CommandError(str(exc), EXIT_FAILED) from None
     criterion = RECORDS[entry.item][0]
-    print(f"recorded {entry.item} on {env} for {criterion} by {entry.by}: {entry.evidence}")
+    if args.json:
+        print_json(record_json(env, criterion, entry))
+    else:
+        print(f"recorded {entry.item} on {env} for {criterion} by {entry.by}: {entry.evidence}")
     return EXIT_OK
+
+
+def _refusal_code(ctx: Context, env: str, item: str, evidence: str) -> int:
+    """2 for an unknown item or evidence that is no link, 3 for an operator with no role here, else 1."""
+    link = urlparse(evidence.strip())
+    if item not in RECORDS or link.scheme not in ("http", "https") or not link.netloc:
+        return EXIT_USAGE
+    return EXIT_BLOCKED if not ctx.roles_on(env) else EXIT_FAILED
+
+
+def record_json(env: str, criterion: str, entry: Record) -> dict[str, Any]:
+    """The documented JSON shape of a recorded attestation."""
+    return {
+        "env": env,
+        "item": entry.item,
+        "criterion": criterion,
+        "evidence": entry.evidence,
+        "note": entry.note,
+        "by": entry.by,
+        "at": entry.at,
+        "principal": entry.principal,
+        "signed": bool(entry.signature),
+    }
 
 
 def readiness_json(env: str, criteria: list[Criterion]) -> dict[str, Any]:
