@@ -97,5 +97,7 @@ def sandbox_sample() -> str:
     """The shipped sandbox config: DEV, QA and PROD simulated."""
     sample = bundled("sample")
     if sample is None:
-        raise CommandError("this relui install lacks its sample config (relui/data/sample); reinstall relui", 1)
+        raise CommandError(
+            "this relui install lacks its sample config (relui/data/sample); reinstall relui", EXIT_FAILED
+        )
     return sample.read_text(encoding="utf-8")
