@@ -39,7 +39,12 @@ class Confirmation:
 class ConfirmScreen(ModalScreen[Confirmation | None]):
     """Shows the plan and the guards; returns a Confirmation, or None on cancel."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+        # Priority: keys typed right behind Tab must land in the field Tab moved to, not the one it left.
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    ]
     # On short terminals the guard list scrolls in fewer lines so the buttons always show.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
 

@@ -11,6 +11,7 @@ from functools import partial
 from typing import ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -78,6 +79,8 @@ class DashboardScreen(Screen[None]):
             "Command",
             key_display=":",
             show=False,
+            # Priority: keys typed right behind ':' must land in the line, not in the column.
+            priority=True,
             id="command-line",
             tooltip=":deploy qa 1.5.1, :journal prod, :env prod ... (Tab completes)",
         ),
@@ -87,6 +90,7 @@ class DashboardScreen(Screen[None]):
             "Filter pods",
             key_display="/",
             show=False,
+            priority=True,
             id="filter",
             tooltip="Filter the focused environment's pods; Esc clears",
         ),
@@ -239,8 +243,14 @@ class DashboardScreen(Screen[None]):
         names = [e.name for e in self.ctx.config.environments]
         return list(next_words(before, names, self.versions))
 
+    def _typing(self) -> None:
+        """A ``:`` or ``/`` typed into a line is text: the priority binding steps aside."""
+        if isinstance(self.focused, Input):
+            raise SkipAction()
+
     def action_command_line(self) -> None:
         """Open the ``:`` line; the registry's versions are read meanwhile for completion."""
+        self._typing()
         self.query_one(CommandLine).open()
         self._read_versions_for_completion()
 
@@ -254,6 +264,7 @@ class DashboardScreen(Screen[None]):
 
     def action_filter(self) -> None:
         """Open the ``/`` line over the focused environment's pods."""
+        self._typing()
         self.query_one(FilterLine).open(self.column(self.current_env).filter_text)
 
     @on(Input.Changed, "#filter-line")

@@ -78,13 +78,6 @@ async def test_colon_and_text_in_one_press(ctx: Context) -> None:
         assert app.screen.query_one(CommandLine).value == TEXT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "keys queued behind ':' are routed to the column before the non-priority binding opens the line; "
-        "needs the colon binding priority=True in screens/dashboard.py (SkipAction when an Input has focus)"
-    ),
-)
 async def test_colon_and_text_in_one_burst(ctx: Context) -> None:
     app = make_app(ctx)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -153,13 +146,6 @@ async def test_confirm_reason_typed_in_the_same_press_as_the_modal_opens(failed_
         await settle(pilot)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "keys queued behind shift+tab are routed to Cancel before the non-priority focus binding moves focus; "
-        "needs priority=True tab/shift+tab bindings on ConfirmScreen (screens/confirm.py)"
-    ),
-)
 async def test_confirm_reason_typed_in_one_burst_with_the_focus_key(failed_smoke: Context) -> None:
     app = make_app(failed_smoke)
     async with app.run_test(size=(120, 40)) as pilot:
