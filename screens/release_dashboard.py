@@ -22,12 +22,12 @@ from textual.worker import Worker, WorkerState
 from relui.ports import PortError
 from relui.screens.commands import PaletteCommand
 from relui.screens.confirm import ConfirmScreen
-from relui.screens.release_flows import ReleaseFlows
+from relui.screens.release_locks import LockKeeping
 from relui.services.actions import Action
 from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context
 from relui.services.intervene import InterventionRefused, abort
-from relui.services.release import ActionResult, LockRefused, Progress, ReleaseService, Request
+from relui.services.release import ActionResult, Progress, Request
 from relui.widgets.action_log import ActionLog
 from relui.widgets.env_column import EnvColumn
 
@@ -35,8 +35,6 @@ ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort")
 ACTION_GROUP = "release-action"
 # A rollback runs beside whatever it preempts (the service asks that to stop), never in its group.
 ROLLBACK_GROUP = "release-rollback"
-# Well inside the shortest lease (the sandbox's 300 s): one missed renewal never loses the lock.
-LOCK_RENEW_SECONDS = 60.0
 TITLES = {
     "deploy": "Deploy to",
     "smoke": "Smoke",
@@ -47,7 +45,7 @@ TITLES = {
 }
 
 
-class ReleaseDashboard(ReleaseFlows):
+class ReleaseDashboard(LockKeeping):
     """The dashboard an operator acts from; one action at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -85,51 +83,17 @@ class ReleaseDashboard(ReleaseFlows):
             super().__init__()
             self.result = result
 
-    class LockChanged(Message):
-        """The lock was taken or released."""
-
-        def __init__(self, env: str, text: str, held: bool) -> None:
-            super().__init__()
-            self.env = env
-            self.text = text
-            self.held = held
-
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        self.service = ReleaseService(ctx)
         self.running: tuple[str, str] | None = None
         self.rolling_back: str | None = None
         # Environments whose bake has breached, with the line shown (each breach is acted on once here).
         self.breaches: dict[str, str] = {}
-        # Locks this session took; renewed while it runs so they only expire when abandoned.
-        self.held_locks: set[str] = set()
-
-    def on_mount(self) -> None:
-        """Besides the dashboard's own start-up: keep held locks alive."""
-        super().on_mount()
-        self.set_interval(LOCK_RENEW_SECONDS, self._renew_locks)
-
-    def _renew_locks(self) -> None:
-        if self.held_locks:
-            self._renew(sorted(self.held_locks))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="release-lock-renew")
-    def _renew(self, envs: list[str]) -> None:
-        for env in envs:
-            try:
-                self.service.renew_lock(env)
-            except PortError as exc:
-                self.post_message(self.LockChanged(env, f"could not renew the {env.upper()} lock: {exc}", False))
 
     def compose_below(self) -> ComposeResult:
         """The log pane, then the status line."""
         yield ActionLog(id="action-log")
         yield Static("", id="status-line", markup=False)
-
-    @property
-    def action_log(self) -> ActionLog:
-        """The log pane."""
-        return self.query_one(ActionLog)
 
     # Capability: what greys a key. Guards are the service's; this is only what
     # the screen itself knows for sure without IO.
@@ -276,18 +240,6 @@ class ReleaseDashboard(ReleaseFlows):
             text = str(exc)
         self.post_message(self.LockChanged(env, text, env in self.held_locks))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="release-lock")
-    def _toggle_lock(self, env: str, take: bool) -> None:
-        try:
-            if take:
-                info = self.service.take_lock(env)
-                text = f"you hold the {env.upper()} lock since {info.since:%H:%M} UTC"
-            else:
-                text = self.service.release_lock(env)
-        except LockRefused as exc:
-            text, take = self.remedies().text(str(exc), exc.remedy), env in self.held_locks
-        self.post_message(self.LockChanged(env, text, take))
-
     def on_env_column_refreshed(self, message: EnvColumn.Refreshed) -> None:
         """Besides keeping the reading: a bake that breached is said once, and acted on once."""
         super().on_env_column_refreshed(message)
@@ -330,7 +282,10 @@ class ReleaseDashboard(ReleaseFlows):
         progress = message.progress
         self.action_log.write(f"{self._stamp()} {message.env.upper()} {progress.step}: {progress.message}")
         if progress.total:
-            self.action_log.progress(f"{message.action} {message.env.upper()}", progress.done, progress.total)
+            title = f"{message.action} {message.env.upper()}"
+            self.action_log.progress(title, progress.done, progress.total, progress.elapsed, progress.timeout)
+            # The column reads the pods again, so the panel never lags the bar by a refresh.
+            self.column(message.env).poll()
 
     def on_release_dashboard_action_finished(self, message: ActionFinished) -> None:
         """Outcome in the log; a failure or a block also as a notification with the reason."""
@@ -362,16 +317,6 @@ class ReleaseDashboard(ReleaseFlows):
         else:
             self.notify(result.message, title=title, severity="error", timeout=15)
         self.column(result.env).poll(deep=True)
-
-    def on_release_dashboard_lock_changed(self, message: LockChanged) -> None:
-        """Say so, remember what to renew, and read the environment again."""
-        if message.held:
-            self.held_locks.add(message.env)
-        else:
-            self.held_locks.discard(message.env)
-        self.notify(message.text, title="lock")
-        self.action_log.write(f"{self._stamp()} {message.text}")
-        self.column(message.env).poll()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -405,6 +350,3 @@ class ReleaseDashboard(ReleaseFlows):
     def action_running(self) -> bool:
         """True while an action's worker runs (the app asks before quitting)."""
         return self.running is not None or self.rolling_back is not None
-
-    def _stamp(self) -> str:
-        return self.ctx.clock.now().strftime("%H:%M:%S")

@@ -59,12 +59,13 @@ class ActionLog(Vertical):
         """Append one line."""
         self.query_one(RichLog).write(Text(line, style))
 
-    def progress(self, title: str, done: int, total: int) -> None:
-        """Rollout progress: pods ready ``done`` of ``total``."""
+    def progress(self, title: str, done: int, total: int, elapsed: float = 0.0, timeout: float = 0.0) -> None:
+        """Rollout progress: pods ready ``done`` of ``total``, after ``elapsed`` of at most ``timeout`` seconds."""
         bar = self.query_one(ProgressBar)
         self.add_class("-rolling")
         bar.update(total=max(total, 1), progress=done)
-        self.query_one("#action-title", Label).update(f"{title}: {done}/{total} pods ready")
+        waited = f", {elapsed:.0f} s of {timeout:.0f} s" if timeout else ""
+        self.query_one("#action-title", Label).update(f"{title}: {done}/{total} pods ready{waited}")
 
     def finish(self, title: str, ok: bool) -> None:
         """The action ended; the status line keeps its outcome in words."""

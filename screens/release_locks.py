@@ -1,0 +1,86 @@
+"""The operator lock as the action dashboard keeps it: taken and released with a question, renewed while held.
+
+A lock this session took is renewed well inside its lease while the TUI
+runs, so it only expires when relui is gone (killed, the bastion lost); the
+service decides who may take or release it, this only asks and tells.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.message import Message
+
+from relui.ports import PortError
+from relui.screens.release_flows import ReleaseFlows
+from relui.services.context import Context
+from relui.services.release import LockRefused, ReleaseService
+from relui.widgets.action_log import ActionLog
+
+# Well inside the shortest lease (the sandbox's 300 s): one missed renewal never loses the lock.
+LOCK_RENEW_SECONDS = 60.0
+
+
+class LockKeeping(ReleaseFlows):
+    """Taking, releasing and renewing this session's locks."""
+
+    class LockChanged(Message):
+        """The lock was taken or released."""
+
+        def __init__(self, env: str, text: str, held: bool) -> None:
+            super().__init__()
+            self.env = env
+            self.text = text
+            self.held = held
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.service = ReleaseService(ctx)
+        # Locks this session took; renewed while it runs so they only expire when abandoned.
+        self.held_locks: set[str] = set()
+
+    def on_mount(self) -> None:
+        """Besides the dashboard's own start-up: keep held locks alive."""
+        super().on_mount()
+        self.set_interval(LOCK_RENEW_SECONDS, self._renew_locks)
+
+    def _renew_locks(self) -> None:
+        if self.held_locks:
+            self._renew(sorted(self.held_locks))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-lock-renew")
+    def _renew(self, envs: list[str]) -> None:
+        for env in envs:
+            try:
+                self.service.renew_lock(env)
+            except PortError as exc:
+                self.post_message(self.LockChanged(env, f"could not renew the {env.upper()} lock: {exc}", False))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-lock")
+    def _toggle_lock(self, env: str, take: bool) -> None:
+        try:
+            if take:
+                info = self.service.take_lock(env)
+                text = f"you hold the {env.upper()} lock since {info.since:%H:%M} UTC"
+            else:
+                text = self.service.release_lock(env)
+        except LockRefused as exc:
+            text, take = self.remedies().text(str(exc), exc.remedy), env in self.held_locks
+        self.post_message(self.LockChanged(env, text, take))
+
+    def on_lock_keeping_lock_changed(self, message: LockChanged) -> None:
+        """Say so, remember what to renew, and read the environment again."""
+        if message.held:
+            self.held_locks.add(message.env)
+        else:
+            self.held_locks.discard(message.env)
+        self.notify(message.text, title="lock")
+        self.action_log.write(f"{self._stamp()} {message.text}")
+        self.column(message.env).poll()
+
+    @property
+    def action_log(self) -> ActionLog:
+        """The log pane."""
+        return self.query_one(ActionLog)
+
+    def _stamp(self) -> str:
+        return self.ctx.clock.now().strftime("%H:%M:%S")
