@@ -60,8 +60,10 @@ def run_checklist(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError(f"to tick {args.item}: relui checklist {args.env} tick {args.item}")
     try:
         view = checklists.view(args.env)
-    except (ChecklistError, JournalError) as exc:
+    except ChecklistError as exc:
         raise CommandError(str(exc), EXIT_FAILED) from None
+    except JournalError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     if args.json:
         print_json(checklist_json(view))
     else:
@@ -70,7 +72,12 @@ def run_checklist(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _tick(args: argparse.Namespace, ctx: Context, checklists: Checklists) -> int:
-    """Tick or untick ITEM: exit 3 in read-only mode, 2 for an item that cannot be ticked, 1 when saving fails."""
+    """Tick or untick ITEM.
+
+    Exit 3 in read-only mode; 2 for an item that cannot be ticked, or a
+    journal that cannot be written (the state dir's problem); 1 when the
+    checklist cannot be saved.
+    """
     env = ctx.env(args.env).name
     if not args.item:
         raise CommandError(f"which item? usage: relui checklist {env} {args.verb} ITEM")
@@ -82,7 +89,7 @@ def _tick(args: argparse.Namespace, ctx: Context, checklists: Checklists) -> int
     except ChecklistError as exc:
         raise CommandError(str(exc), _tick_refusal_code(ctx, args.item)) from None
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
+        raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     if args.json:
         print_json(tick_json(env, version, status))
     else:
@@ -172,7 +179,8 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
 
     Exit 3 when refused (read-only mode, an unverified identity, a role not
     held, the deployer signing their own release, nothing deployed), 2 on a
-    usage error, 1 when the sign-off could not be saved or signed.
+    usage error or a journal that cannot be written, 1 when the sign-off could
+    not be saved or signed.
     """
     checklists = Checklists(ctx)
     env = ctx.env(args.env).name
@@ -196,7 +204,7 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
     except ChecklistError as exc:
         raise CommandError(str(exc), _signoff_refusal_code(ctx, args, env, version, deployer)) from None
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
+        raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     if args.json:
         print_json(signoff_json(env, version, signoff))
     elif signoff.pipeline:

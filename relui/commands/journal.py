@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from relui.commands.base import EXIT_FAILED, EXIT_OK, CommandError, Subparsers, add_command, json_option, print_json
+from relui.commands.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    Subparsers,
+    add_command,
+    json_option,
+    print_json,
+)
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_actions
 from relui.services.journal import Entry, Journal, JournalError
@@ -48,7 +57,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         read = journal.read(env)
         interrupted = interrupted_actions(ctx, env)
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
+        raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     entries = read.entries[-args.limit :] if args.limit else read.entries
     for broken in read.unreadable:
         print(f"relui: warning: {broken.warning(journal.path)}", file=sys.stderr)
@@ -77,7 +86,7 @@ def verify(args: argparse.Namespace, ctx: Context, journal: Journal) -> int:
     try:
         reports = [journal.verify(name) for name in names]
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
+        raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     intact = all(r.intact for r in reports)
     if args.json:
         chains = [{"env": r.env, "records": r.records, "intact": r.intact, "broken": r.broken} for r in reports]

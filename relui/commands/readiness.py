@@ -77,7 +77,7 @@ def _signoff(args: argparse.Namespace, ctx: Context, env: str) -> int:
     except ReadinessError as exc:
         raise CommandError(str(exc), _refusal_code(ctx, env, args.item, args.evidence)) from None
     except JournalError as exc:
-        raise CommandError(str(exc), EXIT_FAILED) from None
+        raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     criterion = RECORDS[entry.item][0]
     if args.json:
         print_json(record_json(env, criterion, entry))
