@@ -45,6 +45,7 @@ def test_json_lists_the_findings(tmp_path: Path) -> None:
     done = doctor(tmp_path, REPO / "config.toml", "qa", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
+        "schema_version": 1,
         "ok": True,
         "environments": [
             {

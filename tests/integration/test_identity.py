@@ -100,7 +100,8 @@ def test_relui_user_cannot_make_the_operator_the_product_owner(
         [*run, "signoff", "prod", "--role", "product_owner"], env=env, capture_output=True, text=True, cwd=ROOT,
         timeout=120,
     )  # fmt: skip
-    assert signed.returncode == 1 and "ops does not hold role 'product_owner'" in signed.stderr
+    # A role not held is a refusal (3), like every other permission refusal.
+    assert signed.returncode == 3 and "ops does not hold role 'product_owner'" in signed.stderr
 
 
 def test_a_protected_environment_refuses_an_identity_sts_cannot_verify(
