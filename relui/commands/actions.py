@@ -120,18 +120,33 @@ def run_action(args: argparse.Namespace, ctx: Context) -> int:
     )
     service = ReleaseService(ctx)
     result = service.run(request, cli_decide(ctx, args), _progress)
-    code = _report(ctx, result, args.json)
-    if action is Action.CUTOVER and getattr(args, "watch", False) and result.ok:
+    watching = action is Action.CUTOVER and getattr(args, "watch", False) and result.ok
+    if args.json:
+        # One document even with --watch: the bake's verdict is part of it, printed once the bake ends.
+        document = result_json(result)
+        code = EXIT_OF.get(result.status, EXIT_BLOCKED)
+        if watching:
+            verdict = BakeWatch(service, args.env).watch(_progress)
+            document["bake"] = {
+                "passed": verdict.passed,
+                "message": verdict.message,
+                "rollback": result_json(verdict.rollback) if verdict.rollback else None,
+            }
+            code = EXIT_OK if verdict.passed else EXIT_FAILED
+        print_json(document)
+        if not result.ok:
+            print(f"relui: {result.action} on {result.env} {result.status}: {result.message}", file=sys.stderr)
+        return code
+    code = _report(ctx, result)
+    if watching:
         verdict = BakeWatch(service, args.env).watch(_progress)
         print(verdict.message, file=sys.stdout if verdict.passed else sys.stderr)
         return EXIT_OK if verdict.passed else EXIT_FAILED
     return code
 
 
-def _report(ctx: Context, result: ActionResult, as_json: bool) -> int:
-    if as_json:
-        print_json(result_json(result))
-    elif result.status == "invalid":
+def _report(ctx: Context, result: ActionResult) -> int:
+    if result.status == "invalid":
         print(f"relui: {result.message}", file=sys.stderr)
     elif result.status in ("blocked", "cancelled"):
         print(f"relui: {result.message}", file=sys.stderr)
