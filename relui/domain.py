@@ -253,6 +253,8 @@ class RemedyKind(StrEnum):
     READINESS = "readiness"
     READINESS_SIGNOFF = "readiness_signoff"
     TO_REVISION = "to_revision"
+    ROLLBACK = "rollback"
+    DRILL = "drill"
     BREAK_GLASS = "break_glass"
     UNLOCK_FORCE = "unlock_force"
     JOURNAL_VERIFY = "journal_verify"
@@ -264,7 +266,8 @@ class Remedy:
     """The way out of a refusal, as data: the reason says what is wrong, the face says how to fix it here.
 
     ``argument`` is what the remedy needs besides the environment: a revision
-    number (to_revision), a readiness item (readiness_signoff).
+    number (to_revision), a readiness item (readiness_signoff), the days a
+    drill counts for (drill).
     """
 
     kind: RemedyKind

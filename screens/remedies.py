@@ -5,7 +5,8 @@ CLI says ``see: relui checklist prod`` (``relui.commands.remedies``); here it
 is ``press k for the checklist``, with the key actually bound (``[keymap]``
 remaps them), or the ``:`` command when no key is known. Where the TUI has no
 way to do it (a second person's break-glass approval, taking over a lock,
-verifying the journal, whoami) the words say so and name the shell command.
+verifying the journal, whoami, a failure drill) the words say so and name the
+shell command.
 """
 
 from __future__ import annotations
@@ -77,9 +78,14 @@ class TuiRemedies:
         if kind is RemedyKind.READINESS:
             return f"{self.press('readiness', env)} for the readiness review"
         if kind is RemedyKind.READINESS_SIGNOFF:
-            return f"(record it: {self.keys.get('record-evidence', 'e')} on the readiness review)"
+            key = self.keys.get("record-evidence")
+            if key:
+                return f"(to record it: press {key} on the readiness review)"
+            return f"(record it on the readiness review: {self.press('readiness', env)})"
         if kind is RemedyKind.TO_REVISION:
             return f"{self.press('rollback', env)} and pick revision {remedy.argument}"
+        if kind is RemedyKind.ROLLBACK:
+            return f"{self.press('rollback', env)} to roll back"
         return _SHELL_ONLY[kind].format(env=env, argument=remedy.argument or "")
 
     def text(self, reason: str, remedy: Remedy | None) -> str:
@@ -97,6 +103,7 @@ class TuiRemedies:
 # No key does these: someone else does them, or they are a shell's job. Said so, with the command.
 _SHELL_ONLY = {
     RemedyKind.INSTALL: "the TUI installs nothing; in a shell: relui install {env} VERSION",
+    RemedyKind.DRILL: "drills start from a shell: relui drill --list (one passed in the last {argument} days counts)",
     RemedyKind.BREAK_GLASS: "a second devops runs: relui approve {env} --break-glass --reason TEXT",
     RemedyKind.UNLOCK_FORCE: "taking it over is done in a shell: relui unlock {env} --force --reason TEXT",
     RemedyKind.JOURNAL_VERIFY: "in a shell, relui journal verify {env} shows where",

@@ -27,6 +27,8 @@ _WORDS: dict[RemedyKind, tuple[str, str, str]] = {
         "relui readiness {env} signoff {argument} --evidence URL",
     ),
     RemedyKind.TO_REVISION: ("; ", "use --to-revision {argument}", "relui rollback {env} --to-revision {argument}"),
+    RemedyKind.ROLLBACK: ("; ", "roll back now: {command}", "relui rollback {env}"),
+    RemedyKind.DRILL: ("; ", "run one: {command} (must be under {argument} days old)", "relui drill --list"),
     RemedyKind.BREAK_GLASS: (": ", "{command}", "relui approve {env} --break-glass --reason TEXT"),
     RemedyKind.UNLOCK_FORCE: ("; ", "to take it over: {command}", "relui unlock {env} --force --reason TEXT"),
     RemedyKind.JOURNAL_VERIFY: ("; ", "see: {command}", "relui journal verify {env}"),
