@@ -15,10 +15,20 @@ from textual.worker import Worker, WorkerState
 
 from relui.screens.choice import ChoiceScreen
 from relui.screens.note import NoteScreen
+from relui.screens.remedies import TuiRemedies, bound_keys
 from relui.screens.watch import StateWatch
 from relui.services.context import Context
 from relui.services.journal import Journal
-from relui.services.readiness import MET, NOT_MET, RECORDS, Criterion, ReadinessError, evaluate, record
+from relui.services.readiness import (
+    MET,
+    NOT_MET,
+    RECORDS,
+    Criterion,
+    ReadinessError,
+    evaluate,
+    evidence_problem,
+    record,
+)
 
 # The status is always in words; the style only repeats it.
 STATUS_STYLE = {MET: "green", NOT_MET: "bold red"}
@@ -56,20 +66,30 @@ class ReadinessScreen(Screen[None]):
             super().__init__()
             self.criteria = criteria
 
-    def __init__(self, ctx: Context, env: str) -> None:
+    def __init__(self, ctx: Context, env: str, remedies: TuiRemedies | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.env = ctx.env(env)
+        # The dashboard passes the keys it and its screens bind; alone, this screen reads its own.
+        self._remedies = remedies
+
+    @property
+    def remedies(self) -> TuiRemedies:
+        """How a criterion's way out reads here: the keys bound now ([keymap] applied)."""
+        if self._remedies is None:
+            keys = bound_keys((type(self),), self.ctx.config.keymap, self.app.get_key_display)
+            self._remedies = TuiRemedies(keys)
+        return self._remedies
 
     def compose(self) -> ComposeResult:
         """Title, the criteria table, how to record an attestation."""
         yield Static(f"{self.env.title} go-live readiness: evaluating ...", id="readiness-title", markup=False)
         yield DataTable(id="readiness", cursor_type="row")
+        key = self.remedies.keys.get("record-evidence", "e")
         hint = (
             "read-only mode: evidence is recorded from a relui started without --read-only"
             if self.ctx.read_only
-            else f"e records a security review or restore test (CLI: relui readiness {self.env.name} signoff ITEM "
-            "--evidence URL)"
+            else f"{key} records a security review or restore test with a link to its evidence"
         )
         yield Static(hint, id="readiness-hint", markup=False)
         yield Footer()
@@ -104,7 +124,8 @@ class ReadinessScreen(Screen[None]):
                 if link:
                     self._record(item, link)
 
-            self.app.push_screen(NoteScreen(title, placeholder="https://..."), linked)
+            # A link that is no link is said under the field, which keeps what was typed.
+            self.app.push_screen(NoteScreen(title, placeholder="https://...", check=evidence_problem), linked)
 
         self.app.push_screen(ChoiceScreen(f"Record readiness evidence on {self.env.title}", options), picked)
 
@@ -127,7 +148,8 @@ class ReadinessScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for criterion in message.criteria:
-            table.add_row(criterion.title, status_text(criterion), criterion.evidence, key=criterion.name)
+            evidence = self.remedies.text(criterion.detail, criterion.remedy)
+            table.add_row(criterion.title, status_text(criterion), evidence, key=criterion.name)
         met = sum(c.met for c in message.criteria)
         verdict = "READY to go live" if met == len(message.criteria) else "NOT READY: cutover is blocked"
         if not self.env.protected and met < len(message.criteria):

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import tomli_w
 
 from relui.config import EnvironmentConfig
+from relui.domain import Remedy, RemedyKind
 from relui.ports import PortError
 from relui.services import signing
 from relui.services.context import Context
@@ -108,6 +109,19 @@ def _attestation_problem(ctx: Context, env: str, entry: Record) -> str | None:
     return None
 
 
+def evidence_problem(evidence: str) -> str | None:
+    """Why ``evidence`` is not an evidence link (http or https, with a host), or None when it is.
+
+    ``record`` refuses with it; the TUI's evidence form asks it before it closes,
+    so a mistyped link is fixed where it was typed.
+    """
+    evidence = one_line(evidence)
+    link = urlparse(evidence)
+    if link.scheme not in ("http", "https") or not link.netloc:
+        return f"evidence must be a link (https://...) to the review, ticket or report, got {evidence!r}"
+    return None
+
+
 def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> Record:
     """Record the operator's attestation of ``item`` with an evidence link; journaled."""
     env = ctx.env(env).name
@@ -117,9 +131,9 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
         known = ", ".join(RECORDS)
         raise ReadinessError(f"no readiness record {item!r}; record one of: {known}")
     evidence, note = one_line(evidence), one_line(note)
-    link = urlparse(evidence)
-    if link.scheme not in ("http", "https") or not link.netloc:
-        raise ReadinessError(f"evidence must be a link (https://...) to the review, ticket or report, got {evidence!r}")
+    problem = evidence_problem(evidence)
+    if problem:
+        raise ReadinessError(problem)
     refusal = ctx.identity_refusal(env)
     if refusal:
         raise ReadinessError(refusal)
@@ -192,8 +206,10 @@ def _sign_attestation(
         raise ReadinessError(str(exc)) from None
 
 
-def attested(env: EnvironmentConfig, records: dict[str, Record], items: tuple[str, ...]) -> tuple[bool, str]:
-    """(all recorded, one line naming each record or the command that records it)."""
+def attested(
+    env: EnvironmentConfig, records: dict[str, Record], items: tuple[str, ...]
+) -> tuple[bool, str, Remedy | None]:
+    """(all recorded, one line naming each record, the way to record the first one missing if any)."""
     parts, missing = [], []
     for item in items:
         found = records.get(item)
@@ -207,6 +223,5 @@ def attested(env: EnvironmentConfig, records: dict[str, Record], items: tuple[st
             missing.append(item)
             parts.append(f"{label}: not recorded")
     if missing:
-        hint = f"relui readiness {env.name} signoff {missing[0]} --evidence URL"
-        return False, "; ".join(parts) + f" (record: {hint})"
-    return True, "; ".join(parts)
+        return False, "; ".join(parts), Remedy(RemedyKind.READINESS_SIGNOFF, env.name, missing[0])
+    return True, "; ".join(parts), None

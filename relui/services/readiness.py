@@ -15,9 +15,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from relui.commands.remedies import with_remedy
 from relui.config import EnvironmentConfig
-from relui.domain import Color, MetricKind, Series
-from relui.services.attestations import RECORDS, ReadinessError, Record, attested, read_records, record, records_path
+from relui.domain import Color, MetricKind, Remedy, RemedyKind, Series
+from relui.services.attestations import (
+    RECORDS,
+    ReadinessError,
+    Record,
+    attested,
+    evidence_problem,
+    read_records,
+    record,
+    records_path,
+)
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.drill_records import FAILURE_DRILLS, last_passed
@@ -31,6 +41,7 @@ __all__ = [
     "ReadinessError",
     "Record",
     "evaluate",
+    "evidence_problem",
     "max_sustained",
     "read_records",
     "record",
@@ -57,13 +68,23 @@ LOAD_LOOKBACK_MINUTES = 7 * 24 * 60
 LOAD_STEP_SECONDS = 60
 
 
+# What a criterion's check finds: its status, the evidence in words, and the way to meet it if it has one.
+Finding = tuple[str, str, Remedy | None]
+
+
 @dataclass(frozen=True)
 class Criterion:
-    """One go-live criterion as evaluated now."""
+    """One go-live criterion as evaluated now: what was found, and the way to meet it as data (each face words it)."""
 
     name: str
     status: str
-    evidence: str
+    detail: str
+    remedy: Remedy | None = None
+
+    @property
+    def evidence(self) -> str:
+        """The detail with the CLI's way out, as ``relui readiness`` prints it (the TUI words ``remedy`` itself)."""
+        return with_remedy(self.detail, self.remedy)
 
     @property
     def title(self) -> str:
@@ -79,22 +100,22 @@ class Criterion:
 def evaluate(ctx: Context, env: str) -> list[Criterion]:
     """Every criterion of one environment, in review order; never raises for a failing source."""
     env_cfg = ctx.env(env)
-    checks: dict[str, Callable[[], tuple[str, str]]] = {
-        "functional-testing": lambda: _functional(ctx, env_cfg),
-        "load-testing": lambda: _load(ctx, env_cfg),
+    checks: dict[str, Callable[[], Finding]] = {
+        "functional-testing": lambda: (*_functional(ctx, env_cfg), None),
+        "load-testing": lambda: (*_load(ctx, env_cfg), None),
         "security-review": lambda: _security(env_cfg, read_records(ctx, env_cfg.name)),
-        "observability": lambda: _observability(ctx, env_cfg),
+        "observability": lambda: (*_observability(ctx, env_cfg), None),
         "disaster-recovery": lambda: _recovery(ctx, env_cfg, read_records(ctx, env_cfg.name)),
-        "documentation": lambda: _documentation(ctx),
-        "team-training": lambda: _training(ctx),
+        "documentation": lambda: (*_documentation(ctx), None),
+        "team-training": lambda: _training(ctx, env_cfg),
     }
     found = []
     for name, check in checks.items():
         try:
-            status, evidence = check()
+            status, detail, remedy = check()
         except Exception as exc:  # noqa: BLE001 - one failing source makes one criterion unknown
-            status, evidence = UNKNOWN, f"could not evaluate: {exc}"
-        found.append(Criterion(name, status, evidence))
+            status, detail, remedy = UNKNOWN, f"could not evaluate: {exc}", None
+        found.append(Criterion(name, status, detail, remedy))
     return found
 
 
@@ -177,10 +198,10 @@ def max_sustained(series: dict[Color, Series], window_minutes: int, step_seconds
     return max(min(grid[i : i + size]) for i in range(len(grid) - size + 1))
 
 
-def _security(env: EnvironmentConfig, records: dict[str, Record]) -> tuple[str, str]:
+def _security(env: EnvironmentConfig, records: dict[str, Record]) -> Finding:
     """OAuth2 flows validated and secrets rotated, each attested with a link."""
-    done, line = attested(env, records, ("oauth2-flows", "secrets-rotated"))
-    return (MET if done else NOT_MET), line
+    done, line, remedy = attested(env, records, ("oauth2-flows", "secrets-rotated"))
+    return (MET if done else NOT_MET), line, remedy
 
 
 def _observability(ctx: Context, env: EnvironmentConfig) -> tuple[str, str]:
@@ -208,7 +229,7 @@ def _observability(ctx: Context, env: EnvironmentConfig) -> tuple[str, str]:
     return MET, f"{answering}; {rules} alert rules loaded"
 
 
-def _recovery(ctx: Context, env: EnvironmentConfig, records: dict[str, Record]) -> tuple[str, str]:
+def _recovery(ctx: Context, env: EnvironmentConfig, records: dict[str, Record]) -> Finding:
     """A snapshot within the age limit, and a restore test on record."""
     backups = ctx.env_ports(env.name).backups
     limit = timedelta(hours=env.aws.max_snapshot_age_hours if env.aws else 24.0)
@@ -224,8 +245,8 @@ def _recovery(ctx: Context, env: EnvironmentConfig, records: dict[str, Record]) 
             hours = (ctx.clock.now() - latest.created).total_seconds() / 3600
             snapshot_ok = hours * 3600 <= limit.total_seconds()
             snapshot = f"snapshot {latest.identifier} {hours:.1f}h old (limit {limit_h:g}h)"
-    restored, line = attested(env, records, ("restore-test",))
-    return (MET if snapshot_ok and restored else NOT_MET), f"{snapshot}; {line}"
+    restored, line, remedy = attested(env, records, ("restore-test",))
+    return (MET if snapshot_ok and restored else NOT_MET), f"{snapshot}; {line}", remedy
 
 
 def _documentation(ctx: Context) -> tuple[str, str]:
@@ -249,7 +270,7 @@ def _documentation(ctx: Context) -> tuple[str, str]:
     return MET, f"{len(runbooks)} runbooks present: {', '.join(runbooks)}"
 
 
-def _training(ctx: Context) -> tuple[str, str]:
+def _training(ctx: Context, env: EnvironmentConfig) -> Finding:
     """A failure drill passed by the operator who will release, within the configured age.
 
     The lock-held drill is a warm-up (nothing fails in it), and a drill someone else passed
@@ -259,11 +280,9 @@ def _training(ctx: Context) -> tuple[str, str]:
     passed = last_passed(ctx.state_dir, operator=ctx.operator, drills=FAILURE_DRILLS)
     if passed is None:
         kinds = ", ".join(FAILURE_DRILLS)
-        return NOT_MET, (
-            f"{ctx.operator} has passed no failure drill yet ({kinds}); run one: relui drill --list "
-            f"(must be under {max_days} days old)"
-        )
+        drill = Remedy(RemedyKind.DRILL, env.name, str(max_days))
+        return NOT_MET, f"{ctx.operator} has passed no failure drill yet ({kinds})", drill
     age = ctx.clock.now() - passed.finished
     days = age.total_seconds() / 86400
     line = f"drill {passed.drill} passed by {passed.operator} {days:.1f} days ago (limit {max_days} days)"
-    return (MET if age <= timedelta(days=max_days) else NOT_MET), line
+    return (MET if age <= timedelta(days=max_days) else NOT_MET), line, None

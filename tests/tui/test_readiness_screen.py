@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
+from relui.screens.note import NoteScreen
 from relui.screens.readiness import ReadinessScreen
 from relui.services.context import Context
 from relui.services.readiness import record
@@ -59,4 +60,6 @@ async def test_evidence_is_recorded_from_the_screen(ctx: Context) -> None:
         await settle(pilot)
         await pilot.press("enter", *"not a link", "enter")
         await settle(pilot)
-        assert any("evidence must be a link" in n.message for n in app._notifications)
+        # Refused in the form itself (tests/tui/test_readiness_words.py), not after it closed.
+        assert isinstance(app.screen, NoteScreen) and "evidence must be a link" in app.screen.problem
+        assert not any("evidence must be a link" in n.message for n in app._notifications)
