@@ -125,6 +125,7 @@ class DashboardScreen(Screen[None]):
                     reader=EnvReader(self.ctx, env.name),
                     now=self.ctx.clock.now,
                     poll_offset=index * env.refresh_seconds / len(environments),
+                    rolls_back=self.rolls_back(),
                 )
         yield from self.compose_below()
         # Compact, so all actions fit on 80 columns; Enter and R are in the help (?).
@@ -210,27 +211,15 @@ class DashboardScreen(Screen[None]):
                 partial(self.app.call_later, self.app.run_action, "app.help"),
             ),
         ]
+        screens = (
+            ("Detail", "pods, history, metrics, guards", self.open_detail),
+            ("Checklist", "items, ticks, sign-offs", self.open_checklist),
+            ("Readiness", "go-live criteria and evidence", self.open_readiness),
+            ("Journal", "this environment's records", self.open_journal),
+        )
         for env in self.ctx.config.environments:
-            commands.append(
-                PaletteCommand(
-                    f"Detail {env.title}", "pods, history, metrics, guards", partial(self.open_detail, env.name)
-                )
-            )
-            commands.append(
-                PaletteCommand(
-                    f"Checklist {env.title}", "items, ticks, sign-offs", partial(self.open_checklist, env.name)
-                )
-            )
-            commands.append(
-                PaletteCommand(
-                    f"Readiness {env.title}", "go-live criteria and evidence", partial(self.open_readiness, env.name)
-                )
-            )
-            commands.append(
-                PaletteCommand(
-                    f"Journal {env.title}", "this environment's records", partial(self.open_journal, env.name)
-                )
-            )
+            for title, help_text, open_screen in screens:
+                commands.append(PaletteCommand(f"{title} {env.title}", help_text, partial(open_screen, env.name)))
         return commands
 
     def open_journal(self, env: str | None) -> None:
@@ -346,7 +335,7 @@ class DashboardScreen(Screen[None]):
         """Push an environment's readiness review."""
         from relui.screens.readiness import ReadinessScreen
 
-        self.app.push_screen(ReadinessScreen(self.ctx, env))
+        self.app.push_screen(ReadinessScreen(self.ctx, env, remedies=self.remedies()))
 
     def open_detail(self, env: str) -> None:
         """Push an environment's detail screen."""
@@ -374,6 +363,10 @@ class DashboardScreen(Screen[None]):
         """The key bound to an action ([keymap] applied), for the status line's words."""
         return self.remedies().keys.get(binding_id, f":{binding_id}")
 
+    def rolls_back(self) -> str:
+        """How a bake breach's banner says to roll back from here."""
+        return f"{self.key_of('rollback')} rolls back"
+
     def action_refresh(self) -> None:
         """Refresh every environment now, automatic checklist items included."""
         for column in self.columns:
@@ -395,6 +388,10 @@ class WatchDashboard(DashboardScreen):
             ("a", "abort"),
         )
     ]
+
+    def rolls_back(self) -> str:
+        """Nothing rolls back from a watching relui: say where it is done."""
+        return "roll back from a relui started without --read-only"
 
     def action_read_only(self, action: str) -> None:
         """Say, in one line, why nothing happens."""

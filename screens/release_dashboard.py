@@ -23,6 +23,7 @@ from relui.ports import PortError
 from relui.screens.commands import PaletteCommand
 from relui.screens.confirm import ConfirmScreen
 from relui.screens.release_locks import LockKeeping
+from relui.screens.remedies import TuiRemedies
 from relui.services.actions import Action
 from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context
@@ -128,7 +129,7 @@ class ReleaseDashboard(LockKeeping):
         """``QA: smoke, cutover: no candidate on QA; d deploys one``."""
         env = self.current_env
         if env in self.breaches:
-            return f"{env.upper()}: {self.breaches[env]}; {self.key_of('rollback')} rolls back"
+            return f"{env.upper()}: {self.breaches[env]}; {self.rolls_back()}"
         if self.running is not None:
             return (
                 f"{self.running[1]} on {self.running[0].upper()} in progress: "
@@ -254,15 +255,15 @@ class ReleaseDashboard(LockKeeping):
         self.breaches[env] = breach
         self.show_status()
         if first:
-            line = f"{breach}; {self.key_of('rollback')} rolls back"
+            line = f"{breach}; {self.rolls_back()}"
             self.notify(line, title=f"{env.upper()} bake", severity="error", timeout=60)
             self.action_log.write(f"{self._stamp()} {env.upper()} {breach}", "bold")
-            self._act_on_breach(env)
+            self._act_on_breach(env, self.remedies())
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="release-bake", description="bake breach")
-    def _act_on_breach(self, env: str) -> None:
-        """Tell the team once per cutover; with auto_rollback, roll back once (the journal remembers it)."""
-        watch = BakeWatch(self.service, env)
+    def _act_on_breach(self, env: str, remedies: TuiRemedies) -> None:
+        """Tell the team once per cutover (naming this TUI's rollback key); with auto_rollback, roll back once."""
+        watch = BakeWatch(self.service, env, remedies.text)
         try:
             bake = watch.current()
         except PortError:
@@ -301,21 +302,19 @@ class ReleaseDashboard(LockKeeping):
         modal = self.app.screen
         if result.status == "cancelled" and isinstance(modal, ConfirmScreen) and modal.env == result.env:
             modal.dismiss(None)  # a rollback went first: this confirmation is moot
-        env = result.env.upper()
-        self.action_log.write(
-            f"{self._stamp()} {env} {result.action} {result.status.upper()}: {result.message}", "bold"
-        )
-        remedies = self.remedies()
+        env, remedies = result.env.upper(), self.remedies()
+        text = remedies.text(result.summary, result.remedy)  # the way out in this TUI's keys, not the CLI's
+        self.action_log.write(f"{self._stamp()} {env} {result.action} {result.status.upper()}: {text}", "bold")
         for guard in result.guards:
             if guard.blocks:
                 self.action_log.write(f"    {guard.verdict.value.upper()} {guard.name}: {remedies.guard_text(guard)}")
         title = f"{result.action} {env} {result.status}"
         if result.status == "ok":
-            self.notify(result.message, title=title)
+            self.notify(text, title=title)
         elif result.status == "forced":
-            self.notify(result.message, title=title, severity="warning")
+            self.notify(text, title=title, severity="warning")
         else:
-            self.notify(result.message, title=title, severity="error", timeout=15)
+            self.notify(text, title=title, severity="error", timeout=15)
         self.column(result.env).poll(deep=True)
 
     @on(Worker.StateChanged)

@@ -132,8 +132,11 @@ class EnvColumn(Vertical, can_focus=True):
         reader: Reader,
         now: Callable[[], datetime],
         poll_offset: float = 0.0,
+        rolls_back: str = "",
     ) -> None:
         super().__init__(id=f"env-{env}", classes="env-column")
+        # What the bake-breach banner says after the breach: the screen's rollback key (``r rolls back``).
+        self.rolls_back = rolls_back
         self.env = env
         self.protected = protected
         self.threshold = threshold
@@ -262,7 +265,8 @@ class EnvColumn(Vertical, can_focus=True):
             last = f"unavailable: {data.journal_problem}"
         update_if_changed(self.query_one("#last", Static), f"last {last}")
         # An action cut off mid-way is the first thing to see on return: above the other problems.
-        extra = [f"{data.bake_breach}; r rolls back"] if data.bake_breach else []
+        breach = data.bake_breach
+        extra = [f"{breach}; {self.rolls_back}" if self.rolls_back else breach] if breach else []
         extra += [f"interrupted: {line}" for line in snap.interrupted]
         extra += [p for p in snap.problems if p not in (snap.metrics_problem, snap.cluster_problem)]
         if data.release_problem:

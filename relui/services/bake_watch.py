@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from relui.commands.remedies import with_remedy
+from relui.domain import Remedy, RemedyKind
 from relui.ports import PortError
 from relui.services.actions import Action
 from relui.services.bake import Bake, bake_of
@@ -27,13 +29,22 @@ class BakeVerdict:
     rollback: ActionResult | None = None
 
 
-class BakeWatch:
-    """The bake of one environment, acted on through the release service."""
+# How a face joins a line and its way out: ``with_remedy`` (the CLI's words), ``TuiRemedies.text`` (its keys).
+Words = Callable[[str, Remedy | None], str]
 
-    def __init__(self, service: ReleaseService, env: str) -> None:
+
+class BakeWatch:
+    """The bake of one environment, acted on through the release service.
+
+    ``words`` says the way to roll back in the watching face's terms, in the
+    team's breach notification too: the TUI passes its keys, the CLI's are the default.
+    """
+
+    def __init__(self, service: ReleaseService, env: str, words: Words = with_remedy) -> None:
         self.service = service
         self.ctx = service.ctx
         self.env = self.ctx.env(env)
+        self.words = words
 
     def current(self) -> Bake | None:
         """The bake now (None when no cutover is being baked)."""
@@ -62,8 +73,8 @@ class BakeWatch:
                     figures=figures,
                     message=bake.line(now),
                 )
-                key = "press r on the dashboard, or run: relui rollback " + name
-                self.service._notify(f"relui: {self.env.title} bake breached", f"{bake.line(now)}; {key}", name)
+                body = self.words(bake.line(now), Remedy(RemedyKind.ROLLBACK, name))
+                self.service._notify(f"relui: {self.env.title} bake breached", body, name)
             if not self.env.auto_rollback or self._seen("auto-rollback", bake.revision):
                 return None
             journal.note(self.ctx.operator, name, "auto-rollback", revision=bake.revision, figures=figures)
@@ -92,5 +103,5 @@ class BakeWatch:
                 result = self.handle(bake, emit)
                 if result is not None:
                     return BakeVerdict(False, f"{line}; {result.status}: {result.message}", result)
-                return BakeVerdict(False, f"{line}; roll back now: relui rollback {self.env.name}")
+                return BakeVerdict(False, self.words(line, Remedy(RemedyKind.ROLLBACK, self.env.name)))
             clock.sleep(poll)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from relui.domain import GuardResult, SmokeResult, Verdict
+from relui.domain import GuardResult, Remedy, SmokeResult, Verdict
 from relui.ports import PortError
 from relui.services.actions import ActionSpec
 from relui.services.context import Context
@@ -56,17 +56,21 @@ class Outcomes:
         guards: list[GuardResult],
         plan: Plan,
         facts: Facts,
+        remedy: Remedy | None = None,
     ) -> ActionResult:
-        """A decision that changed nothing (blocked, cancelled), journaled as intent and outcome."""
+        """A decision that changed nothing (blocked, cancelled), journaled as intent and outcome, with its way out."""
+        result = ActionResult(
+            what.verb, request.env, status, message, tuple(guards), plan, kind=request.action, remedy=remedy
+        )
 
         def record() -> None:
             intent = self.journal.intent(
                 self.ctx.operator, request.env, what.verb, **self.detail(request, plan, guards, facts, request.reason)
             )
-            self.journal.outcome(intent, status, message=message)
+            self.journal.outcome(intent, status, message=result.message)
 
         self.quietly(record)
-        return ActionResult(what.verb, request.env, status, message, tuple(guards), plan, kind=request.action)
+        return result
 
     def refused(self, request: Request, what: ActionSpec, env: str, guard: str, message: str) -> ActionResult:
         """Refused before any fact was read: bad input (``invalid``), busy, an unusable state dir."""

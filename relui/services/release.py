@@ -154,9 +154,8 @@ class ReleaseService:
             # Shown all the same (the TUI's modal lists why); nothing the answer says can pass these.
             self._mark(request, what, pending, abortable=True)
             ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
-            return self.outcomes.closed(
-                request, what, "blocked", hard_refusal(what.verb, request.env, guards, hard), guards, plan, facts
-            )
+            refused, remedy = hard_refusal(what.verb, request.env, guards, hard)
+            return self.outcomes.closed(request, what, "blocked", refused, guards, plan, facts, remedy)
         self._mark(request, what, pending, abortable=True)
         decision = ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
         if decision is None:
@@ -178,7 +177,7 @@ class ReleaseService:
         if blocks:
             refusal = force_refusal(what.verb, blocks, decision, reason, facts)
             if refusal:
-                return self.outcomes.closed(request, what, "blocked", refusal, guards, plan, facts)
+                return self.outcomes.closed(request, what, "blocked", refusal[0], guards, plan, facts, refusal[1])
             approval = facts.approval if env_cfg.protected else None
         detail = self.outcomes.detail(request, plan, guards, facts, reason)
         if blocks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from relui.backends import build_ports
@@ -12,7 +13,7 @@ from relui.screens.release_dashboard import ReleaseDashboard
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release import ReleaseService
-from tests.tui.conftest import CONFIG, make_app, settle
+from tests.tui.conftest import CONFIG, ContextFactory, make_app, settle
 
 
 async def test_breached_bake_shows_on_the_column(ctx: Context, clock: ManualClock) -> None:
@@ -58,3 +59,36 @@ async def test_auto_rollback_runs_once_from_the_dashboard(tmp_path: Path, clock:
         assert ctx.env_ports("qa").cluster.observed_active_color() is Color.BLUE
     rollbacks = [e for e in Journal(state, clock).entries("qa") if e.kind == "intent" and e.action == "rollback"]
     assert len(rollbacks) == 1 and rollbacks[0].detail["trigger"] == "auto-rollback"
+
+
+async def test_a_remapped_rollback_key_is_the_one_the_breach_names(
+    make_ctx: ContextFactory, clock: ManualClock
+) -> None:
+    ctx = make_ctx(extra='\n[keymap]\nrollback = "ctrl+r"\n')
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
+    clock.advance(240)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = next(s for s in app.screen_stack if isinstance(s, ReleaseDashboard))
+        problems = str(board.column("qa").query_one("#problems").render())
+        assert "^r rolls back" in problems and "; r rolls back" not in problems
+        assert any("^r rolls back" in n.message for n in app._notifications if "bake" in (n.title or ""))
+        await settle(pilot)
+    # The team hears it in the words of the face that saw it: this TUI's key.
+    outbox = [json.loads(line) for line in (ctx.state_dir / "outbox.jsonl").read_text().splitlines()]
+    breach = next(m for m in outbox if "bake breached" in m["subject"])
+    assert breach["body"].endswith("; press ^r to roll back") and "relui rollback" not in breach["body"]
+
+
+async def test_a_watching_dashboard_does_not_offer_a_rollback_key(make_ctx: ContextFactory, clock: ManualClock) -> None:
+    writer = make_ctx()
+    service = ReleaseService(writer)
+    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
+    clock.advance(240)
+    app = make_app(make_ctx(read_only=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        problems = str(app.screen.query_one("#env-qa #problems").render())
+    assert "BAKE BREACH" in problems and "roll back from a relui started without --read-only" in problems

@@ -71,3 +71,17 @@ def test_without_keys_a_remedy_names_the_colon_command() -> None:
     assert words.words(Remedy(RemedyKind.CHECKLIST, "prod")) == "type :checklist prod for the checklist"
     revision = Remedy(RemedyKind.TO_REVISION, "qa", "7")
     assert TuiRemedies({"rollback": "r"}).words(revision) == "press r and pick revision 7"
+
+
+async def test_a_blocked_prod_action_says_its_way_out_in_tui_words(ctx: Context) -> None:
+    app, _guards, log = await blocked_prod_cutover(ctx)
+    blocked = [n.message for n in app._notifications if n.title == "cutover PROD blocked"]
+    assert blocked == [
+        "cutover on prod blocked by checklist, signoff, readiness; forcing them on a protected environment "
+        "needs a second person's approval; a second devops runs: relui approve prod --break-glass --reason TEXT"
+    ]
+    # ``relui approve`` is named only as what a second person runs in a shell (the log wraps: read it unwrapped).
+    flat = " ".join(log.split())
+    for text in (*blocked, flat):
+        assert text.count("relui approve") == text.count("a second devops runs: relui approve"), text
+    assert f"cutover BLOCKED: {blocked[0]}" in flat

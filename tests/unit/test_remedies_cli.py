@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from relui.clock import ManualClock
 from relui.commands.remedies import remedy_command, remedy_json, with_remedy
 from relui.domain import Remedy, RemedyKind
+from relui.services.readiness import evaluate, evidence_problem
 from relui.services.release import LockRefused, ReleaseService
 from tests.conftest import drill_config, make_context
 from tests.unit.test_cli import Relui
@@ -110,3 +112,49 @@ def test_a_lock_takeover_refusal_names_the_forced_unlock(tmp_path: Path) -> None
         "; to take it over: relui unlock prod --force --reason TEXT"
     )
     assert remedy_json(None) is None
+
+
+def test_readiness_reads_as_before_while_the_criteria_carry_their_remedy(relui: Relui, tmp_path: Path) -> None:
+    shown = relui("readiness", "prod")
+    assert shown.returncode == 1
+    rows = {line.split()[0]: line for line in shown.stdout.splitlines()[2:]}
+    assert rows["security-review"].endswith(
+        "OAuth2 flows validated: not recorded; secrets rotated: not recorded "
+        "(record: relui readiness prod signoff oauth2-flows --evidence URL)"
+    )
+    assert rows["disaster-recovery"].endswith(
+        "restore test: not recorded (record: relui readiness prod signoff restore-test --evidence URL)"
+    )
+    assert re.search(
+        r"has passed no failure drill yet \([a-z, -]+\); run one: relui drill --list \(must be under \d+ days old\)$",
+        rows["team-training"],
+    )
+    by_name = {c["name"]: c for c in json.loads(relui("readiness", "prod", "--json").stdout)["criteria"]}
+    assert by_name["security-review"]["evidence"] == rows["security-review"].split(None, 3)[3]
+
+    ctx = make_context(drill_config(tmp_path), tmp_path / "state", ManualClock())
+    criteria = {c.name: c for c in evaluate(ctx, "prod")}
+    assert criteria["security-review"].remedy == Remedy(RemedyKind.READINESS_SIGNOFF, "prod", "oauth2-flows")
+    assert "relui" not in criteria["security-review"].detail
+    assert criteria["team-training"].remedy is not None and criteria["team-training"].remedy.kind is RemedyKind.DRILL
+    assert criteria["observability"].remedy is None
+
+
+def test_an_evidence_link_is_checked_before_anything_is_recorded() -> None:
+    assert evidence_problem("https://wiki.example/review") is None
+    assert evidence_problem(" http://ticket.example/42 ") is None
+    for bad in ("wiki.example/review", "ftp://host/x", "https://", ""):
+        problem = evidence_problem(bad)
+        assert problem is not None and problem.startswith("evidence must be a link (https://...)")
+
+
+def test_a_refusal_keeps_the_cli_line_and_carries_its_remedy(tmp_path: Path) -> None:
+    ctx = make_context(drill_config(tmp_path), tmp_path / "state", ManualClock())
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.6.0").ok
+    blocked = service.cutover("prod")
+    assert blocked.status == "blocked" and blocked.remedy == Remedy(RemedyKind.BREAK_GLASS, "prod")
+    assert "relui" not in blocked.summary
+    assert blocked.message == blocked.summary + ": relui approve prod --break-glass --reason TEXT"
+    done = service.deploy("qa", "1.6.0")
+    assert done.ok and done.remedy is None and done.message == done.summary
