@@ -1,7 +1,7 @@
 """The TUI's words for a remedy: the key that fixes a refusal here, as the keymap binds it.
 
 A guard's reason says what is wrong; its ``Remedy`` says what fixes it. The
-CLI says ``see: relui checklist prod`` (``relui.commands.remedies``); here it
+CLI says ``see: relui checklist prod`` (``relui.remedy_commands``); here it
 is ``press k for the checklist``, with the key actually bound (``[keymap]``
 remaps them), or the ``:`` command when no key is known. Where the TUI has no
 way to do it (a second person's break-glass approval, taking over a lock,

@@ -15,8 +15,8 @@ import sys
 from typing import Any
 
 from relui.commands.base import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers, add_command, print_json
-from relui.commands.remedies import guard_text, remedy_json
 from relui.domain import GuardResult, Verdict
+from relui.remedy_commands import guard_text, remedy_json
 from relui.services.actions import Action, action_for, spec
 from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context

@@ -18,8 +18,8 @@ from relui.commands.base import (
     print_json,
     yes_option,
 )
-from relui.commands.remedies import with_remedy
 from relui.ports import LockHeld
+from relui.remedy_commands import with_remedy
 from relui.services.context import Context
 from relui.services.release import LockRefused, ReleaseService
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from relui.commands.remedies import with_remedy
 from relui.domain import Remedy, RemedyKind
 from relui.ports import PortError
+from relui.remedy_commands import with_remedy
 from relui.services.actions import Action
 from relui.services.bake import Bake, bake_of
 from relui.services.release import ActionResult, ReleaseService, Request, accept

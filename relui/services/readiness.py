@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from relui.commands.remedies import with_remedy
 from relui.config import EnvironmentConfig
 from relui.domain import Color, MetricKind, Remedy, RemedyKind, Series
+from relui.remedy_commands import with_remedy
 from relui.services.attestations import (
     RECORDS,
     ReadinessError,

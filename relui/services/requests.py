@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from relui.commands.remedies import with_remedy
 from relui.domain import GuardResult, Remedy, RemedyKind, SmokeResult
+from relui.remedy_commands import with_remedy
 from relui.services.actions import Action
 from relui.services.guards import Facts, blocking
 from relui.services.plans import Plan

@@ -24,7 +24,7 @@ from moto.s3 import responses as s3_responses
 from moto.server import ThreadedMotoServer
 
 from relui.clock import ManualClock
-from relui.commands.remedies import guard_text
+from relui.remedy_commands import guard_text
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal

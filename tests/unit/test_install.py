@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from relui.commands.remedies import guard_text
 from relui.domain import Color
+from relui.remedy_commands import guard_text
 from relui.services.actions import Action
 from relui.services.context import Context
 from relui.services.journal import Journal

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from relui.backends import build_ports
 from relui.clock import ManualClock, SystemClock
-from relui.commands.remedies import guard_text
 from relui.domain import Color, MetricKind, Remedy, RemedyKind, Verdict
+from relui.remedy_commands import guard_text
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.intervene import approve

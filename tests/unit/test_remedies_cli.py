@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from relui.clock import ManualClock
-from relui.commands.remedies import remedy_command, remedy_json, with_remedy
 from relui.domain import Remedy, RemedyKind
+from relui.remedy_commands import remedy_command, remedy_json, with_remedy
 from relui.services.readiness import evaluate, evidence_problem
 from relui.services.release import LockRefused, ReleaseService
 from tests.conftest import drill_config, make_context

@@ -1,4 +1,9 @@
-"""The CLI's words for a remedy: the flag or command that fixes a refusal, as the CLI has always said it.
+"""The shell's words for a remedy: the flag or command that fixes a refusal, as the CLI has always said it.
+
+The CLI prints them, and so do the records read outside relui (the journal,
+the team's notifications): a reader there has a shell, not relui's keys. So
+they live beside the domain, not in ``relui.commands``: services may use them
+without depending on the CLI.
 
 A guard's reason says what is wrong; its ``Remedy`` says what fixes it as
 data. Here it becomes ``see: relui checklist prod`` or ``use --hotfix REASON``
