@@ -137,20 +137,7 @@ def checklist_json(view: ChecklistView) -> dict[str, Any]:
             }
             for s in view.items
         ],
-        "signoffs": [
-            {
-                "role": s.role,
-                "user": s.user,
-                "at": s.at,
-                "principal": s.principal,
-                "verified_by": s.verified_by,
-                "signed": bool(s.signature),
-                "github_run_url": s.github_run_url or None,
-                "counts": s.problem is None,
-                "problem": s.problem,
-            }
-            for s in view.signoffs
-        ],
+        "signoffs": [{**_signoff_fields(s), "counts": s.problem is None, "problem": s.problem} for s in view.signoffs],
     }
 
 
@@ -229,9 +216,12 @@ def _signoff_refusal_code(
 
 def signoff_json(env: str, version: str | None, s: SignOff) -> dict[str, Any]:
     """The documented JSON shape of a recorded sign-off (or GitHub approval)."""
+    return {"env": env, "version": version, **_signoff_fields(s), "github_approver": s.github_approver or None}
+
+
+def _signoff_fields(s: SignOff) -> dict[str, Any]:
+    """Who signed off, how it was verified: the same keys in the checklist's list and a sign-off's document."""
     return {
-        "env": env,
-        "version": version,
         "role": s.role,
         "user": s.user,
         "at": s.at,
@@ -239,5 +229,4 @@ def signoff_json(env: str, version: str | None, s: SignOff) -> dict[str, Any]:
         "verified_by": s.verified_by,
         "signed": bool(s.signature),
         "github_run_url": s.github_run_url or None,
-        "github_approver": s.github_approver or None,
     }
