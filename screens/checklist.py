@@ -22,6 +22,12 @@ from relui.services.checklist import ChecklistError, Checklists, ChecklistView, 
 from relui.services.context import Context
 from relui.services.facts import deployed_by
 from relui.services.journal import Journal
+from relui.widgets.env_column import SHORT_PHASE
+
+# Below this width the who/evidence column goes under each item, and phases are shortened as on the dashboard.
+WIDE_CHECKLIST = 100
+# What the phase and state columns, the cell padding and the scrollbar take of a narrow screen.
+NARROW_GUTTER = 22
 
 
 def state_text(status: ItemStatus) -> Text:
@@ -63,6 +69,7 @@ class ChecklistScreen(Screen[None]):
         self.ctx = ctx
         self.env = ctx.env(env)
         self.view: ChecklistView | None = None
+        self.narrow: bool | None = None
 
     def compose(self) -> ComposeResult:
         """Title, the items, the sign-offs."""
@@ -74,12 +81,32 @@ class ChecklistScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then the first read."""
         table = self.query_one(DataTable)
-        table.add_columns("phase", "state", "item", "who / evidence")
+        self._columns()
         table.focus()
         self.action_reload()
         # A tick or sign-off made in another relui shows without R.
         paths = [Journal(self.ctx.state_dir, self.ctx.clock).path, self.ctx.state_dir / "checklists" / self.env.name]
         StateWatch(self, paths, self._load).start()
+
+    def _columns(self) -> None:
+        """Four columns on a wide screen; on a narrow one who/evidence is the item's second line, never cut off."""
+        narrow = self.size.width < WIDE_CHECKLIST
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        if narrow:
+            table.add_columns("phase", "state", "item / who, evidence")
+        else:
+            table.add_columns("phase", "state", "item", "who / evidence")
+
+    def on_resize(self) -> None:
+        """Crossing the width that decides the layout draws the items again."""
+        was = self.narrow
+        self._columns()
+        if self.narrow != was and self.view is not None:
+            self._draw(self.view)
 
     def _refused_read_only(self) -> bool:
         if self.ctx.read_only:
@@ -96,7 +123,10 @@ class ChecklistScreen(Screen[None]):
 
     def on_checklist_screen_loaded(self, message: Loaded) -> None:
         """Draw the items grouped by phase, and the sign-offs."""
-        self.view = view = message.view
+        self.view = message.view
+        self._draw(message.view)
+
+    def _draw(self, view: ChecklistView) -> None:
         self.query_one("#checklist-title", Static).update(
             f"{self.env.title} checklist for {view.version or 'nothing deployed'}: {view.done}/{len(view.items)} done"
         )
@@ -105,16 +135,25 @@ class ChecklistScreen(Screen[None]):
         table.clear()
         for phase in dict.fromkeys(s.item.phase for s in view.items):
             for i, status in enumerate(view.phase(phase)):
-                table.add_row(
-                    phase if i == 0 else "",
-                    state_text(status),
-                    status.item.title,
-                    detail_text(status),
-                    key=status.item.id,
-                )
+                label = (SHORT_PHASE.get(phase, phase) if self.narrow else phase) if i == 0 else ""
+                if self.narrow:
+                    table.add_row(label, state_text(status), self._two_lines(status), key=status.item.id, height=None)
+                else:
+                    table.add_row(label, state_text(status), status.item.title, detail_text(status), key=status.item.id)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         self.query_one("#signoffs", Static).update(self._signoffs_text(view.signoffs))
+
+    def _two_lines(self, status: ItemStatus) -> Text:
+        """The item, and under it who ticked it or the check's evidence, each cut to the screen's width."""
+        width = max(self.size.width - NARROW_GUTTER, 20)
+        lines = [Text(status.item.title)]
+        detail = detail_text(status)
+        if detail:
+            lines.append(Text(detail, "dim"))
+        for line in lines:
+            line.truncate(width, overflow="ellipsis")
+        return Text("\n").join(lines)
 
     def _signoffs_text(self, signoffs: tuple[SignOff, ...]) -> str:
         done = "; ".join(f"{s.role} {s.user} {s.at[5:16].replace('T', ' ')}" for s in signoffs) or "none yet"

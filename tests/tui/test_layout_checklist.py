@@ -1,0 +1,45 @@
+"""The checklist at 80x24 keeps who ticked an item and the checks' evidence in view, under each item."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from relui.screens.checklist import ChecklistScreen
+from relui.services.checklist import Checklists
+from relui.services.context import Context
+from tests.tui.conftest import make_app, settle
+
+NOTE = "CI run 4812, every suite green on the release branch, artifacts attached to the ticket"
+
+
+def cells(table: DataTable[object]) -> list[str]:
+    return [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
+
+
+async def test_at_80x24_who_and_evidence_show_under_the_item_and_nothing_is_cut(ctx: Context) -> None:
+    Checklists(ctx).tick("dev", "tests-passing", note=NOTE)
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChecklistScreen)
+        table = screen.query_one(DataTable)
+        assert [str(c.label) for c in table.columns.values()] == ["phase", "state", "item / who, evidence"]
+        text = "\n".join(cells(table))
+        assert f"{ctx.operator} " in text and "CI run 4812" in text  # who ticked it, and the start of the note
+        assert "observability" in text.lower() or "answered" in text  # an automatic check's evidence
+        assert table.virtual_size.width <= 80, "no horizontal scrolling: every column fits"
+
+
+async def test_at_120_columns_who_and_evidence_keep_their_own_column(ctx: Context) -> None:
+    Checklists(ctx).tick("dev", "tests-passing", note="CI run 4812")
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert [str(c.label) for c in table.columns.values()] == ["phase", "state", "item", "who / evidence"]
+        assert any("CI run 4812" in cell for cell in cells(table))
