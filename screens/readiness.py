@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from rich.text import Text
@@ -32,6 +33,11 @@ from relui.services.readiness import (
 
 # The status is always in words; the style only repeats it.
 STATUS_STYLE = {MET: "green", NOT_MET: "bold red"}
+
+
+# The widest status word ("NOT MET"), and what cell padding and the scrollbar take.
+STATUS_WIDTH = 8
+GUTTER = 10
 
 
 def status_text(criterion: Criterion) -> Text:
@@ -72,6 +78,7 @@ class ReadinessScreen(Screen[None]):
         self.env = ctx.env(env)
         # The dashboard passes the keys it and its screens bind; alone, this screen reads its own.
         self._remedies = remedies
+        self.criteria: list[Criterion] = []
 
     @property
     def remedies(self) -> TuiRemedies:
@@ -145,17 +152,31 @@ class ReadinessScreen(Screen[None]):
 
     def on_readiness_screen_evaluated(self, message: Evaluated) -> None:
         """Fill the table and say whether the environment may go live."""
-        table = self.query_one(DataTable)
-        table.clear()
-        for criterion in message.criteria:
-            evidence = self.remedies.text(criterion.detail, criterion.remedy)
-            table.add_row(criterion.title, status_text(criterion), evidence, key=criterion.name)
+        self.criteria = message.criteria
+        self._draw()
         met = sum(c.met for c in message.criteria)
         verdict = "READY to go live" if met == len(message.criteria) else "NOT READY: cutover is blocked"
         if not self.env.protected and met < len(message.criteria):
             verdict = "not ready (unprotected: cutover only warns)"
         title = f"{self.env.title} go-live readiness: {met}/{len(message.criteria)} met, {verdict}"
         self.query_one("#readiness-title", Static).update(title)
+
+    def _draw(self) -> None:
+        """One row per criterion; the evidence wraps in its column, so nothing goes off the right edge."""
+        table = self.query_one(DataTable)
+        table.clear()
+        titles = max((len(c.title) for c in self.criteria), default=0)
+        width = max(self.size.width - titles - STATUS_WIDTH - GUTTER, 20)
+        for criterion in self.criteria:
+            evidence = self.remedies.text(criterion.detail, criterion.remedy)
+            lines = textwrap.wrap(evidence, width) or [""]
+            cell = Text("\n".join(lines))
+            table.add_row(criterion.title, status_text(criterion), cell, key=criterion.name, height=len(lines))
+
+    def on_resize(self) -> None:
+        """The evidence wraps to the new width."""
+        if self.criteria:
+            self._draw()
 
     @on(Worker.StateChanged)
     def _evaluation_failed(self, event: Worker.StateChanged) -> None:

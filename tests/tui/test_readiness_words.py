@@ -15,7 +15,7 @@ from tests.tui.conftest import ContextFactory, make_app, settle
 
 
 async def evaluated(pilot: object, app: ReluiApp) -> tuple[str, dict[str, str]]:
-    """The readiness screen's hint, and each criterion's evidence column as shown, once evaluated."""
+    """The readiness screen's hint, and each criterion's evidence column as shown (its wrapped lines joined)."""
     for _ in range(100):
         if "met," in str(app.screen.query_one("#readiness-title", Static).render()):
             break
@@ -23,7 +23,7 @@ async def evaluated(pilot: object, app: ReluiApp) -> tuple[str, dict[str, str]]:
     screen = app.screen
     assert isinstance(screen, ReadinessScreen)
     table = screen.query_one(DataTable)
-    rows = {str(table.get_row(key)[0]): str(table.get_row(key)[2]) for key in table.rows}
+    rows = {str(table.get_row(key)[0]): " ".join(str(table.get_row(key)[2]).split()) for key in table.rows}
     return str(screen.query_one("#readiness-hint", Static).render()), rows
 
 

@@ -1,10 +1,11 @@
-"""The checklist at 80x24 keeps who ticked an item and the checks' evidence in view, under each item."""
+"""Tables at 80x24 keep every column in view: the checklist's who/evidence, the readiness review's evidence."""
 
 from __future__ import annotations
 
 from textual.widgets import DataTable
 
 from relui.screens.checklist import ChecklistScreen
+from relui.screens.readiness import ReadinessScreen
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from tests.tui.conftest import make_app, settle
@@ -43,3 +44,20 @@ async def test_at_120_columns_who_and_evidence_keep_their_own_column(ctx: Contex
         table = app.screen.query_one(DataTable)
         assert [str(c.label) for c in table.columns.values()] == ["phase", "state", "item", "who / evidence"]
         assert any("CI run 4812" in cell for cell in cells(table))
+
+
+async def test_readiness_evidence_wraps_within_80_columns(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "right", "g")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReadinessScreen)
+        table = screen.query_one(DataTable)
+        assert table.row_count == len(screen.criteria) > 0
+        assert table.virtual_size.width <= 80, "no horizontal scrolling: the evidence wraps"
+        # Wrapped, not cut: every word of each criterion's evidence is still in its cell.
+        words = " ".join(" ".join(str(table.get_row_at(row)[2]).split()) for row in range(table.row_count))
+        for criterion in screen.criteria:
+            assert " ".join(screen.remedies.text(criterion.detail, criterion.remedy).split()) in words
