@@ -169,7 +169,7 @@ class ReadinessScreen(Screen[None]):
         width = max(self.size.width - titles - STATUS_WIDTH - GUTTER, 20)
         for criterion in self.criteria:
             evidence = self.remedies.text(criterion.detail, criterion.remedy)
-            lines = textwrap.wrap(evidence, width) or [""]
+            lines = textwrap.wrap(evidence, width, break_on_hyphens=False) or [""]
             cell = Text("\n".join(lines))
             table.add_row(criterion.title, status_text(criterion), cell, key=criterion.name, height=len(lines))
 

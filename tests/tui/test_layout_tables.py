@@ -57,7 +57,9 @@ async def test_readiness_evidence_wraps_within_80_columns(ctx: Context) -> None:
         table = screen.query_one(DataTable)
         assert table.row_count == len(screen.criteria) > 0
         assert table.virtual_size.width <= 80, "no horizontal scrolling: the evidence wraps"
-        # Wrapped, not cut: every word of each criterion's evidence is still in its cell.
-        words = " ".join(" ".join(str(table.get_row_at(row)[2]).split()) for row in range(table.row_count))
-        for criterion in screen.criteria:
-            assert " ".join(screen.remedies.text(criterion.detail, criterion.remedy).split()) in words
+        # Wrapped, not cut: every character of each criterion's evidence is still in its cell (a path
+        # longer than the column is broken inside, so compare without the whitespace).
+        for row, criterion in enumerate(screen.criteria):
+            shown = "".join(str(table.get_row_at(row)[2]).split())
+            assert shown == "".join(screen.remedies.text(criterion.detail, criterion.remedy).split())
+            assert all(len(line) <= 80 for line in str(table.get_row_at(row)[2]).splitlines())
