@@ -49,7 +49,7 @@ def burst(app: ReluiApp, keys: str) -> None:
     driver = app._driver
     assert driver is not None
     for char in keys:
-        event = events.Key({":": "colon", " ": "space"}.get(char, char), char)
+        event = events.Key({":": "colon", "/": "slash", " ": "space"}.get(char, char), char)
         event.set_sender(app)
         driver.send_message(event)
 
@@ -161,3 +161,17 @@ async def test_confirm_reason_typed_in_one_burst_with_the_focus_key(failed_smoke
         burst(app, REASON)
         await settle(pilot)
         assert screen.query_one("#reason", Input).value == REASON
+
+
+async def test_a_colon_or_slash_typed_into_an_open_line_is_text(ctx: Context) -> None:
+    """``:`` and ``/`` are priority bindings: while a line has focus they step aside and are typed."""
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        burst(app, "a:b/c")
+        await settle(pilot)
+        focused = app.focused
+        assert isinstance(focused, Input) and focused.value == "a:b/c"
+        assert not isinstance(focused, CommandLine), "the : typed into the filter did not open the command line"
