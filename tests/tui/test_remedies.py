@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from rich.console import Console
 
 from relui.app import ReluiApp
 from relui.domain import Remedy, RemedyKind
+from relui.remedy_commands import remedy_command, with_remedy
 from relui.screens.confirm import ConfirmScreen
 from relui.screens.release_dashboard import ReleaseDashboard
 from relui.screens.remedies import TuiRemedies
@@ -85,3 +87,14 @@ async def test_a_blocked_prod_action_says_its_way_out_in_tui_words(ctx: Context)
     for text in (*blocked, flat):
         assert text.count("relui approve") == text.count("a second devops runs: relui approve"), text
     assert f"cutover BLOCKED: {blocked[0]}" in flat
+
+
+@pytest.mark.parametrize("kind", list(RemedyKind))
+def test_every_remedy_kind_has_words_in_both_faces(kind: RemedyKind) -> None:
+    """A kind added without words would be a KeyError in the middle of a confirm modal: each face words every kind."""
+    remedy = Remedy(kind, "prod", "7")
+    assert remedy_command(remedy).startswith("relui ")
+    assert with_remedy("blocked", remedy).startswith("blocked") and len(with_remedy("blocked", remedy)) > 8
+    for words in (TuiRemedies(), TuiRemedies({"checklist": "K", "readiness": "G", "rollback": "R"})):
+        text = words.text("blocked", remedy)
+        assert text.startswith("blocked") and len(text) > len("blocked") + 4
