@@ -61,7 +61,7 @@ class LazyEnvs(MutableMapping[str, T], Generic[T]):
         return len(self._builders)
 
     def built(self) -> list[str]:
-        """The environments built so far (for tests and ``doctor``)."""
+        """The environments built so far, in config order (what a test checks was left unbuilt)."""
         return [name for name in self._builders if name in self._built]
 
 
