@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from relui.ports import PortError
@@ -23,6 +23,7 @@ from relui.services.context import Context
 from relui.services.facts import deployed_by
 from relui.services.journal import Journal
 from relui.widgets.env_column import SHORT_PHASE
+from relui.widgets.footer import KeyHints
 
 # Below this width the who/evidence column goes under each item, and phases are shortened as on the dashboard.
 WIDE_CHECKLIST = 100
@@ -76,7 +77,7 @@ class ChecklistScreen(Screen[None]):
         yield Static(f"{self.env.title} checklist", id="checklist-title", markup=False)
         yield DataTable(id="checklist-items", cursor_type="row", zebra_stripes=False)
         yield Static("sign-offs: -", id="signoffs", markup=False)
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         """Columns, then the first read."""

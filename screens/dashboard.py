@@ -19,7 +19,7 @@ from textual.events import DescendantFocus, Resize
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
@@ -30,11 +30,13 @@ from relui.services.calendar import ReleaseCalendar
 from relui.services.context import Context
 from relui.widgets.command_line import BottomLine, CommandLine, FilterLine
 from relui.widgets.env_column import ColumnData, EnvColumn
-from relui.widgets.footer import QuietFooter
+from relui.widgets.footer import KeyHints
 from relui.widgets.header import ReleaseHeader
 from relui.widgets.quiet import update_if_changed
 
 BANNER_SECONDS = 20.0
+# Narrower than this, the key line leaves out the command palette's key (ctrl+p is in the help).
+PALETTE_KEY_WIDTH = 100
 _heap_frozen = False
 
 
@@ -50,6 +52,17 @@ def keep_startup_heap_out_of_collections() -> None:
     if not _heap_frozen:
         _heap_frozen = True
         gc.freeze()
+
+
+def size_classes(width: int, height: int) -> list[str]:
+    """The breakpoint classes ``DashboardScreen`` carries at ``width`` x ``height``, as Textual picks them."""
+    picked = []
+    for dimension, breakpoints in (
+        (width, DashboardScreen.HORIZONTAL_BREAKPOINTS or []),
+        (height, DashboardScreen.VERTICAL_BREAKPOINTS or []),
+    ):
+        picked += [name for least, name in sorted(breakpoints, reverse=True) if dimension >= least][:1]
+    return picked
 
 
 class DashboardScreen(Screen[None]):
@@ -101,7 +114,9 @@ class DashboardScreen(Screen[None]):
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, ctx: Context) -> None:
-        super().__init__()
+        # Born with the classes of the terminal's size: Textual sets them on the first resize, after a
+        # first layout without them, and that class change restyles and lays out every widget again.
+        super().__init__(classes=" ".join(size_classes(self.app.size.width, self.app.size.height)))
         self.ctx = ctx
         self.readings: dict[str, ColumnData] = {}
         self.current_env = ctx.config.environments[0].name
@@ -129,7 +144,7 @@ class DashboardScreen(Screen[None]):
                 )
         yield from self.compose_below()
         # Compact, so all actions fit on 80 columns; Enter and R are in the help (?).
-        yield QuietFooter(compact=True)
+        yield KeyHints(show_command_palette=self.app.size.width >= PALETTE_KEY_WIDTH)
         yield CommandLine(self._next_words)
         yield FilterLine()
 
@@ -144,12 +159,8 @@ class DashboardScreen(Screen[None]):
         self.set_interval(BANNER_SECONDS, self.show_banner)
 
     def on_resize(self, event: Resize) -> None:
-        """Under 100 columns the footer keeps its room for the actions (ctrl+p is in the help)."""
-        footer = self.query_one(Footer)
-        wanted = event.size.width >= 100
-        if footer.show_command_palette != wanted:
-            footer.show_command_palette = wanted
-            footer.refresh(recompose=True)
+        """Under 100 columns the key line keeps its room for the actions (ctrl+p is in the help)."""
+        self.query_one(KeyHints).set_command_palette(event.size.width >= PALETTE_KEY_WIDTH)
 
     def show_banner(self) -> None:
         """The release window as the header's last words (pure computation, no IO)."""

@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from relui.domain import Color, EnvSnapshot, GuardResult, MetricKind, Revision, Series
@@ -24,6 +24,7 @@ from relui.services.monitor import SPARK_MINUTES, SPARK_STEP_SECONDS, describe_f
 from relui.services.release import ReleaseService
 from relui.widgets.command_line import BottomLine, FilterLine
 from relui.widgets.error_sparkline import ErrorSparkline, MetricSparkline
+from relui.widgets.footer import KeyHints
 from relui.widgets.guard_list import GuardList, guard_summary
 from relui.widgets.pod_table import PodTable
 from relui.widgets.revision_table import RevisionTable
@@ -106,7 +107,7 @@ class EnvironmentScreen(Screen[None]):
             for action in ("deploy", "smoke", "cutover", "rollback"):
                 yield Label(action, id=f"guards-title-{action}", classes="guard-title")
                 yield GuardList(id=f"guards-{action}", words=self.remedies.guard_text)
-        yield Footer()
+        yield KeyHints()
         yield FilterLine()
 
     def action_filter(self) -> None:

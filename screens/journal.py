@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from relui.screens.watch import StateWatch
@@ -18,6 +18,7 @@ from relui.services.context import Context
 from relui.services.interrupted import interrupted_actions
 from relui.services.journal import Entry, Journal
 from relui.widgets.command_line import BottomLine, FilterLine
+from relui.widgets.footer import KeyHints
 
 SHOWN = 500
 
@@ -90,7 +91,7 @@ class JournalScreen(Screen[None]):
         """Title, the table, the filter line."""
         yield Static("Journal (newest first)", id="journal-title", markup=False)
         yield DataTable(id="journal", cursor_type="row")
-        yield Footer()
+        yield KeyHints()
         yield FilterLine()
 
     def on_mount(self) -> None:

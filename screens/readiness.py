@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from relui.screens.choice import ChoiceScreen
@@ -30,6 +30,7 @@ from relui.services.readiness import (
     evidence_problem,
     record,
 )
+from relui.widgets.footer import KeyHints
 
 # The status is always in words; the style only repeats it.
 STATUS_STYLE = {MET: "green", NOT_MET: "bold red"}
@@ -99,7 +100,7 @@ class ReadinessScreen(Screen[None]):
             else f"{key} records a security review or restore test with a link to its evidence"
         )
         yield Static(hint, id="readiness-hint", markup=False)
-        yield Footer()
+        yield KeyHints()
 
     def on_mount(self) -> None:
         """Columns, then the first evaluation."""

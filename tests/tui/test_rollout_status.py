@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
-from textual.widgets import Label
 
 from relui.widgets.action_log import ActionLog
 
@@ -19,8 +18,37 @@ async def test_a_stuck_rollout_shows_its_wait_and_limit() -> None:
         log = app.query_one(ActionLog)
         log.progress("deploy QA", 0, 3, 35.0, 90.0)
         await pilot.pause()
-        title = app.query_one("#action-title", Label)
-        assert str(title.render()) == "deploy QA: 0/3 pods ready, 35 s of 90 s"
+        assert log.status_text == "deploy QA: 0/3 pods ready, 35 s of 90 s"
+        assert str(log.status.render()).endswith("   0%")
         log.progress("deploy QA", 3, 3, 41.0, 90.0)
         await pilot.pause()
-        assert str(title.render()) == "deploy QA: 3/3 pods ready, 41 s of 90 s"
+        assert log.status_text == "deploy QA: 3/3 pods ready, 41 s of 90 s"
+        assert str(log.status.render()).endswith("━" * 20 + " 100%")
+        log.finish("deploy QA", ok=True)
+        await pilot.pause()
+        assert str(log.status.render()) == "deploy QA: OK"
+
+
+async def test_the_log_is_built_by_its_first_line_and_keeps_every_line() -> None:
+    app = LogApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        log = app.query_one(ActionLog)
+        assert log.lines == []
+        assert str(log.status.render()) == "no action running"
+        log.begin("deploy QA 1.5.1")
+        log.write("10:00 QA rollout: 1/3 pods ready")
+        await pilot.pause()
+        assert log.lines == ["deploy QA 1.5.1", "10:00 QA rollout: 1/3 pods ready"]
+        # The empty body gave its place to the log: the pane is as high as before.
+        assert not app.query("#action-lines-empty")
+        assert app.query_one("#action-lines").size.height == 4
+
+
+async def test_the_bar_is_ascii_under_ascii_mode() -> None:
+    app = LogApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        app.add_class("-ascii")
+        log = app.query_one(ActionLog)
+        log.progress("deploy QA", 1, 2)
+        await pilot.pause()
+        assert str(log.status.render()).endswith("[" + "#" * 10 + "-" * 10 + "]  50%")
