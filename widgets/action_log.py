@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
 from textual.widget import Widget
+from textual.widgets import Static
 
 from relui.widgets.glyphs import ASCII, glyphs_for
 
@@ -103,7 +104,7 @@ class ActionLog(Vertical):
     def compose(self) -> ComposeResult:
         """The status line, and the log's room, empty until something is written."""
         yield ActionStatus(id="action-title")
-        yield Widget(id="action-lines-empty", classes="action-lines")
+        yield Static("", id="action-lines-empty", classes="action-lines")
 
     @property
     def status(self) -> ActionStatus:

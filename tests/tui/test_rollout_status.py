@@ -35,6 +35,7 @@ async def test_the_log_is_built_by_its_first_line_and_keeps_every_line() -> None
         log = app.query_one(ActionLog)
         assert log.lines == []
         assert str(log.status.render()) == "no action running"
+        assert str(app.query_one("#action-lines-empty").render()) == ""  # an empty body, not a widget's name
         log.begin("deploy QA 1.5.1")
         log.write("10:00 QA rollout: 1/3 pods ready")
         await pilot.pause()
