@@ -1,5 +1,5 @@
 """``python -m relui`` runs the same entry point as the ``relui`` command."""
 
-from relui.cli import main
+from relui.entry import main
 
 raise SystemExit(main())

@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "bare":
         BareApp().run()
         return 0
-    from relui.cli import main as relui_main
+    from relui.entry import main as relui_main
 
     return relui_main(args[1:] if args and args[0] == "relui" else args)
 

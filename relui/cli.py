@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
-from relui import __version__
+from relui import __version__, startup_heap
 from relui.commands import command_modules
 from relui.commands.base import EXIT_FAILED, EXIT_USAGE, CommandError, build_context, global_options
 from relui.config import ConfigError
@@ -93,8 +93,18 @@ NO_TERMINAL = "the TUI needs a terminal; use a subcommand, e.g. relui status"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run relui; returns the process exit code."""
+    startup_heap.hold()
+    try:
+        return _main(argv)
+    finally:
+        startup_heap.release()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     quiet_libraries()
     args = parse(sys.argv[1:] if argv is None else list(argv))
+    if args.command is not None:
+        startup_heap.release()  # only the TUI's first frame waits for collections
     try:
         if args.command is None:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -6,7 +6,6 @@ bindings at all. ``relui.screens.release_dashboard`` adds the actions.
 
 from __future__ import annotations
 
-import gc
 from functools import partial
 from typing import ClassVar
 
@@ -21,6 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from relui import startup_heap
 from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.reading import EnvReader, deployable_versions
@@ -37,21 +37,6 @@ from relui.widgets.quiet import update_if_changed
 BANNER_SECONDS = 20.0
 # Narrower than this, the key line leaves out the command palette's key (ctrl+p is in the help).
 PALETTE_KEY_WIDTH = 100
-_heap_frozen = False
-
-
-def keep_startup_heap_out_of_collections() -> None:
-    """``gc.freeze()`` once per process, when the dashboard first has every reading.
-
-    What exists then (Textual, the widgets, config, ports) lives as long as
-    the app, yet every full collection walked it again: with 500 pods a color
-    that was a 25-45 ms pause of the event loop every 20 s or so. Frozen, a
-    full collection walks only what was made since.
-    """
-    global _heap_frozen
-    if not _heap_frozen:
-        _heap_frozen = True
-        gc.freeze()
 
 
 def size_classes(width: int, height: int) -> list[str]:
@@ -155,6 +140,8 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         """Focus the first environment and keep the calendar banner current."""
         self.query_one(f"#env-{self.current_env}", EnvColumn).focus()
+        # A source that hangs must not keep the collector off: the heap settles without its reading.
+        self.set_timer(startup_heap.HOLD_LIMIT_SECONDS, startup_heap.settle)
         self.show_banner()
         self.set_interval(BANNER_SECONDS, self.show_banner)
 
@@ -196,7 +183,8 @@ class DashboardScreen(Screen[None]):
         first_full = len(self.readings) < len(self.ctx.config.environments)
         self.readings[message.data.env] = message.data
         if first_full and len(self.readings) == len(self.ctx.config.environments):
-            keep_startup_heap_out_of_collections()
+            # Once that frame is on screen: the start-up garbage collected, the start-up heap frozen.
+            self.call_after_refresh(startup_heap.settle)
         if message.data.env == self.current_env and not unchanged:
             self.refresh_bindings()
             self.show_status()

@@ -1,0 +1,23 @@
+"""The TUI gives the collector back once every column shows its first reading."""
+
+from __future__ import annotations
+
+import gc
+
+from relui import startup_heap
+from relui.services.context import Context
+from tests.tui.conftest import make_app, settle
+
+
+async def test_the_first_full_frame_turns_the_collector_back_on(ctx: Context) -> None:
+    startup_heap.hold()
+    try:
+        app = make_app(ctx)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)  # type: ignore[arg-type]
+            assert app.screen.readings.keys() == {"dev", "qa", "prod"}  # type: ignore[attr-defined]
+            assert gc.isenabled()
+            assert not startup_heap.held()
+    finally:
+        startup_heap.release()
+        gc.enable()
