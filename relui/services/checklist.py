@@ -10,7 +10,9 @@ Ticks and sign-offs journal themselves here, so both faces journal them once.
 A sign-off is SSH-signed by its signer where ``[signing]`` is configured
 (``relui.services.signing``); a GitHub environment approval recorded by the
 pipeline counts instead when its recorder was the pipeline's OIDC role. Each
-sign-off is checked as it is read (``relui.services.signoff``).
+sign-off is checked as it is read (``relui.services.signoff``). Signing and
+tomli-w are imported when a sign-off is signed or a state is written, not
+with the module: reading a checklist (the dashboard's columns) needs neither.
 """
 
 from __future__ import annotations
@@ -21,14 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import tomli_w
+from typing import TYPE_CHECKING, Any
 
 from relui.config import PHASES, ChecklistItem
 from relui.domain import Color, SmokeResult
 from relui.ports import PortError
-from relui.services import signing
 from relui.services.auto_checks import check_item
 from relui.services.context import Context
 from relui.services.journal import Journal
@@ -36,6 +35,9 @@ from relui.services.record_store import changed, store_for
 from relui.services.release_state import release_state
 from relui.services.signoff import SignOff, checked
 from relui.services.text import InvalidInput, one_line, validate_version
+
+if TYPE_CHECKING:
+    from relui.services.signing import Signed
 
 
 class ChecklistError(Exception):
@@ -250,8 +252,10 @@ class Checklists:
         )
         return self._store(env, version, signoff, signed=False)
 
-    def _sign(self, env: str, version: str, role: str, now: datetime) -> signing.Signed | None:
+    def _sign(self, env: str, version: str, role: str, now: datetime) -> Signed | None:
         """The signature of a sign-off where signing is configured; ChecklistError says how to set it up."""
+        from relui.services import signing
+
         if not signing.signing_configured(self.ctx.config):
             if self.ctx.env(env).protected and not self.ctx.env(env).identity.allow_unverified:
                 hint = signing.setup_hint(self.ctx.operator, role)
@@ -319,6 +323,8 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
 
 
 def _render(state: dict[str, Any]) -> bytes:
+    import tomli_w
+
     return tomli_w.dumps(state).encode("utf-8")
 
 

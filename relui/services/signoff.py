@@ -6,6 +6,8 @@ allowed signers (``relui.services.signing``); a GitHub environment approval
 only when the pipeline's OIDC role recorded it and the journal holds that
 note; an unsigned one only where the environment allows unverified callers.
 Recording sign-offs stays with the checklist (``relui.services.checklist``).
+Signing is imported when a signed one is checked: reading a checklist with
+none (the dashboard's columns, most of a release) does not load it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import fnmatch
 from dataclasses import dataclass, replace
 from typing import Any
 
-from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Journal
 
@@ -77,6 +78,8 @@ def _trust(ctx: Context, env: str, version: str, s: SignOff) -> tuple[str | None
             return "the journal holds no such approval recorded by the pipeline", None, ""
         return None, None, f"GitHub approval by {s.github_approver} ({s.github_run_url}), recorded by {s.principal}"
     if s.signature:
+        from relui.services import signing
+
         expect = {"kind": "signoff", "env": env, "version": version, "role": s.role, "signer": s.user}
         check = signing.check_signed(config, signing.Signed(s.payload, s.signature), expect=expect, now=ctx.clock.now())
         return check.problem, check.key_owner, f"signed by {s.user}'s SSH key"
