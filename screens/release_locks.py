@@ -39,8 +39,11 @@ class LockKeeping(ReleaseFlows):
         self.held_locks: set[str] = set()
 
     def on_mount(self) -> None:
-        """Besides the dashboard's own start-up: keep held locks alive."""
-        super().on_mount()
+        """Besides the dashboard's own start-up: keep held locks alive.
+
+        Textual runs ``on_mount`` of every class in the MRO, so the
+        dashboard's own is not called from here (it used to run twice).
+        """
         self.set_interval(LOCK_RENEW_SECONDS, self._renew_locks)
 
     def _renew_locks(self) -> None:
