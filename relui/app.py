@@ -20,7 +20,6 @@ from textual.theme import Theme
 from textual.worker import WorkerState
 
 from relui.daemon_executor import DaemonExecutor
-from relui.screens.choice import ChoiceScreen
 from relui.screens.dashboard import WatchDashboard
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
@@ -135,6 +134,8 @@ class ReluiApp(App[int]):
         if not self.action_running:
             self.exit(0)
             return
+        from relui.screens.choice import ChoiceScreen
+
         options = [
             ("stay", "No, keep watching"),
             ("quit", "Quit now: the action stops where it is; the journal shows it as interrupted"),

@@ -4,13 +4,19 @@ Every action checks capability first (``check_action`` greys the key and the
 status line says why), then reads the plan and the guards in a thread worker,
 asks in ``ConfirmScreen``, and runs the service call in one exclusive thread
 worker whose progress comes back as messages for the log pane.
+
+What only an action needs (the release service, its guards and plans, the
+modals, the bake watch) is imported where it is first used, so the first
+frame does not wait for it; ``warm_imports`` loads it once that frame
+is on screen, so the first key press does not wait either.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,16 +27,14 @@ from textual.worker import Worker, WorkerState
 
 from relui.ports import PortError
 from relui.screens.commands import PaletteCommand
-from relui.screens.confirm import ConfirmScreen
 from relui.screens.release_locks import LockKeeping
-from relui.screens.remedies import TuiRemedies
-from relui.services.actions import Action
-from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context
-from relui.services.intervene import InterventionRefused, abort
-from relui.services.release import ActionResult, Progress, Request
 from relui.widgets.action_log import ActionLog
 from relui.widgets.env_column import EnvColumn
+
+if TYPE_CHECKING:
+    from relui.screens.remedies import TuiRemedies
+    from relui.services.release import ActionResult, Progress, Request
 
 ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort")
 ACTION_GROUP = "release-action"
@@ -44,6 +48,44 @@ TITLES = {
     "lock": "Lock/unlock",
     "abort": "Abort on",
 }
+# What an action, its modals, a bake breach or a screen opened from here imports on first use;
+# ``warm_imports`` loads them once the first frame is up. The screens cost about 3 ms more once the
+# service is loaded; without them a refusal's words (``remedies``) or Enter would still import cold.
+WARM_MODULES = (
+    "relui.services.release",
+    "relui.services.bake_watch",
+    "relui.services.intervene",
+    "relui.screens.choice",
+    "relui.screens.confirm",
+    "relui.widgets.revision_table",
+    "relui.screens.checklist",
+    "relui.screens.readiness",
+    "relui.screens.environment",
+    "relui.screens.journal",
+    "relui.screens.help",
+)
+# Well after the first full frame (the columns read in well under a second), before a first key is likely.
+WARM_SECONDS = 1.5
+
+
+def warm_imports() -> None:
+    """Import ``WARM_MODULES`` now, so the first action key or screen does not wait for them.
+
+    Called once from a timer ``WARM_SECONDS`` after the action dashboard
+    mounts: one block of the event loop of about 20-25 ms (keep it under
+    40 ms), when the first frame is long on screen and no key is likely
+    waiting. Nothing is built or read here, only modules loaded.
+    """
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+
+
+def _request(action: str, env: str, version: str | None = None) -> Request:
+    """The service's request for an action key (or ``:deploy ENV VERSION``)."""
+    from relui.services.actions import Action
+    from relui.services.release import Request
+
+    return Request(Action(action), env, version)
 
 
 class ReleaseDashboard(LockKeeping):
@@ -90,6 +132,10 @@ class ReleaseDashboard(LockKeeping):
         self.rolling_back: str | None = None
         # Environments whose bake has breached, with the line shown (each breach is acted on once here).
         self.breaches: dict[str, str] = {}
+
+    def on_mount(self) -> None:
+        """Besides the dashboard's own start-up (Textual calls it too): warm the action imports once it is drawn."""
+        self.set_timer(WARM_SECONDS, warm_imports)
 
     def compose_below(self) -> ComposeResult:
         """The log pane, then the status line."""
@@ -172,7 +218,7 @@ class ReleaseDashboard(LockKeeping):
         elif action == "abort":
             self._abort(env)
         else:
-            self._launch(Request(Action(action), env))
+            self._launch(_request(action, env))
 
     def command_action(self, action: str, env: str, version: str | None) -> None:
         """An action typed at ``:``: as its key, or straight to the confirm modal for ``:deploy ENV VERSION``."""
@@ -180,7 +226,7 @@ class ReleaseDashboard(LockKeeping):
         if action != "deploy" or version is None or reason:
             self.start_action(action, env)
         else:
-            self._launch(Request(Action.DEPLOY, env, version))
+            self._launch(_request(action, env, version))
 
     def action_deploy(self) -> None:
         """Deploy a version to the focused environment's idle color."""
@@ -208,6 +254,8 @@ class ReleaseDashboard(LockKeeping):
 
     def _launch(self, request: Request) -> None:
         """Run one request through the service in a thread worker; its decide opens the modal."""
+        from relui.services.actions import Action
+
         if request.action in (Action.ROLLBACK, Action.ROLLBACK_REVISION):
             self.rolling_back = request.env
             self._run_rollback(request)
@@ -235,6 +283,8 @@ class ReleaseDashboard(LockKeeping):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-abort", description="abort")
     def _abort(self, env: str) -> None:
+        from relui.services.intervene import InterventionRefused, abort
+
         try:
             text = abort(self.service, env, "abort key in the TUI")
         except InterventionRefused as exc:
@@ -263,6 +313,10 @@ class ReleaseDashboard(LockKeeping):
     @work(thread=True, exclusive=False, exit_on_error=False, group="release-bake", description="bake breach")
     def _act_on_breach(self, env: str, remedies: TuiRemedies) -> None:
         """Tell the team once per cutover (naming this TUI's rollback key); with auto_rollback, roll back once."""
+        from relui.services.actions import Action
+        from relui.services.bake_watch import BakeWatch
+        from relui.services.release import Request
+
         watch = BakeWatch(self.service, env, remedies.text)
         try:
             bake = watch.current()
@@ -290,6 +344,9 @@ class ReleaseDashboard(LockKeeping):
 
     def on_release_dashboard_action_finished(self, message: ActionFinished) -> None:
         """Outcome in the log; a failure or a block also as a notification with the reason."""
+        from relui.screens.confirm import ConfirmScreen
+        from relui.services.actions import Action
+
         result = message.result
         if result.kind in (Action.ROLLBACK, Action.ROLLBACK_REVISION) and self.rolling_back == result.env:
             self.rolling_back = None

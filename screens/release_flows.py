@@ -4,27 +4,30 @@ Each flow is an async worker that asks with a modal and hands a ``Request``
 to ``_launch``; blocking reads run in thread workers. ``_decide`` is the TUI's
 answer to ``ReleaseService.run``: called from the action's thread, it opens
 the confirm modal on the event loop and waits for the operator.
+
+The modals and the release service's modules are imported in the flow that
+first needs them, not with the dashboard: its first frame does not wait for
+them (``relui.screens.release_dashboard.warm_imports`` loads them
+once it is on screen, so the first key press does not either).
 """
 
 from __future__ import annotations
 
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.worker import Worker, WorkerFailed
 
 from relui.domain import GuardResult, Revision
-from relui.screens.choice import ChoiceScreen
-from relui.screens.confirm import Confirmation, ConfirmScreen
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.reading import VersionPick, version_pick
-from relui.services.actions import Action, action_for
-from relui.services.guards import forceable
-from relui.services.release import Decision, Plan, Request, heading
 from relui.services.release_state import ReleaseState, release_state, warm_previous
-from relui.widgets.revision_table import revision_label
+
+if TYPE_CHECKING:
+    from relui.screens.confirm import Confirmation
+    from relui.services.release import Decision, Plan, Request
 
 
 class ReleaseFlows(DashboardScreen):
@@ -41,6 +44,10 @@ class ReleaseFlows(DashboardScreen):
     # Flows: async workers that ask the operator what to do; blocking reads go to thread workers.
     @work(exclusive=True, exit_on_error=False, group="release-flow")
     async def _deploy_flow(self, env: str) -> None:
+        from relui.screens.choice import ChoiceScreen
+        from relui.services.actions import Action
+        from relui.services.release import Request
+
         read: Worker[VersionPick] = self._read_versions(env)
         try:
             pick = await read.wait()
@@ -63,6 +70,11 @@ class ReleaseFlows(DashboardScreen):
 
     @work(exclusive=True, exit_on_error=False, group="release-flow")
     async def _rollback_flow(self, env: str) -> None:
+        from relui.screens.choice import ChoiceScreen
+        from relui.services.actions import action_for
+        from relui.services.release import Request
+        from relui.widgets.revision_table import revision_label
+
         read: Worker[tuple[list[Revision], ReleaseState]] = self._read_history(env)
         try:
             history, rel = await read.wait()
@@ -96,6 +108,8 @@ class ReleaseFlows(DashboardScreen):
 
     @work(exclusive=True, exit_on_error=False, group="release-flow")
     async def _lock_flow(self, env: str) -> None:
+        from relui.screens.choice import ChoiceScreen
+
         reading = self.readings.get(env)
         holder = reading.snapshot.lock if reading else None
         take = holder is None or holder.holder.split("@")[0] != self.ctx.operator
@@ -116,6 +130,10 @@ class ReleaseFlows(DashboardScreen):
 
     def _decide(self, plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
         """The TUI's decide, called by the service from its thread: open the modal and wait for the answer."""
+        from relui.screens.confirm import ConfirmScreen
+        from relui.services.guards import forceable
+        from relui.services.release import Decision, heading
+
         answer: Future[Confirmation | None] = Future()
         env = self.ctx.env(plan.env)
         title = heading(plan)

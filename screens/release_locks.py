@@ -3,9 +3,15 @@
 A lock this session took is renewed well inside its lease while the TUI
 runs, so it only expires when relui is gone (killed, the bastion lost); the
 service decides who may take or release it, this only asks and tells.
+
+The release service is built on its first use, from a worker: its modules
+(guards, plans, outcomes ...) are not needed to draw the first frame.
 """
 
 from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.message import Message
@@ -13,8 +19,10 @@ from textual.message import Message
 from relui.ports import PortError
 from relui.screens.release_flows import ReleaseFlows
 from relui.services.context import Context
-from relui.services.release import LockRefused, ReleaseService
 from relui.widgets.action_log import ActionLog
+
+if TYPE_CHECKING:
+    from relui.services.release import ReleaseService
 
 # Well inside the shortest lease (the sandbox's 300 s): one missed renewal never loses the lock.
 LOCK_RENEW_SECONDS = 60.0
@@ -34,9 +42,20 @@ class LockKeeping(ReleaseFlows):
 
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
-        self.service = ReleaseService(ctx)
+        self._service: ReleaseService | None = None
+        self._service_lock = threading.Lock()
         # Locks this session took; renewed while it runs so they only expire when abandoned.
         self.held_locks: set[str] = set()
+
+    @property
+    def service(self) -> ReleaseService:
+        """The one release service of this screen, built by whichever worker asks first."""
+        with self._service_lock:
+            if self._service is None:
+                from relui.services.release import ReleaseService
+
+                self._service = ReleaseService(self.ctx)
+            return self._service
 
     def on_mount(self) -> None:
         """Besides the dashboard's own start-up: keep held locks alive.
@@ -60,6 +79,8 @@ class LockKeeping(ReleaseFlows):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-lock")
     def _toggle_lock(self, env: str, take: bool) -> None:
+        from relui.services.release import LockRefused
+
         try:
             if take:
                 info = self.service.take_lock(env)
