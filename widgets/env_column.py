@@ -5,104 +5,76 @@ exclusive thread worker that calls the reader it was given (the dashboard
 builds it from the services), and the reading comes back as a ``Refreshed``
 message. The column never does IO on the event loop and never knows where the
 data comes from.
+
+It is one widget with no children and draws every line itself: the reading
+is put into words once (widgets/column_view.py) and fitted to the column's
+size (widgets/column_layout.py) only when the words, the size, the screen's
+breakpoints or the theme change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Static
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.style import Style as VisualStyle
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from relui.domain import Color, EnvSnapshot
-from relui.widgets.error_sparkline import ErrorLine
-from relui.widgets.pod_health import CANDIDATE, IDLE, LIVE, PodList, PodSummary
-from relui.widgets.quiet import update_if_changed
+from relui.domain import Color
+from relui.widgets.column_layout import Looks, Row, lay_out
+from relui.widgets.column_view import SHORT_PHASE, ColumnData, ColumnView, LastAction, PhaseProgress, view_of
+from relui.widgets.glyphs import glyphs_for
 
-SHORT_PHASE = {"pre-release": "pre", "release-day": "day", "post-deployment": "post"}
+# The reading's types are part of this module's API (screens build and read them here).
+__all__ = [
+    "SHORT_PHASE",
+    "WIDE_COLUMN",
+    "ColumnData",
+    "EnvColumn",
+    "LastAction",
+    "PhaseProgress",
+    "Reader",
+]
+
 # A column narrower than this gets the compact wording.
 WIDE_COLUMN = 40
-
-
-@dataclass(frozen=True)
-class PhaseProgress:
-    """Done and total items of one checklist phase."""
-
-    phase: str
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class LastAction:
-    """The newest journal record of an environment, for one line."""
-
-    action: str
-    status: str
-    operator: str
-    at: str  # HH:MM UTC
-    version: str | None = None
-
-    def text(self, wide: bool) -> str:
-        """``deploy 1.6.0 ok ops 11:22``; narrow columns drop the version."""
-        what = f"{self.action} {self.version}" if self.version and wide else self.action
-        return f"{what} {self.status} {self.operator} {self.at}"
-
-
-@dataclass(frozen=True)
-class ColumnData:
-    """Everything one column shows, read in one refresh.
-
-    Each source that failed carries its own ``*_problem`` line, so the rest
-    of the column keeps updating around it.
-    """
-
-    snapshot: EnvSnapshot
-    candidate_color: Color | None = None
-    candidate_version: str | None = None
-    version_in_play: str | None = None
-    checklist: tuple[PhaseProgress, ...] = ()
-    checklist_problem: str | None = None
-    last_action: LastAction | None = None
-    journal_problem: str | None = None
-    release_problem: str | None = None
-    # The bake of the last cutover when it breached: the line to show in red, with the key.
-    bake_breach: str | None = None
-    # The previous live color while it still serves (the instant rollback target): the only "warm" one.
-    warm_color: Color | None = None
-    # Versions a rollback moved traffic away from: marked failed where they still run.
-    rolled_back_from: frozenset[str] = frozenset()
-
-    @property
-    def env(self) -> str:
-        """The environment's name."""
-        return self.snapshot.name
-
-    def shows_the_same_as(self, other: ColumnData | None) -> bool:
-        """True when ``other`` differs only in when it was read: nothing on screen would change."""
-        if other is None:
-            return False
-        return replace(other, snapshot=replace(other.snapshot, taken_at=self.snapshot.taken_at)) == self
-
-    def role(self, color: Color) -> str:
-        """Whether a color is live, the candidate, or idle."""
-        if self.snapshot.active_color == color:
-            return LIVE
-        return CANDIDATE if self.candidate_color == color else IDLE
-
 
 Reader = Callable[[bool], ColumnData]
 
 
-class EnvColumn(Vertical, can_focus=True):
-    """Name and protected badge, both colors' pods and error rate, checklist, lock, last action."""
+class EnvColumn(Widget, can_focus=True):
+    """Name and protected badge, both colors' pods and error rate, checklist, lock, last action.
+
+    No children: each one cost style matching, layout and a render at start
+    and at every focus move. ``draw`` turns a reading into words (a
+    ``ColumnView``) and repaints only when they changed; the fitted lines
+    are kept, so a focus move (only the border changes) redraws from them.
+    """
+
+    COMPONENT_CLASSES = {"env-column--problem", "env-column--bars-ok", "env-column--bars-over", "env-column--over"}
+    DEFAULT_CSS = """
+    EnvColumn > .env-column--problem {
+        color: $warning;
+    }
+    EnvColumn > .env-column--bars-ok {
+        color: $success;
+    }
+    EnvColumn > .env-column--bars-over {
+        color: $error;
+        text-style: bold;
+    }
+    EnvColumn > .env-column--over {
+        text-style: bold reverse;
+    }
+    """
 
     class Refreshed(Message):
         """A refresh of the column's environment finished."""
@@ -153,21 +125,11 @@ class EnvColumn(Vertical, can_focus=True):
         self.filter_text = ""
         # Text, not a str: "[protected]" would otherwise be read as markup.
         self.border_title = Text(f"{title} [protected]" if protected else title)
-
-    def compose(self) -> ComposeResult:
-        """Both colors (summary, the pods that fit, error rate), then checklist, lock and last action.
-
-        The pod lists are the only children that take the column's spare
-        height, so the lines below them always stay in view.
-        """
-        for color in Color:
-            yield PodSummary(color, id=f"pods-{color}", classes="pod-health")
-            yield PodList(color, id=f"pod-list-{color}", classes="pod-list")
-            yield ErrorLine(self.threshold, id=f"errors-{color}")
-        yield Static("checklist -", id="checklist", markup=False)
-        yield Static("lock -", id="lock", markup=False)
-        yield Static("last -", id="last", markup=False)
-        yield Static("", id="problems", classes="-empty", markup=False)
+        self._shown = ColumnView.unread(threshold)
+        self._fitted_key: tuple[object, ...] = ()
+        self._fitted_for: ColumnView | None = None
+        self._rows: list[Row] = []
+        self._strips: list[Strip] = []
 
     def on_mount(self) -> None:
         """Read now, then poll at the environment's pace from ``poll_offset`` on; watch the data's age.
@@ -210,9 +172,7 @@ class EnvColumn(Vertical, can_focus=True):
         if event.state is WorkerState.ERROR:
             error = event.worker.error
             self.failure = f"refresh failed: {type(error).__name__}: {error}"
-            problems = self.query_one("#problems", Static)
-            update_if_changed(problems, Text(f"unavailable: {self.failure}", "bold"))
-            problems.remove_class("-empty")
+            self._show(self._view())
             self.notify(self.failure, title=f"{self.env.upper()} refresh", severity="error")
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED) and self._again:
             self._again = False
@@ -225,10 +185,9 @@ class EnvColumn(Vertical, can_focus=True):
         self.draw()
 
     def on_resize(self) -> None:
-        """Wording depends on the column's width (wide or narrow), so only crossing it redraws.
+        """Wording depends on the column's width (wide or narrow), so only crossing it redraws the words.
 
-        A column is resized each time the layout settles (height changes as
-        pods come and go); redrawing then repainted all of it for nothing.
+        The lines are fitted to the new size when they are next drawn.
         """
         if self.data is not None and self._drawn_wide != self._wide():
             self.draw()
@@ -237,73 +196,42 @@ class EnvColumn(Vertical, can_focus=True):
         return self.content_size.width >= WIDE_COLUMN
 
     def draw(self) -> None:
-        """Render the current reading into the child widgets; only what changed repaints."""
-        data = self.data
-        if data is None:
+        """Put the current reading into words; the column repaints only when they changed."""
+        if self.data is None:
             return
-        snap = data.snapshot
-        wide = self._drawn_wide = self._wide()
-        for color in Color:
-            state = snap.colors.get(color)
-            rolled_back = state is not None and state.version in data.rolled_back_from
-            self.query_one(f"#pods-{color}", PodSummary).show(
-                state,
-                data.role(color),
-                snap.cluster_problem,
-                wide=wide,
-                warm=data.warm_color == color,
-                rolled_back=rolled_back,
-            )
-            self.query_one(f"#pod-list-{color}", PodList).show(None if snap.cluster_problem else state)
-            self.query_one(f"#errors-{color}", ErrorLine).show(
-                snap.error_series.get(color), snap.error_rate.get(color), snap.metrics_problem
-            )
-        update_if_changed(self.query_one("#checklist", Static), self._checklist_text(data, wide))
-        update_if_changed(self.query_one("#lock", Static), self._lock_text(snap, wide))
-        last = data.last_action.text(wide) if data.last_action else "-"
-        if data.journal_problem:
-            last = f"unavailable: {data.journal_problem}"
-        update_if_changed(self.query_one("#last", Static), f"last {last}")
-        # An action cut off mid-way is the first thing to see on return: above the other problems.
-        breach = data.bake_breach
-        extra = [f"{breach}; {self.rolls_back}" if self.rolls_back else breach] if breach else []
-        extra += [f"interrupted: {line}" for line in snap.interrupted]
-        extra += [p for p in snap.problems if p not in (snap.metrics_problem, snap.cluster_problem)]
-        if data.release_problem:
-            extra.append(data.release_problem)
-        problems = self.query_one("#problems", Static)
-        text = Text("\n".join(f"! {p}" for p in extra), "bold")
-        if data.bake_breach:
-            text.stylize("bold reverse red", 0, len(extra[0]) + 2)  # the banner: first, and unmissable
-        update_if_changed(problems, text)
-        problems.set_class(not extra and self.failure is None, "-empty")
+        self._show(self._view())
         self._show_age()
 
-    def _checklist_text(self, data: ColumnData, wide: bool) -> Text:
-        if data.checklist_problem:
-            return Text(f"checklist unavailable: {data.checklist_problem}")
-        if not data.checklist:
-            return Text("checklist -")
-        if wide:
-            lines = [f"checklist {data.version_in_play or '-'}"]
-            lines += [
-                f"  {p.phase:<16} {p.done}/{p.total}" + ("  done" if p.done == p.total else "") for p in data.checklist
-            ]
-            return Text("\n".join(lines))
-        # Narrow: "pre 1/5 day 3/5 post 0/3" fits a 24-cell column on an 80-column terminal.
-        return Text(" ".join(f"{SHORT_PHASE.get(p.phase, p.phase)} {p.done}/{p.total}" for p in data.checklist))
+    def _show(self, view: ColumnView) -> None:
+        if not view.shows_the_same_as(self._shown):
+            self._shown = view
+            self.refresh()
 
-    def _lock_text(self, snap: EnvSnapshot, wide: bool) -> Text:
-        if snap.lock is None:
-            return Text("lock free")
-        since = snap.lock.since.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M")
-        return Text(f"lock {snap.lock.holder} since {since}", "bold")
+    def _view(self) -> ColumnView:
+        """The words of the current reading (and failure) at the current width."""
+        data = self.data
+        wide = self._drawn_wide = self._wide()
+        if data is None:
+            view = ColumnView.unread(self.threshold)
+        else:
+            view = view_of(
+                data,
+                wide=wide,
+                threshold=self.threshold,
+                glyphs=glyphs_for(self),
+                color_styles={c: self.app.theme_variables.get(f"relui-{c}") for c in Color} if self.is_attached else {},
+                rolls_back=self.rolls_back,
+                needle=self.filter_text,
+                shown=self._shown,
+            )
+        if self.failure is not None:
+            view = replace(view, problems=Text(f"unavailable: {self.failure}", "bold"))
+        return view
 
     def set_filter(self, text: str) -> None:
         """Show only the pods whose line holds ``text``; the bottom border says what is filtered."""
         self.filter_text = text
-        for pods in self.query(PodList):
-            pods.set_filter(text)
+        self._show(self._view())
         self._show_age()
 
     def _show_age(self) -> None:
@@ -322,6 +250,73 @@ class EnvColumn(Vertical, can_focus=True):
         if subtitle != self._subtitle:
             self._subtitle = subtitle
             self.border_subtitle = subtitle
+
+    def lines(self) -> list[str]:
+        """The column's lines as drawn at its size, in plain text: what a reader of the screen sees."""
+        return [row.line.plain for row in self._fitted()[0]]
+
+    def section(self, name: str) -> str:
+        """The drawn lines of one section, joined by newlines; empty when none of it is in view.
+
+        Sections: ``pods-blue`` (the summary), ``pod-list-blue``,
+        ``errors-blue``, the same for green, ``checklist``, ``lock``,
+        ``last``, ``problems``, and ``cut`` (the line that says the column
+        was too small for the rest).
+        """
+        return "\n".join(row.line.plain for row in self._fitted()[0] if row.section == name)
+
+    def _fitted(self) -> tuple[list[Row], list[Strip]]:
+        """The lines fitted to the column's size, and their strips, worked out anew only when what they show changes."""
+        # The dashboard's breakpoints space the column out: a blank line before each color at -tall,
+        # error rates two rows high at -wide.-tall.
+        screen = self.screen
+        tall = screen.has_class("-tall")
+        two_row_errors = tall and screen.has_class("-wide")
+        glyphs = glyphs_for(self)
+        key = (self.size, tall, two_row_errors, self.app.theme, glyphs, self.visual_style)
+        if self._fitted_for is self._shown and key == self._fitted_key:
+            return self._rows, self._strips
+        width, height = self.size
+        looks = Looks(
+            self.get_component_rich_style("env-column--bars-ok"),
+            self.get_component_rich_style("env-column--bars-over"),
+            self.get_component_rich_style("env-column--over"),
+            glyphs.blocks,
+        )
+        self._rows = lay_out(
+            self._shown, width, height, tall=tall, two_row_errors=two_row_errors, looks=looks, console=self.app.console
+        )
+        self._strips = [self._strip(row, y) for y, row in enumerate(self._rows)]
+        self._fitted_for, self._fitted_key = self._shown, key
+        return self._rows, self._strips
+
+    def _strip(self, row: Row, y: int, selected: tuple[int, int] | None = None) -> Strip:
+        """One row as segments, each carrying its offset so the mouse can select the text."""
+        base = self.get_visual_style("env-column--problem") if row.problem else self.visual_style
+        line = row.line
+        if selected is not None:
+            start, end = selected
+            selection = VisualStyle.from_styles(self.screen.get_component_styles("screen--selection"))
+            line = line.stylize(selection, start, len(line.plain) if end == -1 else end)
+        segments, x = [], 0
+        for text, style in line.render(base, end=""):
+            segments.append(Segment(text, style.rich_style_with_offset(x, y)))
+            x += len(text)
+        return Strip(segments, line.cell_length)
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` of the column, from the fitted lines; a selected line is drawn with its selection."""
+        rows, strips = self._fitted()
+        if y >= len(strips):
+            return Strip.blank(self.size.width, self.visual_style.rich_style)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            return self._strip(rows[y], y, span)
+        return strips[y]
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text, out of the lines as drawn."""
+        return selection.extract("\n".join(self.lines())), "\n"
 
 
 def _age(seconds: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
@@ -86,8 +87,10 @@ def bar_rows(
 
     ``blocks`` are the eight levels, lowest first (the ASCII set under ``[ui] ascii``).
     """
+    if width <= 0:
+        return []
     values = resample(data, width)
-    if not values or width <= 0:
+    if not values:
         return []
     top = max(values) if ceiling is None else max(ceiling, max(values))
     bottom = min(values) if ceiling is None else 0.0
@@ -217,61 +220,42 @@ def _unavailable(problem: str) -> str:
     return f"unavailable: {rest}" if sep else f"unavailable: {problem}"
 
 
-class ErrorLine(Widget):
-    """An environment column's error rate in one widget: bars, then ``ERR 0.41% < 5%`` on the top row.
+@dataclass(frozen=True)
+class ErrorReading:
+    """An environment column's error rate for one color: the bars and ``ERR 0.41% < 5%``, as data.
 
-    What ErrorSparkline draws with three widgets, drawn by one: a column is
-    restyled child by child at every focus move, so fewer children is a
-    faster key. ``-over``, ``-empty`` and ``-unavailable`` mean what they mean
-    on ErrorSparkline.
+    ``over`` and ``unavailable`` mean what ``-over`` and ``-unavailable``
+    mean on ErrorSparkline; the column (widgets/env_column.py) draws it.
     """
 
-    COMPONENT_CLASSES = {"bars--ok", "bars--over", "error-line--label"}
-    DEFAULT_CSS = """
-    ErrorLine {
-        height: 1;
-    }
-    ErrorLine.-unavailable {
-        height: auto;
-    }
-    ErrorLine > .bars--ok {
-        color: $success;
-    }
-    ErrorLine > .bars--over {
-        color: $error;
-        text-style: bold;
-    }
-    ErrorLine.-over > .error-line--label {
-        text-style: bold reverse;
-    }
-    """
+    threshold: float
+    values: tuple[float, ...] = ()
+    label: str = "ERR -"
+    over: bool = False
+    unavailable: bool = False
 
-    def __init__(self, threshold: float, *, id: str | None = None, classes: str = "") -> None:
-        super().__init__(id=id, classes=classes)
-        self.threshold = threshold
-        self.values: tuple[float, ...] = ()
-        self.label_text = "ERR -"
+    @classmethod
+    def of(
+        cls, threshold: float, series: Series | None, current: float | None, problem: str | None = None
+    ) -> ErrorReading:
+        """A reading of the rate; ``problem`` (metrics unreadable) replaces the bars with its words."""
+        if problem is not None:
+            return cls(threshold, label=_unavailable(problem), unavailable=True)
+        values = tuple(series.values) if series and len(series.points) >= 2 else ()
+        over = current is not None and current > threshold
+        return cls(threshold, values, ErrorSparkline.verdict(current, threshold), over)
 
-    def show(self, series: Series | None, current: float | None, problem: str | None = None) -> None:
-        """Take a reading; repaint only when the bars or the words change."""
-        values = tuple(series.values) if series and len(series.points) >= 2 and problem is None else ()
-        label = _unavailable(problem) if problem is not None else ErrorSparkline.verdict(current, self.threshold)
-        self.set_class(problem is not None, "-unavailable")
-        self.set_class(problem is None and current is not None and current > self.threshold, "-over")
-        if (values, label) != (self.values, self.label_text):
-            self.values, self.label_text = values, label
-            self.refresh(layout=problem is not None)
+    def rows(self, width: int, height: int, styles: tuple[Style, Style], label_style: Style, blocks: str) -> list[Text]:
+        """The bars to the left of the label on the top row, the bars alone below it; the words alone when unavailable.
 
-    def render(self) -> RenderResult:
-        """The bars to the left of the label on the top row, the bars alone below it."""
-        label = Text(self.label_text, self.get_component_rich_style("error-line--label"))
-        if self.has_class("-unavailable"):
-            return label
-        width, height = self.size.width, max(1, self.size.height)
-        styles = (self.get_component_rich_style("bars--ok"), self.get_component_rich_style("bars--over"))
+        ``styles`` are the bars' (within, over the threshold), ``label_style``
+        the label's when over the threshold.
+        """
+        label = Text(self.label, label_style if self.over else "")
+        if self.unavailable:
+            return [label]
         room = max(0, width - len(label) - 1)
-        blocks = glyphs_for(self).blocks
-        rows = bar_rows(self.values, room, height, self.threshold, self.threshold, styles, blocks) or [Text(" " * room)]
-        rows = [row.copy() for row in rows]
+        rows = bar_rows(self.values, room, max(1, height), self.threshold, self.threshold, styles, blocks)
+        rows = [row.copy() for row in rows] or [Text(" " * room)]
         rows[0].append(" ").append_text(label)
-        return Text("\n").join(rows)
+        return rows

@@ -1,23 +1,21 @@
-"""Pod health of one color: a summary (version, role, ready/desired, the worst reason) and one line per pod.
+"""Pod health of one color, as words: a summary (version, role, ready/desired, the worst reason) and one line per pod.
 
-The pod list renders only the lines it has room for: with more pods than
-lines it shows a census (counts by state) and the worst pods first, so the
-cost of a repaint follows the terminal's height, not the replica count.
+A pod list shows only the lines it has room for: with more pods than lines
+it shows a census (counts by state) and the worst pods first, so the cost of
+drawing follows the terminal's height, not the replica count. The
+environment column (widgets/env_column.py) draws these lines.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 
 from rich.text import Text
-from textual.app import RenderResult
-from textual.widget import Widget
-from textual.widgets import Static
 
 # The domain owns the order of alarming reasons; the list sorts by it rather than keeping a second copy.
 from relui.domain import _REASON_RANK, Color, ColorState, PodHealth
-from relui.widgets.glyphs import UNICODE, Glyphs, glyphs_for
-from relui.widgets.quiet import update_if_changed
+from relui.widgets.glyphs import UNICODE, Glyphs
 
 LIVE = "live"
 CANDIDATE = "candidate"
@@ -107,104 +105,55 @@ def pod_line(pod: PodHealth, short: bool) -> Text:
     return Text(f"{name} {status}{restarts}", "" if pod.ready else "bold")
 
 
-class PodSummary(Static):
-    """Role, version and readiness of one color; repaints only when that text changes."""
-
-    def __init__(self, color: Color, *, id: str | None = None, classes: str = "") -> None:
-        super().__init__(f"{color} -", id=id, classes=classes, markup=False)
-        self.color = color
-
-    def show(
-        self,
-        state: ColorState | None,
-        role: str,
-        problem: str | None = None,
-        *,
-        wide: bool = True,
-        warm: bool = False,
-        rolled_back: bool = False,
-    ) -> None:
-        """Draw the color's state; ``problem`` (cluster unreadable) replaces it."""
-        if problem is not None:
-            text: Text | str = Text(f"{self.color} unavailable: {problem.partition('unavailable: ')[2] or problem}")
-        elif state is None:
-            text = f"{self.color} -"
-        else:
-            style = self.app.theme_variables.get(f"relui-{self.color}") if self.is_attached else None
-            text = summary(
-                state, role, wide, warm=warm, rolled_back=rolled_back, glyphs=glyphs_for(self), color_style=style
-            )
-        update_if_changed(self, text)
+def summary_of(
+    color: Color,
+    state: ColorState | None,
+    role: str,
+    problem: str | None = None,
+    *,
+    wide: bool = True,
+    warm: bool = False,
+    rolled_back: bool = False,
+    glyphs: Glyphs = UNICODE,
+    color_style: str | None = None,
+) -> Text:
+    """A color's summary as a column shows it: ``problem`` (cluster unreadable) replaces it; ``blue -`` unread."""
+    if problem is not None:
+        return Text(f"{color} unavailable: {problem.partition('unavailable: ')[2] or problem}")
+    if state is None:
+        return Text(f"{color} -")
+    return summary(state, role, wide, warm=warm, rolled_back=rolled_back, glyphs=glyphs, color_style=color_style)
 
 
-class PodList(Widget):
-    """One line per pod of one color, as many as fit; a census and the worst pods when they do not.
+@dataclass(frozen=True)
+class PodRoll:
+    """The pods one color shows, and what stands in for them when they do not all fit.
 
-    It takes the column's spare height (``height: 1fr``) but never more lines
-    than it has pods (``max-height``), so a small replica set leaves the room
-    to the other color.
+    The worst-first order and the census are worked out once per reading
+    (``of``), so drawing costs the lines drawn, not the replica count.
     """
 
-    DEFAULT_CSS = """
-    PodList {
-        height: 1fr;
-        max-height: 0;
-        padding-left: 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    PodList.-empty {
-        display: none;
-    }
-    """
+    pods: tuple[PodHealth, ...] = ()
+    worst_first: tuple[PodHealth, ...] = ()
+    census: Text = field(default_factory=Text)
 
-    def __init__(self, color: Color, *, id: str | None = None, classes: str = "") -> None:
-        super().__init__(id=id, classes=f"{classes} -empty".strip())
-        self.color = color
-        self.pods: tuple[PodHealth, ...] = ()
-        self._all: tuple[PodHealth, ...] = ()
-        self._worst_first: tuple[PodHealth, ...] = ()
-        self._census = Text()
-        self.filter_text = ""
+    @classmethod
+    def of(cls, pods: tuple[PodHealth, ...], needle: str = "", previous: PodRoll | None = None) -> PodRoll:
+        """The pods whose line holds ``needle`` (any case); ``previous`` is reused when they are the same pods."""
+        needle = needle.lower()
+        if needle:
+            pods = tuple(p for p in pods if needle in pod_line(p, short=False).plain.lower())
+        if previous is not None and previous.pods == pods:
+            return previous
+        return cls(pods, tuple(sorted(pods, key=_badness)), census(pods) if pods else Text())
 
-    def show(self, state: ColorState | None) -> None:
-        """Take a new reading of the color; nothing repaints when its pods are unchanged."""
-        pods = state.pods if state is not None and state.enabled else ()
-        if pods == self._all:
-            return
-        self._all = pods
-        self._apply()
-
-    def set_filter(self, text: str) -> None:
-        """Show only pods whose line holds ``text`` (any case); empty shows every pod."""
-        if text != self.filter_text:
-            self.filter_text = text
-            self._apply()
-
-    def _apply(self) -> None:
-        needle = self.filter_text.lower()
-        pods = tuple(p for p in self._all if needle in pod_line(p, short=False).plain.lower()) if needle else self._all
-        if pods == self.pods and self._census:
-            return
-        self.pods = pods
-        self._worst_first = tuple(sorted(pods, key=_badness))
-        self._census = census(pods) if pods else Text()
-        self.set_class(not pods, "-empty")
-        if self.styles.max_height is None or self.styles.max_height.value != len(pods):
-            self.styles.max_height = len(pods)
-        self.refresh()
-
-    def visible_lines(self, height: int, width: int) -> list[Text]:
+    def lines(self, height: int, width: int) -> list[Text]:
         """The lines for a box of ``height`` x ``width``: every pod, or the census and the worst pods."""
         if height <= 0 or not self.pods:
             return []
         if len(self.pods) <= height:
             shown, lines = self.pods, []
         else:
-            shown, lines = self._worst_first[: height - 1], [self._census]
+            shown, lines = self.worst_first[: height - 1], [self.census]
         short = any(len(pod_line(p, short=False)) > width for p in shown)
         return lines + [pod_line(p, short) for p in shown]
-
-    def render(self) -> RenderResult:
-        """Only the lines that fit: never more than the widget's height."""
-        return Text("\n").join(self.visible_lines(self.size.height, self.size.width))

@@ -210,7 +210,7 @@ async def test_lock_key_takes_and_releases_the_lock(ctx: Context) -> None:
         lock = cluster.lock()
         assert lock is not None and lock.holder.startswith("alice@")
         await settle(pilot)
-        assert "lock alice@" in str(dashboard(app).column("dev").query_one("#lock").render())
+        assert "lock alice@" in dashboard(app).column("dev").section("lock")
         await pilot.press("l")
         await settle(pilot)
         await pilot.press("down", "enter")

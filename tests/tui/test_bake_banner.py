@@ -13,6 +13,7 @@ from relui.screens.release_dashboard import ReleaseDashboard
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release import ReleaseService
+from relui.widgets.env_column import EnvColumn
 from tests.tui.conftest import CONFIG, ContextFactory, make_app, settle
 
 
@@ -24,9 +25,9 @@ async def test_breached_bake_shows_on_the_column(ctx: Context, clock: ManualCloc
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         board = next(s for s in app.screen_stack if isinstance(s, ReleaseDashboard))
-        problems = str(board.column("qa").query_one("#problems").render())
+        problems = board.column("qa").section("problems")
         assert "BAKE BREACH" in problems and "r rolls back" in problems
-        assert "BAKE BREACH" not in str(board.column("prod").query_one("#problems").render())
+        assert "BAKE BREACH" not in board.column("prod").section("problems")
         # The dashboard acts on the same reading: said once, and kept on the status line.
         assert board.breaches["qa"].startswith("BAKE BREACH")
         board.column("qa").focus()
@@ -72,7 +73,7 @@ async def test_a_remapped_rollback_key_is_the_one_the_breach_names(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         board = next(s for s in app.screen_stack if isinstance(s, ReleaseDashboard))
-        problems = str(board.column("qa").query_one("#problems").render())
+        problems = board.column("qa").section("problems")
         assert "^r rolls back" in problems and "; r rolls back" not in problems
         assert any("^r rolls back" in n.message for n in app._notifications if "bake" in (n.title or ""))
         await settle(pilot)
@@ -90,5 +91,5 @@ async def test_a_watching_dashboard_does_not_offer_a_rollback_key(make_ctx: Cont
     app = make_app(make_ctx(read_only=True))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        problems = str(app.screen.query_one("#env-qa #problems").render())
+        problems = " ".join(app.screen.query_one("#env-qa", EnvColumn).section("problems").splitlines())
     assert "BAKE BREACH" in problems and "roll back from a relui started without --read-only" in problems

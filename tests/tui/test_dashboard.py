@@ -8,15 +8,14 @@ from relui.screens.checklist import ChecklistScreen
 from relui.screens.dashboard import WatchDashboard
 from relui.screens.release_dashboard import ReleaseDashboard
 from relui.services.context import Context
-from relui.widgets.env_column import EnvColumn
-from relui.widgets.error_sparkline import ErrorLine
+from relui.widgets.env_column import ColumnData, EnvColumn
 from relui.widgets.header import ReleaseHeader
 from tests.tui.conftest import METRICS_DOWN_ON_QA, ContextFactory, make_app, settle
 
 
 def column_text(column: EnvColumn) -> str:
     """Everything a column shows, as plain text."""
-    return "\n".join(str(w.render()) for w in column.query("Static, Label"))
+    return "\n".join(column.lines())
 
 
 async def test_columns_follow_config_order(ctx: Context) -> None:
@@ -63,11 +62,10 @@ async def test_failing_metrics_show_unavailable_while_pods_update(make_ctx: Cont
         screen = app.screen
         assert isinstance(screen, ReleaseDashboard)
         qa = screen.column("qa")
-        errors = qa.query_one(f"#errors-{Color.BLUE}", ErrorLine)
-        assert "unavailable: prometheus (sandbox) did not answer" in errors.label_text
+        errors = f"errors-{Color.BLUE}"
+        assert "unavailable: prometheus (sandbox) did not answer" in " ".join(qa.section(errors).splitlines())
         assert "3/3 ready" in column_text(qa)
-        dev_errors = screen.column("dev").query_one(f"#errors-{Color.BLUE}", ErrorLine)
-        assert "ERR 0." in str(dev_errors.render())
+        assert "ERR 0." in screen.column("dev").section(errors)
         # The cluster changes behind the dashboard: a new version rolls out on green.
         ctx.env_ports("qa").releases.deploy(Color.GREEN, "1.5.1", "test: deploy behind the TUI")
         clock.advance(30)
@@ -75,7 +73,7 @@ async def test_failing_metrics_show_unavailable_while_pods_update(make_ctx: Cont
         await settle(pilot)
         text = column_text(qa)
         assert "green ◆ cand 1.5.1 ready" in text  # a candidate is never "warm"
-        assert "unavailable:" in str(errors.render())
+        assert "unavailable:" in qa.section(errors)
 
 
 async def test_stale_data_shows_its_age(ctx: Context, clock: ManualClock) -> None:
@@ -87,3 +85,27 @@ async def test_stale_data_shows_its_age(ctx: Context, clock: ManualClock) -> Non
         clock.advance(60)
         column._show_age()
         assert column.border_subtitle == "data 60s old"
+
+
+async def test_a_failed_refresh_says_so_in_place_until_a_reading_lands(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        column = app.screen.query_one("#env-dev", EnvColumn)
+        reader = column.reader
+
+        def broken(deep: bool) -> ColumnData:
+            raise OSError("cluster gone")
+
+        column.reader = broken
+        column.poll(deep=True)
+        await settle(pilot)
+        said = "unavailable: refresh failed: OSError: cluster gone"
+        assert " ".join(column.section("problems").splitlines()) == said
+        assert "blue ● *live* 1.5.0" in column.section("pods-blue")  # the last reading stays in view
+        column.draw()  # as a theme change does: the failure stays said
+        assert " ".join(column.section("problems").splitlines()) == said
+        column.reader = reader
+        column.poll(deep=True)
+        await settle(pilot)
+        assert column.section("problems") == ""

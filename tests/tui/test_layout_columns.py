@@ -14,8 +14,8 @@ from relui.config import load_config
 from relui.domain import Color
 from relui.services.context import Context
 from relui.services.release import ReleaseService
+from relui.widgets import env_column
 from relui.widgets.env_column import EnvColumn
-from relui.widgets.pod_health import PodList
 from tests.tui.conftest import CONFIG, make_app, settle
 
 
@@ -32,10 +32,13 @@ def crowded_ctx(tmp_path: Path, clock: ManualClock, replicas: int) -> Context:
     return ctx
 
 
-def inside(widget: Widget, column: EnvColumn) -> bool:
-    """The widget is drawn within the column's visible content area."""
-    region, visible = widget.region, column.content_region
-    return region.height > 0 and visible.y <= region.y and region.bottom <= visible.bottom
+def fits(column: EnvColumn) -> None:
+    """The column draws no more lines than it has rows, none wider than it, with no scrollbar and nothing cut."""
+    lines = column.lines()
+    assert len(lines) <= column.size.height, f"{column.env} draws more lines than it has"
+    assert all(len(line) <= column.size.width for line in lines), f"{column.env} draws past its width"
+    assert not column.show_vertical_scrollbar, f"{column.env} scrolls"
+    assert column.section("cut") == "", f"{column.env} is cut"
 
 
 @pytest.mark.parametrize("size", [(120, 36), (80, 24)])
@@ -47,32 +50,70 @@ async def test_both_colors_up_keep_checklist_lock_and_last_in_view(
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         for column in app.screen.query(EnvColumn):
-            assert column.max_scroll_y == 0, f"{column.env} scrolls"
-            for line in ("#checklist", "#lock", "#last"):
-                assert inside(column.query_one(line), column), f"{column.env} {line} out of view"
+            fits(column)
+            for section in ("checklist", "lock", "last"):
+                assert column.section(section), f"{column.env} {section} out of view"
         qa = app.screen.query_one("#env-qa", EnvColumn)
-        for color in Color:
-            pods = qa.query_one(f"#pod-list-{color}", PodList)
-            lines = pods.visible_lines(pods.size.height, pods.size.width)
-            assert len(lines) == pods.size.height
-            assert all(len(line) <= pods.size.width for line in lines)
+        pods = [qa.section(f"pod-list-{color}").splitlines() for color in Color]
+        assert all(pods), "both colors show pods"
         if size == (120, 36):
             # Room for every pod of both colors, one line each.
-            assert [pods.size.height for pods in qa.query(PodList)] == [3, 3]
+            assert [len(lines) for lines in pods] == [3, 3]
+            for color, lines in zip(Color, pods, strict=True):
+                assert all(line.strip().startswith(f"shop-{color}-") for line in lines)
+        else:
+            # All the spare height, shared: a census and the worst pod each.
+            assert [lines[0].strip() for lines in pods] == ["3 pods: 3 ready", "3 pods: 3 ready"]
+            assert len(qa.lines()) == qa.size.height
 
 
-async def test_500_pods_a_color_draw_a_census_and_the_lines_that_fit(tmp_path: Path, clock: ManualClock) -> None:
-    app = make_app(crowded_ctx(tmp_path, clock, 500))
-    async with app.run_test(size=(120, 36)) as pilot:
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+@pytest.mark.parametrize("replicas", [30, 500])
+async def test_many_pods_a_color_draw_a_census_and_the_lines_that_fit(
+    replicas: int, size: tuple[int, int], tmp_path: Path, clock: ManualClock
+) -> None:
+    app = make_app(crowded_ctx(tmp_path, clock, replicas))
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         for column in app.screen.query(EnvColumn):
-            assert column.max_scroll_y == 0
-            assert inside(column.query_one("#last"), column)
-            for pods in column.query(PodList):
-                assert len(pods.pods) == 500
-                lines = pods.visible_lines(pods.size.height, pods.size.width)
-                assert 1 <= len(lines) == pods.size.height < 10
-                assert str(lines[0]) == "500 pods: 500 ready"
+            fits(column)
+            for section in ("checklist", "lock", "last"):
+                assert column.section(section), f"{column.env} {section} out of view"
+            assert len(column.lines()) == column.size.height  # the pods take every spare line
+            for color in Color:
+                lines = column.section(f"pod-list-{color}").splitlines()
+                assert 1 <= len(lines) < 10
+                assert lines[0].strip() == f"{replicas} pods: {replicas} ready"
+
+
+async def test_a_terminal_too_small_cuts_the_bottom_and_says_so(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 14)) as pilot:
+        await settle(pilot)
+        for column in app.screen.query(EnvColumn):
+            lines = column.lines()
+            assert len(lines) == column.size.height and not column.show_vertical_scrollbar
+            assert lines[0].startswith("blue ")  # the top stays; the bottom goes
+            assert column.section("cut") == lines[-1] and "lines cut" in lines[-1]
+            assert column.section("last") == ""
+
+
+async def test_a_focus_move_fits_no_lines_again(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        fitted: list[object] = []
+        original = env_column.lay_out
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            fitted.append(args[0])
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(env_column, "lay_out", spy)
+        await pilot.press("right", "right", "left")
+        await pilot.pause()
+        assert isinstance(app.focused, EnvColumn) and app.focused.env == "qa"
+        assert fitted == []
 
 
 async def test_an_unchanged_reading_repaints_nothing(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
