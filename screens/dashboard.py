@@ -109,6 +109,7 @@ class DashboardScreen(Screen[None]):
         # Registry versions per environment, for the command line's completion (read when it opens).
         self.versions: dict[str, list[str]] = {}
         self._remedies: TuiRemedies | None = None
+        self._own_keys: dict[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         """Header, the columns, then what the subclass adds below, then the footer."""
@@ -359,8 +360,15 @@ class DashboardScreen(Screen[None]):
         return self._remedies
 
     def key_of(self, binding_id: str) -> str:
-        """The key bound to an action ([keymap] applied), for the status line's words."""
-        return self.remedies().keys.get(binding_id, f":{binding_id}")
+        """The key bound to one of this screen's actions ([keymap] applied), for the status line's words.
+
+        Only this screen's bindings are read: building ``remedies`` imports the
+        checklist and readiness screens (and the services behind them), which
+        only a refusal's words need, and the first frame does not wait for them.
+        """
+        if self._own_keys is None:
+            self._own_keys = bound_keys((type(self),), self.ctx.config.keymap, self.app.get_key_display)
+        return self._own_keys.get(binding_id, f":{binding_id}")
 
     def rolls_back(self) -> str:
         """How a bake breach's banner says to roll back from here."""

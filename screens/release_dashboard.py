@@ -294,6 +294,7 @@ class ReleaseDashboard(LockKeeping):
     def on_env_column_refreshed(self, message: EnvColumn.Refreshed) -> None:
         """Besides keeping the reading: a bake that breached is said once, and acted on once."""
         super().on_env_column_refreshed(message)
+        message.prevent_default()  # Textual would call the base handler again, after this one
         env, breach = message.data.env, message.data.bake_breach
         if breach is None:
             if self.breaches.pop(env, None) is not None:
@@ -355,7 +356,7 @@ class ReleaseDashboard(LockKeeping):
             self.refresh_bindings()
             self.show_status()
         else:
-            self._action_ended(result.ok)
+            self._action_ended(result.status)
         modal = self.app.screen
         if result.status == "cancelled" and isinstance(modal, ConfirmScreen) and modal.env == result.env:
             modal.dismiss(None)  # a rollback went first: this confirmation is moot
@@ -379,7 +380,7 @@ class ReleaseDashboard(LockKeeping):
         """The one place a worker failure becomes a notification (and ends a running action)."""
         if event.state is not WorkerState.ERROR:
             if event.state is WorkerState.CANCELLED and event.worker.group == ACTION_GROUP:
-                self._action_ended(False)
+                self._action_ended("interrupted")
             return
         error = event.worker.error
         text = str(error) if isinstance(error, PortError) else f"{type(error).__name__}: {error}"
@@ -391,13 +392,14 @@ class ReleaseDashboard(LockKeeping):
             env, action = self.running
             self.action_log.write(f"{self._stamp()} {env.upper()} {action} FAILED: {text}", "bold")
             self.column(env).poll(deep=True)
-            self._action_ended(False)
+            self._action_ended("failed")
         self.notify(text, title=event.worker.group, severity="error", timeout=15)
 
-    def _action_ended(self, ok: bool) -> None:
+    def _action_ended(self, outcome: str) -> None:
+        """``outcome`` is the result's status word: a cancel or a block is not called a failure."""
         if self.running is not None:
             env, action = self.running
-            self.action_log.finish(f"{action} {env.upper()}", ok)
+            self.action_log.finish(f"{action} {env.upper()}", outcome)
         self.running = None
         self.refresh_bindings()
         self.show_status()

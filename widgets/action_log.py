@@ -141,6 +141,6 @@ class ActionLog(Vertical):
         waited = f", {elapsed:.0f} s of {timeout:.0f} s" if timeout else ""
         self.status.show(f"{title}: {done}/{total} pods ready{waited}", (done, max(total, 1)))
 
-    def finish(self, title: str, ok: bool) -> None:
-        """The action ended; the status line keeps its outcome in words."""
-        self.status.show(f"{title}: {'OK' if ok else 'FAILED'}")
+    def finish(self, title: str, outcome: str) -> None:
+        """The action ended; the status line keeps its outcome in words (``OK``, ``CANCELLED``, ``BLOCKED`` ...)."""
+        self.status.show(f"{title}: {outcome.upper()}")

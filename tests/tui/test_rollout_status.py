@@ -24,7 +24,7 @@ async def test_a_stuck_rollout_shows_its_wait_and_limit() -> None:
         await pilot.pause()
         assert log.status_text == "deploy QA: 3/3 pods ready, 41 s of 90 s"
         assert str(log.status.render()).endswith("━" * 20 + " 100%")
-        log.finish("deploy QA", ok=True)
+        log.finish("deploy QA", "ok")
         await pilot.pause()
         assert str(log.status.render()) == "deploy QA: OK"
 
@@ -53,3 +53,12 @@ async def test_the_bar_is_ascii_under_ascii_mode() -> None:
         log.progress("deploy QA", 1, 2)
         await pilot.pause()
         assert str(log.status.render()).endswith("[" + "#" * 10 + "-" * 10 + "]  50%")
+
+
+async def test_a_cancel_is_not_called_a_failure() -> None:
+    app = LogApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        log = app.query_one(ActionLog)
+        log.finish("deploy QA", "cancelled")
+        await pilot.pause()
+        assert log.status_text == "deploy QA: CANCELLED"
