@@ -21,6 +21,7 @@ from datetime import datetime
 from rich.segment import Segment
 from rich.text import Text
 from textual import on, work
+from textual.geometry import Region
 from textual.message import Message
 from textual.selection import Selection
 from textual.strip import Strip
@@ -203,9 +204,27 @@ class EnvColumn(Widget, can_focus=True):
         self._show_age()
 
     def _show(self, view: ColumnView) -> None:
-        if not view.shows_the_same_as(self._shown):
-            self._shown = view
+        """Repaint the lines whose strips changed, not the column: over SSH a repaint is every cell of it.
+
+        A sparkline moving by one sample changes one or two rows; repainting
+        the whole column for that sent its 30-odd lines down the wire.
+        """
+        if view.shows_the_same_as(self._shown):
+            return
+        drawn = self._fitted_for is self._shown and self.is_mounted and self.size.area > 0
+        before, key = self._strips, self._fitted_key
+        self._shown = view
+        if not drawn:
             self.refresh()
+            return
+        _, after = self._fitted()
+        if self._fitted_key != key:
+            self.refresh()  # size, breakpoints or theme differ too: everything is new
+            return
+        changed = [y for y in range(max(len(before), len(after))) if before[y : y + 1] != after[y : y + 1]]
+        if changed:
+            width = self.size.width
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def _view(self) -> ColumnView:
         """The words of the current reading (and failure) at the current width."""
@@ -298,8 +317,16 @@ class EnvColumn(Widget, can_focus=True):
             start, end = selected
             selection = VisualStyle.from_styles(self.screen.get_component_styles("screen--selection"))
             line = line.stylize(selection, start, len(line.plain) if end == -1 else end)
-        segments, x = [], 0
+        # Runs of one style become one segment before each gets its offset (for mouse selection): a
+        # segment per cell (a sparkline's bars) would each carry their own escape codes to the terminal.
+        runs: list[tuple[str, VisualStyle]] = []
         for text, style in line.render(base, end=""):
+            if runs and runs[-1][1] == style:
+                runs[-1] = (runs[-1][0] + text, style)
+            else:
+                runs.append((text, style))
+        segments, x = [], 0
+        for text, style in runs:
             segments.append(Segment(text, style.rich_style_with_offset(x, y)))
             x += len(text)
         return Strip(segments, line.cell_length)
