@@ -16,6 +16,7 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import WorkerState
 
@@ -50,6 +51,8 @@ class ReluiApp(App[int]):
             self.register_theme(theme)
         ui = ctx.config.ui
         self.ascii_only = wants_ascii(ui.ascii)
+        # Before anything is styled: set on mount, the class change restyled every widget once more.
+        self.set_class(self.ascii_only, ASCII_CLASS, update=False)
         wanted = theme_order(os.environ, last_theme(ctx.state_dir), ui.theme)
         self.start_theme: str | None = next(name for name in wanted if name in self.available_themes)
         self.unknown_theme = wanted[0] if wanted[0] not in self.available_themes else None
@@ -62,15 +65,21 @@ class ReluiApp(App[int]):
         """Before any worker starts: thread workers get daemon threads that quitting does not wait for."""
         asyncio.get_running_loop().set_default_executor(DaemonExecutor())
 
+    def get_default_screen(self) -> Screen[None]:
+        """The dashboard (without actions when read-only) is the first screen.
+
+        Pushed over Textual's empty default screen, it was a second screen to
+        compose, resume and resize at start, under one that is never seen.
+        """
+        return WatchDashboard(self.ctx) if self.ctx.read_only else ReleaseDashboard(self.ctx)
+
     def on_mount(self) -> None:
-        """Remap keys from config, then show the dashboard (without actions when read-only)."""
+        """Remap keys from config; the start theme and a word about an unknown one."""
         self.set_keymap(dict(self.ctx.config.keymap))
-        self.set_class(self.ascii_only, ASCII_CLASS)
         self.theme = self.start_theme or self.theme
         if self.unknown_theme:
             self.notify(f"no theme called {self.unknown_theme!r}; using {self.theme}", severity="warning")
         self.theme_changed_signal.subscribe(self, self._keep_theme)
-        self.push_screen(WatchDashboard(self.ctx) if self.ctx.read_only else ReleaseDashboard(self.ctx))
 
     def _keep_theme(self, theme: Theme) -> None:
         """The theme picked in the palette is the one the next run starts with.
