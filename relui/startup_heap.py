@@ -7,8 +7,8 @@ they are made (a full collection alone was 15 ms, a fifth of what relui
 adds to a bare Textual app's first frame) and finds almost no garbage.
 
 So the TUI path holds collections off from the start of ``main`` and, once
-every column has its first reading and that frame is on screen, collects
-once, freezes what exists (``gc.freeze``: a full collection from then on
+every column has its first reading and that frame has reached the terminal
+(``SETTLE_AFTER_SECONDS`` later), collects once, freezes what exists (``gc.freeze``: a full collection from then on
 walks only what was made since; with 500 pods a color that was a 25-45 ms
 event-loop pause every 20 s) and turns the collector back on. A start that
 never gets there (a source that hangs) still gets its collector back after
@@ -21,6 +21,8 @@ from __future__ import annotations
 import gc
 
 HOLD_LIMIT_SECONDS = 5.0
+# After the first full frame: long enough for its last repaints to reach the terminal first.
+SETTLE_AFTER_SECONDS = 1.0
 
 _held = False
 _frozen = False

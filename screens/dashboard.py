@@ -184,8 +184,9 @@ class DashboardScreen(Screen[None]):
         first_full = len(self.readings) < len(self.ctx.config.environments)
         self.readings[message.data.env] = message.data
         if first_full and len(self.readings) == len(self.ctx.config.environments):
-            # Once that frame is on screen: the start-up garbage collected, the start-up heap frozen.
-            self.call_after_refresh(startup_heap.settle)
+            # Once that frame is on screen and the start has quietened: the start-up garbage collected
+            # (one full collection, about 10 ms), the start-up heap frozen.
+            self.set_timer(startup_heap.SETTLE_AFTER_SECONDS, startup_heap.settle)
         if message.data.env == self.current_env and not unchanged:
             self.refresh_bindings()
             self.show_status()
