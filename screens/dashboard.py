@@ -6,6 +6,7 @@ bindings at all. ``relui.screens.release_dashboard`` adds the actions.
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import ClassVar
 
@@ -110,6 +111,22 @@ class DashboardScreen(Screen[None]):
         self.versions: dict[str, list[str]] = {}
         self._remedies: TuiRemedies | None = None
         self._own_keys: dict[str, str] | None = None
+        self.readers = {env.name: EnvReader(ctx, env.name) for env in ctx.config.environments}
+        self.first_readings = self._start_first_readings()
+
+    def _start_first_readings(self) -> dict[str, asyncio.Future[ColumnData]]:
+        """Every environment's first (deep) reading, started now in worker threads, while the widgets are built.
+
+        Started from the columns' mount, the readings came in after the first
+        frame, and each drew the screen once more; started here, they are
+        usually in when the columns first draw, and the first frame is the
+        full one. Outside a running app (nothing to read for) there are none.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return {}
+        return {env: loop.run_in_executor(None, reader, True) for env, reader in self.readers.items()}
 
     def compose(self) -> ComposeResult:
         """Header, the columns, then what the subclass adds below, then the footer."""
@@ -123,7 +140,8 @@ class DashboardScreen(Screen[None]):
                     protected=env.protected,
                     threshold=env.error_threshold,
                     refresh_seconds=env.refresh_seconds,
-                    reader=EnvReader(self.ctx, env.name),
+                    reader=self.readers[env.name],
+                    first_reading=self.first_readings.get(env.name),
                     now=self.ctx.clock.now,
                     poll_offset=index * env.refresh_seconds / len(environments),
                     rolls_back=self.rolls_back(),

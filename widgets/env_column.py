@@ -14,6 +14,7 @@ breakpoints or the theme change.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -106,8 +107,11 @@ class EnvColumn(Widget, can_focus=True):
         now: Callable[[], datetime],
         poll_offset: float = 0.0,
         rolls_back: str = "",
+        first_reading: asyncio.Future[ColumnData] | None = None,
     ) -> None:
         super().__init__(id=f"env-{env}", classes="env-column")
+        # A deep reading already under way (started with the screen, before the widgets were built).
+        self.first_reading = first_reading
         # What the bake-breach banner says after the breach: the screen's rollback key (``r rolls back``).
         self.rolls_back = rolls_back
         self.env = env
@@ -144,7 +148,25 @@ class EnvColumn(Widget, can_focus=True):
         else:
             self._start_polling()
         self.set_interval(1.0, self._show_age)
-        self.poll(deep=True)
+        if self.first_reading is not None:
+            self.first_reading.add_done_callback(self._first_read)
+        else:
+            self.poll(deep=True)
+
+    def _first_read(self, reading: asyncio.Future[ColumnData]) -> None:
+        """The reading started with the screen came in: drawn as any other; failed, it is read again in a worker.
+
+        The worker's refresh shows a failure in place, as every later one would.
+        """
+        self.first_reading = None
+        if reading.cancelled() or reading.exception() is not None:
+            self._again = False
+            self.poll(deep=True)
+            return
+        self.post_message(self.Refreshed(self, reading.result()))
+        if self._again:
+            self._again = False
+            self.poll(deep=True)
 
     def _start_polling(self) -> None:
         self.set_interval(self.refresh_seconds, self.poll)
@@ -156,7 +178,7 @@ class EnvColumn(Widget, can_focus=True):
         every tick would never let a refresh that takes longer than the
         interval finish.
         """
-        if self._worker is not None and not self._worker.is_finished:
+        if self.first_reading is not None or (self._worker is not None and not self._worker.is_finished):
             self._again = self._again or deep
             return
         self._worker = self._read(deep)
