@@ -33,12 +33,14 @@ def crowded_ctx(tmp_path: Path, clock: ManualClock, replicas: int) -> Context:
 
 
 def fits(column: EnvColumn) -> None:
-    """The column draws no more lines than it has rows, none wider than it, with no scrollbar and nothing cut."""
+    """No more lines than rows, none wider than the column, no scrollbar, nothing cut; checklist, lock, last in view."""
     lines = column.lines()
     assert len(lines) <= column.size.height, f"{column.env} draws more lines than it has"
     assert all(len(line) <= column.size.width for line in lines), f"{column.env} draws past its width"
     assert not column.show_vertical_scrollbar, f"{column.env} scrolls"
     assert column.section("cut") == "", f"{column.env} is cut"
+    for section in ("checklist", "lock", "last"):
+        assert column.section(section), f"{column.env} {section} out of view"
 
 
 @pytest.mark.parametrize("size", [(120, 36), (80, 24)])
@@ -51,8 +53,6 @@ async def test_both_colors_up_keep_checklist_lock_and_last_in_view(
         await settle(pilot)
         for column in app.screen.query(EnvColumn):
             fits(column)
-            for section in ("checklist", "lock", "last"):
-                assert column.section(section), f"{column.env} {section} out of view"
         qa = app.screen.query_one("#env-qa", EnvColumn)
         pods = [qa.section(f"pod-list-{color}").splitlines() for color in Color]
         assert all(pods), "both colors show pods"
@@ -77,8 +77,6 @@ async def test_many_pods_a_color_draw_a_census_and_the_lines_that_fit(
         await settle(pilot)
         for column in app.screen.query(EnvColumn):
             fits(column)
-            for section in ("checklist", "lock", "last"):
-                assert column.section(section), f"{column.env} {section} out of view"
             assert len(column.lines()) == column.size.height  # the pods take every spare line
             for color in Color:
                 lines = column.section(f"pod-list-{color}").splitlines()
