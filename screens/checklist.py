@@ -20,7 +20,6 @@ from relui.screens.watch import StateWatch
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.checklist import ChecklistError, Checklists, ChecklistView, ItemStatus, SignOff
 from relui.services.context import Context
-from relui.services.facts import deployed_by
 from relui.services.journal import Journal
 from relui.widgets.env_column import SHORT_PHASE
 from relui.widgets.footer import KeyHints
@@ -223,10 +222,7 @@ class ChecklistScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="checklist-write")
     def _sign(self, role: str) -> None:
-        checklists = Checklists(self.ctx)
-        version = checklists.version_of(self.env.name)
-        by = deployed_by(Journal(self.ctx.state_dir, self.ctx.clock), self.env.name, version)
-        checklists.sign_off(self.env.name, role, by)
+        Checklists(self.ctx).sign_off(self.env.name, role)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

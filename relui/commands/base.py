@@ -15,6 +15,7 @@ from relui.config import find_config, load_config
 from relui.identity import operator_of, resolve_principals
 from relui.ports import Clock
 from relui.services.context import Context
+from relui.services.problems import Problem, ServiceError
 from relui.statedir import operator_name, resolve_state_dir
 
 EXIT_OK = 0
@@ -32,6 +33,14 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.code = code
+
+    @classmethod
+    def of(cls, error: ServiceError) -> CommandError:
+        """A service's no, with the exit code of its kind (the table in docs/cli.md)."""
+        return cls(str(error), EXIT_FOR[error.problem])
+
+
+EXIT_FOR = {Problem.REFUSED: EXIT_BLOCKED, Problem.USAGE: EXIT_USAGE, Problem.FAILED: EXIT_FAILED}
 
 
 def global_options(suppress: bool) -> argparse.ArgumentParser:

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from relui.commands.base import (
-    EXIT_BLOCKED,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
@@ -21,8 +20,7 @@ from relui.commands.base import (
 from relui.config import PHASES
 from relui.services.checklist import ChecklistError, Checklists, ChecklistView, ItemStatus, SignOff
 from relui.services.context import Context
-from relui.services.facts import deployed_by
-from relui.services.journal import Journal, JournalError
+from relui.services.journal import JournalError
 
 
 def register(sub: Subparsers) -> None:
@@ -81,13 +79,11 @@ def _tick(args: argparse.Namespace, ctx: Context, checklists: Checklists) -> int
     env = ctx.env(args.env).name
     if not args.item:
         raise CommandError(f"which item? usage: relui checklist {env} {args.verb} ITEM")
-    if ctx.read_only:
-        raise CommandError("read-only mode: the checklist cannot be changed", EXIT_BLOCKED)
     try:
         status = checklists.tick(env, args.item, args.note, done=args.verb == "tick")
         version = checklists.version_of(env)
     except ChecklistError as exc:
-        raise CommandError(str(exc), _tick_refusal_code(ctx, args.item)) from None
+        raise CommandError.of(exc) from None
     except JournalError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     if args.json:
@@ -95,12 +91,6 @@ def _tick(args: argparse.Namespace, ctx: Context, checklists: Checklists) -> int
     else:
         print(f"{'ticked' if status.done else 'unticked'} {args.item} on {env} ({version})")
     return EXIT_OK
-
-
-def _tick_refusal_code(ctx: Context, item_id: str) -> int:
-    """2 for an item the config does not have or relui ticks itself (the request is wrong); 1 otherwise."""
-    item = next((i for i in ctx.config.checklist if i.id == item_id), None)
-    return EXIT_USAGE if item is None or item.auto else EXIT_FAILED
 
 
 def tick_json(env: str, version: str | None, status: ItemStatus) -> dict[str, Any]:
@@ -166,8 +156,9 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
 
     Exit 3 when refused (read-only mode, an unverified identity, a role not
     held, the deployer signing their own release, nothing deployed), 2 on a
-    usage error or a journal that cannot be written, 1 when the sign-off could
-    not be saved or signed.
+    usage error, signing that is not set up or a journal that cannot be
+    written, 1 when the sign-off could not be saved or ssh-keygen failed; the
+    services say which (``Problem``).
     """
     checklists = Checklists(ctx)
     env = ctx.env(args.env).name
@@ -175,21 +166,16 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError(f"which role? usage: relui signoff {env} --role ROLE")
     if args.github_approval and not (args.run_url and args.approver):
         raise CommandError(f"usage: relui signoff {env} --github-approval --run-url URL --approver LOGIN")
-    if ctx.read_only:
-        raise CommandError("read-only mode: sign-offs are refused", EXIT_BLOCKED)
     refuse_unverified(ctx, env)
-    journal = Journal(ctx.state_dir, ctx.clock)
-    deployer: str | None = None
     version: str | None = None
     try:
         version = checklists.version_of(env)
         if args.github_approval:
             signoff = checklists.record_github_approval(env, args.run_url, args.approver)
         else:
-            deployer = deployed_by(journal, env, version)
-            signoff = checklists.sign_off(env, args.role, deployer)
+            signoff = checklists.sign_off(env, args.role)
     except ChecklistError as exc:
-        raise CommandError(str(exc), _signoff_refusal_code(ctx, args, env, version, deployer)) from None
+        raise CommandError.of(exc) from None
     except JournalError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     if args.json:
@@ -199,19 +185,6 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
     else:
         print(f"{signoff.user} signed off {version} on {env} as {signoff.role}")
     return EXIT_OK
-
-
-def _signoff_refusal_code(
-    ctx: Context, args: argparse.Namespace, env: str, version: str | None, deployer: str | None
-) -> int:
-    """3 for a refusal of this person or this state (role, four eyes, nothing deployed); 2 for bad input; else 1."""
-    if args.github_approval:
-        if not str(args.run_url).startswith("https://"):
-            return EXIT_USAGE
-        return EXIT_BLOCKED if version is None else EXIT_FAILED
-    if args.role not in ctx.roles_on(env) or deployer == ctx.operator or version is None:
-        return EXIT_BLOCKED
-    return EXIT_FAILED
 
 
 def signoff_json(env: str, version: str | None, s: SignOff) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 from relui.commands.base import (
-    EXIT_BLOCKED,
     EXIT_OK,
     CommandError,
     Subparsers,
@@ -46,7 +45,7 @@ def run_abort(args: argparse.Namespace, ctx: Context) -> int:
     try:
         message = abort(ReleaseService(ctx), env, args.reason)
     except InterventionRefused as exc:
-        raise CommandError(str(exc), EXIT_BLOCKED) from None
+        raise CommandError.of(exc) from None
     if args.json:
         print_json({"env": env, "message": message})
     else:
@@ -59,7 +58,7 @@ def run_approve(args: argparse.Namespace, ctx: Context) -> int:
     try:
         approval = approve(ReleaseService(ctx), args.env, args.reason)
     except InterventionRefused as exc:
-        raise CommandError(str(exc), EXIT_BLOCKED) from None
+        raise CommandError.of(exc) from None
     if args.json:
         print_json(
             {

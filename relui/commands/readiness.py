@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
-from urllib.parse import urlparse
 
 from relui.commands.base import (
     EXIT_BLOCKED,
@@ -75,7 +74,7 @@ def _signoff(args: argparse.Namespace, ctx: Context, env: str) -> int:
     try:
         entry = record(ctx, env, args.item, args.evidence, args.note)
     except ReadinessError as exc:
-        raise CommandError(str(exc), _refusal_code(ctx, env, args.item, args.evidence)) from None
+        raise CommandError.of(exc) from None
     except JournalError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
     criterion = RECORDS[entry.item][0]
@@ -84,14 +83,6 @@ def _signoff(args: argparse.Namespace, ctx: Context, env: str) -> int:
     else:
         print(f"recorded {entry.item} on {env} for {criterion} by {entry.by}: {entry.evidence}")
     return EXIT_OK
-
-
-def _refusal_code(ctx: Context, env: str, item: str, evidence: str) -> int:
-    """2 for an unknown item or evidence that is no link, 3 for an operator with no role here, else 1."""
-    link = urlparse(evidence.strip())
-    if item not in RECORDS or link.scheme not in ("http", "https") or not link.netloc:
-        return EXIT_USAGE
-    return EXIT_BLOCKED if not ctx.roles_on(env) else EXIT_FAILED
 
 
 def record_json(env: str, criterion: str, entry: Record) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Entry
+from relui.services.problems import Problem
 
 APPROVER_ROLES = ("devops", "product_owner")
 VALID_MINUTES = 15
@@ -65,7 +66,9 @@ def sign_approval(ctx: Context, approval: Approval, role: str) -> dict[str, Any]
         if env.identity.allow_unverified:
             return {}
         hint = signing.setup_hint(approval.approver, role)
-        raise signing.SigningError(f"{env.name} needs signed approvals: set [signing] allowed_signers; {hint}")
+        raise signing.SigningError(
+            f"{env.name} needs signed approvals: set [signing] allowed_signers; {hint}", Problem.USAGE
+        )
     evidence = f"{approval.id}: {approval.reason}"
     text = signing.payload(
         "break-glass", env.name, "", role, approval.approver, approval.at, approval.expires, evidence

@@ -23,6 +23,7 @@ from relui.ports import PortError
 from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Journal, JournalError
+from relui.services.problems import Problem, ServiceError
 from relui.services.record_store import changed, store_for
 from relui.services.text import one_line
 
@@ -34,7 +35,7 @@ RECORDS: dict[str, tuple[str, str]] = {
 }
 
 
-class ReadinessError(Exception):
+class ReadinessError(ServiceError):
     """A readiness record that cannot be made; the message says why and what to do."""
 
 
@@ -126,20 +127,22 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     """Record the operator's attestation of ``item`` with an evidence link; journaled."""
     env = ctx.env(env).name
     if ctx.read_only:
-        raise ReadinessError("read-only mode: readiness records are refused")
+        raise ReadinessError("read-only mode: readiness records are refused", Problem.REFUSED)
     if item not in RECORDS:
         known = ", ".join(RECORDS)
-        raise ReadinessError(f"no readiness record {item!r}; record one of: {known}")
+        raise ReadinessError(f"no readiness record {item!r}; record one of: {known}", Problem.USAGE)
     evidence, note = one_line(evidence), one_line(note)
     problem = evidence_problem(evidence)
     if problem:
-        raise ReadinessError(problem)
+        raise ReadinessError(problem, Problem.USAGE)
     refusal = ctx.identity_refusal(env)
     if refusal:
-        raise ReadinessError(refusal)
+        raise ReadinessError(refusal, Problem.REFUSED)
     roles = ctx.roles_on(env)
     if not roles:
-        raise ReadinessError(f"{ctx.operator} holds no role on {env}; an attestation is made by someone who does")
+        raise ReadinessError(
+            f"{ctx.operator} holds no role on {env}; an attestation is made by someone who does", Problem.REFUSED
+        )
     now = ctx.clock.now()
     who = ctx.principal(env)
     signed = _sign_attestation(ctx, env, item, evidence, roles[0], now)
@@ -195,7 +198,9 @@ def _sign_attestation(
     if not signing.signing_configured(ctx.config):
         if cfg.protected and not cfg.identity.allow_unverified:
             hint = signing.setup_hint(ctx.operator, role)
-            raise ReadinessError(f"{env} needs signed attestations: set [signing] allowed_signers; {hint}")
+            raise ReadinessError(
+                f"{env} needs signed attestations: set [signing] allowed_signers; {hint}", Problem.USAGE
+            )
         return None
     text = signing.payload(
         "attestation", env, "", role, ctx.operator, now, now + signing.ATTESTATION_VALID, f"{item} {evidence}"
@@ -203,7 +208,7 @@ def _sign_attestation(
     try:
         return signing.sign(ctx.config, text, ctx.operator, role)
     except signing.SigningError as exc:
-        raise ReadinessError(str(exc)) from None
+        raise ReadinessError(str(exc), exc.problem) from None
 
 
 def attested(

@@ -31,6 +31,7 @@ from relui.ports import PortError
 from relui.services.auto_checks import check_item
 from relui.services.context import Context
 from relui.services.journal import Journal
+from relui.services.problems import Problem, ServiceError
 from relui.services.record_store import changed, store_for
 from relui.services.release_state import release_state
 from relui.services.signoff import SignOff, checked
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from relui.services.signing import Signed
 
 
-class ChecklistError(Exception):
+class ChecklistError(ServiceError):
     """A checklist request that cannot be done; the message says why and what to do."""
 
 
@@ -168,19 +169,26 @@ class Checklists:
                 return {"done": 0, "total": len(self.ctx.config.checklist)}
         return {"done": view.done, "total": len(view.items)}
 
+    def _refuse_read_only(self, refusal: str) -> None:
+        if self.ctx.read_only:
+            raise ChecklistError(f"read-only mode: {refusal}", Problem.REFUSED)
+
     def _item(self, item_id: str) -> ChecklistItem:
         for item in self.ctx.config.checklist:
             if item.id == item_id:
                 return item
         known = ", ".join(i.id for i in self.ctx.config.checklist)
-        raise ChecklistError(f"no checklist item {item_id!r}; items are: {known}")
+        raise ChecklistError(f"no checklist item {item_id!r}; items are: {known}", Problem.USAGE)
 
     def tick(self, env: str, item_id: str, note: str = "", done: bool = True) -> ItemStatus:
         """Tick (or untick) a manual item for the version in play."""
         env = self.ctx.env(env).name
+        self._refuse_read_only("the checklist cannot be changed")
         item = self._item(item_id)
         if item.auto:
-            raise ChecklistError(f"{item_id} is checked automatically ({item.auto}); it cannot be ticked by hand")
+            raise ChecklistError(
+                f"{item_id} is checked automatically ({item.auto}); it cannot be ticked by hand", Problem.USAGE
+            )
         version = self.version_of(env)
         self.path(env, version)  # a version that is no tag is refused before anything is journaled
         note = one_line(note)
@@ -191,25 +199,32 @@ class Checklists:
             items[item_id] = {"done": done, "by": self.ctx.operator, "at": now, "note": note}
         return ItemStatus(item, done, self.ctx.operator, now, note or None)
 
-    def sign_off(self, env: str, role: str, deployed_by: str | None) -> SignOff:
-        """Record the operator's sign-off in a role they hold, for the version in play; signed where configured."""
+    def sign_off(self, env: str, role: str) -> SignOff:
+        """Record the operator's sign-off in a role they hold, for the version in play; signed where configured.
+
+        Nobody signs off a release they deployed: who deployed it is read from
+        the journal here, not taken from the caller, so no face can leave it out.
+        """
         env = self.ctx.env(env).name
+        self._refuse_read_only("sign-offs are refused")
         refusal = self.ctx.identity_refusal(env)
         if refusal:
-            raise ChecklistError(refusal)
+            raise ChecklistError(refusal, Problem.REFUSED)
         roles = self.ctx.roles_on(env)
         if role not in roles:
             held = ", ".join(roles) or "none"
             raise ChecklistError(
-                f"{self.ctx.operator} does not hold role {role!r} (roles: {held}); ask someone who does"
-            )
-        if deployed_by == self.ctx.operator:
-            raise ChecklistError(
-                f"{self.ctx.operator} deployed this release and cannot sign it off; another {role} must sign off"
+                f"{self.ctx.operator} does not hold role {role!r} (roles: {held}); ask someone who does",
+                Problem.REFUSED,
             )
         version = self.version_of(env)
         if version is None:
-            raise ChecklistError(f"{env} has nothing deployed to sign off")
+            raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
+        if Journal(self.ctx.state_dir, self.ctx.clock).deployer(env, version) == self.ctx.operator:
+            raise ChecklistError(
+                f"{self.ctx.operator} deployed this release and cannot sign it off; another {role} must sign off",
+                Problem.REFUSED,
+            )
         self.path(env, version)
         now = self.ctx.clock.now()
         who = self.ctx.principal(env)
@@ -228,17 +243,18 @@ class Checklists:
     def record_github_approval(self, env: str, run_url: str, approver: str) -> SignOff:
         """Record a GitHub environment approval; it counts as the product owner's only from the pipeline's role."""
         env = self.ctx.env(env).name
+        self._refuse_read_only("sign-offs are refused")
         refusal = self.ctx.identity_refusal(env)
         if refusal:
-            raise ChecklistError(refusal)
+            raise ChecklistError(refusal, Problem.REFUSED)
         run_url, approver = one_line(run_url), one_line(approver)
         if not run_url.startswith("https://") or not approver:
             raise ChecklistError(
-                "a GitHub approval needs --run-url https://... (the workflow run) and --approver LOGIN"
+                "a GitHub approval needs --run-url https://... (the workflow run) and --approver LOGIN", Problem.USAGE
             )
         version = self.version_of(env)
         if version is None:
-            raise ChecklistError(f"{env} has nothing deployed to sign off")
+            raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
         self.path(env, version)
         who = self.ctx.principal(env)
         signoff = SignOff(
@@ -259,13 +275,15 @@ class Checklists:
         if not signing.signing_configured(self.ctx.config):
             if self.ctx.env(env).protected and not self.ctx.env(env).identity.allow_unverified:
                 hint = signing.setup_hint(self.ctx.operator, role)
-                raise ChecklistError(f"{env} needs signed sign-offs: set [signing] allowed_signers; {hint}")
+                raise ChecklistError(
+                    f"{env} needs signed sign-offs: set [signing] allowed_signers; {hint}", Problem.USAGE
+                )
             return None
         text = signing.payload("signoff", env, version, role, self.ctx.operator, now, now + signing.SIGNOFF_VALID)
         try:
             return signing.sign(self.ctx.config, text, self.ctx.operator, role)
         except signing.SigningError as exc:
-            raise ChecklistError(str(exc)) from None
+            raise ChecklistError(str(exc), exc.problem) from None
 
     def _store(self, env: str, version: str, signoff: SignOff, *, signed: bool) -> SignOff:
         detail: dict[str, Any] = {"role": signoff.role, "version": version, "principal": signoff.principal}

@@ -21,7 +21,7 @@ from relui.services.calendar import ReleaseCalendar
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.guards import Facts
-from relui.services.journal import Entry, Journal, chain_problem
+from relui.services.journal import Entry, Journal, chain_problem, deployer_in
 from relui.services.locks import this_host
 from relui.services.readiness import unmet_criteria
 from relui.services.reads import read_once
@@ -36,19 +36,6 @@ def _try(facts: Facts, guard: str, read: Callable[[], T]) -> T | None:
     except Exception as exc:  # noqa: BLE001 - any source failure becomes that guard's reason
         facts.unknown.setdefault(guard, f"could not check {guard}: {exc}")
         return None
-
-
-def deployed_by(journal: Journal, env: str, version: str | None) -> str | None:
-    """Who deployed ``version`` to ``env`` most recently (from the journal)."""
-    return _deployed_by(journal.entries(env), version)
-
-
-def _deployed_by(entries: list[Entry], version: str | None) -> str | None:
-    for entry in reversed(entries):
-        deployed = entry.kind == "outcome" and entry.action == "deploy" and entry.status in ("ok", "forced")
-        if deployed and entry.detail.get("version") == version:
-            return entry.operator
-    return None
 
 
 def gather(
@@ -143,7 +130,7 @@ def _candidate_facts(ctx: Context, facts: Facts, candidate: str | None, entries:
     checklists = Checklists(ctx)
     facts.smoke = _try(facts, "smoke", lambda: checklists.smoke_of(env.name, candidate)) if candidate else None
     facts.checklist = _try(facts, "checklist", lambda: checklists.view(env.name, candidate))
-    facts.deployed_by = _deployed_by(entries, candidate)
+    facts.deployed_by = deployer_in(entries, candidate)
     metrics = ports.metrics
     if metrics is not None and facts.release and facts.release.candidate:
         color = facts.release.candidate.color

@@ -19,14 +19,21 @@ from relui.services.approvals import (
     new_approval,
     sign_approval,
 )
+from relui.services.problems import Problem, ServiceError
 from relui.services.release import ReleaseService
 from relui.services.signing import SigningError
 from relui.services.text import one_line
 from relui.services.turns import PREEMPT_SECONDS
 
 
-class InterventionRefused(Exception):
-    """An abort or approval that is not allowed; the message says why."""
+class InterventionRefused(ServiceError):
+    """An abort or approval that is not allowed; the message says why.
+
+    ``Problem.REFUSED``, except an approval that cannot be signed (the signing setup's problem, or ssh-keygen's).
+    """
+
+    def __init__(self, message: str, problem: Problem = Problem.REFUSED) -> None:
+        super().__init__(message, problem)
 
 
 def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: float = PREEMPT_SECONDS) -> str:
@@ -78,8 +85,10 @@ def approve(service: ReleaseService, env: str, reason: str) -> Approval:
     try:
         approval = new_approval(name, ctx.operator, roles, one_line(reason), ctx.clock.now())
         signed = sign_approval(ctx, approval, next(r for r in roles if r in APPROVER_ROLES))
-    except (ApprovalError, SigningError) as exc:
+    except ApprovalError as exc:
         raise InterventionRefused(str(exc)) from None
+    except SigningError as exc:
+        raise InterventionRefused(str(exc), exc.problem) from None
     who = ctx.principal(name)
     service.journal.note(
         ctx.operator,

@@ -220,6 +220,10 @@ class Journal:
             stored = store.records(env)
         return verify_chain(env, stored)
 
+    def deployer(self, env: str, version: str | None) -> str | None:
+        """Who deployed ``version`` to ``env`` most recently (an ok or forced deploy outcome), or None."""
+        return deployer_in(self.entries(env), version)
+
     def entries(self, env: str | None = None) -> list[Entry]:
         """Every record, oldest first; lines that are not records are left out (see ``unreadable``)."""
         return self.read(env).entries
@@ -243,6 +247,15 @@ class Journal:
 
 
 # -- the chain ------------------------------------------------------------------
+
+
+def deployer_in(entries: list[Entry], version: str | None) -> str | None:
+    """Who deployed ``version`` most recently among ``entries`` (an ok or forced deploy outcome), or None."""
+    for entry in reversed(entries):
+        deployed = entry.kind == "outcome" and entry.action == "deploy" and entry.status in ("ok", "forced")
+        if deployed and entry.detail.get("version") == version:
+            return entry.operator
+    return None
 
 
 def encode(record: dict[str, Any]) -> bytes:

@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from relui.config import Config
+from relui.services.problems import Problem, ServiceError
 
 NAMESPACE = "relui"
 SIGNOFF_VALID = timedelta(days=7)
@@ -38,8 +39,12 @@ SSH_TIMEOUT = 15.0
 KEY_TYPES = ("ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-", "rsa-sha2-")
 
 
-class SigningError(Exception):
-    """An approval could not be signed; the message is one line saying how to set signing up."""
+class SigningError(ServiceError):
+    """An approval could not be signed; the message is one line saying how to set signing up.
+
+    A missing key, key file or ssh-keygen is the setup's problem (``Problem.USAGE``);
+    ssh-keygen failing or hanging on a key that is there is ``Problem.FAILED``.
+    """
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,9 @@ def _key(config: Config) -> Path | None:
 def _ssh_keygen() -> str:
     found = shutil.which("ssh-keygen")
     if found is None:
-        raise SigningError("ssh-keygen not found; install the OpenSSH client (openssh-client) to sign approvals")
+        raise SigningError(
+            "ssh-keygen not found; install the OpenSSH client (openssh-client) to sign approvals", Problem.USAGE
+        )
     return found
 
 
@@ -117,14 +124,14 @@ def sign(config: Config, text: str, user: str, role: str = "ROLE") -> Signed:
     """Sign ``text`` with this user's key (through ssh-agent when one runs); SigningError says how to set up."""
     key = _key(config)
     if key is None:
-        raise SigningError(f"no signing key configured; {setup_hint(user, role)}")
+        raise SigningError(f"no signing key configured; {setup_hint(user, role)}", Problem.USAGE)
     agent = bool(os.environ.get("SSH_AUTH_SOCK"))
     private = key.with_suffix("") if key.suffix == ".pub" else key
     public = key if key.suffix == ".pub" else key.with_name(key.name + ".pub")
     # As git does: with an agent, -f names the public key and the agent signs with the private one.
     use = public if agent and public.is_file() else private
     if not use.is_file():
-        raise SigningError(f"signing key {use} not found; {setup_hint(user, role)}")
+        raise SigningError(f"signing key {use} not found; {setup_hint(user, role)}", Problem.USAGE)
     try:
         done = subprocess.run(
             [_ssh_keygen(), "-Y", "sign", "-n", NAMESPACE, "-f", str(use)],

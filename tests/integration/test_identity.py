@@ -189,4 +189,4 @@ def test_sign_off_from_an_unverified_caller_is_refused_by_the_service(
     monkeypatch.setenv("RELUI_USER", "owner")
     ctx = context_as(path, tmp_path / "state")
     with pytest.raises(ChecklistError, match="prod is protected and owner is not verified"):
-        Checklists(ctx).sign_off("prod", "product_owner", deployed_by=None)
+        Checklists(ctx).sign_off("prod", "product_owner")

@@ -240,7 +240,7 @@ def test_ticks_and_signoffs_made_through_the_service_are_journaled_once(ctx: Con
     checklists = Checklists(ctx)
     checklists.tick("qa", "tests-passing", note="from the TUI")
     checklists.tick("qa", "tests-passing", done=False)
-    Checklists(as_user("owner")).sign_off("qa", "product_owner", None)
+    Checklists(as_user("owner")).sign_off("qa", "product_owner")
     journal = Journal(ctx.state_dir, ctx.clock).entries("qa")
     assert [(e.kind, e.action, e.operator) for e in journal] == [
         ("note", "tick", "ops"),

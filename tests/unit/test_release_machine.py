@@ -18,6 +18,7 @@ unwrapped ports and against the machine's own model of the live history.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
@@ -42,7 +43,6 @@ from relui.domain import Color, ColorState, LockInfo, ReleaseValues, Revision, S
 from relui.ports import EnvPorts, PortError, SourceUnavailable
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
-from relui.services.facts import deployed_by
 from relui.services.guards import UNFORCEABLE, UNFORCEABLE_PROTECTED
 from relui.services.inflight import InFlight
 from relui.services.intervene import InterventionRefused, approve
@@ -608,13 +608,8 @@ class ReleaseMachine(RuleBasedStateMachine):
     @rule()
     def sign_off(self) -> None:
         def act() -> None:
-            try:
-                version = Checklists(self.owner).version_of("prod")
-                Checklists(self.owner).sign_off(
-                    "prod", "product_owner", deployed_by=deployed_by(self.journal, "prod", version)
-                )
-            except (ChecklistError, PortError):
-                pass
+            with contextlib.suppress(ChecklistError, PortError):
+                Checklists(self.owner).sign_off("prod", "product_owner")
 
         self.step("sign-off", "prod", act)
 
@@ -635,9 +630,7 @@ class ReleaseMachine(RuleBasedStateMachine):
 
         def act() -> None:
             try:
-                version = Checklists(self.owner).version_of("prod")
-                by = deployed_by(self.journal, "prod", version)
-                Checklists(self.owner).sign_off("prod", "product_owner", deployed_by=by)
+                Checklists(self.owner).sign_off("prod", "product_owner")
                 for item in MANUAL_ITEMS:
                     Checklists(self.observer).tick("prod", item, note="done")
             except (ChecklistError, PortError):

@@ -8,6 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from relui.backends import build_ports
 from relui.clock import ManualClock, SystemClock
 from relui.domain import Color, MetricKind, Remedy, RemedyKind, Verdict
@@ -16,6 +18,7 @@ from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.intervene import approve
 from relui.services.journal import Journal
+from relui.services.problems import Problem
 from relui.services.release import Progress, ReleaseService
 from tests.conftest import SHIPPED_CONFIG, drill_config, make_context, meet_readiness
 
@@ -57,7 +60,7 @@ def test_release_day_drill(ctx: Context, as_user, clock: ManualClock) -> None:  
     assert "relui signoff prod --role product_owner" in reasons["signoff"]
     assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
 
-    Checklists(as_user("owner")).sign_off("prod", "product_owner", deployed_by="ops")
+    Checklists(as_user("owner")).sign_off("prod", "product_owner")
     for item in MANUAL_ITEMS:
         Checklists(ctx).tick("prod", item, note="done in drill")
     meet_readiness(ctx)
@@ -152,17 +155,26 @@ def test_crashlooping_deploy_fails_and_leaves_traffic(ctx: Context) -> None:
     assert live(ctx, "qa") == (Color.BLUE, "1.4.2")
 
 
-def test_operator_cannot_sign_off_own_release(ctx: Context, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_operator_cannot_sign_off_own_release(
+    ctx: Context,
+    as_user,
+    tmp_path: Path,
+    state_dir: Path,
+    clock: ManualClock,  # type: ignore[no-untyped-def]
+) -> None:
     owner = as_user("owner")
     assert ReleaseService(owner).deploy("prod", "1.5.1").status == "blocked"  # owner is no devops
-    assert ReleaseService(ctx).deploy("prod", "1.5.1").ok
+    # A lead who may both deploy and sign off: the service finds in the journal that they deployed it.
+    config = tmp_path / "lead.toml"
+    config.write_text(SHIPPED_CONFIG.read_text().replace("[roles]\n", '[roles]\nlead = ["devops", "product_owner"]\n'))
+    lead = make_context(config, state_dir, clock, operator="lead")
+    assert ReleaseService(lead).deploy("prod", "1.5.1").ok
+    with pytest.raises(ChecklistError, match="lead deployed this release and cannot sign it off") as refused:
+        Checklists(lead).sign_off("prod", "product_owner")
+    assert refused.value.problem is Problem.REFUSED
+    Checklists(owner).sign_off("prod", "product_owner")  # someone else may
     try:
-        Checklists(owner).sign_off("prod", "product_owner", deployed_by="owner")
-        raise AssertionError("self sign-off accepted")
-    except ChecklistError as exc:
-        assert "cannot sign it off" in str(exc)
-    try:
-        Checklists(ctx).sign_off("prod", "product_owner", deployed_by=None)
+        Checklists(ctx).sign_off("prod", "product_owner")
         raise AssertionError("ops signed as product owner")
     except ChecklistError as exc:
         assert "does not hold role 'product_owner'" in str(exc)

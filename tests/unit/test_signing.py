@@ -17,10 +17,12 @@ import pytest
 import tomli_w
 
 from relui.clock import ManualClock
+from relui.commands.base import EXIT_USAGE, CommandError
 from relui.domain import Principal, Verdict
 from relui.services import signing
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
+from relui.services.problems import Problem
 from relui.services.release import ReleaseService
 from tests.conftest import IN_WINDOW, drill_config, make_context
 
@@ -76,7 +78,7 @@ def ops(config_path: Path, tmp_path: Path, clock: ManualClock) -> Context:
 def sign_off_with(key: Path, owner: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RELUI_SIGNING_KEY", str(key))
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    Checklists(owner).sign_off("prod", "product_owner", deployed_by="ops")
+    Checklists(owner).sign_off("prod", "product_owner")
 
 
 def signoff_guard(ops: Context) -> tuple[Verdict, str]:
@@ -154,7 +156,7 @@ def test_a_missing_key_says_how_to_set_one_up(owner: Context, tmp_path: Path, mo
     monkeypatch.setenv("RELUI_SIGNING_KEY", str(tmp_path / "absent"))
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     with pytest.raises(ChecklistError) as caught:
-        Checklists(owner).sign_off("prod", "product_owner", deployed_by="ops")
+        Checklists(owner).sign_off("prod", "product_owner")
     message = str(caught.value)
     assert "\n" not in message and "ssh-keygen -t ed25519" in message and "allowed_signers" in message
 
@@ -174,3 +176,20 @@ def test_allowed_signers_roles_option_is_taken_out_for_ssh_keygen() -> None:
     assert signer.principals == ("owner", "alice") and signer.roles == ("product_owner", "devops")
     assert signer.line == 'owner,alice namespaces="relui" ssh-ed25519 AAAAC3 owner@laptop'
     assert signing.roles_of_signer([signer], "alice") == ("product_owner", "devops")
+
+
+def test_signing_that_is_not_set_up_is_the_setups_problem_not_a_failure(
+    ops: Context, config_path: Path, tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No key, or a key file that is not there: exit 2 (fix the setup), not 1 (it broke); the message says how."""
+    owner = as_user(config_path, tmp_path, clock, "owner")
+    monkeypatch.delenv("RELUI_SIGNING_KEY", raising=False)
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    with pytest.raises(ChecklistError, match="no signing key configured") as no_key:
+        Checklists(owner).sign_off("prod", "product_owner")
+    assert no_key.value.problem is Problem.USAGE
+    monkeypatch.setenv("RELUI_SIGNING_KEY", str(tmp_path / "id_nobody"))
+    with pytest.raises(ChecklistError, match="not found") as missing:
+        Checklists(owner).sign_off("prod", "product_owner")
+    assert missing.value.problem is Problem.USAGE
+    assert CommandError.of(missing.value).code == EXIT_USAGE
