@@ -278,11 +278,13 @@ def _training(ctx: Context, env: EnvironmentConfig) -> Finding:
     """
     max_days = ctx.config.readiness.drill_max_age_days
     passed = last_passed(ctx.state_dir, operator=ctx.operator, drills=FAILURE_DRILLS)
+    drill = Remedy(RemedyKind.DRILL, env.name, str(max_days))
     if passed is None:
         kinds = ", ".join(FAILURE_DRILLS)
-        drill = Remedy(RemedyKind.DRILL, env.name, str(max_days))
         return NOT_MET, f"{ctx.operator} has passed no failure drill yet ({kinds})", drill
     age = ctx.clock.now() - passed.finished
     days = age.total_seconds() / 86400
     line = f"drill {passed.drill} passed by {passed.operator} {days:.1f} days ago (limit {max_days} days)"
-    return (MET if age <= timedelta(days=max_days) else NOT_MET), line, None
+    if age <= timedelta(days=max_days):
+        return MET, line, None
+    return NOT_MET, line, drill  # too long ago: the way out is the same as for none at all

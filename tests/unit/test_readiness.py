@@ -409,7 +409,10 @@ def test_training_met_by_a_recent_passed_drill_and_expires(build: Build, clock: 
     assert status == MET, evidence
     assert "error-spike passed by ops 2.0 days ago" in evidence
     clock.advance(29 * 86400)
-    assert criterion(ctx, "team-training")[0] == NOT_MET
+    status, evidence = criterion(ctx, "team-training")
+    assert status == NOT_MET
+    # Too old says how to get a fresh one, as none at all does.
+    assert "31.0 days ago (limit 30 days)" in evidence and "relui drill --list" in evidence
 
 
 def test_training_needs_a_failure_drill_passed_by_the_releasing_operator(build: Build) -> None:
