@@ -26,6 +26,7 @@ from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, n
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.reading import EnvReader, deployable_versions
 from relui.screens.remedies import TuiRemedies, bound_keys
+from relui.screens.warm_up import SCREEN_MODULES, WARM_SECONDS, warm
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
 from relui.services.context import Context
@@ -414,6 +415,10 @@ class WatchDashboard(DashboardScreen):
             ("a", "abort"),
         )
     ]
+
+    def on_mount(self) -> None:
+        """Besides the dashboard's own start-up (Textual calls it too): warm the screens opened from here."""
+        self.set_timer(WARM_SECONDS, partial(warm, SCREEN_MODULES))
 
     def rolls_back(self) -> str:
         """Nothing rolls back from a watching relui: say where it is done."""

@@ -7,13 +7,12 @@ worker whose progress comes back as messages for the log pane.
 
 What only an action needs (the release service, its guards and plans, the
 modals, the bake watch) is imported where it is first used, so the first
-frame does not wait for it; ``warm_imports`` loads it once that frame
-is on screen, so the first key press does not wait either.
+frame does not wait for it; ``relui.screens.warm_up`` loads it once that
+frame is on screen, so the first key press does not wait either.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -28,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from relui.ports import PortError
 from relui.screens.commands import PaletteCommand
 from relui.screens.release_locks import LockKeeping
+from relui.screens.warm_up import ACTION_MODULES, SCREEN_MODULES, WARM_SECONDS, warm
 from relui.services.context import Context
 from relui.widgets.action_log import ActionLog
 from relui.widgets.env_column import EnvColumn
@@ -48,36 +48,6 @@ TITLES = {
     "lock": "Lock/unlock",
     "abort": "Abort on",
 }
-# What an action, its modals, a bake breach or a screen opened from here imports on first use;
-# ``warm_imports`` loads them once the first frame is up. The screens cost about 3 ms more once the
-# service is loaded; without them a refusal's words (``remedies``) or Enter would still import cold.
-WARM_MODULES = (
-    "relui.services.release",
-    "relui.services.bake_watch",
-    "relui.services.intervene",
-    "relui.screens.choice",
-    "relui.screens.confirm",
-    "relui.widgets.revision_table",
-    "relui.screens.checklist",
-    "relui.screens.readiness",
-    "relui.screens.environment",
-    "relui.screens.journal",
-    "relui.screens.help",
-)
-# Well after the first full frame (the columns read in well under a second), before a first key is likely.
-WARM_SECONDS = 1.5
-
-
-def warm_imports() -> None:
-    """Import ``WARM_MODULES`` now, so the first action key or screen does not wait for them.
-
-    Called once from a timer ``WARM_SECONDS`` after the action dashboard
-    mounts: one block of the event loop of about 20-25 ms (keep it under
-    40 ms), when the first frame is long on screen and no key is likely
-    waiting. Nothing is built or read here, only modules loaded.
-    """
-    for name in WARM_MODULES:
-        importlib.import_module(name)
 
 
 def _request(action: str, env: str, version: str | None = None) -> Request:
@@ -135,7 +105,7 @@ class ReleaseDashboard(LockKeeping):
 
     def on_mount(self) -> None:
         """Besides the dashboard's own start-up (Textual calls it too): warm the action imports once it is drawn."""
-        self.set_timer(WARM_SECONDS, warm_imports)
+        self.set_timer(WARM_SECONDS, partial(warm, ACTION_MODULES + SCREEN_MODULES))
 
     def compose_below(self) -> ComposeResult:
         """The log pane, then the status line."""

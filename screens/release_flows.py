@@ -7,8 +7,8 @@ the confirm modal on the event loop and waits for the operator.
 
 The modals and the release service's modules are imported in the flow that
 first needs them, not with the dashboard: its first frame does not wait for
-them (``relui.screens.release_dashboard.warm_imports`` loads them
-once it is on screen, so the first key press does not either).
+them (``relui.screens.warm_up`` loads them once it is on screen, so the
+first key press does not either).
 """
 
 from __future__ import annotations

@@ -85,7 +85,10 @@ def test_building_the_tui_loads_none_of_the_action_modules(tmp_path: Path) -> No
 
 
 def test_the_warm_up_loads_every_action_module(tmp_path: Path) -> None:
-    code = BUILD_THE_APP + "from relui.screens.release_dashboard import warm_imports\nwarm_imports()\n"
+    code = BUILD_THE_APP + (
+        "from relui.screens.warm_up import ACTION_MODULES, SCREEN_MODULES, warm\n"
+        "warm(ACTION_MODULES + SCREEN_MODULES)\n"
+    )
     assert loaded_of_deferred(code, tmp_path / "state") == sorted(DEFERRED)
 
 
