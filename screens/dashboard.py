@@ -17,15 +17,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import DescendantFocus, Resize
 from textual.reactive import Reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from relui import startup_heap
 from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
+from relui.screens.dashboard_screens import OpensScreens
 from relui.screens.reading import EnvReader, deployable_versions
-from relui.screens.remedies import TuiRemedies, bound_keys
 from relui.screens.warm_up import SCREEN_MODULES, WARM_SECONDS, warm
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
@@ -52,7 +51,7 @@ def size_classes(width: int, height: int) -> list[str]:
     return picked
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(OpensScreens):
     """DEV | QA | PROD side by side; Enter opens the focused environment."""
 
     COMMANDS = {ReleaseCommands}
@@ -103,15 +102,12 @@ class DashboardScreen(Screen[None]):
     def __init__(self, ctx: Context) -> None:
         # Born with the classes of the terminal's size: Textual sets them on the first resize, after a
         # first layout without them, and that class change restyles and lays out every widget again.
-        super().__init__(classes=" ".join(size_classes(self.app.size.width, self.app.size.height)))
-        self.ctx = ctx
+        super().__init__(ctx, classes=" ".join(size_classes(self.app.size.width, self.app.size.height)))
         self.readings: dict[str, ColumnData] = {}
         self.current_env = ctx.config.environments[0].name
         self.calendar = ReleaseCalendar(ctx.config.calendar)
         # Registry versions per environment, for the command line's completion (read when it opens).
         self.versions: dict[str, list[str]] = {}
-        self._remedies: TuiRemedies | None = None
-        self._own_keys: dict[str, str] | None = None
         self.readers = {env.name: EnvReader(ctx, env.name) for env in ctx.config.environments}
         self.first_readings = self._start_first_readings()
 
@@ -242,12 +238,6 @@ class DashboardScreen(Screen[None]):
                 commands.append(PaletteCommand(f"{title} {env.title}", help_text, partial(open_screen, env.name)))
         return commands
 
-    def open_journal(self, env: str | None) -> None:
-        """Push the journal, of one environment or of all."""
-        from relui.screens.journal import JournalScreen
-
-        self.app.push_screen(JournalScreen(self.ctx, env))
-
     def _next_words(self, before: list[str]) -> list[str]:
         names = [e.name for e in self.ctx.config.environments]
         return list(next_words(before, names, self.versions))
@@ -338,57 +328,6 @@ class DashboardScreen(Screen[None]):
         # Focus lands a moment later; a key typed right after must already act on the new column.
         self.current_env = names[index]
         columns[index].focus()
-
-    def action_detail(self) -> None:
-        """Open the focused environment's detail screen."""
-        self.open_detail(self.current_env)
-
-    def action_checklist(self) -> None:
-        """Open the focused environment's checklist."""
-        self.open_checklist(self.current_env)
-
-    def action_readiness(self) -> None:
-        """Open the focused environment's go-live readiness review."""
-        self.open_readiness(self.current_env)
-
-    def open_readiness(self, env: str) -> None:
-        """Push an environment's readiness review."""
-        from relui.screens.readiness import ReadinessScreen
-
-        self.app.push_screen(ReadinessScreen(self.ctx, env, remedies=self.remedies()))
-
-    def open_detail(self, env: str) -> None:
-        """Push an environment's detail screen."""
-        from relui.screens.environment import EnvironmentScreen
-
-        self.app.push_screen(EnvironmentScreen(self.ctx, env, remedies=self.remedies()))
-
-    def open_checklist(self, env: str) -> None:
-        """Push an environment's checklist screen."""
-        from relui.screens.checklist import ChecklistScreen
-
-        self.app.push_screen(ChecklistScreen(self.ctx, env))
-
-    def remedies(self) -> TuiRemedies:
-        """How a refusal's way out reads here: the keys this dashboard and its screens bind ([keymap] applied)."""
-        if self._remedies is None:
-            from relui.screens.checklist import ChecklistScreen
-            from relui.screens.readiness import ReadinessScreen
-
-            screens = (type(self), ChecklistScreen, ReadinessScreen)
-            self._remedies = TuiRemedies(bound_keys(screens, self.ctx.config.keymap, self.app.get_key_display))
-        return self._remedies
-
-    def key_of(self, binding_id: str) -> str:
-        """The key bound to one of this screen's actions ([keymap] applied), for the status line's words.
-
-        Only this screen's bindings are read: building ``remedies`` imports the
-        checklist and readiness screens (and the services behind them), which
-        only a refusal's words need, and the first frame does not wait for them.
-        """
-        if self._own_keys is None:
-            self._own_keys = bound_keys((type(self),), self.ctx.config.keymap, self.app.get_key_display)
-        return self._own_keys.get(binding_id, f":{binding_id}")
 
     def rolls_back(self) -> str:
         """How a bake breach's banner says to roll back from here."""
