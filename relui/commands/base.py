@@ -104,13 +104,6 @@ def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Conte
     )
 
 
-def refuse_unverified(ctx: Context, env: str) -> None:
-    """Exit 3 when a protected environment refuses this operator's unverified identity."""
-    refusal = ctx.identity_refusal(env)
-    if refusal:
-        raise CommandError(refusal, EXIT_BLOCKED)
-
-
 def usable_state_dir(path: Path) -> Path:
     """The state dir, created if missing; a file in its place (or no way to create it) is one line, exit 2."""
     if path.exists() and not path.is_dir():

@@ -14,7 +14,6 @@ from relui.commands.base import (
     add_command,
     json_option,
     print_json,
-    refuse_unverified,
     yes_option,
 )
 from relui.config import PHASES
@@ -166,7 +165,6 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError(f"which role? usage: relui signoff {env} --role ROLE")
     if args.github_approval and not (args.run_url and args.approver):
         raise CommandError(f"usage: relui signoff {env} --github-approval --run-url URL --approver LOGIN")
-    refuse_unverified(ctx, env)
     version: str | None = None
     try:
         version = checklists.version_of(env)
