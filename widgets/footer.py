@@ -89,8 +89,7 @@ class KeyHints(Widget, can_focus=False):
         """Show or hide the palette's key (narrow terminals keep the room for actions)."""
         if shown != self.show_command_palette:
             self.show_command_palette = shown
-            self.bindings_changed(self.screen)
-            self.refresh()
+            self.bindings_changed(self.screen)  # the palette key is part of what is shown: repaints
 
     def keys_shown(self) -> tuple[tuple[KeyHint, ...], KeyHint | None]:
         """The shown bindings in the screen's order, and the palette key when it is shown."""
