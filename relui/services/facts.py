@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from relui.domain import MetricKind, Remedy, RemedyKind
+from relui.domain import MetricKind, ReleaseValues, Remedy, RemedyKind
 from relui.ports import NotFound
 from relui.services import guards as g
 from relui.services.actions import Action, Fact, spec
@@ -25,7 +25,7 @@ from relui.services.journal import Entry, Journal, chain_problem, deployer_in
 from relui.services.locks import this_host
 from relui.services.readiness import unmet_criteria
 from relui.services.reads import read_once
-from relui.services.release_state import release_state
+from relui.services.release_state import history_problem, release_state, unseen_colors
 
 T = TypeVar("T")
 
@@ -65,6 +65,7 @@ def gather(
         to_revision=to_revision,
         hotfix_reason=hotfix_reason,
     )
+    values: ReleaseValues | None = None
     try:
         values = ports.releases.values()
         history = ports.releases.history()
@@ -74,10 +75,17 @@ def gather(
         facts.unknown["candidate"] = f"could not read the release history: {exc}"
     else:
         facts.history = tuple(history)
-        facts.release = release_state(history, values)
+        # Compose derives its values from the running containers, not from a revision.
+        problem = None if env.single_color else history_problem(history, values)
+        if problem:
+            facts.unknown["candidate"] = f"could not read the release history: {problem}"
+        else:
+            facts.release = release_state(history, values)
     facts.lock = _try(facts, "lock", ports.cluster.lock)
     if Fact.PODS in what.facts:
         facts.colors = _try(facts, "pods", ports.cluster.color_states) or {}
+        if values is not None and facts.release and not env.single_color and "pods" not in facts.unknown:
+            _cross_check_pods(facts, env.namespace, values)
     if Fact.LIVE_METRICS in what.facts and ports.metrics is not None and facts.release:
         metrics, live = ports.metrics, facts.release.live.color
         # Never a reason to refuse: a dark source only leaves the rate unknown.
@@ -104,6 +112,17 @@ def gather(
     if Fact.RELEASE_DAY in what.facts:
         _release_day_facts(ctx, facts, version or candidate)
     return facts
+
+
+def _cross_check_pods(facts: Facts, namespace: str, values: ReleaseValues) -> None:
+    """A cluster reading that misses a color Helm renders makes the pods unknown, not "not ready"."""
+    unseen = unseen_colors(values, facts.colors)
+    if unseen:
+        rendered = ", ".join(f"{c} {values.tag(c)}" for c in unseen)
+        facts.unknown["pods"] = (
+            f"the cluster shows no Deployment for {rendered}, which the Helm release renders; "
+            f"check the kube context and namespace {namespace!r}, then read again"
+        )
 
 
 def _chain_facts(ctx: Context, facts: Facts) -> None:

@@ -201,3 +201,35 @@ def warm_previous(rel: ReleaseState, colors: dict[Color, ColorState]) -> Placeme
     if target is None or rel.idle_version != target.version:
         return None
     return target if serving(colors.get(target.color), target.version) else None
+
+
+def unseen_colors(values: ReleaseValues, colors: dict[Color, ColorState]) -> tuple[Color, ...]:
+    """Colors the Helm release renders that the cluster reading shows no Deployment for.
+
+    Helm creates a rendered Deployment before its upgrade returns, so this is a
+    reading that cannot be trusted (another kube context or namespace, RBAC that
+    filters the list), not a color that is merely not ready: a guard that took it
+    for "not warm" would let a deploy replace the only instant rollback target.
+    """
+    return tuple(
+        c
+        for c in Color
+        if values.enabled(c) and values.tag(c) is not None and not (colors.get(c) and colors[c].enabled)
+    )
+
+
+def history_problem(history: list[Revision], current: ReleaseValues) -> str | None:
+    """Why this history cannot be the one ``current`` came from, or None when it can.
+
+    The values in force are those of the deployed revision, so a history that
+    lists no deployed revision, or one whose values differ, is a garbled read or
+    a release that changed between the two reads. Deciding on it would lose the
+    last switch and with it the rollback target.
+    """
+    deployed = [r for r in history if r.status == "deployed"]
+    if not deployed:
+        return "the release history lists no deployed revision, though the release has values in force; read again"
+    newest = max(deployed, key=lambda r: r.number)
+    if newest.values is not None and newest.values != current:
+        return f"the release changed while it was read (revision {newest.number}); read again"
+    return None

@@ -6,13 +6,14 @@ Each was strict-xfail until the service was fixed; now each guards its fix.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from relui.clock import ManualClock
-from relui.domain import Color
+from relui.domain import Color, ColorState, Verdict
 from relui.ports import EnvPorts, PortError, SourceUnavailable
 from relui.services.context import Context
 from relui.services.release import ReleaseService
@@ -53,6 +54,19 @@ def break_cluster(ctx: Context, env: str, method: str, play: Callable[[Callable[
     )
 
 
+def break_releases(ctx: Context, env: str, method: str, play: Callable[[Callable[[], Any]], Any]) -> None:
+    ports = ctx.ports.envs[env]
+    ctx.ports.envs[env] = EnvPorts(
+        ports.cluster,
+        OneFault(ports.releases, method, play),  # type: ignore[arg-type]
+        ports.smoke,
+        ports.metrics,
+        ports.registry,
+        ports.backups,
+        ports.credentials,
+    )
+
+
 def fails(_real: Callable[[], Any]) -> Any:
     raise PortError("sandbox cluster failed (cluster.color_states): connection reset")
 
@@ -77,6 +91,60 @@ def test_deploy_does_not_replace_the_warm_previous_when_the_pods_cannot_be_read(
     values = qa_ctx.env_ports("qa").releases.values()
     assert values.tag(Color.BLUE) == "1.4.2", f"deploy {result.status}: the rollback target was replaced"
     assert result.status == "blocked"
+
+
+def nothing_deployed(_real: Callable[[], Any]) -> Any:
+    """What a list in another namespace, or one RBAC filters, answers: no Deployment of either color."""
+    return {c: ColorState(c, None, False, 0, 0) for c in Color}
+
+
+def no_revisions(_real: Callable[[], Any]) -> Any:
+    return []
+
+
+def superseded_only(real: Callable[[], Any]) -> Any:
+    """A history cut at the wrong end: the oldest revisions, none of them the one in force."""
+    return [r for r in real() if r.status != "deployed"]
+
+
+def newer_than_the_values(real: Callable[[], Any]) -> Any:
+    """Another bastion deployed between relui's read of the values and its read of the history."""
+    newest, *rest = real()
+    values = newest.values
+    assert values is not None
+    moved = replace(values, blue_tag="1.3.0")
+    return [replace(newest, number=newest.number + 1, values=moved), replace(newest, status="superseded"), *rest]
+
+
+@pytest.mark.parametrize(
+    ("port", "garble", "says"),
+    [
+        # Found by the machine in CI: "not warm" was read from a cluster answer that listed nothing.
+        (
+            "cluster",
+            nothing_deployed,
+            "the cluster shows no Deployment for blue 1.4.2, green 1.5.0, which the Helm release renders",
+        ),
+        # Found trying the machine's other garbled answers on the same path.
+        ("releases", no_revisions, "lists no deployed revision"),
+        ("releases", superseded_only, "lists no deployed revision"),
+        ("releases", newer_than_the_values, "the release changed while it was read"),
+    ],
+    ids=("no-deployment-listed", "empty-history", "history-without-the-deployed", "history-newer-than-values"),
+)
+def test_a_garbled_read_does_not_let_a_deploy_replace_the_warm_previous(
+    qa_ctx: Context, port: str, garble: Callable[[Callable[[], Any]], Any], says: str
+) -> None:
+    """Two sources that disagree are unknown, not "nothing to protect": the deploy is refused, saying why."""
+    service = ReleaseService(qa_ctx)
+    assert service.deploy("qa", "1.5.0").ok and service.cutover("qa").ok  # live green 1.5.0, blue 1.4.2 warm
+    (break_cluster if port == "cluster" else break_releases)(
+        qa_ctx, "qa", "color_states" if port == "cluster" else "history", garble
+    )
+    result = service.deploy("qa", "1.5.1")
+    assert qa_ctx.env_ports("qa").releases.values().tag(Color.BLUE) == "1.4.2", "the rollback target was replaced"
+    assert result.status == "blocked"
+    assert any(says in g.reason for g in result.guards if g.verdict is Verdict.BLOCK), result.guards
 
 
 def test_an_acquire_that_answered_late_leaves_no_lock(qa_ctx: Context) -> None:
