@@ -57,9 +57,13 @@ def holder_identity(holder: str) -> str:
     return holder if "@" in holder else f"{holder}@{socket.gethostname()}"
 
 
-def same_operator(a: str, b: str) -> bool:
-    """The same person, from whichever host (as the lock guard sees it)."""
-    return a.split("@")[0] == b.split("@")[0]
+def same_holder(recorded: str, holder: str) -> bool:
+    """Whether the Lease's holder is ``holder``: the whole ``principal@host``, as the other ports compare.
+
+    Matching the name alone let the same name on another bastion renew or
+    release the lock, and ``alice@evil`` pass for ``alice@example.com``.
+    """
+    return recorded == holder_identity(holder)
 
 
 class KubeCluster:
@@ -131,14 +135,14 @@ class KubeCluster:
     def release_lock(self, holder: str) -> None:
         """Clear the holder; a no-op when ``holder`` does not hold the Lease."""
         lease = self._read_lease()
-        if lease is None or not same_operator(lease.spec.holder_identity or "", holder):
+        if lease is None or not same_holder(lease.spec.holder_identity or "", holder):
             return
         body = {"metadata": {"resourceVersion": lease.metadata.resource_version}, "spec": {"holderIdentity": None}}
         try:
             self._patch_lease(body)
         except _Conflict:
             lease = self._read_lease()  # renewed by us elsewhere, or taken over: retry only if still ours
-            if lease is not None and same_operator(lease.spec.holder_identity or "", holder):
+            if lease is not None and same_holder(lease.spec.holder_identity or "", holder):
                 body["metadata"] = {"resourceVersion": lease.metadata.resource_version}
                 self._patch_lease(body)
 
@@ -176,7 +180,7 @@ class KubeCluster:
             self._lease_call("create", self._coordination().create_namespaced_lease, self.env.namespace, body)
             return LockInfo(holder, now, now)
         current = _live_lock(lease, now)
-        if current is not None and not same_operator(current.holder, holder):
+        if current is not None and current.holder != holder:
             raise LockHeld(current)
         since = current.since if current is not None else now
         transitions = (lease.spec.lease_transitions or 0) + (0 if current is not None else 1)

@@ -68,9 +68,23 @@ class LockService:
         if current is not None and lock_owner(current.holder).dead_on(this_host()):
             cluster.release_lock(current.holder)
         holder = self.holder(name)
-        info = cluster.acquire_lock(holder)
+        info = self._acquire(name, holder, renewing=current is not None and current.holder == holder)
         self.journal.note(self.ctx.operator, name, "lock", holder=holder, **self._who(name))
         return info
+
+    def _acquire(self, env: str, holder: str, *, renewing: bool = False) -> LockInfo:
+        """Acquire, and when that fails give back what it may have taken, so no lock is held unjournaled.
+
+        An acquire can take effect and still fail (the answer was lost, the connection
+        reset after the write): the operator, told it failed, would never release it.
+        A failed renewal leaves the lock as it was.
+        """
+        try:
+            return self.ctx.env_ports(env).cluster.acquire_lock(holder)
+        except PortError:
+            if not renewing:
+                self.release_quietly(env, holder)
+            raise
 
     def renew(self, env: str) -> LockInfo:
         """Keep a held lock alive (a running TUI does this); not journaled, raises LockHeld if lost."""
@@ -108,7 +122,7 @@ class LockService:
         who = self._who(name)
         self.journal.note(self.ctx.operator, name, "unlock", "forced", holder=current.holder, reason=why, **who)
         cluster.release_lock(current.holder)
-        cluster.acquire_lock(holder)
+        self._acquire(name, holder)
         self.journal.note(self.ctx.operator, name, "lock", holder=holder, **who)
         return f"took over the lock of {name} from {owner.label}: {holder} holds it now (journaled)"
 

@@ -111,11 +111,17 @@ async def test_lease_lock_second_operator_is_refused_with_the_holder(kube: Kube)
     assert len(patches) == 3  # renew, release, bob's take-over
 
 
-async def test_a_bare_user_is_recorded_as_user_at_host_and_still_matches(kube: Kube) -> None:
+async def test_a_lock_is_held_by_principal_at_host_not_by_the_name_alone(kube: Kube) -> None:
     adapter = cluster(kube)
     taken = await asyncio.to_thread(adapter.acquire_lock, "carol")
     assert taken.holder == f"carol@{socket.gethostname()}"
-    assert (await asyncio.to_thread(adapter.acquire_lock, "carol@other-bastion")).since == taken.since  # renewal
+    assert (await asyncio.to_thread(adapter.acquire_lock, "carol")).since == taken.since  # renewal
+    # The same name on another bastion is another holder: it neither renews nor releases carol's lock.
+    with pytest.raises(LockHeld):
+        await asyncio.to_thread(adapter.acquire_lock, "carol@other-bastion")
+    await asyncio.to_thread(adapter.release_lock, "carol@other-bastion")
+    await asyncio.to_thread(adapter.release_lock, "carol@evil")
+    assert (await asyncio.to_thread(adapter.lock)) is not None
     await asyncio.to_thread(adapter.release_lock, "carol")
     assert await asyncio.to_thread(adapter.lock) is None
 

@@ -154,6 +154,29 @@ def test_an_acquire_that_answered_late_leaves_no_lock(qa_ctx: Context) -> None:
     assert qa_ctx.env_ports("qa").cluster.lock() is None
 
 
+def reset_after_the_write(real: Callable[[], Any]) -> Any:
+    real()  # the Lease was written; the connection reset before the answer
+    raise PortError("sandbox cluster failed (cluster.acquire_lock): connection reset")
+
+
+def test_a_lock_take_that_failed_after_its_write_leaves_no_lock(qa_ctx: Context) -> None:
+    """Found by the machine: the operator was told the take failed, and the lock stayed held, unjournaled."""
+    break_cluster(qa_ctx, "qa", "acquire_lock", reset_after_the_write)
+    with pytest.raises(PortError, match="connection reset"):
+        ReleaseService(qa_ctx).take_lock("qa")
+    assert qa_ctx.env_ports("qa").cluster.lock() is None
+
+
+def test_a_renewal_that_failed_keeps_the_lock_already_held(qa_ctx: Context) -> None:
+    service = ReleaseService(qa_ctx)
+    held = service.take_lock("qa")
+    break_cluster(qa_ctx, "qa", "acquire_lock", fails)
+    with pytest.raises(PortError):
+        service.take_lock("qa")
+    lock = qa_ctx.env_ports("qa").cluster.lock()
+    assert lock is not None and lock.holder == held.holder
+
+
 def test_a_same_version_rollback_does_not_mark_the_version_as_rolled_back(qa_ctx: Context) -> None:
     service = ReleaseService(qa_ctx)
     assert service.deploy("qa", "1.4.2").ok and service.cutover("qa").ok  # green 1.4.2 live, blue 1.4.2 warm
