@@ -160,6 +160,7 @@ class DashboardScreen(OpensScreens):
         self.set_timer(startup_heap.HOLD_LIMIT_SECONDS, startup_heap.settle)
         self.show_banner()
         self.set_interval(BANNER_SECONDS, self.show_banner)
+        self._first_readings_in()
 
     def on_resize(self, event: Resize) -> None:
         """Under 100 columns the key line keeps its room for the actions (ctrl+p is in the help)."""
@@ -190,19 +191,34 @@ class DashboardScreen(OpensScreens):
             self.show_status()
 
     def on_env_column_refreshed(self, message: EnvColumn.Refreshed) -> None:
+        """A column drew a new reading: the screen takes it too."""
+        self.reading_in(message.data)
+
+    def _first_readings_in(self) -> None:
+        """The first readings already in, taken now rather than from the columns' messages.
+
+        Those reach the screen after its first paint, and the status line and
+        the key line they change would cost a second frame a tick later. The
+        message that follows shows the same reading: it changes nothing.
+        """
+        for reading in self.first_readings.values():
+            if reading.done() and not reading.cancelled() and reading.exception() is None:
+                self.reading_in(reading.result())
+
+    def reading_in(self, data: ColumnData) -> None:
         """Keep the newest reading per environment; what is possible may have changed.
 
         A reading that shows the same as the last one changes no binding: the
         footer is left alone, since refreshing bindings redraws it.
         """
-        unchanged = message.data.shows_the_same_as(self.readings.get(message.data.env))
+        unchanged = data.shows_the_same_as(self.readings.get(data.env))
         first_full = len(self.readings) < len(self.ctx.config.environments)
-        self.readings[message.data.env] = message.data
+        self.readings[data.env] = data
         if first_full and len(self.readings) == len(self.ctx.config.environments):
             # Once that frame is on screen and the start has quietened: the start-up garbage collected
             # (one full collection, about 10 ms), the start-up heap frozen.
             self.set_timer(startup_heap.SETTLE_AFTER_SECONDS, startup_heap.settle)
-        if message.data.env == self.current_env and not unchanged:
+        if data.env == self.current_env and not unchanged:
             self.refresh_bindings()
             self.show_status()
 

@@ -30,7 +30,7 @@ from relui.screens.release_locks import LockKeeping
 from relui.screens.warm_up import ACTION_MODULES, SCREEN_MODULES, WARM_SECONDS, warm
 from relui.services.context import Context
 from relui.widgets.action_log import ActionLog
-from relui.widgets.env_column import EnvColumn
+from relui.widgets.env_column import ColumnData
 
 if TYPE_CHECKING:
     from relui.screens.remedies import TuiRemedies
@@ -261,11 +261,10 @@ class ReleaseDashboard(LockKeeping):
             text = str(exc)
         self.post_message(self.LockChanged(env, text, env in self.held_locks))
 
-    def on_env_column_refreshed(self, message: EnvColumn.Refreshed) -> None:
+    def reading_in(self, data: ColumnData) -> None:
         """Besides keeping the reading: a bake that breached is said once, and acted on once."""
-        super().on_env_column_refreshed(message)
-        message.prevent_default()  # Textual would call the base handler again, after this one
-        env, breach = message.data.env, message.data.bake_breach
+        super().reading_in(data)
+        env, breach = data.env, data.bake_breach
         if breach is None:
             if self.breaches.pop(env, None) is not None:
                 self.show_status()

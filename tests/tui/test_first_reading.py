@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
+from textual.screen import Screen
+from textual.widgets import Static
 
+from relui.screens.dashboard import DashboardScreen
 from relui.screens.reading import EnvReader
 from relui.services.context import Context
-from relui.widgets.env_column import EnvColumn
+from relui.widgets.env_column import ColumnData, EnvColumn
+from relui.widgets.footer import KeyHint, KeyHints
 from tests.tui.conftest import make_app, settle
 
 
@@ -52,3 +57,40 @@ async def test_a_first_reading_that_fails_is_read_again_and_shown_in_place(
         assert qa.failure == "refresh failed: OSError: qa cluster unreachable"
         assert "qa cluster unreachable" in qa.section("problems")
         assert app.screen.query_one("#env-dev", EnvColumn).data is not None
+
+
+async def test_the_first_frame_already_says_what_the_first_readings_mean(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readings that are in before the first paint are in it: the status line and the keys, not a tick later.
+
+    The columns' messages reach the screen after its first paint; taken from them, the
+    first frame said nothing about greyed actions, and a second one followed.
+    """
+
+    def read_already(self: DashboardScreen) -> dict[str, asyncio.Future[ColumnData]]:
+        loop = asyncio.get_running_loop()
+        readings = {}
+        for env, reader in self.readers.items():
+            readings[env] = loop.create_future()
+            readings[env].set_result(reader(True))
+        return readings
+
+    monkeypatch.setattr(DashboardScreen, "_start_first_readings", read_already)
+    app = make_app(ctx)
+    first: list[tuple[str, tuple[KeyHint, ...]]] = []
+    display = app._display
+
+    def shown(screen: Screen[object], renderable: object) -> None:
+        if renderable is not None and not first and isinstance(screen, DashboardScreen):
+            first.append((str(screen.query_one("#status-line", Static).content), screen.query_one(KeyHints).keys))
+        display(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = shown  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)  # type: ignore[arg-type]
+        board = app.screen
+        assert isinstance(board, DashboardScreen)
+        final = (str(board.query_one("#status-line", Static).content), board.query_one(KeyHints).keys)
+    assert final[0].startswith("DEV: ") and final[1]
+    assert first == [final]
