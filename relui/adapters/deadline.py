@@ -5,9 +5,10 @@ not at all (a helm subprocess, a kubernetes watch), so a server that trickles
 one byte a second keeps a call alive for minutes; and a malformed answer
 surfaces as KeyError or TypeError deep inside an adapter. ``guard`` wraps a
 port so that neither reaches a caller: each method runs in a daemon thread
-and the caller waits at most the method's deadline (``SourceUnavailable`` on
-expiry), and every exception that is not already a ``PortError`` becomes one
-``PortError`` line naming the source, the call and the error.
+(one of ``relui.daemon_pool``'s, used again) and the caller waits at most
+the method's deadline (``SourceUnavailable`` on expiry), and every exception
+that is not already a ``PortError`` becomes one ``PortError`` line naming
+the source, the call and the error.
 
 Deadlines are real time (``time.monotonic`` inside ``Event.wait``), never the
 world clock: a ManualClock in tests must not stretch or shrink them. A call
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
+from relui.daemon_pool import POOL
 from relui.ports import PortError, SourceUnavailable
 
 T = TypeVar("T")
@@ -76,7 +78,7 @@ def call_with_deadline(
         finally:
             done.set()
 
-    threading.Thread(target=run, name=f"relui {source} {what}", daemon=True).start()
+    POOL.run(run, f"relui {source} {what}")
     if not done.wait(deadline):
         expired = SourceUnavailable(f"{source} did not answer within {deadline:.1f} s ({what})")
         if abandoned is not None:
