@@ -8,6 +8,7 @@ whole check failing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -90,9 +91,12 @@ def gather(
         metrics, live = ports.metrics, facts.release.live.color
         # Never a reason to refuse: a dark source only leaves the rate unknown.
         try:
-            facts.live_error_rate = metrics.current(MetricKind.ERROR_RATE).get(live)
+            live_rate = metrics.current(MetricKind.ERROR_RATE).get(live)
         except Exception:  # noqa: BLE001
-            facts.live_error_rate = None
+            live_rate = None
+        # A garbled rate is no rate; one above 1 (a percentage, say) still counts as erring.
+        garbled = live_rate is not None and (math.isnan(live_rate) or live_rate < 0)
+        facts.live_error_rate = None if garbled else live_rate
     entries = Journal(ctx.state_dir, ctx.clock).entries(env.name)
     if action is Action.ROLLBACK and facts.release and facts.release.rolled_back and facts.release.previous:
         facts.unfinished_rollback = _unfinished_rollback(entries, facts.release.previous.version)
@@ -154,7 +158,14 @@ def _candidate_facts(ctx: Context, facts: Facts, candidate: str | None, entries:
     if metrics is not None and facts.release and facts.release.candidate:
         color = facts.release.candidate.color
         rates = _try(facts, "error_rate", lambda: metrics.current(MetricKind.ERROR_RATE))
-        facts.candidate_error_rate = rates.get(color) if rates else None
+        rate = rates.get(color) if rates else None
+        if rate is not None and not 0 <= rate <= 1:  # nan and inf fail this too
+            # A garbled answer (a counter reset, a PromQL that is not a ratio) is unknown, never "low".
+            facts.unknown["error_rate"] = (
+                f"the candidate's error rate reads {rate!r}, which is not a ratio from 0 to 1; check the PromQL"
+            )
+        else:
+            facts.candidate_error_rate = rate
 
 
 def _release_day_facts(ctx: Context, facts: Facts, version: str | None) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from relui.clock import ManualClock
 from relui.domain import Color, ColorState, Verdict
-from relui.ports import EnvPorts, PortError, SourceUnavailable
+from relui.ports import PortError, SourceUnavailable
 from relui.services.context import Context
 from relui.services.release import ReleaseService
 from tests.conftest import drill_config, make_context
@@ -41,30 +41,14 @@ class OneFault:
         return call
 
 
+def break_port(ctx: Context, env: str, port: str, method: str, play: Callable[[Callable[[], Any]], Any]) -> None:
+    """The environment's ``port`` (``cluster``, ``releases``, ``metrics`` ...) with ``method`` misbehaving once."""
+    ports = ctx.ports.envs[env]
+    ctx.ports.envs[env] = replace(ports, **{port: OneFault(getattr(ports, port), method, play)})
+
+
 def break_cluster(ctx: Context, env: str, method: str, play: Callable[[Callable[[], Any]], Any]) -> None:
-    ports = ctx.ports.envs[env]
-    ctx.ports.envs[env] = EnvPorts(
-        OneFault(ports.cluster, method, play),  # type: ignore[arg-type]
-        ports.releases,
-        ports.smoke,
-        ports.metrics,
-        ports.registry,
-        ports.backups,
-        ports.credentials,
-    )
-
-
-def break_releases(ctx: Context, env: str, method: str, play: Callable[[Callable[[], Any]], Any]) -> None:
-    ports = ctx.ports.envs[env]
-    ctx.ports.envs[env] = EnvPorts(
-        ports.cluster,
-        OneFault(ports.releases, method, play),  # type: ignore[arg-type]
-        ports.smoke,
-        ports.metrics,
-        ports.registry,
-        ports.backups,
-        ports.credentials,
-    )
+    break_port(ctx, env, "cluster", method, play)
 
 
 def fails(_real: Callable[[], Any]) -> Any:
@@ -138,13 +122,30 @@ def test_a_garbled_read_does_not_let_a_deploy_replace_the_warm_previous(
     """Two sources that disagree are unknown, not "nothing to protect": the deploy is refused, saying why."""
     service = ReleaseService(qa_ctx)
     assert service.deploy("qa", "1.5.0").ok and service.cutover("qa").ok  # live green 1.5.0, blue 1.4.2 warm
-    (break_cluster if port == "cluster" else break_releases)(
-        qa_ctx, "qa", "color_states" if port == "cluster" else "history", garble
-    )
+    break_port(qa_ctx, "qa", port, "color_states" if port == "cluster" else "history", garble)
     result = service.deploy("qa", "1.5.1")
     assert qa_ctx.env_ports("qa").releases.values().tag(Color.BLUE) == "1.4.2", "the rollback target was replaced"
     assert result.status == "blocked"
     assert any(says in g.reason for g in result.guards if g.verdict is Verdict.BLOCK), result.guards
+
+
+@pytest.mark.parametrize("garbled", [-0.2, float("nan"), float("inf"), 7.5])
+def test_a_garbled_candidate_error_rate_is_unknown_not_low(qa_ctx: Context, garbled: float) -> None:
+    """Tried after the machine's finds: a negative rate (a counter reset) read as 'under the threshold'."""
+    service = ReleaseService(qa_ctx)
+    assert service.deploy("qa", "1.5.0").ok and service.smoke("qa").ok
+
+    def answers(real: Callable[[], Any]) -> Any:
+        rates = dict(real())
+        candidate = qa_ctx.env_ports("qa").releases.values().active_color.other
+        rates[candidate] = garbled
+        return rates
+
+    break_port(qa_ctx, "qa", "metrics", "current", answers)
+    result = service.cutover("qa")
+    assert result.status == "blocked"
+    [rate] = [g for g in result.guards if g.name == "error-rate"]
+    assert rate.verdict is Verdict.BLOCK, rate
 
 
 def test_an_acquire_that_answered_late_leaves_no_lock(qa_ctx: Context) -> None:
