@@ -26,7 +26,7 @@ from relui.services.journal import Entry, Journal, chain_problem, deployer_in
 from relui.services.locks import this_host
 from relui.services.readiness import unmet_criteria
 from relui.services.reads import read_once
-from relui.services.release_state import history_problem, release_state, unseen_colors
+from relui.services.release_state import disagreements, history_problem, release_state
 
 T = TypeVar("T")
 
@@ -119,12 +119,11 @@ def gather(
 
 
 def _cross_check_pods(facts: Facts, namespace: str, values: ReleaseValues) -> None:
-    """A cluster reading that misses a color Helm renders makes the pods unknown, not "not ready"."""
-    unseen = unseen_colors(values, facts.colors)
-    if unseen:
-        rendered = ", ".join(f"{c} {values.tag(c)}" for c in unseen)
+    """A cluster reading that contradicts the Helm release makes the pods unknown, not "not ready"."""
+    found = disagreements(values, facts.colors)
+    if found:
         facts.unknown["pods"] = (
-            f"the cluster shows no Deployment for {rendered}, which the Helm release renders; "
+            f"the cluster and the Helm release disagree ({'; '.join(found)}); "
             f"check the kube context and namespace {namespace!r}, then read again"
         )
 

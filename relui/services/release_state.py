@@ -203,19 +203,27 @@ def warm_previous(rel: ReleaseState, colors: dict[Color, ColorState]) -> Placeme
     return target if serving(colors.get(target.color), target.version) else None
 
 
-def unseen_colors(values: ReleaseValues, colors: dict[Color, ColorState]) -> tuple[Color, ...]:
-    """Colors the Helm release renders that the cluster reading shows no Deployment for.
+def disagreements(values: ReleaseValues, colors: dict[Color, ColorState]) -> tuple[str, ...]:
+    """Where the cluster reading contradicts the Helm release: a rendered color absent, or on another version.
 
-    Helm creates a rendered Deployment before its upgrade returns, so this is a
-    reading that cannot be trusted (another kube context or namespace, RBAC that
-    filters the list), not a color that is merely not ready: a guard that took it
-    for "not warm" would let a deploy replace the only instant rollback target.
+    Helm creates or updates a rendered Deployment before its upgrade returns,
+    and the Deployment's version is Helm's tag even while its pods roll. A
+    reading that disagrees is another kube context or namespace, RBAC that
+    filters the list, a change made behind Helm, or garbage; a guard that took
+    it for "not warm" would let a deploy replace the only instant rollback
+    target, so the pods are unknown instead.
     """
-    return tuple(
-        c
-        for c in Color
-        if values.enabled(c) and values.tag(c) is not None and not (colors.get(c) and colors[c].enabled)
-    )
+    found = []
+    for color in Color:
+        tag = values.tag(color)
+        if not values.enabled(color) or tag is None:
+            continue
+        state = colors.get(color)
+        if state is None or not state.enabled:
+            found.append(f"Helm renders {color} {tag}, the cluster shows no {color} Deployment")
+        elif state.version != tag:
+            found.append(f"Helm renders {color} {tag}, the cluster's {color} Deployment runs {state.version or '?'}")
+    return tuple(found)
 
 
 def history_problem(history: list[Revision], current: ReleaseValues) -> str | None:

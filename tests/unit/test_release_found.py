@@ -82,6 +82,12 @@ def nothing_deployed(_real: Callable[[], Any]) -> Any:
     return {c: ColorState(c, None, False, 0, 0) for c in Color}
 
 
+def swapped(real: Callable[[], Any]) -> Any:
+    """Each color read as running the other's version."""
+    states = real()
+    return {c: replace(states[c.other], color=c) for c in Color}
+
+
 def no_revisions(_real: Callable[[], Any]) -> Any:
     return []
 
@@ -104,17 +110,21 @@ def newer_than_the_values(real: Callable[[], Any]) -> Any:
     ("port", "garble", "says"),
     [
         # Found by the machine in CI: "not warm" was read from a cluster answer that listed nothing.
-        (
-            "cluster",
-            nothing_deployed,
-            "the cluster shows no Deployment for blue 1.4.2, green 1.5.0, which the Helm release renders",
-        ),
+        ("cluster", nothing_deployed, "Helm renders blue 1.4.2, the cluster shows no blue Deployment"),
+        # Tried next: a reading that disagrees with Helm on the version.
+        ("cluster", swapped, "Helm renders blue 1.4.2, the cluster's blue Deployment runs 1.5.0"),
         # Found trying the machine's other garbled answers on the same path.
         ("releases", no_revisions, "lists no deployed revision"),
         ("releases", superseded_only, "lists no deployed revision"),
         ("releases", newer_than_the_values, "the release changed while it was read"),
     ],
-    ids=("no-deployment-listed", "empty-history", "history-without-the-deployed", "history-newer-than-values"),
+    ids=(
+        "no-deployment-listed",
+        "versions-swapped",
+        "empty-history",
+        "history-without-the-deployed",
+        "history-newer-than-values",
+    ),
 )
 def test_a_garbled_read_does_not_let_a_deploy_replace_the_warm_previous(
     qa_ctx: Context, port: str, garble: Callable[[Callable[[], Any]], Any], says: str
