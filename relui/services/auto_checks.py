@@ -48,7 +48,10 @@ def check_item(
         ), f"smoke on {smoke['color']} at {smoke['at'][:16]}: {'passed' if smoke['passed'] else 'failed'}"
     if item.auto == "previous_color_warm":
         rel = release_state(ports.releases.history(), ports.releases.values())
-        warm = ports.cluster.color_states()[rel.idle_color if rel.candidate_color is None else rel.live_color]
+        color = rel.idle_color if rel.candidate_color is None else rel.live_color
+        warm = ports.cluster.color_states().get(color)
+        if warm is None:
+            return False, f"the cluster's answer has no {color}"
         return warm.all_ready, f"{warm.color} {warm.version or '-'}: {warm.ready}/{warm.desired} ready"
     if item.auto == "error_rate_since_cutover":
         return _errors_since_cutover(ctx, env, version)
@@ -65,11 +68,15 @@ def _errors_since_cutover(ctx: Context, env: str, version: str | None) -> tuple[
     if ports.metrics is None:
         return False, "no metrics source configured"
     threshold = ctx.env(env).error_threshold
-    series = ports.metrics.series(MetricKind.ERROR_RATE, 30, 30)[rel.live_color]
+    series = ports.metrics.series(MetricKind.ERROR_RATE, 30, 30).get(rel.live_color)
+    if series is None:
+        return False, f"no error-rate series for {rel.live_color}"
     switched = _live_since(ports.releases.history(), rel.live_color)
     values = [p.value for p in series.points if switched is None or p.at >= switched]
     if not values:
         return False, "no error-rate samples since cutover yet"
+    if not all(0 <= v <= 1 for v in values):  # nan fails this too
+        return False, "error-rate samples since cutover are not ratios from 0 to 1; check the PromQL"
     peak = max(values)
     return peak < threshold, f"peak {peak * 100:.2f}% since cutover (threshold {threshold * 100:.2f}%)"
 

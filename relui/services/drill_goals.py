@@ -185,8 +185,10 @@ def error_spike_visible(f: DrillFacts) -> datetime | None:
         return None
     minutes = int((f.now - cut.started) / timedelta(minutes=1)) + 2
     try:
-        series = metrics.series(MetricKind.ERROR_RATE, minutes, SPIKE_STEP_SECONDS)[Color(cut.to_color)]
+        series = metrics.series(MetricKind.ERROR_RATE, minutes, SPIKE_STEP_SECONDS).get(Color(cut.to_color))
     except PortError:
+        return None
+    if series is None:
         return None
     return next((p.at for p in series.points if p.at >= cut.started and p.value >= f.threshold), None)
 

@@ -88,7 +88,8 @@ class RolloutWatch:
             stop = self.stop_requested() if abortable else None
             if stop:
                 raise Aborted(f"{stop}; {color} {version} stopped at {max(last[0], 0)}/{max(last[1], 0)} ready")
-            state = self.ports.cluster.color_states()[color]
+            # An answer without the color is nothing seen yet: the wait goes on to its deadline.
+            state = self.ports.cluster.color_states().get(color) or ColorState(color, None, False, 0, 0)
             now = self.clock.now()
             # Told on every change, and every few seconds while nothing changes: a stuck
             # rollout shows how long it has waited and how long it may, never a frozen 0%.

@@ -15,6 +15,7 @@ import pytest
 from relui.clock import ManualClock
 from relui.domain import Color, ColorState, Verdict
 from relui.ports import PortError, SourceUnavailable
+from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.release import ReleaseService
 from tests.conftest import drill_config, make_context
@@ -23,14 +24,18 @@ from tests.conftest import drill_config, make_context
 class OneFault:
     """A port whose method ``name`` misbehaves once (``play`` gets the real call), then behaves."""
 
-    def __init__(self, target: object, name: str, play: Callable[[Callable[[], Any]], Any]) -> None:
+    def __init__(self, target: object, name: str, play: Callable[[Callable[[], Any]], Any], skip: int = 0) -> None:
         self._target = target
         self._name = name
         self._play: Callable[[Callable[[], Any]], Any] | None = play
+        self._skip = skip  # calls that behave before the one that misbehaves
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._target, name)
         if name != self._name or self._play is None:
+            return attr
+        if self._skip > 0:
+            self._skip -= 1
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -41,10 +46,12 @@ class OneFault:
         return call
 
 
-def break_port(ctx: Context, env: str, port: str, method: str, play: Callable[[Callable[[], Any]], Any]) -> None:
+def break_port(
+    ctx: Context, env: str, port: str, method: str, play: Callable[[Callable[[], Any]], Any], skip: int = 0
+) -> None:
     """The environment's ``port`` (``cluster``, ``releases``, ``metrics`` ...) with ``method`` misbehaving once."""
     ports = ctx.ports.envs[env]
-    ctx.ports.envs[env] = replace(ports, **{port: OneFault(getattr(ports, port), method, play)})
+    ctx.ports.envs[env] = replace(ports, **{port: OneFault(getattr(ports, port), method, play, skip)})
 
 
 def break_cluster(ctx: Context, env: str, method: str, play: Callable[[Callable[[], Any]], Any]) -> None:
@@ -156,6 +163,38 @@ def test_a_garbled_candidate_error_rate_is_unknown_not_low(qa_ctx: Context, garb
     assert result.status == "blocked"
     [rate] = [g for g in result.guards if g.name == "error-rate"]
     assert rate.verdict is Verdict.BLOCK, rate
+
+
+def test_a_rollout_poll_whose_answer_lacks_the_color_waits_on(qa_ctx: Context) -> None:
+    """Found by the machine: a cluster answer without the color being rolled out raised KeyError from the
+    deploy (a traceback, the action journaled as interrupted). It is a poll that saw nothing yet."""
+
+    def without_green(real: Callable[[], Any]) -> Any:
+        return {c: state for c, state in real().items() if c is not Color.GREEN}
+
+    break_port(qa_ctx, "qa", "cluster", "color_states", without_green, skip=1)  # the rollout's first poll
+    result = ReleaseService(qa_ctx).deploy("qa", "1.5.0")
+    assert result.ok, result.message
+    assert qa_ctx.env_ports("qa").releases.values().tag(Color.GREEN) == "1.5.0"
+
+
+@pytest.mark.parametrize(
+    ("port", "method", "item", "says"),
+    [
+        ("cluster", "color_states", "previous-warm", "the cluster's answer has no blue"),
+        ("metrics", "series", "no-error-spikes", "no error-rate series for green"),
+    ],
+)
+def test_an_automatic_check_whose_answer_lacks_the_color_says_so(
+    qa_ctx: Context, port: str, method: str, item: str, says: str
+) -> None:
+    """The same garbled answer in a checklist check: not done, saying why, instead of a KeyError."""
+    service = ReleaseService(qa_ctx)
+    assert service.deploy("qa", "1.5.0").ok and service.cutover("qa").ok  # green 1.5.0 live, blue 1.4.2 warm
+    break_port(qa_ctx, "qa", port, method, lambda _real: {})
+    view = Checklists(qa_ctx).view("qa", "1.5.0")
+    [status] = [s for s in view.items if s.item.id == item]
+    assert not status.done and status.evidence == says
 
 
 def test_an_acquire_that_answered_late_leaves_no_lock(qa_ctx: Context) -> None:

@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,12 +104,17 @@ MALFORMED: dict[tuple[str, str], tuple[Callable[[Any], Any], ...]] = {
         lambda _r: dict.fromkeys(Color, math.inf),
         lambda r: {**r, Color.GREEN: NAN},
         lambda r: {**r, Color.BLUE: NAN},
+        lambda _r: dict.fromkeys(Color, -0.5),  # a counter reset: not a ratio
     ),
     ("metrics", "series"): (lambda _r: {}, lambda _r: {c: Series(()) for c in Color}),
-    ("cluster", "color_states"): (_nothing_deployed,),
+    ("cluster", "color_states"): (
+        _nothing_deployed,
+        lambda r: {c: replace(r[c.other], color=c) for c in r if c.other in r},  # each color on the other's version
+        lambda r: {c: state for c, state in r.items() if c is Color.BLUE},  # green missing from the answer
+    ),
     ("cluster", "observed_active_color"): (lambda _r: None,),
     ("cluster", "warning_events"): (lambda _r: [],),
-    ("releases", "history"): (lambda _r: [], lambda r: list(reversed(r)), lambda r: r[:2]),
+    ("releases", "history"): (lambda _r: [], lambda r: list(reversed(r)), lambda r: r[:2], lambda r: r[-2:]),
     ("registry", "recent_tags"): (lambda _r: [],),
     ("backups", "latest_snapshot"): (lambda _r: None,),
     ("smoke", "run"): (lambda _r: [],),
