@@ -137,6 +137,11 @@ def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = Non
         raise PortError(f"{subject}: {_one_line(str(exc))}") from None
 
 
+def _usable(snapshot: DbSnapshot) -> bool:
+    """A snapshot a restore could start from now."""
+    return snapshot.status == "available"
+
+
 class _AwsPort:
     """Shared plumbing: config, session and lazily created clients."""
 
@@ -255,7 +260,11 @@ class RdsBackups(_AwsPort):
         return found["DBInstances"][0].get("DBInstanceStatus", "unknown")
 
     def latest_snapshot(self) -> DbSnapshot | None:
-        """The newest snapshot of the instance (automated or manual), or None."""
+        """The newest available snapshot of the instance (automated or manual), else the newest of any status, or None.
+
+        A newer one still being made, or one that failed, does not hide an
+        available one; with none available the guard says what the newest is.
+        """
         newest: DbSnapshot | None = None
         with aws_errors(self.aws, self.subject, self.fix, self.missing):
             pages = self._rds().get_paginator("describe_db_snapshots")
@@ -264,8 +273,9 @@ class RdsBackups(_AwsPort):
                     created = snap.get("SnapshotCreateTime")
                     if created is None:
                         continue  # still being created: it has no time yet and is no backup yet
-                    if newest is None or created > newest.created:
-                        newest = DbSnapshot(snap["DBSnapshotIdentifier"], created, snap.get("Status", "unknown"))
+                    found = DbSnapshot(snap["DBSnapshotIdentifier"], created, snap.get("Status", "unknown"))
+                    if newest is None or (_usable(found), found.created) > (_usable(newest), newest.created):
+                        newest = found
         if newest is None:
             # RDS lists no snapshots for an instance that does not exist either; only the
             # instance lookup tells "no backup yet" from "wrong name or region".

@@ -273,7 +273,7 @@ class SandboxBackups(_SandboxPort):
         snaps = self.world.env(self.world.read(), self.env.name)["snapshots"]
         if not snaps:
             return None
-        newest = max(snaps, key=lambda s: s["created"])
+        newest = max(snaps, key=lambda s: (s["status"] == "available", s["created"]))  # as RDS: available first
         return DbSnapshot(newest["id"], parse(newest["created"]), newest["status"])
 
     def create_snapshot(self, identifier: str) -> DbSnapshot:

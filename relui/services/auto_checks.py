@@ -15,6 +15,7 @@ from relui.config import ChecklistItem
 from relui.domain import Color, MetricKind
 from relui.services.context import Context
 from relui.services.release_state import release_state
+from relui.services.snapshots import judge_snapshot
 
 
 def check_item(
@@ -27,12 +28,8 @@ def check_item(
     if item.auto == "snapshot_age":
         if ports.backups is None:
             return False, "no database backups configured"
-        snap = ports.backups.latest_snapshot()
-        if snap is None:
-            return False, "no snapshot found"
         limit = timedelta(hours=env_cfg.aws.max_snapshot_age_hours if env_cfg.aws else 24)
-        age = now - snap.created
-        return age <= limit, f"{snap.identifier} is {_age(age)} old (limit {_age(limit)})"
+        return judge_snapshot(ports.backups.latest_snapshot(), now, limit)
     if item.auto == "metrics_answering":
         if ports.metrics is None:
             return False, "no metrics source configured"
@@ -99,8 +96,3 @@ def _run_command(command: tuple[str, ...]) -> tuple[bool, str]:
     except subprocess.TimeoutExpired:
         return False, f"{' '.join(command)} timed out after 60 s"
     return done.returncode == 0, f"{' '.join(command)} exited {done.returncode}"
-
-
-def _age(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"

@@ -31,6 +31,7 @@ from relui.services.attestations import (
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.drill_records import FAILURE_DRILLS, last_passed
+from relui.services.snapshots import judge_snapshot
 
 __all__ = [
     "MET",
@@ -233,18 +234,11 @@ def _recovery(ctx: Context, env: EnvironmentConfig, records: dict[str, Record]) 
     """A snapshot within the age limit, and a restore test on record."""
     backups = ctx.env_ports(env.name).backups
     limit = timedelta(hours=env.aws.max_snapshot_age_hours if env.aws else 24.0)
-    limit_h = limit.total_seconds() / 3600
     snapshot_ok = False
     if backups is None:
         snapshot = "no database backups configured"
     else:
-        latest = backups.latest_snapshot()
-        if latest is None:
-            snapshot = "no database snapshot"
-        else:
-            hours = (ctx.clock.now() - latest.created).total_seconds() / 3600
-            snapshot_ok = hours * 3600 <= limit.total_seconds()
-            snapshot = f"snapshot {latest.identifier} {hours:.1f}h old (limit {limit_h:g}h)"
+        snapshot_ok, snapshot = judge_snapshot(backups.latest_snapshot(), ctx.clock.now(), limit)
     restored, line, remedy = attested(env, records, ("restore-test",))
     return (MET if snapshot_ok and restored else NOT_MET), f"{snapshot}; {line}", remedy
 

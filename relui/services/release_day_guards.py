@@ -12,6 +12,7 @@ from __future__ import annotations
 from relui.domain import CredentialKind, GuardResult, RemedyKind
 from relui.services.checklist import SignOff
 from relui.services.guard_facts import CUTOVER_PHASES, Facts, _result
+from relui.services.snapshots import judge_snapshot
 
 
 def guard_smoke(f: Facts) -> GuardResult:
@@ -128,13 +129,8 @@ def guard_snapshot(f: Facts) -> GuardResult:
         return _result("snapshot", True, "no snapshot required on an unprotected environment", f)
     if "snapshot" in f.unknown:
         return _result("snapshot", False, f.unknown["snapshot"], f)
-    if f.snapshot is None:
-        return _result("snapshot", False, "no database snapshot found; take one before releasing", f)
-    age = f.now - f.snapshot.created
-    hours = age.total_seconds() / 3600
-    limit = f.max_snapshot_age.total_seconds() / 3600
-    ok = age <= f.max_snapshot_age
-    return _result("snapshot", ok, f"snapshot {f.snapshot.identifier} is {hours:.1f}h old (limit {limit:.0f}h)", f)
+    ok, reason = judge_snapshot(f.snapshot, f.now, f.max_snapshot_age)
+    return _result("snapshot", ok, reason, f)
 
 
 def guard_credentials(f: Facts) -> GuardResult:
