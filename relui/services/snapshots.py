@@ -31,4 +31,4 @@ def judge_snapshot(snapshot: DbSnapshot | None, now: datetime, max_age: timedelt
         )
     hours = max(age.total_seconds(), 0) / 3600
     limit = max_age.total_seconds() / 3600
-    return age <= max_age, f"snapshot {snapshot.identifier} is {hours:.1f}h old (limit {limit:g}h)"
+    return age <= max_age, f"{snapshot.identifier} is {hours:.1f}h old (limit {limit:g}h)"

@@ -331,7 +331,7 @@ def test_observability_not_met_without_a_metrics_source(build: Build) -> None:
 def test_recovery_needs_a_fresh_snapshot_and_a_restore_test(build: Build, clock: ManualClock) -> None:
     ctx = build()
     status, evidence = criterion(ctx, "disaster-recovery")
-    assert status == NOT_MET and "snapshot prod-nightly is 3.0h old (limit 24h)" in evidence
+    assert status == NOT_MET and "prod-nightly is 3.0h old (limit 24h)" in evidence
     record(ctx, "prod", "restore-test", "https://wiki.example/restore")
     assert criterion(ctx, "disaster-recovery")[0] == MET
     clock.advance(22 * 3600)  # the nightly snapshot is now 25 hours old
