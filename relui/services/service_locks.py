@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 
 from relui.domain import LockInfo, Remedy, RemedyKind
-from relui.ports import PortError
+from relui.ports import LockHeld, PortError
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.locks import held_by, holder_name, lock_owner, this_host
@@ -81,6 +81,8 @@ class LockService:
         """
         try:
             return self.ctx.env_ports(env).cluster.acquire_lock(holder)
+        except LockHeld:
+            raise  # refused: nothing was taken
         except PortError:
             if not renewing:
                 self.release_quietly(env, holder)

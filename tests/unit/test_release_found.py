@@ -14,7 +14,7 @@ import pytest
 
 from relui.clock import ManualClock
 from relui.domain import Color, ColorState, Verdict
-from relui.ports import PortError, SourceUnavailable
+from relui.ports import LockHeld, PortError, SourceUnavailable
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.release import ReleaseService
@@ -251,3 +251,22 @@ def test_a_decision_that_changed_nothing_leaves_no_marker(tmp_path: Path) -> Non
     assert blocked.status == "blocked"
     assert not list((ctx.state_dir / "actions").glob("*.running"))
     assert not list((ctx.state_dir / "actions").glob("*.abort"))
+
+
+def test_a_lock_take_refused_because_another_holds_it_touches_nothing_more(qa_ctx: Context) -> None:
+    """The give-back after a failed take is for takes that may have written; a refusal wrote nothing."""
+    cluster = qa_ctx.env_ports("qa").cluster
+    cluster.acquire_lock("alice@bastion-2")  # another operator, another host
+    calls: list[str] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            calls.append(name)
+            return getattr(cluster, name)
+
+    qa_ctx.ports.envs["qa"] = replace(qa_ctx.ports.envs["qa"], cluster=Counting())  # type: ignore[arg-type]
+    with pytest.raises(LockHeld):
+        ReleaseService(qa_ctx).take_lock("qa")
+    assert "release_lock" not in calls
+    lock = qa_ctx.env_ports("qa").cluster.lock()
+    assert lock is not None and lock.holder == "alice@bastion-2"
