@@ -13,8 +13,8 @@ After every step the invariants of ARCHITECTURE.md ("Release state and the
 one decision path") are checked against the world read fresh through
 unwrapped ports and against the machine's own model of the live history.
 
-``RELUI_MACHINE_EXAMPLES`` sets the number of examples: 500 in ``make test`` (two to
-three minutes, since port calls reuse their threads), 5000 in ``make soak``.
+``RELUI_MACHINE_EXAMPLES`` sets the number of examples: 300 in ``make test`` (a minute
+or two, since port calls reuse their threads), 5000 in ``make soak``.
 """
 
 from __future__ import annotations
@@ -896,7 +896,7 @@ class ReleaseMachine(RuleBasedStateMachine):
 
 def test_release_machine(capsys: pytest.CaptureFixture[str]) -> None:
     """The invariants hold under every sequence the machine tries (count and time printed at the end)."""
-    examples = int(os.environ.get("RELUI_MACHINE_EXAMPLES", "500"))
+    examples = int(os.environ.get("RELUI_MACHINE_EXAMPLES", "300"))
     started = time.monotonic()
     try:
         run_state_machine_as_test(
