@@ -186,6 +186,11 @@ class DbSnapshot:
     created: datetime
     status: str = "available"
 
+    @property
+    def usable(self) -> bool:
+        """A snapshot a restore could start from now: one still being made, failed or being deleted is not."""
+        return self.status == "available"
+
 
 @dataclass(frozen=True)
 class CredentialInfo:

@@ -137,11 +137,6 @@ def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = Non
         raise PortError(f"{subject}: {_one_line(str(exc))}") from None
 
 
-def _usable(snapshot: DbSnapshot) -> bool:
-    """A snapshot a restore could start from now."""
-    return snapshot.status == "available"
-
-
 class _AwsPort:
     """Shared plumbing: config, session and lazily created clients."""
 
@@ -274,7 +269,7 @@ class RdsBackups(_AwsPort):
                     if created is None:
                         continue  # still being created: it has no time yet and is no backup yet
                     found = DbSnapshot(snap["DBSnapshotIdentifier"], created, snap.get("Status", "unknown"))
-                    if newest is None or (_usable(found), found.created) > (_usable(newest), newest.created):
+                    if newest is None or (found.usable, found.created) > (newest.usable, newest.created):
                         newest = found
         if newest is None:
             # RDS lists no snapshots for an instance that does not exist either; only the

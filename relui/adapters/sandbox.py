@@ -273,8 +273,8 @@ class SandboxBackups(_SandboxPort):
         snaps = self.world.env(self.world.read(), self.env.name)["snapshots"]
         if not snaps:
             return None
-        newest = max(snaps, key=lambda s: (s["status"] == "available", s["created"]))  # as RDS: available first
-        return DbSnapshot(newest["id"], parse(newest["created"]), newest["status"])
+        found = [DbSnapshot(s["id"], parse(s["created"]), s["status"]) for s in snaps]
+        return max(found, key=lambda s: (s.usable, s.created))  # as RDS: the newest usable one first
 
     def create_snapshot(self, identifier: str) -> DbSnapshot:
         now = self.world.clock.now()

@@ -21,7 +21,7 @@ def judge_snapshot(snapshot: DbSnapshot | None, now: datetime, max_age: timedelt
     """(usable, one line saying why): available, not from the future, no older than ``max_age``."""
     if snapshot is None:
         return False, "no database snapshot found; take one before releasing"
-    if snapshot.status != "available":
+    if not snapshot.usable:
         return False, f"the newest snapshot {snapshot.identifier} is {snapshot.status}, not available"
     age = now - snapshot.created
     if age < -CLOCK_SKEW:
