@@ -7,6 +7,7 @@ bindings at all. ``relui.screens.release_dashboard`` adds the actions.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from functools import partial
 from typing import ClassVar
 
@@ -15,12 +16,13 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.events import DescendantFocus, Resize
+from textual.events import DescendantFocus, Mount, Resize
 from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from relui import startup_heap
+from relui.daemon_executor import DaemonExecutor
 from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.dashboard_screens import OpensScreens
@@ -36,6 +38,8 @@ from relui.widgets.header import ReleaseHeader
 from relui.widgets.quiet import update_if_changed
 
 BANNER_SECONDS = 20.0
+# How long the first paint waits for the first readings (sandbox: about 15 ms; a cluster: more).
+FIRST_FRAME_WAIT_SECONDS = 0.3
 # Narrower than this, the key line leaves out the command palette's key (ctrl+p is in the help).
 PALETTE_KEY_WIDTH = 100
 
@@ -111,19 +115,23 @@ class DashboardScreen(OpensScreens):
         self.readers = {env.name: EnvReader(ctx, env.name) for env in ctx.config.environments}
         self.first_readings = self._start_first_readings()
 
-    def _start_first_readings(self) -> dict[str, asyncio.Future[ColumnData]]:
+    def _start_first_readings(self) -> dict[str, Future[ColumnData]]:
         """Every environment's first (deep) reading, started now in worker threads, while the widgets are built.
 
         Started from the columns' mount, the readings came in after the first
         frame, and each drew the screen once more; started here, they are
         usually in when the columns first draw, and the first frame is the
-        full one. Outside a running app (nothing to read for) there are none.
+        full one. They are the threads' own futures, done the moment the
+        reading returns: an asyncio future would say so only once the loop
+        got round to it, after the first paint. Outside a running app
+        (nothing to read for) there are none.
         """
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
             return {}
-        return {env: loop.run_in_executor(None, reader, True) for env, reader in self.readers.items()}
+        executor = DaemonExecutor()
+        return {env: executor.submit(reader, True) for env, reader in self.readers.items()}
 
     def compose(self) -> ComposeResult:
         """Header, the columns, then what the subclass adds below, then the footer."""
@@ -153,14 +161,19 @@ class DashboardScreen(OpensScreens):
         """Room under the columns; the watching dashboard has only a status line."""
         yield Static("", id="status-line", markup=False)
 
-    def on_mount(self) -> None:
-        """Focus the first environment and keep the calendar banner current."""
+    @on(Mount)
+    async def _start(self) -> None:
+        """Focus the first environment and keep the calendar banner current; the first paint waits for the readings.
+
+        A handler of its own, not ``on_mount``: it awaits, and the subclasses'
+        ``on_mount`` (run before it, as Textual calls every class's) need not.
+        """
         self.query_one(f"#env-{self.current_env}", EnvColumn).focus()
         # A source that hangs must not keep the collector off: the heap settles without its reading.
         self.set_timer(startup_heap.HOLD_LIMIT_SECONDS, startup_heap.settle)
         self.show_banner()
         self.set_interval(BANNER_SECONDS, self.show_banner)
-        self._first_readings_in()
+        await self._first_readings_in()
 
     def on_resize(self, event: Resize) -> None:
         """Under 100 columns the key line keeps its room for the actions (ctrl+p is in the help)."""
@@ -194,13 +207,22 @@ class DashboardScreen(OpensScreens):
         """A column drew a new reading: the screen takes it too."""
         self.reading_in(message.data)
 
-    def _first_readings_in(self) -> None:
-        """The first readings already in, taken now rather than from the columns' messages.
+    async def _first_readings_in(self) -> None:
+        """Wait a little for the first readings, then draw and take those in, before the first paint.
 
-        Those reach the screen after its first paint, and the status line and
-        the key line they change would cost a second frame a tick later. The
-        message that follows shows the same reading: it changes nothing.
+        Painted before they were in, the first frame was an empty one, and the
+        full one followed a tick later: every cell of the screen twice. The
+        wait holds only this screen's messages (its first layout among them),
+        not the event loop, and it frees the readings' threads to run.
+        ``FIRST_FRAME_WAIT_SECONDS`` bounds it: a slow source's column says
+        ``loading`` and fills in when its reading comes. A reading taken
+        here is taken once: its column's message later changes nothing.
         """
+        pending = [asyncio.wrap_future(reading) for reading in self.first_readings.values() if not reading.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=FIRST_FRAME_WAIT_SECONDS)
+        for column in self.columns:
+            column.take_first_reading()
         for reading in self.first_readings.values():
             if reading.done() and not reading.cancelled() and reading.exception() is None:
                 self.reading_in(reading.result())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
 
@@ -107,7 +108,7 @@ class EnvColumn(Widget, can_focus=True):
         now: Callable[[], datetime],
         poll_offset: float = 0.0,
         rolls_back: str = "",
-        first_reading: asyncio.Future[ColumnData] | None = None,
+        first_reading: Future[ColumnData] | None = None,
     ) -> None:
         super().__init__(id=f"env-{env}", classes="env-column")
         # A deep reading already under way (started with the screen, before the widgets were built).
@@ -148,22 +149,35 @@ class EnvColumn(Widget, can_focus=True):
         else:
             self._start_polling()
         self.set_interval(1.0, self._show_age)
-        if self.first_reading is not None:
-            self.first_reading.add_done_callback(self._first_read)
-        else:
+        self._show_age()  # "loading" from the first frame, until a reading is in
+        if self.first_reading is None:
             self.poll(deep=True)
+            return
+        self.take_first_reading()
+        if self.first_reading is not None:
+            # Back on the event loop when it ends (nothing, should the app have ended first).
+            asyncio.wrap_future(self.first_reading).add_done_callback(lambda _: self.take_first_reading())
 
-    def _first_read(self, reading: asyncio.Future[ColumnData]) -> None:
-        """The reading started with the screen came in: drawn as any other; failed, it is read again in a worker.
+    def take_first_reading(self) -> None:
+        """Draw the reading started with the screen, now, if it is in and not drawn yet; failed, read again.
 
-        The worker's refresh shows a failure in place, as every later one would.
+        Drawn here rather than from its ``Refreshed`` message, which is
+        handled only after the first paint and would cost a second frame.
+        The message still goes, for the screen; the column's own handler
+        then finds nothing changed. A failure is read again in a worker,
+        whose refresh shows it in place, as every later one would.
         """
+        reading = self.first_reading
+        if reading is None or not reading.done():
+            return
         self.first_reading = None
         if reading.cancelled() or reading.exception() is not None:
             self._again = False
             self.poll(deep=True)
             return
-        self.post_message(self.Refreshed(self, reading.result()))
+        self.data, self.failure = reading.result(), None
+        self.draw()
+        self.post_message(self.Refreshed(self, self.data))
         if self._again:
             self._again = False
             self.poll(deep=True)
@@ -310,6 +324,9 @@ class EnvColumn(Widget, can_focus=True):
         """The lines fitted to the column's size, and their strips, worked out anew only when what they show changes."""
         # The dashboard's breakpoints space the column out: a blank line before each color at -tall,
         # error rates two rows high at -wide.-tall.
+        if self.data is not None and self._drawn_wide != self._wide():
+            # Put into words before the first layout (or last resized), at a width now gone: say it for this one.
+            self._shown = self._view()
         screen = self.screen
         tall = screen.has_class("-tall")
         two_row_errors = tall and screen.has_class("-wide")
