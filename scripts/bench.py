@@ -289,6 +289,11 @@ class Figure:
         return f"{self.label:<40} {figures}   {budget:<16} {verdict}"
 
 
+def median_figure(label: str, runs: dict[str, list[float]], unit: str, budget: float) -> Figure:
+    """A figure whose budget is a ratio to the bare app: the median of each app's runs."""
+    return Figure(label, statistics.median(runs["relui"]), statistics.median(runs["bare"]), unit, budget, True)
+
+
 def idle_figures(world: World) -> list[Figure]:
     """Idle output and CPU at 80x24 and 120x36; the four apps run side by side over one window."""
     sizes = ((80, 24), (120, 36))
@@ -358,22 +363,8 @@ def first_frame_figures(world: World, pairs: int = 9) -> list[Figure]:
             finally:
                 session.stop()
     return [
-        Figure(
-            "first full frame 120x36",
-            statistics.median(full["relui"]),
-            statistics.median(full["bare"]),
-            "ms",
-            1.2,
-            True,
-        ),
-        Figure(
-            "start-up output ends 120x36",
-            statistics.median(quiet["relui"]),
-            statistics.median(quiet["bare"]),
-            "ms",
-            1.2,
-            True,
-        ),
+        median_figure("first full frame 120x36", full, "ms", 1.2),
+        median_figure("start-up output ends 120x36", quiet, "ms", 1.2),
     ]
 
 
@@ -440,22 +431,8 @@ def loaded_figures(world: World, tmp: Path, pairs: int = 2) -> list[Figure]:
     lost_note = f" ({lost} never shown)" if lost else ""
     return [
         Figure("worst loop stall, 500 pods a color", max(stall["relui"]), max(stall["bare"]), "ms", 50, False),
-        Figure(
-            "key to screen, 500 pods a color",
-            statistics.median(keys["relui"]),
-            statistics.median(keys["bare"]),
-            "ms",
-            1.5,
-            True,
-        ),
-        Figure(
-            "typed text to screen, median",
-            statistics.median(echoes["relui"]),
-            statistics.median(echoes["bare"]),
-            "ms",
-            1.5,
-            True,
-        ),
+        median_figure("key to screen, 500 pods a color", keys, "ms", 1.5),
+        median_figure("typed text to screen, median", echoes, "ms", 1.5),
         Figure(f"typed text to screen, worst{lost_note}", max(echoes["relui"]), max(echoes["bare"]), "ms", 100, False),
         Figure("peak memory, 500 pods a color", max(rss["relui"]), max(rss["bare"]), "MiB", MEMORY_BUDGET_MIB, False),
     ]
