@@ -22,6 +22,7 @@ from textual.worker import WorkerState
 
 from relui.daemon_executor import DaemonExecutor
 from relui.screens.dashboard import WatchDashboard
+from relui.screens.reading import Readings
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
 from relui.ui_prefs import last_theme, remember_theme, theme_order, wants_ascii
@@ -43,9 +44,11 @@ class ReluiApp(App[int]):
         Binding("j", "journal", "Journal", show=False, id="journal", tooltip="The audit journal"),
     ]
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, readings: Readings | None = None) -> None:
+        """``readings``: the first readings, when they were started before Textual was imported."""
         super().__init__()
         self.ctx = ctx
+        self.started_readings = readings
         self.left_running = False
         for theme in THEMES:
             self.register_theme(theme)
@@ -71,7 +74,8 @@ class ReluiApp(App[int]):
         Pushed over Textual's empty default screen, it was a second screen to
         compose, resume and resize at start, under one that is never seen.
         """
-        return WatchDashboard(self.ctx) if self.ctx.read_only else ReleaseDashboard(self.ctx)
+        board = WatchDashboard if self.ctx.read_only else ReleaseDashboard
+        return board(self.ctx, self.started_readings)
 
     def on_mount(self) -> None:
         """Remap keys from config; the start theme and a word about an unknown one."""
@@ -157,9 +161,9 @@ class ReluiApp(App[int]):
             self.exit(0)
 
 
-def run_tui(ctx: Context) -> int:
+def run_tui(ctx: Context, readings: Readings | None = None) -> int:
     """Run the TUI until the operator quits; the exit code for the shell."""
-    app = ReluiApp(ctx)
+    app = ReluiApp(ctx, readings)
     result = app.run()
     if app.left_running:
         # The action's daemon thread dies with the process: its intent stays without an outcome.

@@ -100,6 +100,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         startup_heap.release()
 
 
+def _run_tui(args: argparse.Namespace) -> int:
+    """The TUI; its first readings start before Textual is imported, so a cluster answers while it loads."""
+    ctx = build_context(args)
+    from relui.screens.reading import start_readings
+
+    readings = start_readings(ctx)
+    from relui.app import run_tui
+
+    return run_tui(ctx, readings)
+
+
 def _main(argv: Sequence[str] | None) -> int:
     quiet_libraries()
     args = parse(sys.argv[1:] if argv is None else list(argv))
@@ -110,9 +121,7 @@ def _main(argv: Sequence[str] | None) -> int:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
                 # Without a terminal Textual would draw into a pipe until killed.
                 raise CommandError(NO_TERMINAL, EXIT_USAGE)
-            from relui.app import run_tui
-
-            return run_tui(build_context(args))
+            return _run_tui(args)
         ctx = build_context(args) if getattr(args, "needs_context", True) else None
         with reader_may_leave():
             code: int = args.run(args, ctx)

@@ -7,7 +7,6 @@ bindings at all. ``relui.screens.release_dashboard`` adds the actions.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Future
 from functools import partial
 from typing import ClassVar
 
@@ -22,11 +21,10 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from relui import startup_heap
-from relui.daemon_executor import DaemonExecutor
 from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.dashboard_screens import OpensScreens
-from relui.screens.reading import EnvReader, deployable_versions
+from relui.screens.reading import EnvReader, Readings, deployable_versions, start_readings
 from relui.screens.warm_up import SCREEN_MODULES, WARM_SECONDS, warm
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
@@ -103,7 +101,8 @@ class DashboardScreen(OpensScreens):
     # gain and lose focus repaint themselves (their border), so the rest of the frame is left alone.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, readings: Readings | None = None) -> None:
+        """``readings``: the readers and first readings the TUI started before Textual loaded, if it did."""
         # Born with the classes of the terminal's size: Textual sets them on the first resize, after a
         # first layout without them, and that class change restyles and lays out every widget again.
         super().__init__(ctx, classes=" ".join(size_classes(self.app.size.width, self.app.size.height)))
@@ -112,26 +111,24 @@ class DashboardScreen(OpensScreens):
         self.calendar = ReleaseCalendar(ctx.config.calendar)
         # Registry versions per environment, for the command line's completion (read when it opens).
         self.versions: dict[str, list[str]] = {}
-        self.readers = {env.name: EnvReader(ctx, env.name) for env in ctx.config.environments}
-        self.first_readings = self._start_first_readings()
+        if readings is None:
+            readings = self._start_readings(ctx)
+        self.readers = readings.readers
+        self.first_readings = readings.first
 
-    def _start_first_readings(self) -> dict[str, Future[ColumnData]]:
-        """Every environment's first (deep) reading, started now in worker threads, while the widgets are built.
+    @staticmethod
+    def _start_readings(ctx: Context) -> Readings:
+        """The readers, and their first readings started now, while the widgets are built.
 
         Started from the columns' mount, the readings came in after the first
-        frame, and each drew the screen once more; started here, they are
-        usually in when the columns first draw, and the first frame is the
-        full one. They are the threads' own futures, done the moment the
-        reading returns: an asyncio future would say so only once the loop
-        got round to it, after the first paint. Outside a running app
-        (nothing to read for) there are none.
+        frame, and each drew the screen once more. Outside a running app
+        (nothing to read for) none is started.
         """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return {}
-        executor = DaemonExecutor()
-        return {env: executor.submit(reader, True) for env, reader in self.readers.items()}
+            return Readings({env.name: EnvReader(ctx, env.name) for env in ctx.config.environments}, {})
+        return start_readings(ctx)
 
     def compose(self) -> ComposeResult:
         """Header, the columns, then what the subclass adds below, then the footer."""

@@ -3,14 +3,19 @@
 Blocking: the column calls the reader from its thread worker. Each source is
 read on its own, so a failing journal, checklist or release history shows as
 ``unavailable`` in its place while everything else still updates.
+
+No Textual here: the TUI starts the first readings (``start_readings``)
+before it imports Textual, so a cluster's answers come in while it loads.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
+from relui.daemon_executor import DaemonExecutor
 from relui.services.bake import bake_from
 from relui.services.checklist import PHASES, Checklists
 from relui.services.context import Context
@@ -18,7 +23,7 @@ from relui.services.interrupted import interrupted_lines
 from relui.services.journal import Entry, Journal
 from relui.services.monitor import describe_failure, take_snapshot
 from relui.services.release_state import ReleaseState, release_state, warm_previous
-from relui.widgets.env_column import ColumnData, LastAction, PhaseProgress
+from relui.widgets.column_data import ColumnData, LastAction, PhaseProgress
 
 # Automatic checklist items query the ports (and may run commands), so the
 # dashboard evaluates them at most this often unless asked (R, after an action).
@@ -183,3 +188,22 @@ class EnvReader:
             self._phases_problem = None
         self._phases_for = version
         self._phases_at = time.monotonic()
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Every environment's reader, and its first (deep) reading, already under way."""
+
+    readers: dict[str, EnvReader]
+    first: dict[str, Future[ColumnData]]
+
+
+def start_readings(ctx: Context) -> Readings:
+    """A reader per environment, each first reading started now in a daemon thread.
+
+    The futures are the threads' own: done the moment a reading returns, so
+    the dashboard can draw it without waiting for the event loop to hear.
+    """
+    readers = {env.name: EnvReader(ctx, env.name) for env in ctx.config.environments}
+    executor = DaemonExecutor()
+    return Readings(readers, {env: executor.submit(reader, True) for env, reader in readers.items()})

@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from relui.ports import PortError
 from relui.screens.commands import PaletteCommand
+from relui.screens.reading import Readings
 from relui.screens.release_locks import LockKeeping
 from relui.screens.warm_up import ACTION_MODULES, SCREEN_MODULES, WARM_SECONDS, warm
 from relui.services.context import Context
@@ -96,8 +97,8 @@ class ReleaseDashboard(LockKeeping):
             super().__init__()
             self.result = result
 
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx)
+    def __init__(self, ctx: Context, readings: Readings | None = None) -> None:
+        super().__init__(ctx, readings)
         self.running: tuple[str, str] | None = None
         self.rolling_back: str | None = None
         # Environments whose bake has breached, with the line shown (each breach is acted on once here).

@@ -17,6 +17,7 @@ from textual import work
 from textual.message import Message
 
 from relui.ports import PortError
+from relui.screens.reading import Readings
 from relui.screens.release_flows import ReleaseFlows
 from relui.services.context import Context
 from relui.widgets.action_log import ActionLog
@@ -40,8 +41,8 @@ class LockKeeping(ReleaseFlows):
             self.text = text
             self.held = held
 
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx)
+    def __init__(self, ctx: Context, readings: Readings | None = None) -> None:
+        super().__init__(ctx, readings)
         self._service: ReleaseService | None = None
         self._service_lock = threading.Lock()
         # Locks this session took; renewed while it runs so they only expire when abandoned.

@@ -1,4 +1,4 @@
-"""A reading of one environment (``ColumnData``) and the words its column shows of it (``ColumnView``).
+"""The words an environment's column shows of a reading (``ColumnView``); the reading is widgets/column_data.py.
 
 The view is what widgets/env_column.py draws and widgets/column_layout.py
 fits to a size: formatted once per reading, so drawing only places lines.
@@ -7,84 +7,18 @@ fits to a size: formatted once per reading, so drawing only places lines.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from rich.text import Text
 
 from relui.domain import Color, EnvSnapshot
+from relui.widgets.column_data import ColumnData
 from relui.widgets.error_sparkline import ErrorReading
 from relui.widgets.glyphs import Glyphs
-from relui.widgets.pod_health import CANDIDATE, IDLE, LIVE, PodRoll, summary_of
+from relui.widgets.pod_health import PodRoll, summary_of
 from relui.widgets.quiet import same_content
 
 SHORT_PHASE = {"pre-release": "pre", "release-day": "day", "post-deployment": "post"}
-
-
-@dataclass(frozen=True)
-class PhaseProgress:
-    """Done and total items of one checklist phase."""
-
-    phase: str
-    done: int
-    total: int
-
-
-@dataclass(frozen=True)
-class LastAction:
-    """The newest journal record of an environment, for one line."""
-
-    action: str
-    status: str
-    operator: str
-    at: str  # HH:MM UTC
-    version: str | None = None
-
-    def text(self, wide: bool) -> str:
-        """``deploy 1.6.0 ok ops 11:22``; narrow columns drop the version."""
-        what = f"{self.action} {self.version}" if self.version and wide else self.action
-        return f"{what} {self.status} {self.operator} {self.at}"
-
-
-@dataclass(frozen=True)
-class ColumnData:
-    """Everything one column shows, read in one refresh.
-
-    Each source that failed carries its own ``*_problem`` line, so the rest
-    of the column keeps updating around it.
-    """
-
-    snapshot: EnvSnapshot
-    candidate_color: Color | None = None
-    candidate_version: str | None = None
-    version_in_play: str | None = None
-    checklist: tuple[PhaseProgress, ...] = ()
-    checklist_problem: str | None = None
-    last_action: LastAction | None = None
-    journal_problem: str | None = None
-    release_problem: str | None = None
-    # The bake of the last cutover when it breached: the line to show in red, with the key.
-    bake_breach: str | None = None
-    # The previous live color while it still serves (the instant rollback target): the only "warm" one.
-    warm_color: Color | None = None
-    # Versions a rollback moved traffic away from: marked failed where they still run.
-    rolled_back_from: frozenset[str] = frozenset()
-
-    @property
-    def env(self) -> str:
-        """The environment's name."""
-        return self.snapshot.name
-
-    def shows_the_same_as(self, other: ColumnData | None) -> bool:
-        """True when ``other`` differs only in when it was read: nothing on screen would change."""
-        if other is None:
-            return False
-        return replace(other, snapshot=replace(other.snapshot, taken_at=self.snapshot.taken_at)) == self
-
-    def role(self, color: Color) -> str:
-        """Whether a color is live, the candidate, or idle."""
-        if self.snapshot.active_color == color:
-            return LIVE
-        return CANDIDATE if self.candidate_color == color else IDLE
 
 
 # eq=False: views are compared with shows_the_same_as (styles included), and by identity where a cache

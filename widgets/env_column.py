@@ -32,8 +32,9 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from relui.domain import Color
+from relui.widgets.column_data import ColumnData, LastAction, PhaseProgress
 from relui.widgets.column_layout import Looks, Row, lay_out
-from relui.widgets.column_view import SHORT_PHASE, ColumnData, ColumnView, LastAction, PhaseProgress, view_of
+from relui.widgets.column_view import SHORT_PHASE, ColumnView, view_of
 from relui.widgets.glyphs import glyphs_for
 
 # The reading's types are part of this module's API (screens build and read them here).

@@ -15,11 +15,8 @@ from rich.text import Text
 
 # The domain owns the order of alarming reasons; the list sorts by it rather than keeping a second copy.
 from relui.domain import _REASON_RANK, Color, ColorState, PodHealth
+from relui.widgets.column_data import CANDIDATE, LIVE
 from relui.widgets.glyphs import UNICODE, Glyphs
-
-LIVE = "live"
-CANDIDATE = "candidate"
-IDLE = "idle"
 
 
 def summary(

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from relui.app import ReluiApp
 from relui.screens.dashboard import FIRST_FRAME_WAIT_SECONDS, DashboardScreen
-from relui.screens.reading import EnvReader
+from relui.screens.reading import EnvReader, Readings
 from relui.services.context import Context
 from relui.widgets.env_column import ColumnData, EnvColumn
 from relui.widgets.footer import KeyHint, KeyHints
@@ -92,14 +92,15 @@ async def test_the_first_frame_is_the_full_one(ctx: Context, monkeypatch: pytest
     first frame said nothing about greyed actions, and a second one followed.
     """
 
-    def read_already(self: DashboardScreen) -> dict[str, Future[ColumnData]]:
-        readings: dict[str, Future[ColumnData]] = {}
-        for env, reader in self.readers.items():
-            readings[env] = Future()
-            readings[env].set_result(reader(True))
-        return readings
+    def read_already(ctx: Context) -> Readings:
+        readers = {env.name: EnvReader(ctx, env.name) for env in ctx.config.environments}
+        first: dict[str, Future[ColumnData]] = {}
+        for env, reader in readers.items():
+            first[env] = Future()
+            first[env].set_result(reader(True))
+        return Readings(readers, first)
 
-    monkeypatch.setattr(DashboardScreen, "_start_first_readings", read_already)
+    monkeypatch.setattr(DashboardScreen, "_start_readings", staticmethod(read_already))
     app = make_app(ctx)
     first = first_frame(app)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_services_and_sandbox_load_no_textual() -> None:
     code = (
         "import sys, relui.services.release, relui.services.monitor, relui.services.checklist, "
-        "relui.adapters.sandbox, relui.backends, relui.cli\n"
+        "relui.adapters.sandbox, relui.backends, relui.cli, relui.screens.reading\n"
         "loaded = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(','.join(loaded))"
     )
@@ -47,3 +49,27 @@ def test_a_command_or_help_still_gets_the_full_parser() -> None:
 
     assert parse(["status", "--config", "config.toml"]).command == "status"
     assert parse(["--read-only"]).command is None
+
+
+def test_the_tui_starts_its_first_readings_before_textual_is_imported(tmp_path: Path) -> None:
+    """A cluster's first answers (Kubernetes, helm, Prometheus) come in while the TUI is still loading Textual."""
+    code = (
+        "import sys, types\n"
+        "import relui.cli as cli, relui.screens.reading as reading\n"
+        "real = reading.start_readings\n"
+        "def spy(ctx):\n"
+        "    print('textual loaded:', 'textual.app' in sys.modules)\n"
+        "    return real(ctx)\n"
+        "reading.start_readings = spy\n"
+        "app = types.ModuleType('relui.app')\n"
+        "def run_tui(ctx, readings):\n"
+        "    got = {env: future.result(30).env for env, future in readings.first.items()}\n"
+        "    print('read:', ','.join(f'{k}={v}' for k, v in got.items()))\n"
+        "    return 0\n"
+        "app.run_tui = run_tui\n"
+        "sys.modules['relui.app'] = app\n"
+        f"raise SystemExit(cli._run_tui(cli.parse(['--config', 'config.toml', '--state-dir', {str(tmp_path)!r}])))\n"
+    )
+    env = {**os.environ, "RELUI_USER": "ops"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env)
+    assert done.stdout.splitlines() == ["textual loaded: False", "read: dev=dev,qa=qa,prod=prod"]
