@@ -157,8 +157,8 @@ class ChecklistScreen(Screen[None]):
 
     def _signoffs_text(self, signoffs: tuple[SignOff, ...]) -> str:
         done = "; ".join(f"{s.role} {s.user} {s.at[5:16].replace('T', ' ')}" for s in signoffs) or "none yet"
-        roles = ", ".join(self.ctx.operator_roles) or "none"
-        return f"sign-offs: {done}    (you: {self.ctx.operator}, roles {roles})"
+        roles = ", ".join(self.ctx.roles_on(self.env.name)) or "none"
+        return f"sign-offs: {done}    (you: {self.ctx.operator_on(self.env.name)}, roles {roles})"
 
     def _selected(self) -> ItemStatus | None:
         if self.view is None or not self.query_one(DataTable).row_count:

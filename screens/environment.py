@@ -232,7 +232,9 @@ class EnvironmentScreen(Screen[None]):
             title.update(Text(f"{name}: {verdict} ({guard_summary(guards)})", "bold"))
             self.query_one(f"#guards-{action}", GuardList).show(guards)
         when = snap_time(detail.snapshot)
-        self.query_one("#guards-status", Static).update(f"as {self.ctx.operator} at {when}; Esc back, R re-check")
+        self.query_one("#guards-status", Static).update(
+            f"as {self.ctx.operator_on(self.env.name)} at {when}; Esc back, R re-check"
+        )
 
 
 def snap_time(snap: EnvSnapshot) -> str:

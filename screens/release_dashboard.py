@@ -126,9 +126,10 @@ class ReleaseDashboard(LockKeeping):
             return f"{self.running[1]} running on {self.running[0].upper()}; wait for it to finish"
         if self.rolling_back is not None:
             return f"rollback running on {self.rolling_back.upper()}; wait for it to finish"
-        if not self.ctx.config.may(self.ctx.operator, action):
+        if not self.ctx.may(env, action):
             needs = " or ".join(self.ctx.config.permissions.get(action, ("devops",)))
-            return f"needs role {needs}; {self.ctx.operator} has {', '.join(self.ctx.operator_roles) or 'none'}"
+            held = ", ".join(self.ctx.roles_on(env)) or "none"
+            return f"needs role {needs}; {self.ctx.operator_on(env)} has {held} on {env.upper()}"
         reading = self.readings.get(env)
         if reading is None:
             return f"{env.upper()} not read yet"

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerFailed
 from relui.domain import GuardResult, Revision
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.reading import VersionPick, version_pick
+from relui.services.locks import holds
 from relui.services.release_state import ReleaseState, release_state, warm_previous
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class ReleaseFlows(DashboardScreen):
 
         reading = self.readings.get(env)
         holder = reading.snapshot.lock if reading else None
-        take = holder is None or holder.holder.split("@")[0] != self.ctx.operator
+        take = holder is None or not holds(self.ctx, env, holder.holder)
         verb = "Take" if take else "Release"
         options = [("no", "Cancel"), ("yes", f"{verb} the {env.upper()} operator lock")]
         if await self.app.push_screen_wait(ChoiceScreen(f"{verb} the {env.upper()} lock?", options)) == "yes":

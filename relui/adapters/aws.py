@@ -45,7 +45,16 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 # A dashboard would rather show "unreachable" soon than retry for a minute.
-_CLIENT_CONFIG = BotoConfig(connect_timeout=5, read_timeout=20, retries={"max_attempts": 2, "mode": "standard"})
+# Endpoints come from relui's config (``[environments.aws] endpoint_url``) and nowhere else: botocore
+# would otherwise take AWS_ENDPOINT_URL(_STS, _RDS ...) or ~/.aws/config's [services], and one
+# variable pointing STS at a fake would make anyone any verified principal, or RDS answer a fresh
+# snapshot that does not exist.
+_CLIENT_CONFIG = BotoConfig(
+    connect_timeout=5,
+    read_timeout=20,
+    retries={"max_attempts": 2, "mode": "standard"},
+    ignore_configured_endpoint_urls=True,  # type: ignore[call-arg]  # botocore >= 1.31; the stubs lag
+)
 # boto3 sessions are not thread-safe while creating clients; clients are.
 _CLIENT_LOCK = threading.Lock()
 _NOT_FOUND = {

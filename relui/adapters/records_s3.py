@@ -42,7 +42,14 @@ from relui.config_team import RecordsConfig
 from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
 
 # Unreachable should be said within seconds: every machine's dashboard asks.
-_CLIENT_CONFIG = BotoConfig(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
+# The bucket's endpoint is relui's config alone, never AWS_ENDPOINT_URL(_S3) or ~/.aws/config: the
+# team's records pointed at a private store would show whatever sign-offs its owner wrote there.
+_CLIENT_CONFIG = BotoConfig(
+    connect_timeout=3,
+    read_timeout=10,
+    retries={"max_attempts": 2, "mode": "standard"},
+    ignore_configured_endpoint_urls=True,  # type: ignore[call-arg]  # botocore >= 1.31; the stubs lag
+)
 _CONFLICTS = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 LEASE_SECONDS = 30.0

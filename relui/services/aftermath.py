@@ -66,7 +66,7 @@ class Aftermath:
         incident = Incident(
             env=env.name,
             at=self.ctx.clock.now(),
-            operator=self.ctx.operator,
+            operator=self.ctx.operator_on(env.name),
             reason=self.reason,
             failed_version=failed_version,
             restored_version=restored,
@@ -110,7 +110,9 @@ class Aftermath:
         except PortError as exc:
             self.problems.append(f"could not tag {failed} as {tag}: {exc}")
             with contextlib.suppress(PortError):  # listed in the incident's problems already
-                self.journal.note(self.ctx.operator, self.facts.env.name, "tag", "failed", message=str(exc))
+                self.journal.note(
+                    self.ctx.operator_on(self.facts.env.name), self.facts.env.name, "tag", "failed", message=str(exc)
+                )
             return None
         emit(Progress("tag", f"image {failed} tagged {tag}"))
         return tag

@@ -84,7 +84,9 @@ def approval_check(ctx: Context, env: str) -> Callable[[Entry], str | None]:
     def check(entry: Entry) -> str | None:
         text, signature = entry.detail.get("payload"), entry.detail.get("signature")
         if isinstance(text, str) and isinstance(signature, str) and signature:
-            expect = {"kind": "break-glass", "env": cfg.name, "signer": entry.operator}
+            # The signed evidence names the approval: a copy of the note under another id is not it.
+            evidence = f"{entry.detail.get('break_glass', '')}: {entry.detail.get('reason', '')}"
+            expect = {"kind": "break-glass", "env": cfg.name, "signer": entry.operator, "evidence": evidence}
             found = signing.check_signed(
                 ctx.config, signing.Signed(text, signature), expect=expect, now=ctx.clock.now()
             )
@@ -100,10 +102,12 @@ def usable_approval(
     operator: str,
     now: datetime,
     check: Callable[[Entry], str | None] | None = None,
+    principal: str | None = None,
 ) -> Approval | None:
     """The newest unspent, unexpired approval of ``env`` given by someone other than ``operator``.
 
-    ``check`` says why an approval's record does not count (its signature); such approvals are passed over.
+    Nor by ``principal`` (the verified principal acting now) under another name. ``check`` says why an
+    approval's record does not count (its signature); such approvals are passed over.
     """
     spent = {str(e.detail.get("break_glass")) for e in entries if e.kind == "intent" and e.detail.get("break_glass")}
     for entry in reversed(entries):
@@ -116,6 +120,8 @@ def usable_approval(
         except ValueError:
             continue
         if approval_id in spent or entry.operator == operator or not at <= now < expires:
+            continue
+        if principal and entry.detail.get("principal") == principal:
             continue
         if check is not None and check(entry) is not None:
             continue

@@ -141,7 +141,8 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     roles = ctx.roles_on(env)
     if not roles:
         raise ReadinessError(
-            f"{ctx.operator} holds no role on {env}; an attestation is made by someone who does", Problem.REFUSED
+            f"{ctx.operator_on(env)} holds no role on {env}; an attestation is made by someone who does",
+            Problem.REFUSED,
         )
     now = ctx.clock.now()
     who = ctx.principal(env)
@@ -149,7 +150,7 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     entry = Record(
         item,
         evidence,
-        ctx.operator,
+        ctx.operator_on(env),
         now.isoformat(),
         note,
         who.principal,
@@ -166,7 +167,7 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
         ) as state:
             # Journal first: a record that cannot be journaled is not made.
             journal.note(
-                ctx.operator,
+                ctx.operator_on(env),
                 env,
                 "readiness",
                 item=item,
@@ -185,7 +186,7 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     except PortError as exc:
         if isinstance(exc, JournalError):
             raise
-        journal.note(ctx.operator, env, "readiness", "failed", item=item, message=str(exc))
+        journal.note(ctx.operator_on(env), env, "readiness", "failed", item=item, message=str(exc))
         raise ReadinessError(f"cannot save the readiness record {name}: {exc}; fix the records store") from None
     return entry
 
@@ -197,16 +198,16 @@ def _sign_attestation(
     cfg = ctx.env(env)
     if not signing.signing_configured(ctx.config):
         if cfg.protected and not cfg.identity.allow_unverified:
-            hint = signing.setup_hint(ctx.operator, role)
+            hint = signing.setup_hint(ctx.operator_on(env), role)
             raise ReadinessError(
                 f"{env} needs signed attestations: set [signing] allowed_signers; {hint}", Problem.USAGE
             )
         return None
     text = signing.payload(
-        "attestation", env, "", role, ctx.operator, now, now + signing.ATTESTATION_VALID, f"{item} {evidence}"
+        "attestation", env, "", role, ctx.operator_on(env), now, now + signing.ATTESTATION_VALID, f"{item} {evidence}"
     )
     try:
-        return signing.sign(ctx.config, text, ctx.operator, role)
+        return signing.sign(ctx.config, text, ctx.operator_on(env), role)
     except signing.SigningError as exc:
         raise ReadinessError(str(exc), exc.problem) from None
 

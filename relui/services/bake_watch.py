@@ -66,7 +66,7 @@ class BakeWatch:
         try:
             if not self._seen("bake-breach", bake.revision):
                 journal.note(
-                    self.ctx.operator,
+                    self.ctx.operator_on(name),
                     name,
                     "bake-breach",
                     revision=bake.revision,
@@ -77,7 +77,7 @@ class BakeWatch:
                 self.service._notify(f"relui: {self.env.title} bake breached", body, name)
             if not self.env.auto_rollback or self._seen("auto-rollback", bake.revision):
                 return None
-            journal.note(self.ctx.operator, name, "auto-rollback", revision=bake.revision, figures=figures)
+            journal.note(self.ctx.operator_on(name), name, "auto-rollback", revision=bake.revision, figures=figures)
         except PortError:
             return None  # never act on a breach that could not be journaled
         reason = f"auto-rollback: {bake.line(now)}"

@@ -34,7 +34,7 @@ from relui.services.journal import Journal
 from relui.services.problems import Problem, ServiceError
 from relui.services.record_store import changed, store_for
 from relui.services.release_state import release_state
-from relui.services.signoff import SignOff, checked
+from relui.services.signoff import SignOff, checked, not_the_pipeline
 from relui.services.text import InvalidInput, one_line, validate_version
 
 if TYPE_CHECKING:
@@ -184,6 +184,10 @@ class Checklists:
         """Tick (or untick) a manual item for the version in play."""
         env = self.ctx.env(env).name
         self._refuse_read_only("the checklist cannot be changed")
+        # A tick is a record made under the operator's name: not under a name nobody verified.
+        refusal = self.ctx.identity_refusal(env)
+        if refusal:
+            raise ChecklistError(refusal, Problem.REFUSED)
         item = self._item(item_id)
         if item.auto:
             raise ChecklistError(
@@ -196,8 +200,8 @@ class Checklists:
         verb = "tick" if done else "untick"
         with self._journaled(env, verb, item=item_id, note=note, version=version), self._change(env, version) as state:
             items = state.setdefault("items", {})
-            items[item_id] = {"done": done, "by": self.ctx.operator, "at": now, "note": note}
-        return ItemStatus(item, done, self.ctx.operator, now, note or None)
+            items[item_id] = {"done": done, "by": self.ctx.operator_on(env), "at": now, "note": note}
+        return ItemStatus(item, done, self.ctx.operator_on(env), now, note or None)
 
     def sign_off(self, env: str, role: str) -> SignOff:
         """Record the operator's sign-off in a role they hold, for the version in play; signed where configured.
@@ -214,24 +218,24 @@ class Checklists:
         if role not in roles:
             held = ", ".join(roles) or "none"
             raise ChecklistError(
-                f"{self.ctx.operator} does not hold role {role!r} (roles: {held}); ask someone who does",
+                f"{self.ctx.operator_on(env)} does not hold role {role!r} (roles: {held}); ask someone who does",
                 Problem.REFUSED,
             )
         version = self.version_of(env)
         if version is None:
             raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
-        if Journal(self.ctx.state_dir, self.ctx.clock).deployer(env, version) == self.ctx.operator:
+        operator, who = self.ctx.operator_on(env), self.ctx.principal(env)
+        if {operator, who.principal} & Journal(self.ctx.state_dir, self.ctx.clock).deployers(env, version):
             raise ChecklistError(
-                f"{self.ctx.operator} deployed this release and cannot sign it off; another {role} must sign off",
+                f"{operator} deployed this release and cannot sign it off; another {role} must sign off",
                 Problem.REFUSED,
             )
         self.path(env, version)
         now = self.ctx.clock.now()
-        who = self.ctx.principal(env)
         signed = self._sign(env, version, role, now)
         signoff = SignOff(
             role,
-            self.ctx.operator,
+            operator,
             now.isoformat(),
             principal=who.principal,
             verified_by=who.how,
@@ -252,11 +256,15 @@ class Checklists:
             raise ChecklistError(
                 "a GitHub approval needs --run-url https://... (the workflow run) and --approver LOGIN", Problem.USAGE
             )
+        who = self.ctx.principal(env)
+        refused = not_the_pipeline(self.ctx.config, who)
+        if refused:
+            # Recorded from anyone else it never counted, and it replaced the product owner's sign-off that did.
+            raise ChecklistError(f"{refused}; only the pipeline records a GitHub approval", Problem.REFUSED)
         version = self.version_of(env)
         if version is None:
             raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
         self.path(env, version)
-        who = self.ctx.principal(env)
         signoff = SignOff(
             "product_owner",
             f"github:{approver}",
@@ -274,14 +282,16 @@ class Checklists:
 
         if not signing.signing_configured(self.ctx.config):
             if self.ctx.env(env).protected and not self.ctx.env(env).identity.allow_unverified:
-                hint = signing.setup_hint(self.ctx.operator, role)
+                hint = signing.setup_hint(self.ctx.operator_on(env), role)
                 raise ChecklistError(
                     f"{env} needs signed sign-offs: set [signing] allowed_signers; {hint}", Problem.USAGE
                 )
             return None
-        text = signing.payload("signoff", env, version, role, self.ctx.operator, now, now + signing.SIGNOFF_VALID)
+        text = signing.payload(
+            "signoff", env, version, role, self.ctx.operator_on(env), now, now + signing.SIGNOFF_VALID
+        )
         try:
-            return signing.sign(self.ctx.config, text, self.ctx.operator, role)
+            return signing.sign(self.ctx.config, text, self.ctx.operator_on(env), role)
         except signing.SigningError as exc:
             raise ChecklistError(str(exc), exc.problem) from None
 
@@ -303,11 +313,11 @@ class Checklists:
         claims a change the checklist file does not hold.
         """
         journal = Journal(self.ctx.state_dir, self.ctx.clock)
-        journal.note(self.ctx.operator, env, action, **detail)
+        journal.note(self.ctx.operator_on(env), env, action, **detail)
         try:
             yield
         except ChecklistError as exc:
-            journal.note(self.ctx.operator, env, action, "failed", message=str(exc))
+            journal.note(self.ctx.operator_on(env), env, action, "failed", message=str(exc))
             raise
 
     def record_smoke(self, env: str, version: str, color: Color, results: list[SmokeResult]) -> None:

@@ -3,7 +3,11 @@
 Both faces build one of these (the CLI per command, the TUI at start-up) and
 hand it to the services; nothing below reads globals or the environment.
 Who is acting is resolved once per environment touched (``relui.identity``)
-and kept in ``principals``; ``operator`` is the relui user name that maps to.
+and kept in ``principals``. ``operator_on(env)`` is the relui user acting on
+one environment: every record and check of that environment uses it.
+``operator`` is one name for the whole session (the header, a drill): with
+several environments it is the first verified one's, which on another
+environment may be nobody's name there.
 """
 
 from __future__ import annotations
@@ -55,11 +59,20 @@ class Context:
         roles = self.config.roles_of(self.operator)
         return Principal(self.operator, self.operator, how="local operator name (unverified)", roles=roles)
 
+    def operator_on(self, env: str) -> str:
+        """The relui user acting on ``env``: its principal's user (verified, or the local name where it is not).
+
+        Not ``operator``: in the TUI that was the first verified environment's
+        user, so a DEV account that maps to nobody put its ARN on PROD's
+        journal, and PROD's deployer and approver checks compared that name.
+        """
+        return self.principal(env).user
+
     def roles_on(self, env: str) -> tuple[str, ...]:
         """The operator's roles on ``env``: the verified mapping where the identity is not local."""
         principal = self.principal(env)
         if principal.kind == "local":
-            return self.config.roles_of(self.operator)
+            return self.config.roles_of(principal.user)
         # A dark source proved nothing: the claimed roles count only where the identity guard lets them (rollback).
         return principal.roles if principal.verified or principal.dark else ()
 

@@ -135,7 +135,7 @@ def score(run: DrillRun, final: bool = True) -> DrillScore:
     return DrillScore(
         run.id,
         run.scenario.name,
-        run.ctx.operator,
+        run.ctx.operator_on(run.env),
         run.env,
         goal,
         detect,

@@ -204,27 +204,29 @@ def start(
             raise DrillError(f"{state_dir} already holds a drill; pick an empty directory")
         state_dir.mkdir(parents=True, exist_ok=True)
     env = drill_env(source.config)
+    # Who is trained: the operator of the environment the drill rehearses, as its readiness review asks.
+    operator = source.operator_on(env)
     config_path = state_dir / "config.toml"
     header = (
         f"# relui drill {name}: generated from {source.config.path}; every environment is a sandbox.\n"
         f"# Drive it with: relui --config {config_path} --state-dir {state_dir} COMMAND\n\n"
     )
-    text = header + tomli_w.dumps(drill_toml(source.config, chosen, env, source.operator))
+    text = header + tomli_w.dumps(drill_toml(source.config, chosen, env, operator))
     atomic_write(config_path, text.encode("utf-8"))
     config = load_config(config_path)
     clock = clock or source.clock
-    ctx = Context(config, state_dir, build_ports(config, state_dir, clock), source.operator)
+    ctx = Context(config, state_dir, build_ports(config, state_dir, clock), operator)
     run = DrillRun(uuid.uuid4().hex[:12], chosen, ctx, env, clock.now())
     ctx.env_ports(env).releases.history()  # seed the world now, before the scenario changes it
     if chosen.lock_holder:
-        run.holder = STAND_IN_HOLDER if OTHER_HOLDER.split("@")[0] == source.operator else OTHER_HOLDER
+        run.holder = STAND_IN_HOLDER if OTHER_HOLDER.split("@")[0] == operator else OTHER_HOLDER
         past = _ShiftedClock(clock, -HOLDER_RENEWED_AGO)
         build_ports(config, state_dir, past).envs[env].cluster.acquire_lock(run.holder)
     record = {
         "id": run.id,
         "drill": name,
         "env": env,
-        "operator": source.operator,
+        "operator": operator,
         "started": run.started.isoformat(),
         "holder": run.holder,
     }

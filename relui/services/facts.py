@@ -22,11 +22,12 @@ from relui.services.calendar import ReleaseCalendar
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.guards import Facts
-from relui.services.journal import Entry, Journal, chain_problem, deployer_in
+from relui.services.journal import Entry, Journal, chain_problem, deployers_in
 from relui.services.locks import this_host
 from relui.services.readiness import unmet_criteria
 from relui.services.reads import read_once
 from relui.services.release_state import disagreements, history_problem, release_state
+from relui.services.text import one_line
 
 T = TypeVar("T")
 
@@ -55,7 +56,7 @@ def gather(
     facts = Facts(
         action=what.verb,
         env=env,
-        operator=ctx.operator,
+        operator=ctx.operator_on(env.name),
         roles=ctx.roles_on(env.name),
         allowed=ctx.may(env.name, what.permission),
         principal=ctx.principal(env.name),
@@ -64,7 +65,8 @@ def gather(
         host=this_host(),
         version=version,
         to_revision=to_revision,
-        hotfix_reason=hotfix_reason,
+        # A reason is words: blank, or nothing but control characters, is none (the window guard reads it).
+        hotfix_reason=one_line(hotfix_reason or "") or None,
     )
     values: ReleaseValues | None = None
     try:
@@ -101,7 +103,15 @@ def gather(
     if action is Action.ROLLBACK and facts.release and facts.release.rolled_back and facts.release.previous:
         facts.unfinished_rollback = _unfinished_rollback(entries, facts.release.previous.version)
     if env.protected:
-        facts.approval = usable_approval(entries, env.name, ctx.operator, facts.now, approval_check(ctx, env.name))
+        who = ctx.principal(env.name)
+        facts.approval = usable_approval(
+            entries,
+            env.name,
+            ctx.operator_on(env.name),
+            facts.now,
+            approval_check(ctx, env.name),
+            principal=who.principal if who.verified else None,
+        )
     candidate = facts.release.candidate_version if facts.release else None
     if Fact.CANDIDATE in what.facts:
         _candidate_facts(ctx, facts, candidate, entries)
@@ -152,7 +162,7 @@ def _candidate_facts(ctx: Context, facts: Facts, candidate: str | None, entries:
     checklists = Checklists(ctx)
     facts.smoke = _try(facts, "smoke", lambda: checklists.smoke_of(env.name, candidate)) if candidate else None
     facts.checklist = _try(facts, "checklist", lambda: checklists.view(env.name, candidate))
-    facts.deployed_by = deployer_in(entries, candidate)
+    facts.deployed_by = deployers_in(entries, candidate)
     metrics = ports.metrics
     if metrics is not None and facts.release and facts.release.candidate:
         color = facts.release.candidate.color

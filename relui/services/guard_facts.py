@@ -90,7 +90,8 @@ class Facts:
     snapshot: DbSnapshot | None = None
     max_snapshot_age: timedelta = timedelta(hours=24)
     credentials: CredentialInfo | None = None
-    deployed_by: str | None = None
+    # Everyone who started a deploy of the candidate, by name and principal (journal.deployers_in).
+    deployed_by: frozenset[str] = frozenset()
     readiness_unmet: tuple[str, ...] | None = None
     approval: Approval | None = None
     # Who acts, as the environment's identity source proved it (None: the local operator name, unverified).

@@ -42,8 +42,8 @@ def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: flo
     name = ctx.env(env).name
     if ctx.read_only:
         raise InterventionRefused("read-only mode: relui aborts nothing")
-    if not ctx.config.may(ctx.operator, "abort"):
-        raise InterventionRefused(f"{ctx.operator} may not abort actions on {name}; ask a devops operator")
+    if not ctx.may(name, "abort"):
+        raise InterventionRefused(f"{ctx.operator_on(name)} may not abort actions on {name}; ask a devops operator")
     running = service.inflight.running(name)
     if running is None:
         return f"nothing is running on {name}"
@@ -53,8 +53,10 @@ def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: flo
             f"wait for it, then roll back if needed"
         )
     why = one_line(reason)
-    service.journal.note(ctx.operator, name, "abort", target=running.id, action_aborted=running.action, reason=why)
-    service.inflight.request_abort(name, running.id, ctx.operator, why, ctx.clock.now())
+    service.journal.note(
+        ctx.operator_on(name), name, "abort", target=running.id, action_aborted=running.action, reason=why
+    )
+    service.inflight.request_abort(name, running.id, ctx.operator_on(name), why, ctx.clock.now())
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         if not service.inflight.busy(name):
@@ -83,7 +85,7 @@ def approve(service: ReleaseService, env: str, reason: str) -> Approval:
         raise InterventionRefused(refusal)
     roles = ctx.roles_on(name)
     try:
-        approval = new_approval(name, ctx.operator, roles, one_line(reason), ctx.clock.now())
+        approval = new_approval(name, ctx.operator_on(name), roles, one_line(reason), ctx.clock.now())
         signed = sign_approval(ctx, approval, next(r for r in roles if r in APPROVER_ROLES))
     except ApprovalError as exc:
         raise InterventionRefused(str(exc)) from None
@@ -91,7 +93,7 @@ def approve(service: ReleaseService, env: str, reason: str) -> Approval:
         raise InterventionRefused(str(exc), exc.problem) from None
     who = ctx.principal(name)
     service.journal.note(
-        ctx.operator,
+        ctx.operator_on(name),
         name,
         "approve",
         "ok",

@@ -220,9 +220,9 @@ class Journal:
             stored = store.records(env)
         return verify_chain(env, stored)
 
-    def deployer(self, env: str, version: str | None) -> str | None:
-        """Who deployed ``version`` to ``env`` most recently (an ok or forced deploy outcome), or None."""
-        return deployer_in(self.entries(env), version)
+    def deployers(self, env: str, version: str | None) -> frozenset[str]:
+        """Everyone who started a deploy of ``version`` to ``env``, by name and principal (``deployers_in``)."""
+        return deployers_in(self.entries(env), version)
 
     def entries(self, env: str | None = None) -> list[Entry]:
         """Every record, oldest first; lines that are not records are left out (see ``unreadable``)."""
@@ -249,13 +249,26 @@ class Journal:
 # -- the chain ------------------------------------------------------------------
 
 
-def deployer_in(entries: list[Entry], version: str | None) -> str | None:
-    """Who deployed ``version`` most recently among ``entries`` (an ok or forced deploy outcome), or None."""
-    for entry in reversed(entries):
-        deployed = entry.kind == "outcome" and entry.action == "deploy" and entry.status in ("ok", "forced")
-        if deployed and entry.detail.get("version") == version:
-            return entry.operator
-    return None
+def deployers_in(entries: list[Entry], version: str | None) -> frozenset[str]:
+    """Everyone who started a deploy of ``version`` among ``entries``: their relui names and principals.
+
+    Whatever the deploy ended in, unless it was decided against (blocked or
+    cancelled: nothing was changed). One that failed its smoke, was
+    interrupted, aborted or killed can leave the version on the idle color as
+    the candidate, and whoever started it deployed it all the same. Counting
+    only deploys that ended ok let its deployer sign it off after a second smoke.
+    """
+    if version is None:
+        return frozenset()
+    decided_against = {e.id for e in entries if e.kind == "outcome" and e.status in ("blocked", "cancelled")}
+    started = [
+        e
+        for e in entries
+        if e.kind == "intent" and e.action == "deploy" and e.detail.get("version") == version
+        if e.id not in decided_against
+    ]
+    principals = {str(e.detail["principal"]) for e in started if e.detail.get("principal")}
+    return frozenset({e.operator for e in started} | principals)
 
 
 def encode(record: dict[str, Any]) -> bytes:

@@ -14,6 +14,10 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from relui.services.context import Context
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ def lock_owner(holder: str) -> LockOwner:
 def held_by(owner: LockOwner, names: tuple[str, ...], host: str) -> bool:
     """True when the lock is one of ``names`` on this host: the same principal elsewhere is another holder."""
     return owner.user in names and (not owner.host or not host or owner.host == host)
+
+
+def holds(ctx: Context, env: str, holder: str) -> bool:
+    """Whether ``holder`` is this operator on this host: on ``env``, by its principal or its relui user there."""
+    return held_by(lock_owner(holder), (ctx.principal(env).principal, ctx.operator_on(env)), this_host())
 
 
 def holder_name(user: str, host: str, pid: int | None = None) -> str:

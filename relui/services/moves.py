@@ -59,7 +59,7 @@ class ActionRun:
 
     def describe(self, what: str) -> str:
         """The helm description of an upgrade: the cluster-side audit trail."""
-        return f"relui {what} by {self.ctx.operator}" + (f": {self.reason}" if self.reason else "")
+        return f"relui {what} by {self.ctx.operator_on(self.env)}" + (f": {self.reason}" if self.reason else "")
 
     def where_traffic_is(self) -> str:
         """``; live traffic is now on green (1.6.0)``, read back from the cluster."""
@@ -77,7 +77,9 @@ class ActionRun:
             return ""
         self.emit(Progress("restore", f"putting {color} back on revision {base}"))
         try:
-            self.ports.releases.rollback(base, f"relui restore revision {base} by {self.ctx.operator}: {why}")
+            self.ports.releases.rollback(
+                base, f"relui restore revision {base} by {self.ctx.operator_on(self.env)}: {why}"
+            )
         except PortError as exc:
             return f"; {color} could not be put back on revision {base}: {exc}"
         return f"; {color} put back on revision {base}"

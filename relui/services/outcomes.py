@@ -65,7 +65,10 @@ class Outcomes:
 
         def record() -> None:
             intent = self.journal.intent(
-                self.ctx.operator, request.env, what.verb, **self.detail(request, plan, guards, facts, request.reason)
+                self.ctx.operator_on(request.env),
+                request.env,
+                what.verb,
+                **self.detail(request, plan, guards, facts, request.reason),
             )
             self.journal.outcome(intent, status, message=result.message)
 
@@ -106,7 +109,7 @@ class Outcomes:
             failures = [f"notifier failed: {exc}"]
         for failure in failures:
             with contextlib.suppress(PortError):
-                self.journal.note(self.ctx.operator, env, "notify", "failed", message=failure)
+                self.journal.note(self.ctx.operator_on(env), env, "notify", "failed", message=failure)
         return failures
 
     @staticmethod

@@ -271,11 +271,12 @@ def _training(ctx: Context, env: EnvironmentConfig) -> Finding:
     trains someone else: neither counts.
     """
     max_days = ctx.config.readiness.drill_max_age_days
-    passed = last_passed(ctx.state_dir, operator=ctx.operator, drills=FAILURE_DRILLS)
+    operator = ctx.operator_on(env.name)
+    passed = last_passed(ctx.state_dir, operator=operator, drills=FAILURE_DRILLS)
     drill = Remedy(RemedyKind.DRILL, env.name, str(max_days))
     if passed is None:
         kinds = ", ".join(FAILURE_DRILLS)
-        return NOT_MET, f"{ctx.operator} has passed no failure drill yet ({kinds})", drill
+        return NOT_MET, f"{operator} has passed no failure drill yet ({kinds})", drill
     age = ctx.clock.now() - passed.finished
     days = age.total_seconds() / 86400
     line = f"drill {passed.drill} passed by {passed.operator} {days:.1f} days ago (limit {max_days} days)"

@@ -119,7 +119,7 @@ class ReleaseService:
             return self.outcomes.refused(request, what, env, "input", str(exc))
         request = replace(request, env=env, version=version, reason=one_line(request.reason))
         try:
-            with take_turn(self.inflight, env, what, self.ctx.operator, self.ctx.clock.now, emit) as turn:
+            with take_turn(self.inflight, env, what, self.ctx.operator_on(env), self.ctx.clock.now, emit) as turn:
                 if not turn.held:
                     holder = self.inflight.running(env)
                     who = f" ({holder.action} by {holder.operator} on {holder.host})" if holder else ""
@@ -186,7 +186,7 @@ class ReleaseService:
             detail["break_glass"] = approval.id
             detail["approved_by"] = approval.approver
         try:
-            intent = self.journal.intent(self.ctx.operator, request.env, what.verb, **detail)
+            intent = self.journal.intent(self.ctx.operator_on(request.env), request.env, what.verb, **detail)
         except PortError as exc:
             return ActionResult(
                 what.verb,
@@ -243,7 +243,7 @@ class ReleaseService:
             raise
         finally:
             if took_lock:
-                self.locks.release_quietly(env, holder_name(self.ctx.operator, facts.host, this_pid()))
+                self.locks.release_quietly(env, holder_name(self.ctx.operator_on(env), facts.host, this_pid()))
             self.inflight.unmark(env, intent.id)
         emit(Progress("done", message))
         return self.outcomes.ended(intent, request, what, "forced" if forced else "ok", message, guards, plan, smoke)
@@ -259,10 +259,14 @@ class ReleaseService:
             cluster.release_lock(facts.lock.holder)
             self.outcomes.quietly(
                 lambda: self.journal.note(
-                    self.ctx.operator, facts.env.name, "unlock", "stale", holder=facts.lock.holder if facts.lock else ""
+                    self.ctx.operator_on(facts.env.name),
+                    facts.env.name,
+                    "unlock",
+                    "stale",
+                    holder=facts.lock.holder if facts.lock else "",
                 )
             )
-        cluster.acquire_lock(holder_name(self.ctx.operator, facts.host, this_pid()))
+        cluster.acquire_lock(holder_name(self.ctx.operator_on(facts.env.name), facts.host, this_pid()))
 
     def _stop_reason(self, env: str, action_id: str) -> str | None:
         request = self.inflight.abort_requested(env, action_id)
@@ -274,7 +278,7 @@ class ReleaseService:
         running = Running(
             action_id,
             what.verb,
-            self.ctx.operator,
+            self.ctx.operator_on(request.env),
             this_host(),
             this_pid(),
             self.ctx.clock.now().isoformat(),

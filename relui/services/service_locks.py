@@ -16,7 +16,7 @@ from relui.domain import LockInfo, Remedy, RemedyKind
 from relui.ports import LockHeld, PortError
 from relui.services.context import Context
 from relui.services.journal import Journal
-from relui.services.locks import held_by, holder_name, lock_owner, this_host
+from relui.services.locks import holder_name, holds, lock_owner, this_host
 from relui.services.text import one_line
 
 
@@ -40,8 +40,7 @@ class LockService:
         return holder_name(self.ctx.principal(env).principal, this_host())
 
     def _holds(self, env: str, holder: str) -> bool:
-        principal = self.ctx.principal(env)
-        return held_by(lock_owner(holder), (principal.principal, self.ctx.operator), this_host())
+        return holds(self.ctx, env, holder)
 
     def _refuse_unverified(self, env: str) -> None:
         refusal = self.ctx.identity_refusal(env)
@@ -56,7 +55,7 @@ class LockService:
         self._refuse_unverified(env)
         if not self.ctx.may(env, "lock"):
             roles = ", ".join(self.ctx.roles_on(env)) or "none"
-            raise LockRefused(f"{self.ctx.operator} (roles: {roles}) may not change the {env} lock")
+            raise LockRefused(f"{self.ctx.operator_on(env)} (roles: {roles}) may not change the {env} lock")
 
     def take(self, env: str) -> LockInfo:
         """Take (or renew) the lock; raises LockHeld when someone else holds it."""
@@ -69,7 +68,7 @@ class LockService:
             cluster.release_lock(current.holder)
         holder = self.holder(name)
         info = self._acquire(name, holder, renewing=current is not None and current.holder == holder)
-        self.journal.note(self.ctx.operator, name, "lock", holder=holder, **self._who(name))
+        self.journal.note(self.ctx.operator_on(name), name, "lock", holder=holder, **self._who(name))
         return info
 
     def _acquire(self, env: str, holder: str, *, renewing: bool = False) -> LockInfo:
@@ -106,11 +105,11 @@ class LockService:
         owner = lock_owner(current.holder)
         if self._holds(name, current.holder):
             cluster.release_lock(current.holder)
-            self.journal.note(self.ctx.operator, name, "unlock", holder=current.holder, **self._who(name))
+            self.journal.note(self.ctx.operator_on(name), name, "unlock", holder=current.holder, **self._who(name))
             return f"released the lock of {name}"
         if owner.dead_on(this_host()):
             cluster.release_lock(current.holder)
-            self.journal.note(self.ctx.operator, name, "unlock", "stale", holder=current.holder)
+            self.journal.note(self.ctx.operator_on(name), name, "unlock", "stale", holder=current.holder)
             return f"released the stale lock of {owner.label} on {name} (its process ended)"
         if not force:
             raise LockRefused(
@@ -122,10 +121,12 @@ class LockService:
             raise LockRefused(f"taking over {owner.label}'s lock of {name} needs --reason saying why")
         holder = self.holder(name)
         who = self._who(name)
-        self.journal.note(self.ctx.operator, name, "unlock", "forced", holder=current.holder, reason=why, **who)
+        self.journal.note(
+            self.ctx.operator_on(name), name, "unlock", "forced", holder=current.holder, reason=why, **who
+        )
         cluster.release_lock(current.holder)
         self._acquire(name, holder)
-        self.journal.note(self.ctx.operator, name, "lock", holder=holder, **who)
+        self.journal.note(self.ctx.operator_on(name), name, "lock", holder=holder, **who)
         return f"took over the lock of {name} from {owner.label}: {holder} holds it now (journaled)"
 
     def _who(self, env: str) -> dict[str, str]:
@@ -139,4 +140,4 @@ class LockService:
             self.ctx.env_ports(env).cluster.release_lock(holder)
         except PortError as exc:
             with contextlib.suppress(PortError):  # the lock expires with its lease; status shows it meanwhile
-                self.journal.note(self.ctx.operator, env, "unlock", "failed", message=str(exc))
+                self.journal.note(self.ctx.operator_on(env), env, "unlock", "failed", message=str(exc))

@@ -16,6 +16,8 @@ import fnmatch
 from dataclasses import dataclass, replace
 from typing import Any
 
+from relui.config import Config
+from relui.domain import Principal
 from relui.services.context import Context
 from relui.services.journal import Journal
 
@@ -69,11 +71,9 @@ def checked(ctx: Context, env: str, version: str | None, raw: dict[str, Any]) ->
 def _trust(ctx: Context, env: str, version: str, s: SignOff) -> tuple[str | None, str | None, str]:
     config, env_cfg = ctx.config, ctx.env(env)
     if s.pipeline:
-        pattern = config.identity.pipeline_role
-        if not pattern:
-            return "no [identity] pipeline_role is configured to accept a GitHub approval from", None, ""
-        if not s.verified_by.startswith("aws sts") or not pipeline_principal(s.principal, pattern):
-            return f"recorded by {s.principal or 'an unknown principal'}, not the pipeline's OIDC role", None, ""
+        refused = _not_pipeline(config, s.principal, s.verified_by)
+        if refused:
+            return refused, None, ""
         if not _journaled_by(ctx, env, s):
             return "the journal holds no such approval recorded by the pipeline", None, ""
         return None, None, f"GitHub approval by {s.github_approver} ({s.github_run_url}), recorded by {s.principal}"
@@ -86,6 +86,20 @@ def _trust(ctx: Context, env: str, version: str, s: SignOff) -> tuple[str | None
     if env_cfg.protected and not env_cfg.identity.allow_unverified:
         return "it is not signed; sign-offs here are SSH-signed (relui signoff signs)", None, ""
     return None, None, f"unsigned, {s.verified_by or 'unverified'}"
+
+
+def not_the_pipeline(config: Config, who: Principal) -> str | None:
+    """Why ``who`` may not record a GitHub approval (not the pipeline's verified OIDC role), or None."""
+    return _not_pipeline(config, who.principal if who.verified else "", who.how if who.verified else "")
+
+
+def _not_pipeline(config: Config, principal: str, verified_by: str) -> str | None:
+    pattern = config.identity.pipeline_role
+    if not pattern:
+        return "no [identity] pipeline_role is configured to accept a GitHub approval from"
+    if not verified_by.startswith("aws sts") or not pipeline_principal(principal, pattern):
+        return f"recorded by {principal or 'an unknown principal'}, not the pipeline's OIDC role"
+    return None
 
 
 def _journaled_by(ctx: Context, env: str, s: SignOff) -> bool:

@@ -22,10 +22,12 @@ from relui.domain import Verdict
 from relui.identity import operator_of, resolve_identity, resolve_principals
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
+from relui.services.problems import Problem
 from relui.services.release import ReleaseService
 from tests.conftest import ROOT, drill_config
 from tests.integration.kube_identity import SELF_SUBJECT_REVIEWS, KubeAuth, kube_auth  # noqa: F401 - the fixture
 from tests.integration.moto_fixtures import admin_client, aws_world, start_moto, use_keys  # noqa: F401
+from tests.unit.test_signing import edit_signoff
 
 ACCOUNT = "123456789012"
 PIPELINE = "arn:aws:iam::*:role/relui-pipeline*"
@@ -157,13 +159,18 @@ def test_the_github_approval_counts_only_from_the_pipeline_role(
     guard = next(g for g in ReleaseService(ops).check("cutover", "prod") if g.name == "signoff")
     assert guard.verdict is Verdict.PASS and "GitHub approval by carol" in guard.reason
 
-    # The same record, recorded from any other principal, is no sign-off.
+    # Any other principal is refused: it would have replaced the approval that counts with one that does not.
     assume(aws, monkeypatch, "relui-ops", "alice")
     again = context_as(path, state)
-    Checklists(again).record_github_approval("prod", "https://github.com/acme/shop/actions/runs/42", "carol")
+    with pytest.raises(ChecklistError, match="relui-ops/alice, not the pipeline's OIDC role") as refused:
+        Checklists(again).record_github_approval("prod", "https://github.com/acme/shop/actions/runs/42", "mallory")
+    assert refused.value.problem is Problem.REFUSED
     guard = next(g for g in ReleaseService(ops).check("cutover", "prod") if g.name == "signoff")
-    assert guard.verdict is Verdict.BLOCK
-    assert "not the pipeline's OIDC role" in guard.reason and "assumed-role/relui-ops/alice" in guard.reason
+    assert guard.verdict is Verdict.PASS and "GitHub approval by carol" in guard.reason
+    # A record written behind relui's back (the store, not relui) does not count either.
+    edit_signoff(ops, "1.6.0", principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/relui-ops/alice")
+    guard = next(g for g in ReleaseService(ops).check("cutover", "prod") if g.name == "signoff")
+    assert guard.verdict is Verdict.BLOCK and "not the pipeline's OIDC role" in guard.reason
 
 
 def test_another_principal_cannot_release_the_lock(

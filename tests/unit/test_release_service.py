@@ -275,6 +275,12 @@ def test_outside_the_window_deploy_runs_cutover_needs_a_hotfix_reason(ctx: Conte
     guards = service.check("cutover", "prod", hotfix_reason="INC-42 checkout down")
     hotfix = next(g for g in guards if g.name == "window")
     assert hotfix.verdict is Verdict.PASS and "INC-42" in hotfix.reason
+    # A reason of blanks or control characters is none: it passed the window (and a freeze) as one.
+    for blank in (" ", "\n\t", "\x1b", "\u2028"):
+        window = next(g for g in service.check("cutover", "prod", hotfix_reason=blank) if g.name == "window")
+        assert window.blocks, repr(blank)
+    refused = service.cutover("prod", hotfix_reason=" ")
+    assert refused.status == "blocked" and any(g.name == "window" for g in refused.guards if g.blocks)
 
 
 def test_deploy_plan_names_what_the_idle_color_runs_now(ctx: Context) -> None:
