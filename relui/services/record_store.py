@@ -117,8 +117,11 @@ def merge(before: Any, after: Any, current: Any) -> Any:
         for key in before.keys() | after.keys():
             if key not in after:
                 merged.pop(key, None)
-            elif key not in before or key not in current:
+            elif key not in current:
                 merged[key] = after[key]
+            elif key not in before:
+                # Both writers added it (the first tick, or sign-off, of a fresh checklist): keep both.
+                merged[key] = merge(_empty_like(after[key]), after[key], current[key])
             else:
                 merged[key] = merge(before[key], after[key], current[key])
         return merged
@@ -127,6 +130,15 @@ def merge(before: Any, after: Any, current: Any) -> Any:
         added = [item for item in after if item not in before]
         return [item for item in current if item not in removed] + [item for item in added if item not in current]
     return after
+
+
+def _empty_like(value: Any) -> Any:
+    """What a value was before anyone added it: an empty table or list; for a scalar, nothing to merge from."""
+    if isinstance(value, dict):
+        return {}
+    if isinstance(value, list):
+        return []
+    return None
 
 
 @dataclass(frozen=True)

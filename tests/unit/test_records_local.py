@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,35 @@ def test_ticks_keep_working_in_the_state_dir(ctx: Context) -> None:
     Checklists(ctx).tick("qa", "tests-passing", note="local")
     assert list((ctx.state_dir / "checklists" / "qa").glob("*.toml"))
     assert Journal(ctx.state_dir, ctx.clock).verify("qa").intact
+
+
+def test_changes_that_both_add_a_table_keep_both_writers() -> None:
+    """The first tick (or sign-off) of a fresh checklist, made at once by two people: neither is lost."""
+    assert merge({}, {"items": {"b": 1}}, {"items": {"a": 1}}) == {"items": {"a": 1, "b": 1}}
+    assert merge(
+        {"smoke": {}}, {"smoke": {}, "signoffs": [{"role": "qa"}]}, {"smoke": {}, "signoffs": [{"role": "po"}]}
+    ) == {
+        "smoke": {},
+        "signoffs": [{"role": "po"}, {"role": "qa"}],
+    }
+
+
+def test_eight_people_ticking_a_fresh_checklist_at_once_lose_no_tick(ctx: Context) -> None:
+    """Eight threads tick eight items of QA's checklist together, each through the store's conditional write."""
+    items = [item.id for item in ctx.config.checklist if not item.auto]
+    start = threading.Barrier(len(items))
+
+    def tick(item: str) -> None:
+        start.wait()
+        Checklists(ctx).tick("qa", item)
+
+    for _ in range(5):
+        for path in (ctx.state_dir / "checklists" / "qa").glob("*.toml"):
+            path.unlink()
+        threads = [threading.Thread(target=tick, args=(item,)) for item in items]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        view = Checklists(ctx).view("qa")
+        assert {s.item.id for s in view.items if s.done} >= set(items)
