@@ -67,8 +67,16 @@ class LockService:
         if current is not None and lock_owner(current.holder).dead_on(this_host()):
             cluster.release_lock(current.holder)
         holder = self.holder(name)
-        info = self._acquire(name, holder, renewing=current is not None and current.holder == holder)
-        self.journal.note(self.ctx.operator_on(name), name, "lock", holder=holder, **self._who(name))
+        renewing = current is not None and current.holder == holder
+        info = self._acquire(name, holder, renewing=renewing)
+        try:
+            self.journal.note(self.ctx.operator_on(name), name, "lock", holder=holder, **self._who(name))
+        except PortError:
+            # Not journaled, not held: a full disk must not leave a lock nobody's journal names.
+            if not renewing:
+                with contextlib.suppress(PortError):
+                    cluster.release_lock(holder)
+            raise
         return info
 
     def _acquire(self, env: str, holder: str, *, renewing: bool = False) -> LockInfo:
@@ -104,12 +112,10 @@ class LockService:
             return f"{name} has no lock to release"
         owner = lock_owner(current.holder)
         if self._holds(name, current.holder):
-            cluster.release_lock(current.holder)
-            self.journal.note(self.ctx.operator_on(name), name, "unlock", holder=current.holder, **self._who(name))
+            self._journaled_release(name, current.holder, "ok", **self._who(name))
             return f"released the lock of {name}"
         if owner.dead_on(this_host()):
-            cluster.release_lock(current.holder)
-            self.journal.note(self.ctx.operator_on(name), name, "unlock", "stale", holder=current.holder)
+            self._journaled_release(name, current.holder, "stale")
             return f"released the stale lock of {owner.label} on {name} (its process ended)"
         if not force:
             raise LockRefused(
@@ -128,6 +134,16 @@ class LockService:
         self._acquire(name, holder)
         self.journal.note(self.ctx.operator_on(name), name, "lock", holder=holder, **who)
         return f"took over the lock of {name} from {owner.label}: {holder} holds it now (journaled)"
+
+    def _journaled_release(self, env: str, holder: str, status: str, **detail: str) -> None:
+        """Journal the unlock, then release: a journal that cannot be written leaves the lock held, and says so."""
+        self.journal.note(self.ctx.operator_on(env), env, "unlock", status, holder=holder, **detail)
+        try:
+            self.ctx.env_ports(env).cluster.release_lock(holder)
+        except PortError as exc:
+            with contextlib.suppress(PortError):
+                self.journal.note(self.ctx.operator_on(env), env, "unlock", "failed", holder=holder, message=str(exc))
+            raise
 
     def _who(self, env: str) -> dict[str, str]:
         """The journal's record of who acted: the principal and how it was verified."""

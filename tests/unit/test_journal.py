@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from relui.clock import ManualClock
+from relui.services.context import Context
 from relui.services.journal import OUTCOMES, Journal, JournalError
+from relui.services.release import ReleaseService
 from tests.conftest import SHIPPED_CONFIG
 from tests.unit.test_cli import Relui
 
@@ -193,3 +195,24 @@ def test_processes_appending_at_once_never_merge_records(state_dir: Path, clock:
     read = Journal(state_dir, clock).read()
     assert read.unreadable == [] and len(read.entries) == 300
     assert len({e.detail["item"] for e in read.entries}) == 300
+
+
+def test_a_lock_is_neither_taken_nor_given_back_unjournaled(ctx: Context) -> None:
+    """With the journal on a full disk, relui lock leaves no lock behind, and relui unlock leaves the lock held."""
+    journal = ctx.state_dir / "journal.jsonl"
+    cluster = ctx.env_ports("qa").cluster
+    journal.symlink_to("/dev/full")
+    with pytest.raises(JournalError, match="No space left on device"):
+        ReleaseService(ctx).take_lock("qa")
+    assert cluster.lock() is None, "the lock was taken and its note never written"
+    journal.unlink()
+    held = ReleaseService(ctx).take_lock("qa")
+    saved = journal.read_bytes()
+    journal.unlink()
+    journal.symlink_to("/dev/full")
+    with pytest.raises(JournalError, match="No space left on device"):
+        ReleaseService(ctx).release_lock("qa")
+    still = cluster.lock()
+    assert still is not None and still.holder == held.holder, "the lock was given back and its note never written"
+    journal.unlink()
+    journal.write_bytes(saved)
