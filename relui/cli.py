@@ -18,9 +18,10 @@ from typing import IO, Any
 
 from relui import __version__, startup_heap
 from relui.commands import command_modules
-from relui.commands.base import EXIT_FAILED, EXIT_USAGE, CommandError, build_context, global_options
+from relui.commands.base import EXIT_FAILED, EXIT_FOR, EXIT_USAGE, CommandError, build_context, global_options
 from relui.config import ConfigError
 from relui.ports import PortError
+from relui.services.problems import ServiceError
 
 EXAMPLES = """\
 examples:
@@ -132,6 +133,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except PortError as exc:
         say(f"relui: {exc}")
         return EXIT_FAILED
+    except ServiceError as exc:
+        # A command that let one through still says it in one line, with its kind's exit code.
+        say(f"relui: {exc}")
+        return EXIT_FOR[exc.problem]
     except BrokenPipeError:
         # Only a write that bypassed the guard gets here (the code is unknown): not "ok".
         _silence(sys.stdout)

@@ -20,6 +20,7 @@ from relui.services.context import Context
 from relui.services.guards import Facts, target_revision
 from relui.services.journal import Journal
 from relui.services.plans import Plan, revision_direct
+from relui.services.problems import ServiceError
 from relui.services.rollout import Aborted, ActionFailed, Emit, Progress, RolloutWatch
 
 __all__ = ["Aborted", "ActionRun", "body_of"]
@@ -90,7 +91,14 @@ def _smoke_and_record(run: ActionRun, color: Color, version: str) -> tuple[Smoke
     if stop:
         raise Aborted(f"{stop}; smoke of {version} on {color} not run")
     results = tuple(run.watch().smoke(color, run.emit))
-    run.checklists.record_smoke(run.env, version, color, list(results))
+    try:
+        run.checklists.record_smoke(run.env, version, color, list(results))
+    except ServiceError as exc:
+        # Results that are not kept count for nothing (the cutover reads them): a failure, said as one.
+        verdict = "passed" if all(r.passed for r in results) else "failed"
+        raise ActionFailed(
+            f"{version} on {color}: smoke {verdict} but its results were not saved: {exc}", results
+        ) from None
     if not all(r.passed for r in results):
         failed = ", ".join(f"{r.name} ({r.detail})" for r in results if not r.passed)
         raise ActionFailed(f"{version} on {color}: smoke failed: {failed}", results)

@@ -216,3 +216,18 @@ def test_a_lock_is_neither_taken_nor_given_back_unjournaled(ctx: Context) -> Non
     assert still is not None and still.holder == held.holder, "the lock was given back and its note never written"
     journal.unlink()
     journal.write_bytes(saved)
+
+
+def test_smoke_results_that_cannot_be_saved_fail_the_deploy_in_one_line(ctx: Context) -> None:
+    """A checklist file relui cannot save (here invalid TOML; a full disk the same) is a failed deploy, not a crash.
+
+    It came out of the deploy as a traceback, journaled ``interrupted`` though nothing had died.
+    """
+    folder = ctx.state_dir / "checklists" / "qa"
+    folder.mkdir(parents=True)
+    (folder / "1.5.1.toml").write_text("items = [broken\n")
+    result = ReleaseService(ctx).deploy("qa", "1.5.1")
+    assert result.status == "failed"
+    assert "smoke passed but its results were not saved" in result.message and "\n" not in result.message
+    (outcome,) = [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.kind == "outcome"]
+    assert outcome.status == "failed"
