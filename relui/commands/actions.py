@@ -97,14 +97,26 @@ def cli_decide(ctx: Context, args: argparse.Namespace) -> Decide:
         if not sys.stdin.isatty():
             return Decision(False, note=f"{env.name}: confirm at a terminal or pass --yes; nothing was changed")
         if env.protected:
-            typed = input(f"{env.name} is protected. Type '{env.name}' to confirm: ").strip()
+            typed = ask(f"{env.name} is protected. Type '{env.name}' to confirm: ")
             if typed != env.name:
                 return Decision(False, note=f"confirmation did not match {env.name!r}; nothing was changed")
             return go
-        answer = input(f"{plan.action} on {env.name}? [y/N] ").strip().lower()
+        answer = ask(f"{plan.action} on {env.name}? [y/N] ").lower()
         return go if answer in ("y", "yes") else Decision(False, note="not confirmed; nothing was changed")
 
     return decide
+
+
+def ask(prompt: str) -> str:
+    """One answer from the terminal; the prompt on stderr, so stdout stays the report (``--json``).
+
+    End of input (Ctrl-D) is no answer: not confirmed, like any other.
+    """
+    print(prompt, end="", file=sys.stderr, flush=True)
+    try:
+        return sys.stdin.readline().strip() if sys.stdin.readable() else ""
+    except (EOFError, OSError, UnicodeDecodeError):
+        return ""
 
 
 def run_action(args: argparse.Namespace, ctx: Context) -> int:

@@ -181,6 +181,40 @@ def test_protected_environment_asks_for_its_name_at_a_terminal(relui: Relui) -> 
     assert "1.5.1 is ready on green" in out
 
 
+def test_ctrl_d_at_the_prompt_is_no_and_the_prompt_stays_off_stdout(relui: Relui) -> None:
+    """End of input at the question is "not confirmed" (it was a traceback); with --json stdout is the JSON alone."""
+    import pty
+
+    for typed, args in ((b"\x04", ["deploy", "qa", "1.5.1"]), (b"\x04", ["deploy", "prod", "1.5.1"])):
+        primary, secondary = pty.openpty()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "relui",
+                *args,
+                "--json",
+                "--config",
+                str(relui.config),
+                "--state-dir",
+                str(relui.state),
+            ],
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "RELUI_USER": "ops"},
+            text=True,
+        )
+        os.close(secondary)
+        os.write(primary, typed)
+        out, err = proc.communicate(timeout=120)
+        os.close(primary)
+        assert proc.returncode == 3, err
+        assert "Traceback" not in err and ("not confirmed" in out or "did not match" in out)
+        report = json.loads(out)
+        assert next(iter(report)) == "schema_version" and report["status"] == "cancelled"
+
+
 def test_unreachable_real_sources_are_problems_not_log_noise(tmp_path: Path) -> None:
     config = tmp_path / "kube.toml"
     config.write_text(
