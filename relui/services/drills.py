@@ -169,7 +169,8 @@ def drill_toml(config: Config, chosen: Scenario, env: str, operator: str) -> dic
     for table in data.get("environments", []):
         table["kind"] = "sandbox"
         table["protected"] = False
-        for key in ("prometheus", "aws", "compose", "kube_context", "preview_url"):
+        # Nor the team's records: the drill's journal stays in its own dir, out of the real PROD audit trail.
+        for key in ("prometheus", "aws", "compose", "kube_context", "preview_url", "records", "identity"):
             table.pop(key, None)
     names = [t["name"] for t in data.get("environments", [])]
     tags = [t for t in ("2.2.0", LIVE, CANDIDATE, FIXED) if t not in chosen.missing]

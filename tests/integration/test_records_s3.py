@@ -78,26 +78,30 @@ def s3(moto_server: ThreadedMotoServer, monkeypatch: pytest.MonkeyPatch, tmp_pat
 
 
 def _aws_env(url: str, key: str, home: Path) -> dict[str, str]:
+    # ``url`` is not here: relui takes its endpoint from config alone (team_config writes it).
     return {
-        "AWS_ENDPOINT_URL_S3": url,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_ACCESS_KEY_ID": key,
         "AWS_SECRET_ACCESS_KEY": "secret-of-" + key,
+        # Temporary keys, as SSO or OIDC hand a bastion: PROD's credentials guard refuses long-lived ones.
+        "AWS_SESSION_TOKEN": "session-of-" + key,
         "AWS_CONFIG_FILE": str(home / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
 
 
-def team_config(directory: Path) -> Path:
-    """The shipped config, window always open, QA's and PROD's records in the bucket."""
+def team_config(directory: Path, url: str) -> Path:
+    """The shipped config, window always open, QA's and PROD's records in the bucket that ``url`` serves."""
+    directory.mkdir(parents=True, exist_ok=True)
     path = drill_config(directory, time_scale=50, always_open=True)
     text = path.read_text()
     for name in ("qa", "prod"):
         start = text.index(f'\nname = "{name}"\n')
         end = text.find("\n[[environments]]", start + 1)
         end = len(text) if end < 0 else end
-        text = text[:end] + RECORDS + text[end:]
+        aws = f'\n[environments.aws]\nregion = "{REGION}"\nendpoint_url = "{url}"\n'
+        text = text[:end] + RECORDS + aws + text[end:]
     path.write_text(text)
     return path
 
@@ -135,7 +139,7 @@ class Machine:
 
 
 def test_ticks_and_a_sign_off_on_one_machine_are_seen_by_a_cutover_on_another(s3: str, tmp_path: Path) -> None:
-    config = team_config(tmp_path)
+    config = team_config(tmp_path, s3)
     laptop_dir, bastion_dir = machines(tmp_path, 2)
     laptop = Machine(config, laptop_dir, s3, "AKIALAPTOPAAAAAAAAAA")
     bastion = Machine(config, bastion_dir, s3, "AKIABASTIONAAAAAAAAA")
@@ -160,13 +164,13 @@ def test_ticks_and_a_sign_off_on_one_machine_are_seen_by_a_cutover_on_another(s3
     assert verify.returncode == 0 and "chain intact" in verify.stdout, verify.stdout + verify.stderr
 
 
-def team(tmp_path: Path, count: int, clock: ManualClock) -> list[Context]:
-    config = team_config(tmp_path)
+def team(tmp_path: Path, count: int, clock: ManualClock, url: str) -> list[Context]:
+    config = team_config(tmp_path, url)
     return [make_context(config, state, clock) for state in machines(tmp_path, count)]
 
 
 def test_twenty_concurrent_ticks_from_two_machines_lose_none(s3: str, tmp_path: Path) -> None:
-    a, b = team(tmp_path, 2, ManualClock(IN_WINDOW))
+    a, b = team(tmp_path, 2, ManualClock(IN_WINDOW), s3)
     manual = [item.id for item in a.config.checklist if not item.auto]
     ticks = [(a if n % 2 else b, manual[n % len(manual)], f"tick {n}") for n in range(20)]
     start = threading.Barrier(len(ticks))
@@ -194,7 +198,7 @@ def test_twenty_concurrent_ticks_from_two_machines_lose_none(s3: str, tmp_path: 
 
 
 def test_two_machines_racing_a_cutover_twenty_rounds_one_acts_each_time(s3: str, tmp_path: Path) -> None:
-    a, b = team(tmp_path, 2, ManualClock(IN_WINDOW))
+    a, b = team(tmp_path, 2, ManualClock(IN_WINDOW), s3)
     versions = ["1.5.0", "1.5.1", "1.4.0", "1.3.0"]
     for round_ in range(20):
         # Each round replaces the warm previous color: forced, as QA allows with a reason.
@@ -222,8 +226,8 @@ def _cut_over(ctx: Context, start: threading.Barrier, results: list[Any]) -> Non
     results.append(ReleaseService(ctx).cutover("qa", reason="race"))
 
 
-def _record_keys(env: str) -> list[str]:
-    listed = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET, Prefix=f"records/journal/{env}/")
+def _record_keys(env: str, url: str) -> list[str]:
+    listed = boto3.client("s3", region_name=REGION, endpoint_url=url).list_objects_v2(Bucket=BUCKET, Prefix=f"records/journal/{env}/")
     return [o["Key"] for o in listed.get("Contents", [])]
 
 
@@ -231,11 +235,11 @@ def _record_keys(env: str) -> list[str]:
 def test_a_record_changed_behind_relui_fails_verify_and_blocks_the_cutover(
     s3: str, tmp_path: Path, tamper: str
 ) -> None:
-    (ctx,) = team(tmp_path, 1, ManualClock(IN_WINDOW))
+    (ctx,) = team(tmp_path, 1, ManualClock(IN_WINDOW), s3)
     service = ReleaseService(ctx)
     assert service.deploy("qa", "1.5.1").ok and service.smoke("qa").ok
-    client = boto3.client("s3", region_name=REGION)
-    keys = _record_keys("qa")
+    client = boto3.client("s3", region_name=REGION, endpoint_url=s3)
+    keys = _record_keys("qa", s3)
     victim = keys[1]
     if tamper == "edited":
         raw = json.loads(client.get_object(Bucket=BUCKET, Key=victim)["Body"].read())
@@ -259,13 +263,14 @@ def test_a_record_changed_behind_relui_fails_verify_and_blocks_the_cutover(
 def test_an_unreachable_store_refuses_the_action_moves_nothing_and_status_says_so(
     s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = team_config(tmp_path)
+    config = team_config(tmp_path, s3)
     (state,) = machines(tmp_path, 1)
     bastion = Machine(config, state, s3, "AKIABASTIONAAAAAAAAA")
     assert bastion("deploy", "qa", "1.5.1", "--yes").returncode == 0
     before = json.loads(bastion("status", "--json").stdout)["environments"]
 
-    dark = Machine(config, state, "http://127.0.0.1:9", "AKIABASTIONAAAAAAAAA")  # nothing listens on port 9
+    # nothing listens on port 9
+    dark = Machine(team_config(tmp_path / "dark", "http://127.0.0.1:9"), state, s3, "AKIABASTIONAAAAAAAAA")
     for action in ("smoke", "cutover"):
         refused = dark(action, "qa", "--yes")
         assert refused.returncode == 3 and "Traceback" not in refused.stderr, refused.stderr
@@ -278,7 +283,7 @@ def test_an_unreachable_store_refuses_the_action_moves_nothing_and_status_says_s
     assert any(p.startswith("records unavailable") for p in envs["qa"]["problems"]), envs["qa"]["problems"]
     assert not any("records" in p for p in envs["dev"]["problems"])
     assert envs["qa"]["active_color"] == before[1]["active_color"], "traffic moved without a journal"
-    assert len(_record_keys("qa")) == 2, "something was journaled while the store was dark"
+    assert len(_record_keys("qa", s3)) == 2, "something was journaled while the store was dark"
 
 
 def test_push_copies_local_records_once_keeping_the_chain(s3: str, tmp_path: Path) -> None:
@@ -288,7 +293,7 @@ def test_push_copies_local_records_once_keeping_the_chain(s3: str, tmp_path: Pat
     assert local("deploy", "qa", "1.5.1", "--yes").returncode == 0
     assert local("checklist", "qa", "tick", "tests-passing").returncode == 0
     (tmp_path / "team").mkdir()
-    shared = Machine(team_config(tmp_path / "team"), state, s3, "AKIABASTIONAAAAAAAAA")
+    shared = Machine(team_config(tmp_path / "team", s3), state, s3, "AKIABASTIONAAAAAAAAA")
     first = shared("records", "push", "qa", "--json")
     assert first.returncode == 0, first.stdout + first.stderr
     assert json.loads(first.stdout)["records"] == 3
@@ -301,13 +306,13 @@ def test_push_copies_local_records_once_keeping_the_chain(s3: str, tmp_path: Pat
 
 
 def test_object_lock_retains_records_and_doctor_says_it_is_on(s3: str, tmp_path: Path) -> None:
-    client = boto3.client("s3", region_name=REGION)
+    client = boto3.client("s3", region_name=REGION, endpoint_url=s3)
     client.create_bucket(
         Bucket="relui-locked",
         CreateBucketConfiguration={"LocationConstraint": REGION},
         ObjectLockEnabledForBucket=True,
     )
-    config = team_config(tmp_path)
+    config = team_config(tmp_path, s3)
     config.write_text(config.read_text().replace(f"s3://{BUCKET}/records", "s3://relui-locked/r") + "")
     text = config.read_text().replace('url = "s3://relui-locked/r"\n', 'url = "s3://relui-locked/r"\nretain_days = 3\n')
     config.write_text(text)
@@ -322,7 +327,7 @@ def test_object_lock_retains_records_and_doctor_says_it_is_on(s3: str, tmp_path:
 
 def test_a_release_drill_split_across_three_machines_and_one_bucket_passes(s3: str, tmp_path: Path) -> None:
     """Operator on a bastion, product owner on a laptop, the pipeline on a runner: one release, one record."""
-    config = team_config(tmp_path)
+    config = team_config(tmp_path, s3)
     bastion_dir, laptop_dir, runner_dir = machines(tmp_path, 3)
     bastion = Machine(config, bastion_dir, s3, "AKIABASTIONAAAAAAAAA")
     laptop = Machine(config, laptop_dir, s3, "AKIALAPTOPAAAAAAAAAA")
@@ -349,6 +354,10 @@ def test_a_release_drill_split_across_three_machines_and_one_bucket_passes(s3: s
     held = subprocess.run([*relui, "deploy", "prod", "2.4.0", "--yes"], env=drill_env, capture_output=True, text=True)
     assert held.returncode == 3, held.stdout + held.stderr
     ok(bastion("drill", "--score", str(drill)))
+    # The drill journals in its own dir: the team's PROD journal holds no trace of the rehearsal.
+    client = boto3.client("s3", region_name=REGION, endpoint_url=s3)
+    bodies = [client.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in _record_keys("prod", s3)]
+    assert bodies and not any(b"2.4.0" in body for body in bodies)
 
     cut = ok(runner("cutover", "prod", "--yes", "--reason", "pipeline run 42", "--json"))
     assert json.loads(cut.stdout)["status"] == "ok"
