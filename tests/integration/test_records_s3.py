@@ -227,7 +227,8 @@ def _cut_over(ctx: Context, start: threading.Barrier, results: list[Any]) -> Non
 
 
 def _record_keys(env: str, url: str) -> list[str]:
-    listed = boto3.client("s3", region_name=REGION, endpoint_url=url).list_objects_v2(Bucket=BUCKET, Prefix=f"records/journal/{env}/")
+    client = boto3.client("s3", region_name=REGION, endpoint_url=url)
+    listed = client.list_objects_v2(Bucket=BUCKET, Prefix=f"records/journal/{env}/")
     return [o["Key"] for o in listed.get("Contents", [])]
 
 
