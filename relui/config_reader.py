@@ -232,6 +232,9 @@ class ConfigReader:
         command = t.texts("command", None) if "command" in t.data else None
         if (path is None) == (command is None):
             self.fail(t.path, "a smoke check needs exactly one of path (HTTP) or command")
+        if command is not None and not command:
+            # An empty list ran no command: the check fell back to an HTTP GET of / and passed.
+            self.fail(t.path.key("command"), "is empty: name the program and its arguments, e.g. [\"./check.sh\"]")
         if path is not None and not path.startswith("/"):
             self.fail(t.path.key("path"), f"expected a path starting with '/', got {path!r}")
         check = SmokeCheck(

@@ -34,6 +34,19 @@ def operator_name() -> str:
     return "unknown"
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a user name relui records (a line break, an escape, a space), or None.
+
+    Every record and screen shows it: a newline in it forged checklist lines
+    for the next reader, an escape sequence reached their terminal raw.
+    """
+    if not name.isprintable() or any(ch.isspace() for ch in name):
+        return f"{name!r} holds spaces or control characters"
+    if len(name) > 64:
+        return f"{name[:20]!r}... is longer than 64 characters"
+    return None
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so readers see the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)

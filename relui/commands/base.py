@@ -16,7 +16,7 @@ from relui.identity import operator_of, resolve_principals
 from relui.ports import Clock
 from relui.services.context import Context
 from relui.services.problems import Problem, ServiceError
-from relui.statedir import operator_name, resolve_state_dir
+from relui.statedir import name_problem, operator_name, resolve_state_dir
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -89,6 +89,10 @@ def yes_option(parser: argparse.ArgumentParser, why: str) -> None:
 
 def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Context:
     """Config, state dir, ports, and who acts on the environments the command touches (asked once each)."""
+    local = operator_name()
+    problem = name_problem(local)
+    if problem:
+        raise CommandError(f"the user name relui was given is unusable: {problem}; set RELUI_USER to a login name")
     config = load_config(find_config(args.config))
     state_dir = usable_state_dir(resolve_state_dir(args.state_dir))
     ports = build_ports(config, state_dir, clock or SystemClock())
@@ -98,7 +102,7 @@ def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Conte
         config=config,
         state_dir=state_dir,
         ports=ports,
-        operator=operator_of(principals, operator_name()),
+        operator=operator_of(principals, local),
         read_only=bool(args.read_only or config.read_only),
         principals=principals,
     )

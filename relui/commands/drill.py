@@ -100,11 +100,15 @@ def setup_json(drill: DrillRun) -> dict[str, Any]:
 
 
 def _finish(ctx: Context, result: drill_score.DrillScore, as_json: bool) -> int:
-    """Print the score and record it in the operator's own state dir."""
-    path = drill_score.record(ctx.state_dir, result, ctx.clock.now())
+    """Print the score and record it in the operator's own state dir (not in read-only mode: it counts for training)."""
+    path = None if ctx.read_only else drill_score.record(ctx.state_dir, result, ctx.clock.now())
     if as_json:
-        print_json({**result.to_json(), "recorded_in": str(path)})
+        print_json({**result.to_json(), "recorded_in": str(path) if path else None})
     else:
         print("\n".join(result.lines()))
-        print(f"recorded in {path}")
+        print(
+            f"recorded in {path}"
+            if path
+            else "not recorded: read-only mode (the readiness review counts only recorded drills)"
+        )
     return EXIT_OK if result.passed else EXIT_FAILED

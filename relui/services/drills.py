@@ -203,7 +203,13 @@ def start(
         state_dir = out_dir
         if (state_dir / DRILL_FILE).exists():
             raise DrillError(f"{state_dir} already holds a drill; pick an empty directory")
-        state_dir.mkdir(parents=True, exist_ok=True)
+        # The drill writes its own config.toml, journal and world there: never over someone's files.
+        if state_dir.is_dir() and any(state_dir.iterdir()):
+            raise DrillError(f"{state_dir} is not empty; play a drill in an empty or new directory")
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DrillError(f"cannot make the drill's directory {state_dir}: {exc.strerror}; pick another") from None
     env = drill_env(source.config)
     # Who is trained: the operator of the environment the drill rehearses, as its readiness review asks.
     operator = source.operator_on(env)
