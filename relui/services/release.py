@@ -192,7 +192,7 @@ class ReleaseService:
                 what.verb,
                 request.env,
                 "blocked",
-                f"{exc}; nothing was changed",
+                str(exc) if "nothing was changed" in str(exc) else f"{exc}; nothing was changed",
                 tuple(guards),
                 plan,
                 kind=request.action,

@@ -231,3 +231,9 @@ def test_smoke_results_that_cannot_be_saved_fail_the_deploy_in_one_line(ctx: Con
     assert "smoke passed but its results were not saved" in result.message and "\n" not in result.message
     (outcome,) = [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.kind == "outcome"]
     assert outcome.status == "failed"
+
+
+def test_an_action_whose_intent_cannot_be_written_says_nothing_was_changed_once(ctx: Context) -> None:
+    (ctx.state_dir / "journal.jsonl").symlink_to("/dev/full")
+    result = ReleaseService(ctx).deploy("qa", "1.5.1")
+    assert result.status == "blocked" and result.message.count("nothing was changed") == 1, result.message
