@@ -35,7 +35,7 @@ def register(sub: Subparsers) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Check each environment's sources and print one line per check."""
     envs = [ctx.env(args.env)] if args.env else list(ctx.config.environments)
-    report = [(env, diagnose_env(env) + records_findings(ctx, env)) for env in envs]
+    report = [(env, sandbox_findings(ctx, env) + diagnose_env(env) + records_findings(ctx, env)) for env in envs]
     healthy = all(f.ok for _, findings in report for f in findings)
     if args.json:
         print_json({"ok": healthy, "environments": [env_json(env, findings) for env, findings in report]})
@@ -49,9 +49,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 def diagnose_env(env: EnvironmentConfig) -> list[Finding]:
     """Every check for one environment, in the order an operator fixes them."""
     findings: list[Finding] = []
-    if env.kind == "sandbox":
-        findings.append(Finding("sandbox", True, "sandbox: simulated"))
-    elif env.kind == "kubernetes":
+    if env.kind == "kubernetes":
         findings += _checked("kubernetes", "relui.adapters.kubernetes", env)
         findings += _checked("helm", "relui.adapters.helm", env)
     elif env.kind == "compose":
@@ -61,6 +59,17 @@ def diagnose_env(env: EnvironmentConfig) -> list[Finding]:
     if env.aws is not None:
         findings += _checked("aws", "relui.adapters.aws", env)
     return findings
+
+
+def sandbox_findings(ctx: Context, env: EnvironmentConfig) -> list[Finding]:
+    """A sandbox environment's simulated world: it must be readable, as status reads it."""
+    if env.kind != "sandbox":
+        return []
+    try:
+        ctx.env_ports(env.name).cluster.color_states()
+    except PortError as exc:
+        return [Finding("sandbox", False, str(exc))]  # the message says what to do
+    return [Finding("sandbox", True, "sandbox: simulated")]
 
 
 def records_findings(ctx: Context, env: EnvironmentConfig) -> list[Finding]:

@@ -58,6 +58,17 @@ def test_json_lists_the_findings(tmp_path: Path) -> None:
     }
 
 
+def test_a_sandbox_world_that_cannot_be_read_fails_the_check(tmp_path: Path) -> None:
+    """status said the world was unreadable while doctor said all was ok."""
+    assert doctor(tmp_path, REPO / "config.toml", "qa").returncode == 0
+    worlds = list(tmp_path.rglob("world.json"))
+    assert worlds, "the sandbox wrote no world"
+    worlds[0].write_text("{bad")
+    done = doctor(tmp_path, REPO / "config.toml", "qa")
+    assert done.returncode == 1 and done.stderr == ""
+    assert any(line.split()[:2] == ["sandbox", "FAIL"] and "is unreadable" in line for line in done.stdout.splitlines())
+
+
 def test_an_unreachable_cluster_is_one_line_with_a_fix_and_exit_1(tmp_path: Path) -> None:
     port = closed_port()
     kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{port}")
