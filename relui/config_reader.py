@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from relui.bundled import resolve_relative
 from relui.config import (
@@ -41,7 +41,10 @@ from relui.config import (
 )
 from relui.config_calendar import read_calendar
 from relui.config_team import read_identity, read_identity_mapping, read_records, read_signing
+from relui.services.text import TAG, TAG_RULE
 from relui.tomlpath import KeyPath, Table, locate
+
+MaybeTag = TypeVar("MaybeTag", str, str | None)
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
@@ -234,7 +237,7 @@ class ConfigReader:
             self.fail(t.path, "a smoke check needs exactly one of path (HTTP) or command")
         if command is not None and not command:
             # An empty list ran no command: the check fell back to an HTTP GET of / and passed.
-            self.fail(t.path.key("command"), "is empty: name the program and its arguments, e.g. [\"./check.sh\"]")
+            self.fail(t.path.key("command"), 'is empty: name the program and its arguments, e.g. ["./check.sh"]')
         if path is not None and not path.startswith("/"):
             self.fail(t.path.key("path"), f"expected a path starting with '/', got {path!r}")
         check = SmokeCheck(
@@ -327,7 +330,7 @@ class ConfigReader:
             for env_name in live_t.data:
                 if env_name not in {e.name for e in envs}:
                     self.fail(live_t.path.key(env_name), "names no configured environment")
-                live[env_name] = live_t.text(env_name, required=True)
+                live[env_name] = self._tag(live_t, env_name, live_t.text(env_name, required=True))
             live_t.done()
         faults = []
         for f in t.tables("faults"):
@@ -337,7 +340,7 @@ class ConfigReader:
             faults.append(
                 SandboxFault(
                     kind=f.choice("kind", FAULT_KINDS),
-                    version=f.text("version"),
+                    version=self._tag(f, "version", f.text("version")),
                     env=env,
                     after_seconds=f.num("after_seconds", 60.0, minimum=0, maximum=86400),
                     peak_error_rate=f.num("peak_error_rate", 0.12, minimum=0, maximum=1),
@@ -350,12 +353,18 @@ class ConfigReader:
             rollout_seconds=t.num("rollout_seconds", 20.0, minimum=0, maximum=3600),
             replicas=t.num("replicas", 3, minimum=1, maximum=1000, integer=True),
             baseline_error_rate=t.num("baseline_error_rate", 0.004, minimum=0, below=1),
-            registry_tags=t.texts("registry_tags"),
+            registry_tags=tuple(self._tag(t, "registry_tags", tag) for tag in t.texts("registry_tags")),
             live=live,
             faults=tuple(faults),
         )
         t.done()
         return cfg
+
+    def _tag(self, t: Table, key: str, value: MaybeTag) -> MaybeTag:
+        """``value`` when it is an image tag (or None); the sandbox deploys it, so a bad one fails here, by line."""
+        if value is not None and TAG.fullmatch(value) is None:
+            self.fail(t.path.key(key), f"{value!r} is not an image tag: {TAG_RULE}")
+        return value
 
     def _default_runbooks(self) -> tuple[str, ...]:
         """The runbooks next to the config, else the ones relui ships (a wheel has no docs/ beside the config)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +242,20 @@ def test_a_chosen_chart_path_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.chdir(tmp_path)
     config = load_config(write(tmp_path, MINIMAL + 'chart = "deploy/chart"\n'))
     assert config.env("qa").chart == "deploy/chart"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ('prod = "1.4.2"', 'prod = "1.4 2"', "sandbox.live.prod"),
+        ('registry_tags = ["', 'registry_tags = ["../x", "', "sandbox.registry_tags"),
+    ],
+)
+def test_a_sandbox_version_that_is_no_image_tag_names_its_line(tmp_path: Path, old: str, new: str, where: str) -> None:
+    """It loaded, and the checklist later failed on it naming no file or line."""
+    text = SHIPPED_CONFIG.read_text()
+    assert old in text
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError, match=rf"config.toml:\d+: {re.escape(where)}: .* is not an image tag"):
+        load_config(path)
