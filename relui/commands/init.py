@@ -79,6 +79,8 @@ def run(args: argparse.Namespace, ctx: object) -> int:
     if target.exists():
         raise CommandError(f"{target} exists already; relui init never overwrites a config (move it away first)")
     text = KUBERNETES_SKELETON if args.kubernetes else sandbox_sample()
+    if target.parent.exists() and not target.parent.is_dir():
+        raise CommandError(f"{target.parent} is not a directory; relui init DIR writes DIR/config.toml")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("x", encoding="utf-8") as handle:

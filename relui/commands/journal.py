@@ -49,6 +49,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.scope == "verify":
         return verify(args, ctx, journal)
     if args.verify_env:
+        # ``relui journal prod verify``: the words the other way round.
+        if args.verify_env == "verify" and args.scope:
+            raise CommandError(
+                f"unexpected 'verify' after {args.scope!r}; did you mean: relui journal verify {args.scope}"
+            )
         raise CommandError(f"unexpected {args.verify_env!r}; did you mean: relui journal verify {args.verify_env}")
     if args.limit < 0:
         raise CommandError("--limit must be 0 (all) or more")

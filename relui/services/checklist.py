@@ -310,14 +310,23 @@ class Checklists:
         """Journal the change before it is made (a JournalError stops it), then let the block save it.
 
         If saving then fails, a second note says so, so the journal never
-        claims a change the checklist file does not hold.
+        claims a change the checklist file does not hold. If that note cannot
+        be written either (the disk filled between the two), the error says
+        the journal holds the change and the checklist does not.
         """
         journal = Journal(self.ctx.state_dir, self.ctx.clock)
         journal.note(self.ctx.operator_on(env), env, action, **detail)
         try:
             yield
         except ChecklistError as exc:
-            journal.note(self.ctx.operator_on(env), env, action, "failed", message=str(exc))
+            try:
+                journal.note(self.ctx.operator_on(env), env, action, "failed", message=str(exc))
+            except PortError as lost:
+                raise ChecklistError(
+                    f"{exc}; the journal notes this {action} but could not note that it failed ({lost}); "
+                    "the checklist, not the journal, holds what was saved",
+                    exc.problem,
+                ) from None
             raise
 
     def record_smoke(self, env: str, version: str, color: Color, results: list[SmokeResult]) -> None:

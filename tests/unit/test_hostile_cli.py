@@ -6,10 +6,15 @@ case failed before its fix.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from relui.services.checklist import ChecklistError, Checklists
+from relui.services.context import Context
+from relui.services.journal import Journal, JournalError
 from tests.conftest import SHIPPED_CONFIG
 from tests.unit.test_cli import Relui
 
@@ -71,3 +76,32 @@ def test_a_read_only_drill_score_is_shown_and_not_recorded(relui: Relui, tmp_pat
     scored = relui("--read-only", "drill", "--score", str(drill))
     assert "not recorded: read-only mode" in scored.stdout, scored.stdout + scored.stderr
     assert not (relui.state / "drills.jsonl").exists()
+
+
+def test_words_the_wrong_way_round_get_the_right_suggestion(relui: Relui) -> None:
+    err = one_line_exit_2(relui("journal", "prod", "verify"))
+    assert "did you mean: relui journal verify prod" in err
+    err = one_line_exit_2(relui("init", "/dev/null"))
+    assert "/dev/null is not a directory" in err and "exists already" not in err
+
+
+def test_a_tick_whose_failure_cannot_be_journaled_says_the_journal_holds_it(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk filled between the tick's note and its save: the error said 'not journaled', yet the note was there."""
+    real = Journal.note
+
+    def note(self: Journal, operator: str, env: str, action: str, status: str = "ok", **detail: object) -> object:
+        if status == "failed":
+            raise JournalError("cannot write the journal: No space left on device")
+        return real(self, operator, env, action, status, **detail)
+
+    @contextmanager
+    def unsaved(self: Checklists, env: str, version: str | None) -> Iterator[dict[str, object]]:
+        yield {}
+        raise ChecklistError("cannot save the checklist: No space left on device")
+
+    monkeypatch.setattr(Journal, "note", note)
+    monkeypatch.setattr(Checklists, "_change", unsaved)
+    with pytest.raises(ChecklistError, match="the journal notes this tick but could not note that it failed"):
+        Checklists(ctx).tick("qa", "tests-passing")
