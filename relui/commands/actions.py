@@ -147,7 +147,9 @@ def run_action(args: argparse.Namespace, ctx: Context) -> int:
             code = EXIT_OK if verdict.passed else EXIT_FAILED
         print_json(document)
         if not result.ok:
-            print(f"relui: {result.action} on {result.env} {result.status}: {result.message}", file=sys.stderr)
+            said = f"{result.action} on {result.env}"
+            line = result.message if result.message.startswith(said) else f"{said} {result.status}: {result.message}"
+            print(f"relui: {line}", file=sys.stderr)
         return code
     code = _report(ctx, result)
     if watching:

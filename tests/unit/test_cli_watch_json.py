@@ -56,4 +56,5 @@ def test_a_refused_action_prints_its_document_and_one_line_on_stderr(run) -> Non
     assert code == 3 and json.loads(out)["status"] == "blocked"
     # Progress lines ("  [guards] ...") come first; the refusal is one line of its own.
     [line] = [line for line in err.splitlines() if line.startswith("relui:")]
-    assert line.startswith("relui: cutover on qa blocked:")
+    assert line.startswith("relui: cutover on qa blocked by ")
+    assert line.count("cutover on qa") == 1, line  # the message is not said twice
