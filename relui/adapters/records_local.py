@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,8 @@ from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, S
 from relui.statedir import atomic_write, exclusive
 
 JOURNAL = "journal.jsonl"
+# How long an action waits for a reader's probe of the action mutex to let go (acquire_lease).
+PROBE_GRACE_SECONDS = 0.25
 
 
 class LocalRecords:
@@ -130,19 +133,31 @@ class LocalRecords:
     # -- the action mutex -------------------------------------------------
 
     def acquire_lease(self, env: str, holder: str, host: str, pid: int) -> Lease | None:
-        """An flock on ``actions/<env>.lock``, held until released or the process ends."""
+        """An flock on ``actions/<env>.lock``, held until released or the process ends.
+
+        Taken again for up to ``PROBE_GRACE_SECONDS`` when busy: a reader asking
+        whether an action runs (status, the dashboard) holds the same flock for
+        a moment, and an action starting then was refused as "busy", naming
+        whatever dead action the marker still held. A running action holds it
+        for its whole run, so the grace only delays that refusal.
+        """
         path = self.state_dir / "actions" / f"{env}.lock"
         with self._failing(path, "lock"):
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                return None
-            except OSError:
-                os.close(fd)
-                raise
+            deadline = time.monotonic() + PROBE_GRACE_SECONDS
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        os.close(fd)
+                        return None
+                    time.sleep(0.01)
+                except OSError:
+                    os.close(fd)
+                    raise
         token = f"{env}:{fd}"
         with self._held_guard:
             self._held[token] = fd

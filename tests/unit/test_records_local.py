@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.record_store import merge
+from relui.statedir import exclusive
 from tests.conftest import SHIPPED_CONFIG
 from tests.unit.test_cli import Relui
 
@@ -144,3 +147,26 @@ def test_eight_people_ticking_a_fresh_checklist_at_once_lose_no_tick(ctx: Contex
             thread.join(30)
         view = Checklists(ctx).view("qa")
         assert {s.item.id for s in view.items if s.done} >= set(items)
+
+
+def test_a_reader_probing_the_action_mutex_does_not_make_an_action_busy(tmp_path: Path) -> None:
+    """status and the dashboard ask "does an action run?" by taking the mutex a moment: one starting then was busy."""
+    store = LocalRecords(tmp_path)
+    probing = threading.Event()
+
+    def probe() -> None:
+        with exclusive(tmp_path / "actions" / "qa", blocking=False) as free:
+            assert free
+            probing.set()
+            time.sleep(0.05)
+
+    (tmp_path / "actions").mkdir()
+    reader = threading.Thread(target=probe)
+    reader.start()
+    probing.wait(5)
+    lease = store.acquire_lease("qa", "ops", "bastion", os.getpid())
+    reader.join()
+    assert lease is not None, "refused as busy while only a reader looked"
+    assert store.lease("qa") is not None
+    store.release_lease(lease)
+    assert store.lease("qa") is None
