@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -199,7 +200,16 @@ class Table:
             self.fail(self.path.key(key), f"expected a string, got {type_name(value)}")
         if required and not value.strip():
             self.fail(self.path.key(key), "must not be empty")
+        self._printable(key, value)
         return value
+
+    def _printable(self, key: str, value: str) -> None:
+        """Config text reaches operators' terminals and records: a line break or an escape in it is refused."""
+        bad = next(
+            (ch for ch in value if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")), None
+        )
+        if bad is not None:
+            self.fail(self.path.key(key), f"holds the control character {bad!r}; config text is one printable line")
 
     def flag(self, key: str, default: bool = False) -> bool:
         """true or false."""
@@ -247,6 +257,8 @@ class Table:
             return default
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(self.path.key(key), f"expected a list of strings, got {type_name(value)}")
+        for item in value:
+            self._printable(key, item)
         return tuple(value)
 
     def table(self, key: str) -> Table | None:

@@ -259,3 +259,12 @@ def test_a_sandbox_version_that_is_no_image_tag_names_its_line(tmp_path: Path, o
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(ConfigError, match=rf"config.toml:\d+: {re.escape(where)}: .* is not an image tag"):
         load_config(path)
+
+
+@pytest.mark.parametrize("value", ["\\u001b[31mRED", "two\\nlines", "bidi\\u202eflip", "sep\\u2028"])
+def test_config_text_with_a_control_character_is_refused_by_key(tmp_path: Path, value: str) -> None:
+    """Config text with an escape in it (a checklist title, a namespace) was printed raw on operators' terminals."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[[environments]]\nname = "qa"\nkind = "sandbox"\nrelease = "shop"\nnamespace = "{value}"\n')
+    with pytest.raises(ConfigError, match=r"config.toml:\d+: environments.qa.namespace: holds the control character"):
+        load_config(path)
