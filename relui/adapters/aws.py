@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import (
     BotoCoreError,
@@ -86,19 +85,39 @@ _MANIFEST_TYPES = [
 ]
 
 
-def aws_session(aws: AwsConfig) -> boto3.Session:
-    """The environment's session: its profile (if any) and region; no IO.
+class LazySession:
+    """An environment's boto3 session, made on first use: its profile (if any) and region.
 
-    The profile is set after construction because boto3 would otherwise read
-    ~/.aws/config at once and raise for a missing profile while the ports are
-    being built; this way it surfaces on first use as this environment's
-    one-line problem.
+    boto3 reads ~/.aws/config as the session is made, and raises for a
+    profile that is not there ([environments.aws] profile, or $AWS_PROFILE).
+    Made while the ports were built, that was a traceback out of every
+    command, a rollback's included; made on first use, it is inside the
+    adapter's ``aws_errors``, one line naming the profile.
     """
-    core = botocore.session.Session()
-    session = boto3.Session(botocore_session=core, region_name=aws.region)
-    if aws.profile:
-        core.set_config_variable("profile", aws.profile)
-    return session
+
+    def __init__(self, aws: AwsConfig) -> None:
+        self.aws = aws
+        self._made: boto3.Session | None = None
+        self._lock = threading.Lock()
+
+    def _session(self) -> boto3.Session:
+        with self._lock:
+            if self._made is None:
+                self._made = boto3.Session(region_name=self.aws.region, profile_name=self.aws.profile)
+            return self._made
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A client of ``service`` (the session is made now if it was not)."""
+        return self._session().client(service, **kwargs)  # type: ignore[call-overload]
+
+    def get_credentials(self) -> Any:
+        """The session's credentials, as boto3 resolves them."""
+        return self._session().get_credentials()
+
+
+def aws_session(aws: AwsConfig) -> LazySession:
+    """The environment's session (``LazySession``); no IO until first used."""
+    return LazySession(aws)
 
 
 def _one_line(text: str) -> str:
@@ -129,10 +148,10 @@ def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = Non
             f"{subject}: no AWS credentials found; run `aws sso login`, set AWS_PROFILE "
             "or [environments.aws] profile, or configure OIDC in CI"
         ) from None
-    except ProfileNotFound:
-        raise PortError(
-            f"AWS profile {aws.profile!r} is not in ~/.aws/config; fix [environments.aws] profile"
-        ) from None
+    except ProfileNotFound as exc:
+        missing = str(exc.kwargs.get("profile") or aws.profile)
+        setting = "[environments.aws] profile" if aws.profile else "AWS_PROFILE"
+        raise PortError(f"AWS profile {missing!r} is not in ~/.aws/config; fix {setting}") from None
     except (SSOError, TokenRetrievalError):
         profile = f" --profile {aws.profile}" if aws.profile else ""
         raise PortError(f"{subject}: the AWS SSO session is missing or expired; run `aws sso login{profile}`") from None
@@ -149,7 +168,7 @@ def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = Non
 class _AwsPort:
     """Shared plumbing: config, session and lazily created clients."""
 
-    def __init__(self, aws: AwsConfig, session: boto3.Session) -> None:
+    def __init__(self, aws: AwsConfig, session: LazySession | boto3.Session) -> None:
         self.aws = aws
         self.session = session
         self._clients: dict[str, Any] = {}
@@ -168,7 +187,7 @@ class _AwsPort:
 class EcrRegistry(_AwsPort):
     """The ``Registry`` port over one ECR repository (``ecr_repository``)."""
 
-    def __init__(self, aws: AwsConfig, session: boto3.Session) -> None:
+    def __init__(self, aws: AwsConfig, session: LazySession | boto3.Session) -> None:
         super().__init__(aws, session)
         if not aws.ecr_repository:
             raise ValueError("EcrRegistry needs [environments.aws] ecr_repository")
@@ -241,7 +260,9 @@ class EcrRegistry(_AwsPort):
 class RdsBackups(_AwsPort):
     """The ``Backups`` port over one RDS instance (``rds_instance``)."""
 
-    def __init__(self, aws: AwsConfig, session: boto3.Session, *, poll_seconds: int = 30, max_polls: int = 60) -> None:
+    def __init__(
+        self, aws: AwsConfig, session: LazySession | boto3.Session, *, poll_seconds: int = 30, max_polls: int = 60
+    ) -> None:
         super().__init__(aws, session)
         if not aws.rds_instance:
             raise ValueError("RdsBackups needs [environments.aws] rds_instance")

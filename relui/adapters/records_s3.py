@@ -31,13 +31,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from relui.config import AwsConfig
+
+if TYPE_CHECKING:
+    from relui.adapters.aws import LazySession
 from relui.config_team import RecordsConfig
 from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
 
@@ -60,7 +63,9 @@ SEQ_DIGITS = 12
 class S3Records:
     """One environment's records (or several environments' under one prefix) in S3."""
 
-    def __init__(self, records: RecordsConfig, aws: AwsConfig | None, session: boto3.Session | None = None) -> None:
+    def __init__(
+        self, records: RecordsConfig, aws: AwsConfig | None, session: LazySession | boto3.Session | None = None
+    ) -> None:
         self.bucket, self.prefix = records.bucket, records.prefix
         self.retain_days = records.retain_days
         self.where = records.url

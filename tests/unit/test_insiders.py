@@ -22,6 +22,7 @@ from relui.config import AwsConfig
 from relui.config_team import RecordsConfig
 from relui.domain import Principal, SmokeResult, Verdict
 from relui.identity import operator_of
+from relui.ports import PortError
 from relui.services import rollout
 from relui.services.approvals import approval_check, usable_approval
 from relui.services.checklist import ChecklistError, Checklists
@@ -181,3 +182,13 @@ def test_no_environment_variable_or_aws_config_redirects_relui_aws_clients(
     assert "127.0.0.1" not in records._client().meta.endpoint_url
     configured = AwsConfig(region="eu-west-1", endpoint_url="http://127.0.0.1:5000")
     assert AwsIdentity(configured, aws_session(configured))._client("sts").meta.endpoint_url == "http://127.0.0.1:5000"
+
+
+def test_a_missing_aws_profile_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """AWS_PROFILE naming no profile crashed every command that built PROD's AWS ports, a rollback's included."""
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    identity = AwsIdentity.of(AwsConfig(region="eu-west-1", endpoint_url="http://127.0.0.1:9"))
+    with pytest.raises(PortError, match="AWS profile 'nope' is not in ~/.aws/config; fix AWS_PROFILE"):
+        identity.whoami()
