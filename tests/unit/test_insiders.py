@@ -190,5 +190,5 @@ def test_a_missing_aws_profile_is_one_line_not_a_traceback(monkeypatch: pytest.M
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     identity = AwsIdentity.of(AwsConfig(region="eu-west-1", endpoint_url="http://127.0.0.1:9"))
-    with pytest.raises(PortError, match="AWS profile 'nope' is not in ~/.aws/config; fix AWS_PROFILE"):
+    with pytest.raises(PortError, match=r"AWS profile 'nope' is not in ~/\.aws/config; fix AWS_PROFILE"):
         identity.whoami()
