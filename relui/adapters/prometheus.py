@@ -46,12 +46,15 @@ def render_query(template: str, values: Mapping[str, str]) -> str:
     return _TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def _number(what: str, raw: object) -> float | None:
-    """A sample value as a float; NaN and infinities (0/0, empty buckets) are no value.
+def _number(what: str, raw: object, *, infinite_ok: bool = False) -> float | None:
+    """A sample value as a float; NaN (0/0: no traffic) is no value, an infinity a broken answer.
 
     Prometheus writes ``"NaN"`` for a ratio of no traffic (an idle color), which
-    is no data rather than a broken answer; anything that is not a number at
-    all is a broken answer and raises.
+    is no data rather than a broken answer. An infinite error or request rate
+    is errors over no requests: counters that disagree, or a query that
+    divides wrongly. Taken as no value, it let a cutover through on "no data
+    yet"; it raises, as anything that is not a number at all does. Only a
+    latency quantile may be ``+Inf`` (beyond the last bucket): no value there.
     """
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
         raise PortError(f"the {what} answered a sample value of type {type(raw).__name__}, expected a number")
@@ -59,18 +62,20 @@ def _number(what: str, raw: object) -> float | None:
         value = float(raw)
     except ValueError:
         raise PortError(f"the {what} answered a non-numeric sample value {_one_line(str(raw))[:40]!r}") from None
+    if math.isinf(value) and not infinite_ok:
+        raise PortError(f"the {what} answered {value:+}, a rate over no requests; check the query")
     return value if math.isfinite(value) else None
 
 
-def _sample(what: str, item: Mapping[str, Any]) -> float | None:
+def _sample(what: str, item: Mapping[str, Any], *, infinite_ok: bool = False) -> float | None:
     """The value of one instant-vector series: ``"value": [stamp, "number"]``."""
     pair = item.get("value")
     if not isinstance(pair, list | tuple) or len(pair) != 2:
         raise PortError(f"the {what} answered a series without a [time, value] sample; is the URL Prometheus' API?")
-    return _number(what, pair[1])
+    return _number(what, pair[1], infinite_ok=infinite_ok)
 
 
-def _points(what: str, item: Mapping[str, Any]) -> list[Point]:
+def _points(what: str, item: Mapping[str, Any], *, infinite_ok: bool = False) -> list[Point]:
     """The samples of one range-vector series, NaN samples left out."""
     pairs = item.get("values")
     if not isinstance(pairs, list):
@@ -79,7 +84,7 @@ def _points(what: str, item: Mapping[str, Any]) -> list[Point]:
     for pair in pairs:
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             raise PortError(f"the {what} answered a sample that is not [time, value]")
-        stamp, value = _number(what, pair[0]), _number(what, pair[1])
+        stamp, value = _number(what, pair[0]), _number(what, pair[1], infinite_ok=infinite_ok)
         if stamp is None:
             raise PortError(f"the {what} answered a sample without a finite time")
         if value is not None:
@@ -232,7 +237,8 @@ class PrometheusMetrics:
         if not found:
             return {}
         what = f"{kind} query"
-        return {color: _sample(what, found[color]) if color in found else None for color in Color}
+        quantile = kind is MetricKind.LATENCY_P95
+        return {color: _sample(what, found[color], infinite_ok=quantile) if color in found else None for color in Color}
 
     def series(self, kind: MetricKind, minutes: int, step_seconds: int) -> dict[Color, Series]:
         """A range query over the last ``minutes``; gaps and NaN samples are left out."""
@@ -247,7 +253,11 @@ class PrometheusMetrics:
             return self._vector(what, result)
 
         found, what = self._per_color(kind, run), f"{kind} range query"
-        return {color: Series(tuple(_points(what, found[color]) if color in found else ())) for color in Color}
+        quantile = kind is MetricKind.LATENCY_P95
+        return {
+            color: Series(tuple(_points(what, found[color], infinite_ok=quantile) if color in found else ()))
+            for color in Color
+        }
 
     def _summed(self, kind: MetricKind) -> str:
         """The kind's query summed over both colors, as one label-less expression."""

@@ -234,13 +234,26 @@ def test_a_malformed_sample_is_one_line_naming_the_query(
     assert re.search(expected, str(error)), str(error)
 
 
-def test_nan_and_infinity_are_no_value_not_an_error(httpserver: HTTPServer) -> None:
+def test_nan_is_no_value_and_an_infinite_rate_is_a_broken_answer(httpserver: HTTPServer) -> None:
     # An idle color has no traffic: 0/0 is NaN, which is no data rather than a broken answer.
-    metrics = _answer(
-        httpserver,
-        [{"metric": {"color": "blue"}, "value": [1.0, "NaN"]}, {"metric": {"color": "green"}, "value": [1.0, "+Inf"]}],
-    )
+    metrics = _answer(httpserver, [{"metric": {"color": "blue"}, "value": [1.0, "NaN"]}])
     assert metrics.current(MetricKind.ERROR_RATE) == {Color.BLUE: None, Color.GREEN: None}
+    # +Inf is errors over no requests: taken as no data, it let a cutover through on "no data yet".
+    httpserver.clear()
+    metrics = _answer(httpserver, [{"metric": {"color": "green"}, "value": [1.0, "+Inf"]}])
+    error = _one_line_error(lambda: metrics.current(MetricKind.ERROR_RATE))
+    assert "error_rate query answered +inf, a rate over no requests" in str(error)
+    # A latency quantile beyond its last bucket is +Inf legitimately: no value, not an error.
+    httpserver.clear()
+    httpserver.expect_request("/api/v1/query").respond_with_json(
+        {
+            "status": "success",
+            "data": {"resultType": "vector", "result": [{"metric": {"color": "green"}, "value": [1.0, "+Inf"]}]},
+        }
+    )
+    url = httpserver.url_for("/").rstrip("/")
+    latency = PrometheusMetrics(env_for(url, latency_p95='histogram_quantile(0.95, x{color="{color}"})'))
+    assert latency.current(MetricKind.LATENCY_P95) == {Color.BLUE: None, Color.GREEN: None}
 
 
 def test_a_malformed_range_answer_is_one_line(httpserver: HTTPServer) -> None:
