@@ -42,6 +42,15 @@ class Bake:
         recent = self.samples[-self.breach_after :]
         return len(recent) >= self.breach_after and all(v >= self.threshold for v in recent)
 
+    @property
+    def judged(self) -> bool:
+        """True when the bake can say passed or breached: its last read answered, with enough samples.
+
+        A metrics source that is dark, hangs or answers nothing usable for the
+        whole bake leaves it unjudged; the watch then says so rather than passed.
+        """
+        return self.problem is None and len(self.samples) >= self.breach_after
+
     def line(self, now: datetime) -> str:
         """One line for a banner or a log."""
         left = max(0, int((self.ends - now).total_seconds() // 60))
@@ -51,7 +60,8 @@ class Bake:
                 f"BAKE BREACH: {self.version} on {self.color} at {figures} "
                 f"(threshold {self.threshold * 100:.2f}%, {self.breach_after} samples)"
             )
-        return f"baking {self.version} on {self.color}: {left} min left; last error rates {figures}"
+        problem = f"; {self.problem}" if self.problem else ""
+        return f"baking {self.version} on {self.color}: {left} min left; last error rates {figures}{problem}"
 
 
 def _baking(env: EnvironmentConfig, rel: ReleaseState, now: datetime) -> Switch | None:

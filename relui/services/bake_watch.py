@@ -85,16 +85,30 @@ class BakeWatch:
         return self.service.run(request, accept(reason=reason), emit)
 
     def watch(self, emit: Callable[[Progress], None]) -> BakeVerdict:
-        """Stay until the bake passes (True) or breaches (False, rolled back when configured)."""
+        """Stay until the bake passes (True) or breaches (False, rolled back when configured).
+
+        A bake whose error rate could not be read to the end, or never gave
+        enough samples to judge, has not passed: False, saying why, and
+        nothing is rolled back (the source is dark, not the release).
+        """
         clock = self.ctx.clock
         poll = max(self.env.refresh_seconds, 1.0)
         last = ""
+        seen: Bake | None = None
         while True:
             bake = self.current()
             if bake is None:
+                if seen is not None and not seen.judged:
+                    why = seen.problem or f"{len(seen.samples)} of the {seen.breach_after} error-rate samples it needs"
+                    return BakeVerdict(
+                        False,
+                        f"bake of {seen.version} on {self.env.name} could not be judged: {why}; "
+                        "check its error rate by hand before trusting the release",
+                    )
                 return BakeVerdict(
                     True, f"bake passed on {self.env.name}: no breach in {self.env.bake_minutes} minutes"
                 )
+            seen = bake
             line = bake.line(clock.now())
             if line != last:
                 emit(Progress("bake", line))

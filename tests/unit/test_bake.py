@@ -6,8 +6,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
+from relui.adapters.sandbox import SandboxMetrics
 from relui.clock import ManualClock
 from relui.domain import Color
+from relui.ports import SourceUnavailable
 from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context
 from relui.services.journal import Journal
@@ -78,3 +82,23 @@ def test_without_auto_rollback_a_breach_says_how_to_roll_back(tmp_path: Path, cl
     assert bake is not None and bake.breached
     watch.handle(bake)  # the TUI's next look at the same breach
     assert sum("bake breached" in s for s in _outbox(ctx)) == 1
+
+
+def test_a_bake_whose_error_rate_stays_dark_has_not_passed(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prometheus down, hung or answering nothing usable for the whole bake: it said "bake passed", exit 0."""
+    ctx = _ctx(tmp_path, clock, auto_rollback=True)
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.5.1").ok and service.cutover("qa").ok
+
+    def dark(self: object, *args: object) -> object:
+        raise SourceUnavailable("prometheus answered HTTP 503 to the error_rate query: down")
+
+    monkeypatch.setattr(SandboxMetrics, "series", dark)
+    lines: list[str] = []
+    verdict = BakeWatch(service, "qa").watch(lambda p: lines.append(p.message))
+    assert not verdict.passed and verdict.rollback is None  # the source is dark, not the release
+    assert "could not be judged: error rate unknown: prometheus answered HTTP 503" in verdict.message
+    assert any("error rate unknown" in line for line in lines)
+    assert _live(ctx) == (Color.GREEN, "1.5.1")
