@@ -23,7 +23,7 @@ from relui.adapters.identity_local import LocalIdentity
 from relui.config import Config, EnvironmentConfig
 from relui.config_team import IdentityUser
 from relui.domain import Principal
-from relui.ports import Identity, PortError
+from relui.ports import Identity, PortError, SourceUnavailable
 
 IDENTITY_DEADLINE = 20.0
 
@@ -57,15 +57,19 @@ def resolve_identity(
     try:
         raw = (port or identity_port(env, kubeconfig=kubeconfig)).whoami()
     except PortError as exc:
-        # Claimed roles ride along only so that a rollback can still go ahead; every other guard refuses.
+        # Dark only when the source could not be asked (unreachable, hung, failing): then claimed roles
+        # ride along so that a rollback can still go ahead, and every other guard refuses. A source that
+        # answered (no credentials, expired or rejected ones, RBAC) proved nothing: no roles at all, or
+        # anyone could unset their keys and roll back PROD under a name they chose.
+        dark = isinstance(exc, SourceUnavailable)
         return Principal(
             local.principal,
             local.user,
             verified=False,
             how=f"{kind} identity not verified: {exc}",
-            roles=config.roles_of(local.user),
+            roles=config.roles_of(local.user) if dark else (),
             kind=kind,
-            dark=True,
+            dark=dark,
         )
     return map_principal(config, replace(raw, kind=kind))
 

@@ -36,6 +36,14 @@ class SourceUnavailable(PortError):
     """The system could not be reached or did not answer in time."""
 
 
+class CredentialsRefused(PortError):
+    """The system answered, and refused who asked: no credentials, expired or rejected ones, a missing profile.
+
+    Unlike ``SourceUnavailable`` it says nothing is dark: an identity source
+    that answers this is no outage, so the caller holds no claimed roles.
+    """
+
+
 class LockHeld(PortError):
     """Another operator holds the environment's lock."""
 

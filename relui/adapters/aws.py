@@ -36,7 +36,7 @@ from botocore.exceptions import (
 
 from relui.config import AwsConfig, EnvironmentConfig
 from relui.domain import CredentialInfo, CredentialKind, DbSnapshot, Finding
-from relui.ports import NotFound, PortError, SourceUnavailable
+from relui.ports import CredentialsRefused, NotFound, PortError, SourceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
@@ -138,23 +138,25 @@ def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = Non
         if code in _NOT_FOUND:
             raise NotFound(f"{missing or subject + ' not found'}; {fix}") from None
         if code in _REFUSED:
-            raise PortError(
+            raise CredentialsRefused(
                 f"{subject}: AWS refused the credentials ({code}: {message}); "
                 "log in again (aws sso login) or check the role's permissions"
             ) from None
         raise PortError(f"{subject}: {code}: {message}") from None
     except NoCredentialsError:
-        raise PortError(
+        raise CredentialsRefused(
             f"{subject}: no AWS credentials found; run `aws sso login`, set AWS_PROFILE "
             "or [environments.aws] profile, or configure OIDC in CI"
         ) from None
     except ProfileNotFound as exc:
         missing = str(exc.kwargs.get("profile") or aws.profile)
         setting = "[environments.aws] profile" if aws.profile else "AWS_PROFILE"
-        raise PortError(f"AWS profile {missing!r} is not in ~/.aws/config; fix {setting}") from None
+        raise CredentialsRefused(f"AWS profile {missing!r} is not in ~/.aws/config; fix {setting}") from None
     except (SSOError, TokenRetrievalError):
         profile = f" --profile {aws.profile}" if aws.profile else ""
-        raise PortError(f"{subject}: the AWS SSO session is missing or expired; run `aws sso login{profile}`") from None
+        raise CredentialsRefused(
+            f"{subject}: the AWS SSO session is missing or expired; run `aws sso login{profile}`"
+        ) from None
     except (BotoConnectionError, ConnectionClosedError, ReadTimeoutError) as exc:
         where = exc.kwargs.get("endpoint_url") or aws.endpoint_url or f"AWS in {aws.region}"
         kind = "did not answer in time" if isinstance(exc, ReadTimeoutError) else "is unreachable"

@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 from relui.adapters.kube_client import api_error, load_api_client, transport_error
 from relui.config import EnvironmentConfig
 from relui.domain import Principal
-from relui.ports import PortError
+from relui.ports import CredentialsRefused, PortError
 
 REQUEST_TIMEOUT: tuple[float, float] = (5.0, 15.0)
 
@@ -37,6 +37,9 @@ class KubeIdentity:
                 review, _request_timeout=REQUEST_TIMEOUT
             )
         except ApiException as exc:
+            if exc.status == 401:
+                # The API server answered: not an outage, these credentials are refused.
+                raise CredentialsRefused(str(api_error(exc, "create selfsubjectreviews", self.env))) from None
             raise api_error(exc, "create selfsubjectreviews", self.env) from None
         except (urllib3.exceptions.HTTPError, TimeoutError) as exc:
             raise transport_error(exc, str(api.configuration.host), self.env) from None

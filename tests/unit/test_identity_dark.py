@@ -50,3 +50,30 @@ def test_rollback_goes_ahead_and_everything_else_is_refused(tmp_path: Path, monk
     assert identity("rollback") is Verdict.WARN
     for action in ("deploy", "cutover", "install", "smoke"):
         assert identity(action) is Verdict.BLOCK, action
+
+
+def test_credentials_an_identity_source_refused_are_no_outage_and_carry_no_roles(  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Unsetting one's AWS keys made the source 'dark': the claimed $RELUI_USER's roles rolled PROD back."""
+    from relui.clock import ManualClock
+    from relui.services.context import Context
+    from relui.services.release import ReleaseService
+    from tests.conftest import IN_WINDOW, make_context
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookup: loopback only
+    monkeypatch.setenv("RELUI_USER", "ops")
+    path = _aws_prod(tmp_path)
+    config = load_config(path)
+    who = resolve_identity(config, config.env("prod"))
+    assert not who.verified and not who.dark and who.roles == ()
+    assert "no AWS credentials found" in who.how
+    ctx: Context = make_context(path, tmp_path / "state", ManualClock(IN_WINDOW), operator="ops")
+    ctx.principals = {"prod": who}
+    assert ctx.roles_on("prod") == ()
+    refused = ReleaseService(ctx).rollback("prod", force=True, reason="claiming ops")
+    assert refused.status == "blocked" and any(g.name in ("identity", "role") for g in refused.guards if g.blocks)
