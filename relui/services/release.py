@@ -51,6 +51,9 @@ __all__ = [
     "heading",
 ]
 
+# An answer that took longer than this was given to guards that may have changed: they are read again.
+STALE_AFTER_SECONDS = 10.0
+
 
 class ReleaseService:
     """Guarded release actions on the environments of one Context."""
@@ -157,6 +160,7 @@ class ReleaseService:
             refused, remedy = hard_refusal(what.verb, request.env, guards, hard)
             return self.outcomes.closed(request, what, "blocked", refused, guards, plan, facts, remedy)
         self._mark(request, what, pending, abortable=True)
+        asked = self.ctx.clock.now()
         decision = ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
         if decision is None:
             return self.outcomes.closed(
@@ -171,6 +175,20 @@ class ReleaseService:
             # Only the window guard reads the hotfix reason; everything else stays as shown.
             facts.hotfix_reason = one_line(hotfix or "") or None
             guards = with_break_glass(what.evaluate(facts), facts)
+        if (self.ctx.clock.now() - asked).total_seconds() >= STALE_AFTER_SECONDS:
+            # An answer that took this long was given to what was shown then: the window may have
+            # closed, a freeze begun, an approval expired, the candidate's pods gone unready.
+            fresh = gather(self.ctx, request.action, request.env, request.version, request.to_revision, hotfix)
+            fresh_guards = with_break_glass(what.evaluate(fresh), fresh)
+            shown = {g.name for g in blocking(guards)}
+            newly = [g.name for g in blocking(fresh_guards) if g.name not in shown]
+            if newly or make_plan(request.action, fresh) != plan:
+                changed = ", ".join(newly) + " now blocking" if newly else "the plan changed"
+                message = (
+                    f"{what.verb} on {request.env}: {changed} while you were asked; nothing was changed, ask again"
+                )
+                return self.outcomes.closed(request, what, "blocked", message, fresh_guards, plan, fresh)
+            facts, guards = fresh, fresh_guards
         reason = one_line(decision.reason) or request.reason
         blocks = blocking(guards)
         approval = None

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,16 @@ from relui.backends import build_ports
 from relui.clock import ManualClock, SystemClock
 from relui.domain import Color, MetricKind, Remedy, RemedyKind, Verdict
 from relui.remedy_commands import guard_text
+from relui.services.actions import Action
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
+from relui.services.guards import GuardResult
 from relui.services.intervene import approve
 from relui.services.journal import Journal
+from relui.services.plans import Plan
 from relui.services.problems import Problem
 from relui.services.release import Progress, ReleaseService
+from relui.services.requests import Decision, Request
 from tests.conftest import SHIPPED_CONFIG, drill_config, make_context, meet_readiness
 
 MANUAL_ITEMS = (
@@ -291,3 +296,37 @@ def test_deploy_plan_names_what_the_idle_color_runs_now(ctx: Context) -> None:
         "green: 1.6.0 -> 1.5.1 (not live)",
         "live traffic stays on blue (1.4.2)",
     )
+
+
+@pytest.mark.parametrize(
+    "answered_at",
+    [datetime(2026, 11, 26, 16, 40, tzinfo=UTC), datetime(2026, 12, 21, 9, 0, tzinfo=UTC)],
+    ids=["after the window closed", "in the year-end freeze"],
+)
+def test_an_answer_given_long_after_the_guards_were_shown_is_checked_again(
+    state_dir: Path, answered_at: datetime
+) -> None:
+    """The prompt waits without limit: a PROD cutover shown at 16:50 and confirmed at 17:40 went out."""
+    clock = ManualClock(datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # Thursday 16:30 in Berlin
+    ctx = make_context(SHIPPED_CONFIG, state_dir, clock)
+    owner = make_context(SHIPPED_CONFIG, state_dir, clock, operator="owner")
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.5.1").ok
+    Checklists(owner).sign_off("prod", "product_owner")
+    for item in ctx.config.checklist:
+        if not item.auto and item.phase != "post-deployment":
+            Checklists(ctx).tick("prod", item.id, note="done")
+    meet_readiness(ctx)
+    clock.set(datetime(2026, 11, 26, 15, 50, tzinfo=UTC))
+    shown: list[GuardResult] = []
+
+    def answers_late(plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
+        shown.extend(guards)
+        clock.set(answered_at)
+        return Decision(True, reason="release 1.5.1")
+
+    result = service.run(Request(Action.CUTOVER, "prod", reason="release 1.5.1"), answers_late)
+    assert not any(g.blocks for g in shown), [g for g in shown if g.blocks]
+    assert result.status == "blocked" and "now blocking while you were asked" in result.message
+    assert "window" in result.message
+    assert ctx.env_ports("prod").cluster.observed_active_color() == Color.BLUE  # traffic did not move
