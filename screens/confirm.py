@@ -76,22 +76,27 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
 
     def compose(self) -> ComposeResult:
         """Changes, guards, the typed confirmations, and the buttons."""
+        # A hotfix reason may clear every block: the window's, and the break-glass it alone caused.
+        only_the_window = self.hotfix and all(g.name in ("window", "break-glass") for g in self.blocks)
+        may_go = not self.blocks or self.forceable or only_the_window
         with Vertical(classes="dialog", id="confirm-dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
-            yield Label("What changes", classes="section")
-            yield Static(Text("\n".join(f"  {line}" for line in self.changes)), id="changes")
-            yield Label(f"Guards: {guard_summary(self.guards)}", classes="section", markup=False)
-            with VerticalScroll(id="confirm-guards"):
-                yield GuardList(self.guards, words=self.remedies.guard_text)
-            if self.protected and (not self.blocks or self.forceable):
-                yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
-                yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)
-            if self.hotfix:
-                yield Label("Outside the release window: a hotfix reason releases anyway", markup=False)
-                yield Input(placeholder="hotfix reason (journaled)", id="hotfix", compact=True)
-            yield Label(self._reason_prompt(), id="reason-prompt", markup=False)
-            if not self.blocks or self.forceable:
-                yield Input(placeholder="reason (journaled)", id="reason", compact=True)
+            # Everything but the buttons scrolls: on 80x24 the typed fields pushed them off the screen.
+            with VerticalScroll(id="confirm-body"):
+                yield Label("What changes", classes="section")
+                yield Static(Text("\n".join(f"  {line}" for line in self.changes)), id="changes")
+                yield Label(f"Guards: {guard_summary(self.guards)}", classes="section", markup=False)
+                with VerticalScroll(id="confirm-guards"):
+                    yield GuardList(self.guards, words=self.remedies.guard_text)
+                if self.protected and may_go:
+                    yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
+                    yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)
+                if self.hotfix:
+                    yield Label("Outside the release window: a hotfix reason releases anyway", markup=False)
+                    yield Input(placeholder="hotfix reason (journaled)", id="hotfix", compact=True)
+                yield Label(self._reason_prompt(), id="reason-prompt", markup=False)
+                if may_go:
+                    yield Input(placeholder="reason (journaled)", id="reason", compact=True)
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 label = "Force" if self.blocks and self.forceable else "Confirm"
@@ -101,6 +106,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         blocks = self.remaining_blocks
         names = ", ".join(g.name for g in blocks)
         if blocks and not self.forceable:
+            if any(g.name == "window" for g in blocks):
+                return f"BLOCKED by {names}; type a hotfix reason above, or Cancel and fix them first."
             return f"BLOCKED by {names}; these cannot be forced. Cancel and fix them first."
         if blocks:
             return f"BLOCKED by {names}. To force past them, type why:"
@@ -128,14 +135,20 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
 
     @property
     def remaining_blocks(self) -> list[GuardResult]:
-        """The blocks still standing: the window's yields once a hotfix reason is typed."""
+        """The blocks still standing: the window's yields once a hotfix reason is typed.
+
+        The break-glass block stands only while a block it would force does
+        (the service's ``with_break_glass``): when the window was the only one,
+        the hotfix reason clears both, as ``--hotfix`` does on the CLI.
+        """
         hotfix = self.hotfix and bool(self._value("#hotfix"))
-        return [g for g in self.blocks if not (hotfix and g.name == "window")]
+        left = [g for g in self.blocks if not (hotfix and g.name == "window")]
+        return [] if all(g.name == "break-glass" for g in left) else left
 
     @property
     def allowed(self) -> bool:
         """Whether Confirm (or Force) may be pressed now."""
-        if self.blocks and not self.forceable:
+        if self.remaining_blocks and not self.forceable:
             return False
         if self.protected and self._value("#env-name") != self.env:
             return False

@@ -46,3 +46,31 @@ async def test_other_blocks_still_need_force() -> None:
         confirm = screen.query_one("#confirm", Button)
         assert confirm.label.plain == "Force" and confirm.disabled
         assert "BLOCKED by signoff" in str(screen.query_one("#reason-prompt").render())
+
+
+async def test_a_hotfix_reason_clears_the_break_glass_the_window_alone_caused() -> None:
+    """Outside the window on PROD the break-glass block came only from the window's: --hotfix cut over, the TUI not."""
+    guards = [
+        *GUARDS,
+        GuardResult(
+            "break-glass",
+            Verdict.BLOCK,
+            "forcing on a protected environment needs a second person's approval",
+            Remedy(RemedyKind.BREAK_GLASS, "prod"),
+        ),
+    ]
+    results: list[Confirmation | None] = []
+    app: App[None] = App()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = ConfirmScreen("Cutover PROD", "prod", protected=True, changes=[], guards=guards, forceable=False)
+        app.push_screen(screen, results.append)
+        await pilot.pause()
+        confirm = screen.query_one("#confirm", Button)
+        assert confirm.disabled and "type a hotfix reason" in str(screen.query_one("#reason-prompt").render())
+        screen.query_one("#env-name", Input).value = "prod"
+        screen.query_one("#hotfix", Input).value = "INC-9 checkout down"
+        await pilot.pause()
+        assert not confirm.disabled and confirm.label.plain == "Confirm"
+        confirm.press()
+        await pilot.pause()
+    assert results == [Confirmation(force=False, reason="", hotfix_reason="INC-9 checkout down")]

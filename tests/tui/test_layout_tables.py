@@ -63,3 +63,28 @@ async def test_readiness_evidence_wraps_within_80_columns(ctx: Context) -> None:
             shown = "".join(str(table.get_row_at(row)[2]).split())
             assert shown == "".join(screen.remedies.text(criterion.detail, criterion.remedy).split())
             assert all(len(line) <= 80 for line in str(table.get_row_at(row)[2]).splitlines())
+
+
+async def test_at_80x24_the_buttons_of_a_full_prod_confirm_stay_on_screen(ctx: Context) -> None:
+    """Type-prod, hotfix and reason fields pushed Cancel and Force off an 80x24 terminal; the body scrolls instead."""
+    from textual.widgets import Button
+
+    from relui.domain import GuardResult, Remedy, RemedyKind, Verdict
+    from relui.screens.confirm import ConfirmScreen
+
+    guards = [
+        GuardResult("window", Verdict.BLOCK, "outside release windows", Remedy(RemedyKind.HOTFIX, "prod")),
+        *(GuardResult(f"check-{n}", Verdict.BLOCK, f"a block with a long reason, number {n}") for n in range(8)),
+    ]
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)  # type: ignore[arg-type]
+        changes = ["live traffic: blue (1.4.2) -> green (1.6.0)", "blue (1.4.2) stays up, warm for rollback"]
+        screen = ConfirmScreen("Cutover PROD", "prod", protected=True, changes=changes, guards=guards, forceable=True)
+        app.push_screen(screen)
+        await pilot.pause()
+        await pilot.pause()
+        dialog = screen.query_one("#confirm-dialog").content_region  # inside its border
+        for button in screen.query(Button):
+            region = button.region
+            assert region.height > 0 and dialog.contains_region(region), (button.id, region, dialog)
