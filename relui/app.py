@@ -143,8 +143,13 @@ class ReluiApp(App[int]):
             self.push_screen(JournalScreen(self.ctx))
 
     async def action_quit(self) -> None:
-        """Quit at once; while an action runs, ask first (quitting then leaves the action unfinished)."""
-        if not self.action_running:
+        """Quit at once; while an action runs, ask first (quitting then leaves the action unfinished).
+
+        An action still waiting for its confirm's answer has changed nothing: quitting
+        then is quitting, not leaving an action interrupted.
+        """
+        asking = any(isinstance(s, ReleaseDashboard) and s.awaiting_answer for s in self.screen_stack)
+        if not self.action_running or asking:
             self.exit(0)
             return
         from relui.screens.choice import ChoiceScreen

@@ -148,6 +148,8 @@ class ReleaseDashboard(LockKeeping):
         env = self.current_env
         if env in self.breaches:
             return f"{env.upper()}: {self.breaches[env]}; {self.rolls_back()}"
+        if self.running is not None and self.awaiting_answer:
+            return f"{self.running[1]} on {self.running[0].upper()}: waiting for your answer; nothing has changed yet"
         if self.running is not None:
             return (
                 f"{self.running[1]} on {self.running[0].upper()} in progress: "

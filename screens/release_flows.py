@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 class ReleaseFlows(DashboardScreen):
     """The dashboard's asking part; the action dashboard adds the keys and runs what was asked."""
 
+    # True while the service waits for the confirm modal's answer: the action has changed nothing yet.
+    awaiting_answer = False
+
     def _launch(self, request: Request) -> None:
         """Run a request (the action dashboard does)."""
         raise NotImplementedError
@@ -151,17 +154,22 @@ class ReleaseFlows(DashboardScreen):
             )
             self.app.push_screen(modal, callback=answer.set_result)
 
+        self.awaiting_answer = True
         try:
             self.app.call_from_thread(open_modal)
         except RuntimeError:
+            self.awaiting_answer = False
             return Decision(False, note="the TUI closed; nothing was changed")
-        while True:
-            try:
-                confirmation = answer.result(timeout=0.5)
-                break
-            except FutureTimeout:
-                if not self.app.is_running:
-                    return Decision(False, note="the TUI closed; nothing was changed")
+        try:
+            while True:
+                try:
+                    confirmation = answer.result(timeout=0.5)
+                    break
+                except FutureTimeout:
+                    if not self.app.is_running:
+                        return Decision(False, note="the TUI closed; nothing was changed")
+        finally:
+            self.awaiting_answer = False
         if confirmation is None:
             return Decision(False, note=f"{title}: cancelled, nothing changed")
         return Decision(True, confirmation.force, confirmation.reason, confirmation.hotfix_reason)

@@ -264,3 +264,23 @@ async def test_failed_deploy_is_logged_and_notified_with_its_reason(ctx: Context
         assert "DEPLOY FAILED" in log.upper() and "live traffic stays on blue" in log
         assert ctx.env_ports("qa").releases.values().active_color is Color.BLUE
         assert dashboard(app).running is None
+
+
+async def test_quitting_while_only_the_confirm_is_open_leaves_nothing_interrupted(ctx: Context) -> None:
+    """The action waits for its answer and has changed nothing: quitting said it left the action interrupted."""
+    assert ReleaseService(ctx).deploy("qa", "1.5.1").ok
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await focus_env(pilot, app, "qa")
+        await pilot.press("c")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, ConfirmScreen):
+                break
+        assert isinstance(app.screen, ConfirmScreen) and dashboard(app).awaiting_answer
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChoiceScreen), "asked as if an action were running"
+    assert not app.left_running
+    assert ctx.env_ports("qa").cluster.observed_active_color() == Color.BLUE
