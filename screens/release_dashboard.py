@@ -118,9 +118,11 @@ class ReleaseDashboard(LockKeeping):
     def blocked_reason(self, action: str, env: str) -> str | None:
         """Why ``action`` on ``env`` cannot start now, or None."""
         if action == "abort":
-            if self.running is None or self.running[0] != env or self.running[1] not in ("deploy", "smoke"):
-                return f"no deploy or smoke of this TUI is running on {env.upper()}"
-            return None
+            ours = self.running is not None and self.running[0] == env and self.running[1] in ("deploy", "smoke")
+            # One started elsewhere (the CLI, a pipeline, another bastion) is stopped the same way: the service asks it.
+            last = reading.last_action if (reading := self.readings.get(env)) else None
+            elsewhere = last is not None and last.status == "started" and last.action in ("deploy", "smoke")
+            return None if ours or elsewhere else f"no deploy or smoke is running on {env.upper()}"
         # A rollback is never held back by a running action: the service asks it to stop first.
         if self.running is not None and action != "rollback":
             return f"{self.running[1]} running on {self.running[0].upper()}; wait for it to finish"

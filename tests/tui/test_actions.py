@@ -284,3 +284,21 @@ async def test_quitting_while_only_the_confirm_is_open_leaves_nothing_interrupte
         assert not isinstance(app.screen, ChoiceScreen), "asked as if an action were running"
     assert not app.left_running
     assert ctx.env_ports("qa").cluster.observed_active_color() == Color.BLUE
+
+
+async def test_a_deploy_started_elsewhere_can_be_aborted_from_the_tui(ctx: Context) -> None:
+    """`relui deploy qa ... &` from a shell: the abort key said nothing and did nothing; `relui abort qa` worked."""
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = dashboard(app)
+        assert board.blocked_reason("abort", "qa") == "no deploy or smoke is running on QA"
+        Journal(ctx.state_dir, ctx.clock).intent("bob", "qa", "deploy", version="1.5.1")  # bob's, from his bastion
+        board.column("qa").poll(deep=True)
+        for _ in range(100):
+            await pilot.pause(0.02)
+            reading = board.readings.get("qa")
+            if reading and reading.last_action and reading.last_action.status == "started":
+                break
+        assert board.blocked_reason("abort", "qa") is None
+        assert board.blocked_reason("abort", "dev") is not None
