@@ -88,14 +88,15 @@ class ReleaseFlows(DashboardScreen):
         colors = reading.snapshot.colors if reading else {}
         target = rel.rollback_target
         if rel.rolled_back:
-            instant = f"instant: not possible, already rolled back ({rel.live} is live)"
+            impossible: str | None = f"instant: not possible, already rolled back ({rel.live} is live)"
         elif target is None:
-            instant = f"instant: not possible, {rel.live} has no previous live version"
+            impossible = f"instant: not possible, {rel.live} has no previous live version"
         elif warm_previous(rel, colors) is None:
-            instant = f"instant: not possible, {target} is no longer warm"
+            impossible = f"instant: not possible, {target} is no longer warm"
         else:
-            instant = f"instant: live back to {target} (previous live, warm)"
-        options = [("instant", instant)]
+            impossible = None
+        # Not possible, it is said, not offered: picked, it opened a plan of "blue -> None" tagging the good version.
+        options = [] if impossible else [("instant", f"instant: live back to {target} (previous live, warm)")]
         for rev in history:
             values = rev.values
             if rev.status == "deployed" or values is None:
@@ -105,7 +106,10 @@ class ReleaseFlows(DashboardScreen):
                 continue
             mark = "  [rolled back from]" if live_tag in rel.rolled_back_from else ""
             options.append((str(rev.number), revision_label(rev) + mark))
-        choice = await self.app.push_screen_wait(ChoiceScreen(f"Roll back {env.upper()}: how?", options))
+        note = impossible or ""
+        if not options:
+            note = f"{note or 'nothing to roll back to'}; no earlier revision to go back to either (Esc closes)"
+        choice = await self.app.push_screen_wait(ChoiceScreen(f"Roll back {env.upper()}: how?", options, note=note))
         if choice is not None:
             revision = None if choice == "instant" else int(choice)
             self._launch(Request(action_for("rollback", revision), env, to_revision=revision))

@@ -81,6 +81,16 @@ async def test_deploy_smoke_cutover_rollback_by_keys(ctx: Context, clock: Manual
         ]
         assert outcomes == [("deploy", "ok"), ("smoke", "ok"), ("cutover", "ok"), ("rollback", "ok")]
 
+        # Rolled back already: instant is said, not offered (picked, it planned "blue -> None").
+        await pilot.press("r")
+        await settle(pilot)
+        chooser = app.screen
+        assert isinstance(chooser, ChoiceScreen)
+        assert "instant" not in [key for key, _ in chooser.options]
+        assert "instant: not possible, already rolled back" in chooser.note
+        await pilot.press("escape")
+        await settle(pilot)
+
 
 async def test_blocked_cutover_shows_reasons_and_changes_nothing(ctx: Context) -> None:
     # PROD: checklist, sign-off and readiness block, and one operator alone cannot force them.
