@@ -74,9 +74,11 @@ def make_plan(action: Action, facts: Facts) -> Plan:
         return Plan(verb, env, rel.previous.color, live.color, live.version, None, changes, action)
     if action is Action.ROLLBACK:
         target = rel.rollback_target
+        if target is None:
+            # Nothing to go back to (the guards say why): no switch, and no good version tagged failed.
+            return Plan(verb, env, live.color, None, None, None, (f"nothing: {_label(live)} stays live",), action)
         changes = (f"live traffic: {_label(live)} -> {_label(target)}", *_tail(live.version))
-        to_color, to_version = (target.color, target.version) if target else (None, None)
-        return Plan(verb, env, live.color, to_color, to_version, None, changes, action)
+        return Plan(verb, env, live.color, target.color, target.version, None, changes, action)
     return _revision_plan(facts, live)
 
 
@@ -126,4 +128,6 @@ def heading(plan: Plan) -> str:
         return f"Install {name}: {plan.version} on blue, live"
     if plan.kind is Action.ROLLBACK_REVISION:
         return f"Roll back {name} to revision {plan.revision} ({plan.version})"
+    if plan.to_color is None:
+        return f"Roll back {name}: nothing to roll back to"
     return f"Roll back {name}: {plan.from_color} -> {plan.to_color} ({plan.version})"

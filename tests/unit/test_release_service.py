@@ -330,3 +330,12 @@ def test_an_answer_given_long_after_the_guards_were_shown_is_checked_again(
     assert result.status == "blocked" and "now blocking while you were asked" in result.message
     assert "window" in result.message
     assert ctx.env_ports("prod").cluster.observed_active_color() == Color.BLUE  # traffic did not move
+
+
+def test_a_rollback_with_nothing_to_go_back_to_plans_no_switch_and_tags_nothing(ctx: Context) -> None:
+    """Already rolled back, the plan read 'blue -> None' and 'image 1.4.2 tagged failed': the good live version."""
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.5.1").ok and service.cutover("qa").ok and service.rollback("qa").ok
+    plan = service.plan("rollback", "qa")
+    assert plan.to_color is None and plan.changes == ("nothing: blue (1.4.2) stays live",)
+    assert not any("tagged" in line for line in plan.changes)
