@@ -43,17 +43,26 @@ if TYPE_CHECKING:
     from mypy_boto3_rds import RDSClient
     from mypy_boto3_sts import STSClient
 
-# A dashboard would rather show "unreachable" soon than retry for a minute.
-# Endpoints come from relui's config (``[environments.aws] endpoint_url``) and nowhere else: botocore
-# would otherwise take AWS_ENDPOINT_URL(_STS, _RDS ...) or ~/.aws/config's [services], and one
-# variable pointing STS at a fake would make anyone any verified principal, or RDS answer a fresh
-# snapshot that does not exist.
-_CLIENT_CONFIG = BotoConfig(
-    connect_timeout=5,
-    read_timeout=20,
-    retries={"max_attempts": 2, "mode": "standard"},
-    ignore_configured_endpoint_urls=True,  # type: ignore[call-arg]  # botocore >= 1.31; the stubs lag
-)
+
+def client_config(connect_timeout: float, read_timeout: float) -> BotoConfig:
+    """botocore's config for every relui client: short timeouts, two tries, endpoints from relui's config only.
+
+    A dashboard would rather show "unreachable" soon than retry for a minute. An
+    endpoint comes from ``[environments.aws] endpoint_url`` and nowhere else:
+    botocore would otherwise take AWS_ENDPOINT_URL(_STS, _RDS, _S3 ...) or
+    ~/.aws/config's [services], and one variable pointing STS at a fake made
+    anyone any verified principal, RDS answer a snapshot that does not exist,
+    the team's records a private store holding whatever sign-offs its owner wrote.
+    """
+    return BotoConfig(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"max_attempts": 2, "mode": "standard"},
+        ignore_configured_endpoint_urls=True,  # type: ignore[call-arg]  # botocore >= 1.31; the stubs lag
+    )
+
+
+_CLIENT_CONFIG = client_config(5, 20)
 # boto3 sessions are not thread-safe while creating clients; clients are.
 _CLIENT_LOCK = threading.Lock()
 _NOT_FOUND = {

@@ -31,28 +31,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+from relui.adapters.aws import LazySession, client_config
 from relui.config import AwsConfig
-
-if TYPE_CHECKING:
-    from relui.adapters.aws import LazySession
 from relui.config_team import RecordsConfig
 from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
 
 # Unreachable should be said within seconds: every machine's dashboard asks.
-# The bucket's endpoint is relui's config alone, never AWS_ENDPOINT_URL(_S3) or ~/.aws/config: the
-# team's records pointed at a private store would show whatever sign-offs its owner wrote there.
-_CLIENT_CONFIG = BotoConfig(
-    connect_timeout=3,
-    read_timeout=10,
-    retries={"max_attempts": 2, "mode": "standard"},
-    ignore_configured_endpoint_urls=True,  # type: ignore[call-arg]  # botocore >= 1.31; the stubs lag
-)
+_CLIENT_CONFIG = client_config(3, 10)
 _CONFLICTS = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 LEASE_SECONDS = 30.0
