@@ -89,7 +89,7 @@ def _records(env: EnvironmentConfig, local: Records) -> Records:
 
         session = None
         if env.aws:
-            from relui.adapters.aws import aws_session
+            from relui.adapters.aws_session import aws_session
 
             session = aws_session(env.aws)
         return S3Records(records, env.aws, session)
@@ -189,7 +189,8 @@ def _env_ports(env: EnvironmentConfig, world: SandboxWorld, state_dir: Path) -> 
 
         metrics = PrometheusMetrics(env)
     if env.aws:
-        from relui.adapters.aws import AwsCredentials, EcrRegistry, RdsBackups, aws_session
+        from relui.adapters.aws import AwsCredentials, EcrRegistry, RdsBackups
+        from relui.adapters.aws_session import aws_session
 
         session = aws_session(env.aws)
         credentials = AwsCredentials(env.aws, session)

@@ -118,12 +118,7 @@ class DashboardScreen(OpensScreens):
 
     @staticmethod
     def _start_readings(ctx: Context) -> Readings:
-        """The readers, and their first readings started now, while the widgets are built.
-
-        Started from the columns' mount, the readings came in after the first
-        frame, and each drew the screen once more. Outside a running app
-        (nothing to read for) none is started.
-        """
+        """The readers, and their first readings started now (none outside a running app: nothing to read for)."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -207,13 +202,11 @@ class DashboardScreen(OpensScreens):
     async def _first_readings_in(self) -> None:
         """Wait a little for the first readings, then draw and take those in, before the first paint.
 
-        Painted before they were in, the first frame was an empty one, and the
-        full one followed a tick later: every cell of the screen twice. The
-        wait holds only this screen's messages (its first layout among them),
-        not the event loop, and it frees the readings' threads to run.
-        ``FIRST_FRAME_WAIT_SECONDS`` bounds it: a slow source's column says
-        ``loading`` and fills in when its reading comes. A reading taken
-        here is taken once: its column's message later changes nothing.
+        Painted before they were in, the first frame was empty and the full one
+        followed: every cell sent twice. The wait holds this screen's messages
+        (its first layout among them), not the event loop, for at most
+        ``FIRST_FRAME_WAIT_SECONDS``: a slow source's column says ``loading``
+        until its reading comes. Its column's message later changes nothing.
         """
         pending = [asyncio.wrap_future(reading) for reading in self.first_readings.values() if not reading.done()]
         if pending:

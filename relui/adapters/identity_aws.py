@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from relui.adapters.aws import _AwsPort, aws_errors, aws_session
+from relui.adapters.aws_session import _AwsPort, aws_errors, aws_session
 from relui.config import AwsConfig
 from relui.domain import Principal
 

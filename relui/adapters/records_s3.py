@@ -36,7 +36,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from relui.adapters.aws import LazySession, client_config
+from relui.adapters.aws_session import LazySession, client_config
 from relui.config import AwsConfig
 from relui.config_team import RecordsConfig
 from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord

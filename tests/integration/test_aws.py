@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from relui.adapters.aws import AwsCredentials, EcrRegistry, RdsBackups, aws_session, diagnose
+from relui.adapters.aws import AwsCredentials, EcrRegistry, RdsBackups, diagnose
+from relui.adapters.aws_session import aws_session
 from relui.config import AwsConfig, EnvironmentConfig
 from relui.domain import CredentialKind
 from relui.ports import NotFound, PortError, SourceUnavailable

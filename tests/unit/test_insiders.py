@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from relui.adapters.aws import _CLIENT_CONFIG, aws_session
+from relui.adapters.aws_session import _CLIENT_CONFIG, aws_session
 from relui.adapters.identity_aws import AwsIdentity
 from relui.adapters.records_s3 import S3Records
 from relui.clock import ManualClock
