@@ -203,8 +203,15 @@ def _read_fd(fd: int) -> bytes:
 
 
 def _lines(raw: bytes) -> list[tuple[int, bytes]]:
-    """(line number, bytes) of every line that is not blank."""
-    return [(n, data) for n, data in enumerate(raw.split(b"\n"), start=1) if data.strip()]
+    """(line number, bytes) of every line that is not blank.
+
+    A last piece without its newline is not a line yet: another process's
+    append still under way (readers take no lock, and may see half of it),
+    or one cut by a crash, which the next append ends with a newline and so
+    makes a line, reported as unreadable. Read as a line, a half-written
+    record made a dashboard report the journal torn while nothing was wrong.
+    """
+    return [(n, data) for n, data in enumerate(raw.split(b"\n")[:-1], start=1) if data.strip()]
 
 
 def _newest_of(lines: list[tuple[int, bytes]], env: str, path: Path) -> StoredRecord | None:

@@ -237,3 +237,14 @@ def test_an_action_whose_intent_cannot_be_written_says_nothing_was_changed_once(
     (ctx.state_dir / "journal.jsonl").symlink_to("/dev/full")
     result = ReleaseService(ctx).deploy("qa", "1.5.1")
     assert result.status == "blocked" and result.message.count("nothing was changed") == 1, result.message
+
+
+def test_a_line_still_being_appended_is_not_read_as_a_torn_record(state_dir: Path, clock: ManualClock) -> None:
+    """Readers take no lock: one that caught another process mid-append said the journal was torn."""
+    journal = Journal(state_dir, clock)
+    fill(journal, 2)
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"action":"rollback","env":"qa","kind":"intent","prev":"fa19')  # its newline not yet written
+    assert journal.unreadable() == []
+    assert journal.verify("qa").intact
+    assert [e.action for e in journal.entries()] == ["tick", "tick"]

@@ -94,7 +94,9 @@ class Round:
         path = self.state / "journal.jsonl"
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        # Only whole lines: a relui process may be appending one right now.
+        whole = path.read_text().split("\n")[:-1]
+        return [json.loads(line) for line in whole if line.strip()]
 
     def world(self) -> dict[str, Any]:
         world: dict[str, Any] = json.loads((self.state / "sandbox" / "world.json").read_text())
