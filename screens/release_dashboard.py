@@ -265,7 +265,13 @@ class ReleaseDashboard(LockKeeping):
             text = abort(self.service, env, "abort key in the TUI")
         except InterventionRefused as exc:
             text = str(exc)
-        self.post_message(self.LockChanged(env, text, env in self.held_locks))
+        self.app.call_from_thread(self._aborted, env, text)
+
+    def _aborted(self, env: str, text: str) -> None:
+        """Say what the abort did (under its own title, not the lock's), and read the environment again."""
+        self.notify(text, title=f"{env.upper()} abort")
+        self.action_log.write(f"{self._stamp()} {text}")
+        self.column(env).poll()
 
     def reading_in(self, data: ColumnData) -> None:
         """Besides keeping the reading: a bake that breached is said once, and acted on once."""
