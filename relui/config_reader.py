@@ -187,7 +187,7 @@ class ConfigReader:
         return url
 
     def _promql(self, t: Table, key: str, required: bool = False) -> str | None:
-        query: str | None = t.text(key, required=required)
+        query: str | None = t.text(key, required=required, multiline=True)
         if query is None:
             return None
         for match in _PLACEHOLDER.finditer(query):
@@ -232,7 +232,7 @@ class ConfigReader:
 
     def _smoke(self, t: Table) -> SmokeCheck:
         path = t.text("path")
-        command = t.texts("command", None) if "command" in t.data else None
+        command = t.texts("command", None, multiline=True) if "command" in t.data else None
         if (path is None) == (command is None):
             self.fail(t.path, "a smoke check needs exactly one of path (HTTP) or command")
         if command is not None and not command:
@@ -304,7 +304,7 @@ class ConfigReader:
             auto = it.text("auto")
             if auto is not None and auto not in AUTO_CHECKS:
                 self.fail(it.path.key("auto"), f"expected one of {', '.join(AUTO_CHECKS)}, got {auto!r}")
-            command = it.texts("command", None) if "command" in it.data else None
+            command = it.texts("command", None, multiline=True) if "command" in it.data else None
             if auto == "command" and not command:
                 self.fail(it.path.key("command"), 'is missing: auto = "command" needs a command list')
             item = ChecklistItem(

@@ -191,8 +191,8 @@ class Table:
             return None
         return self.data[key]
 
-    def text(self, key: str, default: str | None = None, *, required: bool = False) -> Any:
-        """A string; ``required`` also refuses an empty one."""
+    def text(self, key: str, default: str | None = None, *, required: bool = False, multiline: bool = False) -> Any:
+        """A string; ``required`` also refuses an empty one, ``multiline`` lets line breaks and tabs in."""
         value = self.raw(key, required)
         if value is None:
             return default
@@ -200,16 +200,29 @@ class Table:
             self.fail(self.path.key(key), f"expected a string, got {type_name(value)}")
         if required and not value.strip():
             self.fail(self.path.key(key), "must not be empty")
-        self._printable(key, value)
+        self._printable(key, value, multiline)
         return value
 
-    def _printable(self, key: str, value: str) -> None:
-        """Config text reaches operators' terminals and records: a line break or an escape in it is refused."""
+    def _printable(self, key: str, value: str, multiline: bool = False) -> None:
+        """Config text reaches operators' terminals and records: an escape in it is refused, a line break too.
+
+        Only text that is code, never shown as a line (a PromQL query, a
+        command's arguments), may span lines (``multiline``): a long query is
+        usually written over several.
+        """
+        allowed = "\n\r\t" if multiline else ""
         bad = next(
-            (ch for ch in value if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")), None
+            (
+                ch
+                for ch in value
+                if ch not in allowed
+                and (unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp"))
+            ),
+            None,
         )
         if bad is not None:
-            self.fail(self.path.key(key), f"holds the control character {bad!r}; config text is one printable line")
+            rule = "config text holds no escapes" if multiline else "config text is one printable line"
+            self.fail(self.path.key(key), f"holds the control character {bad!r}; {rule}")
 
     def flag(self, key: str, default: bool = False) -> bool:
         """true or false."""
@@ -250,15 +263,15 @@ class Table:
             self.fail(self.path.key(key), f"must be {_bounds(minimum, maximum, above, below)}, got {_shown(value)}")
         return value
 
-    def texts(self, key: str, default: tuple[str, ...] | None = ()) -> Any:
-        """A list of strings, as a tuple; a default of None makes it required."""
+    def texts(self, key: str, default: tuple[str, ...] | None = (), *, multiline: bool = False) -> Any:
+        """A list of strings, as a tuple; a default of None makes it required (``multiline`` as for ``text``)."""
         value = self.raw(key, default is None)
         if value is None:
             return default
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(self.path.key(key), f"expected a list of strings, got {type_name(value)}")
         for item in value:
-            self._printable(key, item)
+            self._printable(key, item, multiline)
         return tuple(value)
 
     def table(self, key: str) -> Table | None:

@@ -268,3 +268,18 @@ def test_config_text_with_a_control_character_is_refused_by_key(tmp_path: Path, 
     path.write_text(f'[[environments]]\nname = "qa"\nkind = "sandbox"\nrelease = "shop"\nnamespace = "{value}"\n')
     with pytest.raises(ConfigError, match=r"config.toml:\d+: environments.qa.namespace: holds the control character"):
         load_config(path)
+
+
+def test_a_promql_query_or_a_command_may_span_lines_but_holds_no_escape(tmp_path: Path) -> None:
+    """Long PromQL is written over several lines: refusing every line break (above) refused those configs too."""
+    base = '[[environments]]\nname = "qa"\nkind = "sandbox"\nrelease = "shop"\n'
+    prom = '[environments.prometheus]\nurl = "http://127.0.0.1:9090"\n'
+    query = "error_rate = '''\nsum by (color) (rate(errors[5m]))\n  /\nsum by (color) (rate(requests[5m]))\n'''\n"
+    smoke = '[[environments.smoke]]\nname = "db"\ncommand = ["sh", "-c", "test -f /ok &&\\n\\techo ok"]\n'
+    path = tmp_path / "config.toml"
+    path.write_text(base + smoke + prom + query)
+    env = load_config(path).env("qa")
+    assert env.prometheus is not None and "\n  /\n" in env.prometheus.error_rate
+    path.write_text(base + prom + 'error_rate = "sum(rate(errors[5m]))\\u001b[2J"\n')
+    with pytest.raises(ConfigError, match=r"prometheus.error_rate: holds the control character '\\x1b'"):
+        load_config(path)
