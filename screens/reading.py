@@ -20,7 +20,7 @@ from relui.services.bake import bake_from
 from relui.services.checklist import PHASES, Checklists
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_lines
-from relui.services.journal import Entry, Journal
+from relui.services.journal import Entry, Journal, last_action_in
 from relui.services.monitor import describe_failure, take_snapshot
 from relui.services.release_state import ReleaseState, release_state, warm_previous
 from relui.widgets.column_data import ColumnData, LastAction, PhaseProgress
@@ -127,6 +127,8 @@ class EnvReader:
         self._phases_for: str | None = None
         self._phases_at = 0.0
         self._phases_problem: str | None = None
+        # The newest journal record the checklist was read after: every tick and sign-off, from any machine, is one.
+        self._phases_after: tuple[int, str, str] | None = None
 
     def __call__(self, deep: bool = False) -> ColumnData:
         """One reading; ``deep`` also re-evaluates the checklist's automatic items now."""
@@ -137,10 +139,11 @@ class EnvReader:
             snapshot = replace(snapshot, problems=(*snapshot.problems, f"journal unavailable: {exc}"))
         release, release_problem = self._release()
         version = release.release_version if release else None
-        last, journal_problem = self._last_action()
+        last, newest, journal_problem = self._journal_read()
         stale = time.monotonic() - self._phases_at > CHECKLIST_SECONDS
-        if deep or stale or version != self._phases_for:
+        if deep or stale or version != self._phases_for or newest != self._phases_after:
             self._read_checklist(version)
+            self._phases_after = newest
         breach = None
         if release is not None:
             bake = bake_from(self.env, release, snapshot.error_series.get(release.live.color), snapshot.taken_at)
@@ -167,12 +170,15 @@ class EnvReader:
         except Exception as exc:  # noqa: BLE001 - a failing source is shown, never fatal
             return None, describe_failure("release history", exc)
 
-    def _last_action(self) -> tuple[LastAction | None, str | None]:
+    def _journal_read(self) -> tuple[LastAction | None, tuple[int, str, str] | None, str | None]:
+        """The last action, and which record is the newest (a tick or sign-off made anywhere is one), or the problem."""
         try:
-            entry = self.journal.last_action(self.env.name)
+            entries = self.journal.entries(self.env.name)
         except Exception as exc:  # noqa: BLE001
-            return None, f"{type(exc).__name__}: {exc}"
-        return (last_action(entry) if entry else None), None
+            return None, None, f"{type(exc).__name__}: {exc}"
+        entry = last_action_in(entries)
+        newest = (len(entries), entries[-1].id, entries[-1].kind) if entries else None
+        return (last_action(entry) if entry else None), newest, None
 
     def _read_checklist(self, version: str | None) -> None:
         try:

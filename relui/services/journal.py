@@ -238,12 +238,11 @@ class Journal:
         finished = {e.id for e in entries if e.kind == "outcome"}
         return [e for e in entries if e.kind == "intent" and e.id not in finished]
 
-    def last_action(self, env: str) -> Entry | None:
-        """The newest outcome (or unfinished intent) of an environment."""
-        for entry in reversed(self.entries(env)):
-            if entry.kind in ("outcome", "intent"):
-                return entry
-        return None
+
+
+def last_action_in(entries: list[Entry]) -> Entry | None:
+    """The newest outcome (or unfinished intent) among ``entries``: notes are not actions."""
+    return next((e for e in reversed(entries) if e.kind in ("outcome", "intent")), None)
 
 
 # -- the chain ------------------------------------------------------------------
