@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
@@ -60,6 +61,9 @@ class VersionPick:
     versions: list[str]
     rolled_back_on: dict[str, str] = field(default_factory=dict)  # version -> YYYY-MM-DD of its failed-* tag
     crash_loopers: frozenset[str] = frozenset()
+    # version -> the environments where its pods are in CrashLoopBackOff now (a deploy cut off mid-way
+    # has no outcome in the journal to say so, but its pods do)
+    crashing_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def label(self, version: str, on_color: str | None = None) -> str:
         """``1.6.0  (on green)  [rolled back on 2026-11-26]``."""
@@ -68,7 +72,9 @@ class VersionPick:
             words.append(f"(on {on_color})")
         if version in self.rolled_back_on:
             words.append(f"[rolled back on {self.rolled_back_on[version]}]")
-        if version in self.crash_loopers:
+        if version in self.crashing_on:
+            words.append(f"[crash-looping now on {', '.join(self.crashing_on[version])}]")
+        elif version in self.crash_loopers:
             words.append("[last deploy crash-looped]")
         return "  ".join(words)
 
@@ -76,9 +82,21 @@ class VersionPick:
     def preselect(self) -> int:
         """The newest version neither rolled back nor crash-looping (else the newest)."""
         for index, version in enumerate(self.versions):
-            if version not in self.rolled_back_on and version not in self.crash_loopers:
+            if version not in self.rolled_back_on and version not in self.crash_loopers | self.crashing_on.keys():
                 return index
         return 0
+
+
+def crashing_now(readings: Iterable[ColumnData]) -> dict[str, tuple[str, ...]]:
+    """Versions with pods in CrashLoopBackOff in the readings, and the environments where they are."""
+    where: dict[str, list[str]] = {}
+    for data in readings:
+        for state in data.snapshot.colors.values():
+            for pod in state.pods:
+                version = pod.version or state.version
+                if pod.reason == "CrashLoopBackOff" and version and data.env not in where.get(version, []):
+                    where.setdefault(version, []).append(data.env)
+    return {version: tuple(envs) for version, envs in where.items()}
 
 
 def crash_loopers(entries: list[Entry]) -> frozenset[str]:
@@ -96,8 +114,10 @@ def crash_loopers(entries: list[Entry]) -> frozenset[str]:
     return frozenset(v for v, looped in last.items() if looped)
 
 
-def version_pick(ctx: Context, env: str, limit: int = 15) -> VersionPick:
-    """The picker's versions and marks (blocking: the registry and the journal)."""
+def version_pick(
+    ctx: Context, env: str, limit: int = 15, crashing_on: dict[str, tuple[str, ...]] | None = None
+) -> VersionPick:
+    """The picker's versions and marks (blocking: the registry and the journal); ``crashing_on`` from ``crashing_now``."""
     registry = ctx.env_ports(env).registry
     tags = registry.recent_tags(limit * 3) if registry is not None else []
     rolled_back: dict[str, str] = {}
@@ -111,7 +131,7 @@ def version_pick(ctx: Context, env: str, limit: int = 15) -> VersionPick:
         looped = crash_loopers(Journal(ctx.state_dir, ctx.clock).entries())
     except Exception:  # noqa: BLE001 - an unreadable journal only loses the mark
         looped = frozenset()
-    return VersionPick(versions, rolled_back, looped)
+    return VersionPick(versions, rolled_back, looped, dict(crashing_on or {}))
 
 
 class EnvReader:

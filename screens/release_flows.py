@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerFailed
 
 from relui.domain import GuardResult, Revision
 from relui.screens.dashboard import DashboardScreen
-from relui.screens.reading import VersionPick, version_pick
+from relui.screens.reading import VersionPick, crashing_now, version_pick
 from relui.services.locks import holds
 from relui.services.release_state import ReleaseState, release_state, warm_previous
 
@@ -52,7 +52,7 @@ class ReleaseFlows(DashboardScreen):
         from relui.services.actions import Action
         from relui.services.release import Request
 
-        read: Worker[VersionPick] = self._read_versions(env)
+        read: Worker[VersionPick] = self._read_versions(env, crashing_now(self.readings.values()))
         try:
             pick = await read.wait()
         except WorkerFailed:
@@ -127,8 +127,8 @@ class ReleaseFlows(DashboardScreen):
             self._toggle_lock(env, take=take)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
-    def _read_versions(self, env: str) -> VersionPick:
-        return version_pick(self.ctx, env)
+    def _read_versions(self, env: str, crashing_on: dict[str, tuple[str, ...]]) -> VersionPick:
+        return version_pick(self.ctx, env, crashing_on=crashing_on)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
     def _read_history(self, env: str) -> tuple[list[Revision], ReleaseState]:

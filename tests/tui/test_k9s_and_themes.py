@@ -9,6 +9,8 @@ import pytest
 from textual.command import CommandPalette
 
 from relui.app import ReluiApp
+from relui.clock import ManualClock
+from relui.domain import Color
 from relui.screens.choice import ChoiceScreen
 from relui.screens.confirm import ConfirmScreen
 from relui.screens.dashboard import DashboardScreen
@@ -186,6 +188,32 @@ async def test_deploy_picker_opens_on_the_preselected_version(make_ctx: ContextF
         assert options.get_option_at_index(options.highlighted).id == "1.5.1"
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any("1.6.0" in label and "rolled back on" in label for label in labels)
+
+
+async def test_the_picker_marks_a_version_crash_looping_now_after_a_deploy_cut_off_mid_way(
+    make_ctx: ContextFactory, clock: ManualClock
+) -> None:
+    ctx = make_ctx()
+    # A deploy of the crash-looping RC to DEV killed mid-way: its intent has no outcome to say how it went.
+    Journal(ctx.state_dir, ctx.clock).intent(ctx.operator, "dev", "deploy", version="1.6.1-rc1", color="green")
+    ctx.env_ports("dev").releases.deploy(Color.GREEN, "1.6.1-rc1", "deploy 1.6.1-rc1 (cut off)")
+    clock.advance(120)
+    assert crash_loopers(Journal(ctx.state_dir, ctx.clock).entries()) == frozenset()
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "d")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ChoiceScreen):
+                break
+        picker = app.screen
+        assert isinstance(picker, ChoiceScreen)
+        options = picker.query_one("#choices")
+        labels = {str(o.id): str(o.prompt) for o in (options.get_option_at_index(i) for i in range(options.option_count))}
+        assert "[crash-looping now on dev]" in labels["1.6.1-rc1"]
+        assert options.highlighted is not None
+        assert options.get_option_at_index(options.highlighted).id == "1.6.0"
 
 
 async def test_theme_is_kept_across_runs(make_ctx: ContextFactory, monkeypatch: pytest.MonkeyPatch) -> None:
