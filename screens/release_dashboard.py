@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -103,6 +104,7 @@ class ReleaseDashboard(LockKeeping):
         self.rolling_back: str | None = None
         # Environments whose bake has breached, with the line shown (each breach is acted on once here).
         self.breaches: dict[str, str] = {}
+        self.breach_alerts: dict[str, Notification] = {}  # the toast each breach raised, withdrawn when it ends
 
     def on_mount(self) -> None:
         """Besides the dashboard's own start-up (Textual calls it too): warm the action imports once it is drawn."""
@@ -279,6 +281,7 @@ class ReleaseDashboard(LockKeeping):
         env, breach = data.env, data.bake_breach
         if breach is None:
             if self.breaches.pop(env, None) is not None:
+                self._withdraw_breach_alert(env)
                 self.show_status()
             return
         if self.breaches.get(env) == breach:
@@ -288,9 +291,19 @@ class ReleaseDashboard(LockKeeping):
         self.show_status()
         if first:
             line = f"{breach}; {self.rolls_back()}"
-            self.notify(line, title=f"{env.upper()} bake", severity="error", timeout=60)
+            # Its own toast, so it goes when the breach does: a rollback's outcome must not sit under it.
+            alert = Notification(line, f"{env.upper()} bake", "error", 60, markup=True)
+            self.breach_alerts[env] = alert
+            self.app.post_message(Notify(alert))
             self.action_log.write(f"{self._stamp()} {env.upper()} {breach}", "bold")
             self._act_on_breach(env, self.remedies())
+
+    def _withdraw_breach_alert(self, env: str) -> None:
+        """Take down the toast of a breach that has ended (rolled back, or the errors fell back)."""
+        alert = self.breach_alerts.pop(env, None)
+        shown = self.app._notifications  # Textual has no public way to withdraw one toast
+        if alert is not None and alert in shown:
+            self.app._unnotify(alert)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="release-bake", description="bake breach")
     def _act_on_breach(self, env: str, remedies: TuiRemedies) -> None:
@@ -334,6 +347,7 @@ class ReleaseDashboard(LockKeeping):
             self.rolling_back = None
             if result.ok:
                 self.breaches.pop(result.env, None)
+                self._withdraw_breach_alert(result.env)
             self.refresh_bindings()
             self.show_status()
         else:

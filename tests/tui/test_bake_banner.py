@@ -93,3 +93,30 @@ async def test_a_watching_dashboard_does_not_offer_a_rollback_key(make_ctx: Cont
         await settle(pilot)
         problems = " ".join(app.screen.query_one("#env-qa", EnvColumn).section("problems").splitlines())
     assert "BAKE BREACH" in problems and "roll back from a relui started without --read-only" in problems
+
+
+def bake_toasts(app: object) -> list[str]:
+    return [n.message for n in app._notifications if "bake" in (n.title or "")]  # type: ignore[attr-defined]
+
+
+async def test_the_breach_toast_goes_with_the_breach_once_rolled_back(ctx: Context, clock: ManualClock) -> None:
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
+    clock.advance(240)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = next(s for s in app.screen_stack if isinstance(s, ReleaseDashboard))
+        assert bake_toasts(app), "the breach raised no toast"
+        board.column("qa").focus()
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("enter")  # instant: back to the warm color
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # Confirm
+        await settle(pilot)
+        assert ctx.env_ports("qa").cluster.observed_active_color() is Color.BLUE
+        # The rollback's own outcome is what the operator reads now, not a minute-long "roll back!" over it.
+        assert bake_toasts(app) == []
+        assert "qa" not in board.breaches
