@@ -117,7 +117,7 @@ def crash_loopers(entries: list[Entry]) -> frozenset[str]:
 def version_pick(
     ctx: Context, env: str, limit: int = 15, crashing_on: dict[str, tuple[str, ...]] | None = None
 ) -> VersionPick:
-    """The picker's versions and marks (blocking: the registry and the journal); ``crashing_on`` from ``crashing_now``."""
+    """The picker's versions and marks (blocking: the registry, the journal); ``crashing_on``: ``crashing_now``."""
     registry = ctx.env_ports(env).registry
     tags = registry.recent_tags(limit * 3) if registry is not None else []
     rolled_back: dict[str, str] = {}

@@ -239,7 +239,6 @@ class Journal:
         return [e for e in entries if e.kind == "intent" and e.id not in finished]
 
 
-
 def last_action_in(entries: list[Entry]) -> Entry | None:
     """The newest outcome (or unfinished intent) among ``entries``: notes are not actions."""
     return next((e for e in reversed(entries) if e.kind in ("outcome", "intent")), None)

@@ -210,7 +210,8 @@ async def test_the_picker_marks_a_version_crash_looping_now_after_a_deploy_cut_o
         picker = app.screen
         assert isinstance(picker, ChoiceScreen)
         options = picker.query_one("#choices")
-        labels = {str(o.id): str(o.prompt) for o in (options.get_option_at_index(i) for i in range(options.option_count))}
+        shown = [options.get_option_at_index(i) for i in range(options.option_count)]
+        labels = {str(o.id): str(o.prompt) for o in shown}
         assert "[crash-looping now on dev]" in labels["1.6.1-rc1"]
         assert options.highlighted is not None
         assert options.get_option_at_index(options.highlighted).id == "1.6.0"
