@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from relui.ports import PortError
 from relui.screens.commands import PaletteCommand
 from relui.screens.reading import Readings
+from relui.screens.release_flows import checking_key
 from relui.screens.release_locks import LockKeeping
 from relui.screens.warm_up import ACTION_MODULES, SCREEN_MODULES, WARM_SECONDS, warm
 from relui.services.context import Context
@@ -104,6 +105,7 @@ class ReleaseDashboard(LockKeeping):
         self.rolling_back: str | None = None
         # Environments whose bake has breached, with the line shown (each breach is acted on once here).
         self.breaches: dict[str, str] = {}
+        self.checking = {}
         self.breach_alerts: dict[str, Notification] = {}  # the toast each breach raised, withdrawn when it ends
 
     def on_mount(self) -> None:
@@ -152,6 +154,8 @@ class ReleaseDashboard(LockKeeping):
         env = self.current_env
         if env in self.breaches:
             return f"{env.upper()}: {self.breaches[env]}; {self.rolls_back()}"
+        if self.running is not None and checking_key(*self.running) in self.checking:
+            return f"{self.running[1]} on {self.running[0].upper()}: reading the guards; nothing has changed yet"
         if self.running is not None and self.awaiting_answer:
             return f"{self.running[1]} on {self.running[0].upper()}: waiting for your answer; nothing has changed yet"
         if self.running is not None:
@@ -231,9 +235,21 @@ class ReleaseDashboard(LockKeeping):
         self.start_action("abort", self.current_env)
 
     def _launch(self, request: Request) -> None:
-        """Run one request through the service in a thread worker; its decide opens the modal."""
+        """Run one request through the service in a thread worker; its decide opens the modal.
+
+        Until it does, a ``CheckingScreen`` stands where the modal will be, so
+        keys typed while the guards are read act on nothing.
+        """
+        from relui.screens.checking import CheckingScreen
         from relui.services.actions import Action
 
+        key = checking_key(request.env, request.action)
+        checking = self.checking.pop(key, None)
+        if checking is not None:
+            checking.finish()
+        verb = "rollback" if key[1] else str(request.action)
+        self.checking[key] = CheckingScreen(f"{TITLES.get(verb, verb.capitalize())} {request.env.upper()}")
+        self.app.push_screen(self.checking[key])
         if request.action in (Action.ROLLBACK, Action.ROLLBACK_REVISION):
             self.rolling_back = request.env
             self._run_rollback(request)
@@ -343,6 +359,7 @@ class ReleaseDashboard(LockKeeping):
         from relui.services.actions import Action
 
         result = message.result
+        self.end_checking(result.env, result.kind)  # ended without asking (refused before a plan)
         if result.kind in (Action.ROLLBACK, Action.ROLLBACK_REVISION) and self.rolling_back == result.env:
             self.rolling_back = None
             if result.ok:
@@ -380,11 +397,14 @@ class ReleaseDashboard(LockKeeping):
         error = event.worker.error
         text = str(error) if isinstance(error, PortError) else f"{type(error).__name__}: {error}"
         if event.worker.group == ROLLBACK_GROUP:
+            if self.rolling_back is not None:
+                self.end_checking(self.rolling_back, "rollback")
             self.rolling_back = None
             self.refresh_bindings()
             self.show_status()
         if event.worker.group == ACTION_GROUP and self.running is not None:
             env, action = self.running
+            self.end_checking(env, action)
             self.action_log.write(f"{self._stamp()} {env.upper()} {action} FAILED: {text}", "bold")
             self.column(env).poll(deep=True)
             self._action_ended("failed")

@@ -27,8 +27,17 @@ from relui.services.locks import holds
 from relui.services.release_state import ReleaseState, release_state, warm_previous
 
 if TYPE_CHECKING:
+    from relui.screens.checking import CheckingScreen
     from relui.screens.confirm import Confirmation
     from relui.services.release import Decision, Plan, Request
+
+# The kinds of request a rollback is: it runs beside another action, so it has a place of its own to be checked in.
+ROLLBACK_KINDS = ("rollback", "rollback-revision")
+
+
+def checking_key(env: str, action: str) -> tuple[str, bool]:
+    """Which ``CheckingScreen`` stands for a request: per environment, a rollback's apart from the rest."""
+    return env, str(action) in ROLLBACK_KINDS
 
 
 class ReleaseFlows(DashboardScreen):
@@ -36,6 +45,18 @@ class ReleaseFlows(DashboardScreen):
 
     # True while the service waits for the confirm modal's answer: the action has changed nothing yet.
     awaiting_answer = False
+
+    # The modals standing in for confirms being prepared (``checking_key``), from key press to the confirm.
+    checking: dict[tuple[str, bool], CheckingScreen]
+
+    def end_checking(self, env: str, action: str) -> bool:
+        """The request's guards are read (or it ended): its ``CheckingScreen`` goes; True if Esc cancelled it."""
+        checking = self.checking.pop(checking_key(env, action), None)
+        if checking is None:
+            return False
+        checking.finish()
+        self.show_status()
+        return checking.cancelled
 
     def _launch(self, request: Request) -> None:
         """Run a request (the action dashboard does)."""
@@ -147,6 +168,9 @@ class ReleaseFlows(DashboardScreen):
         title = heading(plan)
 
         def open_modal() -> None:
+            if self.end_checking(plan.env, plan.kind):
+                answer.set_result(None)  # Esc before the question: nothing is asked, nothing changes
+                return
             modal = ConfirmScreen(
                 title,
                 env.name,

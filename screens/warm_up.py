@@ -26,6 +26,7 @@ ACTION_MODULES = (
     "relui.services.release",
     "relui.services.bake_watch",
     "relui.services.intervene",
+    "relui.screens.checking",
     "relui.screens.choice",
     "relui.screens.confirm",
     "relui.widgets.revision_table",
