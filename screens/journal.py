@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
@@ -55,6 +57,35 @@ def row_cells(entry: Entry, unfinished: set[str]) -> tuple[str | Text, ...]:
     )
 
 
+def record_text(entry: Entry, unfinished: set[str]) -> str:
+    """The whole record, for the pane under the table: the table's detail cell is cut at narrow widths.
+
+    The head, the message, every guard that did not pass (with how many did),
+    then the rest of the record's fields on one wrapped line.
+    """
+    at, status = entry.at[:19].replace("T", " "), str(status_text(entry, unfinished))
+    lines = [f"{at}  {entry.env} {entry.action} {entry.kind} {status}  by {entry.operator}"]
+    if entry.detail.get("message"):
+        lines.append(str(entry.detail["message"]))
+    guards = entry.detail.get("guards")
+    if isinstance(guards, list):
+        passed = [g for g in guards if isinstance(g, dict) and g.get("verdict") == "pass"]
+        lines.append(f"guards: {len(passed)} of {len(guards)} pass")
+        lines += [
+            f"  {str(g.get('verdict', '?')).upper()} {g.get('name', '?')}: {g.get('reason', '')}"
+            for g in guards
+            if not (isinstance(g, dict) and g.get("verdict") == "pass")
+        ]
+    rest = [
+        f"{key}: {json.dumps(value) if isinstance(value, (list, dict)) else value}"
+        for key, value in entry.detail.items()
+        if key not in ("message", "guards") and value not in ("", None)
+    ]
+    if rest:
+        lines.append("; ".join(rest))
+    return "\n".join(lines)
+
+
 def matches(cells: tuple[str | Text, ...], needle: str) -> bool:
     """True when any cell holds ``needle`` (any case)."""
     return any(needle in str(cell).lower() for cell in cells)
@@ -91,6 +122,9 @@ class JournalScreen(Screen[None]):
         """Title, the table, the filter line."""
         yield Static("Journal (newest first)", id="journal-title", markup=False)
         yield DataTable(id="journal", cursor_type="row")
+        # Focusable (Tab): a record longer than the pane scrolls with the arrow keys.
+        with VerticalScroll(id="journal-record-pane"):
+            yield Static("", id="journal-record", markup=False)
         yield KeyHints()
         yield FilterLine()
 
@@ -148,11 +182,13 @@ class JournalScreen(Screen[None]):
         table.clear()
         needle = self.filter_text.lower()
         shown = 0
-        for entry in reversed(message.entries):
-            cells = row_cells(entry, message.unfinished)
+        for index in range(len(message.entries) - 1, -1, -1):
+            cells = row_cells(message.entries[index], message.unfinished)
             if not needle or matches(cells, needle):
-                table.add_row(*cells)
+                table.add_row(*cells, key=str(index))
                 shown += 1
+        if not shown:
+            self.query_one("#journal-record", Static).update("")
         where = f" of {self.env.upper()}" if self.env else ""
         title = f"Journal{where} (newest first): {len(message.entries)} records"
         if needle:
@@ -160,6 +196,15 @@ class JournalScreen(Screen[None]):
         if message.unfinished:
             title += f", {len(message.unfinished)} without outcome (interrupted or still running)"
         self.query_one("#journal-title", Static).update(title)
+
+    @on(DataTable.RowHighlighted, "#journal")
+    def _show_record(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted record in full under the table."""
+        message = self.loaded
+        if message is None or event.row_key.value is None:
+            return
+        entry = message.entries[int(event.row_key.value)]
+        self.query_one("#journal-record", Static).update(record_text(entry, message.unfinished))
 
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:
