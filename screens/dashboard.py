@@ -127,7 +127,8 @@ class DashboardScreen(OpensScreens):
 
     def compose(self) -> ComposeResult:
         """Header, the columns, then what the subclass adds below, then the footer."""
-        yield ReleaseHeader(self.ctx.operator, self.ctx.operator_roles, self.ctx.read_only, id="header")
+        operator, roles, where = self.who_on(self.current_env)
+        yield ReleaseHeader(operator, roles, self.ctx.read_only, where=where, id="header")
         environments = self.ctx.config.environments
         with Horizontal(id="columns"):
             for index, env in enumerate(environments):
@@ -188,10 +189,17 @@ class DashboardScreen(OpensScreens):
         """The column of one environment."""
         return self.query_one(f"#env-{env}", EnvColumn)
 
+    def who_on(self, env: str) -> tuple[str, tuple[str, ...], str]:
+        """The operator's name and roles on ``env``, and ``env`` itself where environments tell them apart."""
+        who = self.ctx.operator_on(env), self.ctx.roles_on(env)
+        same = all((self.ctx.operator_on(e.name), self.ctx.roles_on(e.name)) == who for e in self.ctx.config.environments)
+        return who[0], who[1], "" if same else env.upper()
+
     @on(DescendantFocus)
     def _remember_env(self, event: DescendantFocus) -> None:
         if isinstance(event.widget, EnvColumn):
             self.current_env = event.widget.env
+            self.query_one(ReleaseHeader).show_operator(*self.who_on(self.current_env))
             self.refresh_bindings()
             self.show_status()
 

@@ -22,16 +22,25 @@ class ReleaseHeader(Static):
     }
     """
 
-    def __init__(self, operator: str, roles: tuple[str, ...], read_only: bool, *, id: str | None = None) -> None:
+    def __init__(
+        self, operator: str, roles: tuple[str, ...], read_only: bool, *, where: str = "", id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.operator = operator
         self.roles = roles
+        self.where = where  # the environment the name holds for, when environments know the operator differently
         self.read_only = read_only
         self.banner = ""
 
     def on_mount(self) -> None:
         """Draw the first line before any banner is known."""
         self.update(self._line())
+
+    def show_operator(self, operator: str, roles: tuple[str, ...], where: str = "") -> None:
+        """Who acts where the focus is: each environment verifies the operator on its own."""
+        if (operator, roles, where) != (self.operator, self.roles, self.where):
+            self.operator, self.roles, self.where = operator, roles, where
+            self.update(self._line())
 
     def show_banner(self, banner: str) -> None:
         """Replace the calendar banner (window open, next window, freeze)."""
@@ -42,6 +51,8 @@ class ReleaseHeader(Static):
     def _line(self) -> Text:
         roles = ", ".join(self.roles) or "no roles"
         line = Text.assemble(("relui", "bold"), f"  {self.operator} ({roles})")
+        if self.where:
+            line.append(f" on {self.where}")
         if self.read_only:
             line.append("  READ-ONLY", "bold reverse")
         if self.banner:
