@@ -191,9 +191,9 @@ class DashboardScreen(OpensScreens):
 
     def who_on(self, env: str) -> tuple[str, tuple[str, ...], str]:
         """The operator's name and roles on ``env``, and ``env`` itself where environments tell them apart."""
-        who = self.ctx.operator_on(env), self.ctx.roles_on(env)
-        same = all((self.ctx.operator_on(e.name), self.ctx.roles_on(e.name)) == who for e in self.ctx.config.environments)
-        return who[0], who[1], "" if same else env.upper()
+        seen = {e.name: (self.ctx.operator_on(e.name), self.ctx.roles_on(e.name)) for e in self.ctx.config.environments}
+        name, roles = seen[self.ctx.env(env).name]
+        return name, roles, "" if len(set(seen.values())) == 1 else env.upper()
 
     @on(DescendantFocus)
     def _remember_env(self, event: DescendantFocus) -> None:
