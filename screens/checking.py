@@ -45,6 +45,7 @@ class CheckingScreen(ModalScreen[None]):
         self.title_text = title
         self.cancelled = False
         self.finished = False
+        self.gone = False
 
     def compose(self) -> ComposeResult:
         """One line: what is being checked, and that nothing has changed."""
@@ -67,10 +68,14 @@ class CheckingScreen(ModalScreen[None]):
     def finish(self) -> None:
         """The confirm is opening, or the action ended without asking: go, now or once back on top."""
         self.finished = True
-        if self.is_current:
-            self.dismiss(None)
+        self._go()
 
     def on_screen_resume(self) -> None:
         """Back on top (a help screen opened over it has closed) after it finished: go."""
         if self.finished:
+            self._go()
+
+    def _go(self) -> None:
+        if self.is_current and not self.gone:
+            self.gone = True
             self.dismiss(None)

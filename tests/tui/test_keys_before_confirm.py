@@ -80,3 +80,20 @@ async def test_a_slow_check_says_so_and_escape_cancels_it_before_anything_is_ask
     assert ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
     outcome = [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.kind == "outcome"][-1]
     assert (outcome.action, outcome.status) == ("cutover", "cancelled")
+
+
+@pytest.mark.usefixtures("slow_guards")
+async def test_help_opened_while_checking_leaves_no_checking_screen_behind(ctx: Context) -> None:
+    candidate_on_qa(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "c", "question_mark")  # help is the app's key: it opens over the checking modal
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # cancel the cutover
+        await settle(pilot)
+        await pilot.press("escape")  # close help
+        await settle(pilot)
+        assert [type(s).__name__ for s in app.screen_stack] == ["ReleaseDashboard"]
+    assert ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
