@@ -17,10 +17,15 @@ from relui.widgets.env_column import EnvColumn
 from tests.tui.conftest import CONFIG, ContextFactory, make_app, settle
 
 
-async def test_breached_bake_shows_on_the_column(ctx: Context, clock: ManualClock) -> None:
+def breach_on_qa(ctx: Context, clock: ManualClock) -> None:
+    """1.6.0 cut over on QA, then its error spike over the threshold for several samples."""
     service = ReleaseService(ctx)
     assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
-    clock.advance(240)  # 1.6.0's error spike has been over the threshold for several samples
+    clock.advance(240)
+
+
+async def test_breached_bake_shows_on_the_column(ctx: Context, clock: ManualClock) -> None:
+    breach_on_qa(ctx, clock)
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -45,9 +50,7 @@ async def test_auto_rollback_runs_once_from_the_dashboard(tmp_path: Path, clock:
     config = load_config(path)
     state = tmp_path / "state"
     ctx = Context(config=config, state_dir=state, ports=build_ports(config, state, clock), operator="alice")
-    service = ReleaseService(ctx)
-    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
-    clock.advance(240)
+    breach_on_qa(ctx, clock)
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -66,9 +69,7 @@ async def test_a_remapped_rollback_key_is_the_one_the_breach_names(
     make_ctx: ContextFactory, clock: ManualClock
 ) -> None:
     ctx = make_ctx(extra='\n[keymap]\nrollback = "ctrl+r"\n')
-    service = ReleaseService(ctx)
-    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
-    clock.advance(240)
+    breach_on_qa(ctx, clock)
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -85,9 +86,7 @@ async def test_a_remapped_rollback_key_is_the_one_the_breach_names(
 
 async def test_a_watching_dashboard_does_not_offer_a_rollback_key(make_ctx: ContextFactory, clock: ManualClock) -> None:
     writer = make_ctx()
-    service = ReleaseService(writer)
-    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
-    clock.advance(240)
+    breach_on_qa(writer, clock)
     app = make_app(make_ctx(read_only=True))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -100,9 +99,7 @@ def bake_toasts(app: object) -> list[str]:
 
 
 async def test_the_breach_toast_goes_with_the_breach_once_rolled_back(ctx: Context, clock: ManualClock) -> None:
-    service = ReleaseService(ctx)
-    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
-    clock.advance(240)
+    breach_on_qa(ctx, clock)
     app = make_app(ctx)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

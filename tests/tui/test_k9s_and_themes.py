@@ -16,6 +16,7 @@ from relui.screens.confirm import ConfirmScreen
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.journal import JournalScreen
 from relui.screens.reading import crash_loopers, version_pick
+from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release import ReleaseService
 from relui.widgets.command_line import CommandLine, FilterLine
@@ -167,38 +168,8 @@ def test_picker_marks_rolled_back_and_skips_crash_loopers(make_ctx: ContextFacto
     assert "[rolled back on 2026-11-25]" in pick.label("1.6.0")
 
 
-async def test_deploy_picker_opens_on_the_preselected_version(make_ctx: ContextFactory) -> None:
-    ctx = make_ctx()
-    registry = ctx.env_ports("qa").registry
-    assert registry is not None
-    registry.add_tag("1.6.0", "failed-1.6.0-20261125T101500Z")
-    ReleaseService(ctx).deploy("dev", "1.6.1-rc1", reason="test")
-    app = make_app(ctx)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("right", "d")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if isinstance(app.screen, ChoiceScreen):
-                break
-        picker = app.screen
-        assert isinstance(picker, ChoiceScreen)
-        options = picker.query_one("#choices")
-        assert options.highlighted is not None
-        assert options.get_option_at_index(options.highlighted).id == "1.5.1"
-        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert any("1.6.0" in label and "rolled back on" in label for label in labels)
-
-
-async def test_the_picker_marks_a_version_crash_looping_now_after_a_deploy_cut_off_mid_way(
-    make_ctx: ContextFactory, clock: ManualClock
-) -> None:
-    ctx = make_ctx()
-    # A deploy of the crash-looping RC to DEV killed mid-way: its intent has no outcome to say how it went.
-    Journal(ctx.state_dir, ctx.clock).intent(ctx.operator, "dev", "deploy", version="1.6.1-rc1", color="green")
-    ctx.env_ports("dev").releases.deploy(Color.GREEN, "1.6.1-rc1", "deploy 1.6.1-rc1 (cut off)")
-    clock.advance(120)
-    assert crash_loopers(Journal(ctx.state_dir, ctx.clock).entries()) == frozenset()
+async def qa_deploy_picker(ctx: Context) -> tuple[dict[str, str], str | None]:
+    """Open QA's deploy picker by its key: each version's label, and the version it opens on."""
     app = make_app(ctx)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
@@ -211,10 +182,33 @@ async def test_the_picker_marks_a_version_crash_looping_now_after_a_deploy_cut_o
         assert isinstance(picker, ChoiceScreen)
         options = picker.query_one("#choices")
         shown = [options.get_option_at_index(i) for i in range(options.option_count)]
-        labels = {str(o.id): str(o.prompt) for o in shown}
-        assert "[crash-looping now on dev]" in labels["1.6.1-rc1"]
-        assert options.highlighted is not None
-        assert options.get_option_at_index(options.highlighted).id == "1.6.0"
+        selected = None if options.highlighted is None else shown[options.highlighted].id
+        return {str(o.id): str(o.prompt) for o in shown}, selected
+
+
+async def test_deploy_picker_opens_on_the_preselected_version(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx()
+    registry = ctx.env_ports("qa").registry
+    assert registry is not None
+    registry.add_tag("1.6.0", "failed-1.6.0-20261125T101500Z")
+    ReleaseService(ctx).deploy("dev", "1.6.1-rc1", reason="test")
+    labels, selected = await qa_deploy_picker(ctx)
+    assert selected == "1.5.1"
+    assert "rolled back on" in labels["1.6.0"]
+
+
+async def test_the_picker_marks_a_version_crash_looping_now_after_a_deploy_cut_off_mid_way(
+    make_ctx: ContextFactory, clock: ManualClock
+) -> None:
+    ctx = make_ctx()
+    # A deploy of the crash-looping RC to DEV killed mid-way: its intent has no outcome to say how it went.
+    Journal(ctx.state_dir, ctx.clock).intent(ctx.operator, "dev", "deploy", version="1.6.1-rc1", color="green")
+    ctx.env_ports("dev").releases.deploy(Color.GREEN, "1.6.1-rc1", "deploy 1.6.1-rc1 (cut off)")
+    clock.advance(120)
+    assert crash_loopers(Journal(ctx.state_dir, ctx.clock).entries()) == frozenset()
+    labels, selected = await qa_deploy_picker(ctx)
+    assert "[crash-looping now on dev]" in labels["1.6.1-rc1"]
+    assert selected == "1.6.0"
 
 
 async def test_theme_is_kept_across_runs(make_ctx: ContextFactory, monkeypatch: pytest.MonkeyPatch) -> None:
