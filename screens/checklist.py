@@ -23,6 +23,7 @@ from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.widgets.env_column import SHORT_PHASE
 from relui.widgets.footer import KeyHints
+from relui.widgets.plain_cells import plain_row
 
 # Below this width the who/evidence column goes under each item, and phases are shortened as on the dashboard.
 WIDE_CHECKLIST = 100
@@ -137,9 +138,11 @@ class ChecklistScreen(Screen[None]):
             for i, status in enumerate(view.phase(phase)):
                 label = (SHORT_PHASE.get(phase, phase) if self.narrow else phase) if i == 0 else ""
                 if self.narrow:
-                    table.add_row(label, state_text(status), self._two_lines(status), key=status.item.id, height=None)
+                    cells = plain_row((label, state_text(status), self._two_lines(status)))
+                    table.add_row(*cells, key=status.item.id, height=None)
                 else:
-                    table.add_row(label, state_text(status), status.item.title, detail_text(status), key=status.item.id)
+                    cells = plain_row((label, state_text(status), status.item.title, detail_text(status)))
+                    table.add_row(*cells, key=status.item.id)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         self.query_one("#signoffs", Static).update(self._signoffs_text(view.signoffs))

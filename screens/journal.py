@@ -21,6 +21,7 @@ from relui.services.interrupted import interrupted_actions
 from relui.services.journal import Entry, Journal
 from relui.widgets.command_line import BottomLine, FilterLine
 from relui.widgets.footer import KeyHints
+from relui.widgets.plain_cells import plain_row
 
 SHOWN = 500
 
@@ -185,7 +186,7 @@ class JournalScreen(Screen[None]):
         for index in range(len(message.entries) - 1, -1, -1):
             cells = row_cells(message.entries[index], message.unfinished)
             if not needle or matches(cells, needle):
-                table.add_row(*cells, key=str(index))
+                table.add_row(*plain_row(cells), key=str(index))
                 shown += 1
         if not shown:
             self.query_one("#journal-record", Static).update("")

@@ -31,6 +31,7 @@ from relui.services.readiness import (
     record,
 )
 from relui.widgets.footer import KeyHints
+from relui.widgets.plain_cells import plain
 
 # The status is always in words; the style only repeats it.
 STATUS_STYLE = {MET: "green", NOT_MET: "bold red"}
@@ -172,7 +173,7 @@ class ReadinessScreen(Screen[None]):
             evidence = self.remedies.text(criterion.detail, criterion.remedy)
             lines = textwrap.wrap(evidence, width, break_on_hyphens=False) or [""]
             cell = Text("\n".join(lines))
-            table.add_row(criterion.title, status_text(criterion), cell, key=criterion.name, height=len(lines))
+            table.add_row(plain(criterion.title), status_text(criterion), cell, key=criterion.name, height=len(lines))
 
     def on_resize(self) -> None:
         """The evidence wraps to the new width."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from relui.domain import PodHealth
+from relui.widgets.plain_cells import plain, plain_row
 
 
 def age(since: datetime | None, now: datetime) -> str:
@@ -21,7 +23,7 @@ def age(since: datetime | None, now: datetime) -> str:
     return f"{seconds}s"
 
 
-class PodTable(DataTable[str]):
+class PodTable(DataTable[Text]):
     """The pods of an environment; a refresh touches only the cells that changed."""
 
     COLUMNS = ("name", "color", "phase", "ready", "restarts", "age", "reason")
@@ -74,13 +76,13 @@ class PodTable(DataTable[str]):
             for old, new in zip(self._shown, rows, strict=True):
                 for column, (before, after) in enumerate(zip(old, new, strict=True)):
                     if before != after:
-                        self.update_cell(new[0], keys[column].key, after)
+                        self.update_cell(new[0], keys[column].key, plain(after))
             self._shown = rows
             return
         row = self.cursor_row
         self.clear()
         for cells in rows:
-            self.add_row(*cells, key=cells[0])
+            self.add_row(*plain_row(cells), key=cells[0])
         self._shown = rows
         if self.row_count:
             self.move_cursor(row=min(row, self.row_count - 1))

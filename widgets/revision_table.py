@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from relui.domain import Revision
+from relui.widgets.plain_cells import plain_row
 
 
 def values_text(revision: Revision) -> str:
@@ -22,7 +24,7 @@ def values_text(revision: Revision) -> str:
     return " | ".join(parts)
 
 
-class RevisionTable(DataTable[str]):
+class RevisionTable(DataTable[Text]):
     """Revisions newest first; the descriptions are helm's side of the audit trail."""
 
     COLUMNS = ("rev", "status", "updated (UTC)", "values", "description")
@@ -36,14 +38,14 @@ class RevisionTable(DataTable[str]):
         """Replace the rows."""
         self.clear()
         for rev in history:
-            self.add_row(
+            cells = (
                 str(rev.number),
                 rev.status,
                 rev.updated.strftime("%m-%d %H:%M"),
                 values_text(rev),
                 rev.description,
-                key=str(rev.number),
             )
+            self.add_row(*plain_row(cells), key=str(rev.number))
 
 
 def revision_label(rev: Revision) -> str:

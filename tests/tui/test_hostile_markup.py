@@ -1,0 +1,57 @@
+"""Text people typed is shown as typed: in tables, panes and toasts, markup in it is neither parsed nor clickable.
+
+A deploy reason ``x [/] y`` crashed the journal, environment and checklist
+screens (DataTable read the cell as markup: MarkupError), and a reason of
+``[@click=app.quit]...[/]`` put a working action link in the journal.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from relui.screens.checklist import ChecklistScreen
+from relui.screens.environment import EnvironmentScreen
+from relui.screens.journal import JournalScreen
+from relui.services.checklist import Checklists
+from relui.services.context import Context
+from relui.services.release import ReleaseService
+from relui.widgets.revision_table import RevisionTable
+from tests.tui.conftest import make_app, settle
+from tests.tui.test_screens import wait_for
+
+BROKEN = "hotfix [/] for INC-9"
+CLICKY = "[@click=app.quit]see runbook[/] [reverse]now[/reverse]"
+
+
+def cells(table: DataTable[object]) -> str:
+    return "\n".join(" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count))
+
+
+async def test_markup_in_reasons_and_notes_is_shown_literally_everywhere(ctx: Context) -> None:
+    assert ReleaseService(ctx).deploy("qa", "1.6.0", reason=f"{BROKEN} {CLICKY}").ok
+    Checklists(ctx).tick("qa", "stakeholders-notified", note=CLICKY)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("right")
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, JournalScreen) and app.screen.loaded is not None)
+        journal = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: journal.row_count > 0)
+        assert f"reason: {BROKEN} {CLICKY}" in cells(journal)
+        for y in range(1, 5):  # across the detail column, where a link in a cell would be
+            for x in range(60, 118, 6):
+                await pilot.click(journal, offset=(x, y))
+        assert app.is_running
+        await pilot.press("escape", "enter")  # QA's environment screen: the Helm history carries the reason
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvironmentScreen))
+        history = app.screen.query_one(RevisionTable)
+        await wait_for(pilot, lambda: history.row_count == 2)
+        assert BROKEN in cells(history)
+        await pilot.press("escape", "k")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChecklistScreen))
+        checklist = app.screen.query_one(DataTable)
+        await wait_for(pilot, lambda: CLICKY in cells(checklist))
+        app.notify(f"lock reason: {BROKEN} {CLICKY}")  # a toast with the same words
+        await pilot.pause(0.2)
+        assert app.is_running
