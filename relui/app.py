@@ -16,6 +16,7 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import WorkerState
@@ -59,6 +60,18 @@ class ReluiApp(App[int]):
         wanted = theme_order(os.environ, last_theme(ctx.state_dir), ui.theme)
         self.start_theme: str | None = next(name for name in wanted if name in self.available_themes)
         self.unknown_theme = wanted[0] if wanted[0] not in self.available_themes else None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast says its text as written, whatever the caller's ``markup``: reasons and notes are typed by people."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Textual's own themes paint blue and green as the terminal does."""
@@ -145,10 +158,10 @@ class ReluiApp(App[int]):
     async def action_quit(self) -> None:
         """Quit at once; while an action runs, ask first (quitting then leaves the action unfinished).
 
-        An action still waiting for its confirm's answer has changed nothing: quitting
-        then is quitting, not leaving an action interrupted.
+        An action still reading its guards, or waiting for its confirm's answer, has changed
+        nothing: quitting then is quitting, not leaving an action interrupted.
         """
-        asking = any(isinstance(s, ReleaseDashboard) and s.awaiting_answer for s in self.screen_stack)
+        asking = any(isinstance(s, ReleaseDashboard) and s.changed_nothing_yet for s in self.screen_stack)
         if not self.action_running or asking:
             self.exit(0)
             return

@@ -40,9 +40,11 @@ class CheckingScreen(ModalScreen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, preempting: str | None = None) -> None:
+        """``preempting``: the running action a rollback stops first (it is stopped before the guards are read)."""
         super().__init__()
         self.title_text = title
+        self.preempting = preempting
         self.cancelled = False
         self.finished = False
         self.gone = False
@@ -50,11 +52,12 @@ class CheckingScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """One line: what is being checked, and that nothing has changed."""
         with Vertical(classes="dialog"):
-            yield Static(
-                f"{self.title_text}: reading the guards; nothing has changed yet. Esc cancels.",
-                id="checking-line",
-                markup=False,
-            )
+            if self.preempting:
+                line = f"{self.title_text}: the running {self.preempting} is stopped first, then the guards are read."
+                line += " Esc cancels the rollback."
+            else:
+                line = f"{self.title_text}: reading the guards; nothing has changed yet. Esc cancels."
+            yield Static(line, id="checking-line", markup=False)
 
     def on_mount(self) -> None:
         """Shown only once the reading is slow enough to be noticed."""
@@ -76,6 +79,8 @@ class CheckingScreen(ModalScreen[None]):
             self._go()
 
     def _go(self) -> None:
-        if self.is_current and not self.gone:
+        # The top screen, not ``is_current`` (also true under a modal): dismissing pops the top,
+        # so from under the palette it closed the palette and stayed, taking every key from then on.
+        if self.app.screen is self and not self.gone:
             self.gone = True
             self.dismiss(None)

@@ -248,7 +248,9 @@ class ReleaseDashboard(LockKeeping):
         if checking is not None:
             checking.finish()
         verb = "rollback" if key[1] else str(request.action)
-        self.checking[key] = CheckingScreen(f"{TITLES.get(verb, verb.capitalize())} {request.env.upper()}")
+        preempting = self.running[1] if key[1] and self.running and self.running[0] == request.env else None
+        title = f"{TITLES.get(verb, verb.capitalize())} {request.env.upper()}"
+        self.checking[key] = CheckingScreen(title, preempting)
         self.app.push_screen(self.checking[key])
         if request.action in (Action.ROLLBACK, Action.ROLLBACK_REVISION):
             self.rolling_back = request.env
@@ -306,9 +308,9 @@ class ReleaseDashboard(LockKeeping):
         self.breaches[env] = breach
         self.show_status()
         if first:
-            line = f"{breach}; {self.rolls_back()}"
+            line = f"{breach}; on {env.upper()}, {self.rolls_back()}"  # the toast shows whatever is focused
             # Its own toast, so it goes when the breach does: a rollback's outcome must not sit under it.
-            alert = Notification(line, f"{env.upper()} bake", "error", 60, markup=True)
+            alert = Notification(line, f"{env.upper()} bake", "error", 60, markup=False)
             self.breach_alerts[env] = alert
             self.app.post_message(Notify(alert))
             self.action_log.write(f"{self._stamp()} {env.upper()} {breach}", "bold")
@@ -423,3 +425,15 @@ class ReleaseDashboard(LockKeeping):
     def action_running(self) -> bool:
         """True while an action's worker runs (the app asks before quitting)."""
         return self.running is not None or self.rolling_back is not None
+
+    @property
+    def changed_nothing_yet(self) -> bool:
+        """True when the running actions are all still before their confirm: reading guards, or asking.
+
+        Quitting then is quitting: nothing is left interrupted.
+        """
+        if self.awaiting_answer:
+            return True
+        pending = [checking_key(*self.running)] if self.running is not None else []
+        pending += [checking_key(self.rolling_back, "rollback")] if self.rolling_back is not None else []
+        return bool(pending) and all(key in self.checking for key in pending)

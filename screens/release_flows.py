@@ -199,5 +199,5 @@ class ReleaseFlows(DashboardScreen):
         finally:
             self.awaiting_answer = False
         if confirmation is None:
-            return Decision(False, note=f"{title}: cancelled, nothing changed")
+            return Decision(False, note=f"{title}: cancelled; it changed nothing")
         return Decision(True, confirmation.force, confirmation.reason, confirmation.hotfix_reason)

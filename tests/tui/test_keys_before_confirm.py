@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.widgets import Static
 
 from relui.screens.checking import SHOW_AFTER_SECONDS, CheckingScreen
@@ -97,3 +98,51 @@ async def test_help_opened_while_checking_leaves_no_checking_screen_behind(ctx: 
         await settle(pilot)
         assert [type(s).__name__ for s in app.screen_stack] == ["ReleaseDashboard"]
     assert ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
+
+
+@pytest.mark.usefixtures("slow_guards")
+async def test_the_palette_opened_while_checking_is_what_closes_not_the_checking_modal(ctx: Context) -> None:
+    candidate_on_qa(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "c", "ctrl+p")  # the palette is a priority key: it opens over the checking modal
+        await settle(pilot)
+        assert [type(s).__name__ for s in app.screen_stack][-2:] == ["CommandPalette", "ConfirmScreen"]
+        await pilot.press("escape")  # cancel the cutover
+        await settle(pilot)
+        await pilot.press("escape")  # close the palette
+        await settle(pilot)
+        # Dismissing from under the palette popped the palette and left the checking modal eating every key.
+        assert [type(s).__name__ for s in app.screen_stack] == ["ReleaseDashboard"]
+
+
+@pytest.mark.usefixtures("slow_guards")
+async def test_quitting_while_the_guards_are_read_is_quitting_nothing_is_interrupted(ctx: Context) -> None:
+    candidate_on_qa(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, CheckingScreen)
+        await app.action_quit()
+        await pilot.pause()
+        # Quit at once: not "An action is running. Quit?", whose "quit now" says the action was interrupted.
+        assert not any(isinstance(s, ChoiceScreen) for s in app.screen_stack)
+        assert app.return_code == 0
+    assert not app.left_running  # no "quit while an action was running; it was interrupted"
+    assert not [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.action == "cutover"]
+
+
+async def test_a_rollback_that_stops_a_running_deploy_does_not_say_nothing_changed() -> None:
+    app: App[None] = App()
+    async with app.run_test(size=(100, 20)) as pilot:
+        screen = CheckingScreen("Roll back QA", preempting="deploy")
+        await app.push_screen(screen)
+        await pilot.pause(SHOW_AFTER_SECONDS + 0.1)
+        line = str(screen.query_one("#checking-line", Static).content)
+    assert (
+        line == "Roll back QA: the running deploy is stopped first, then the guards are read. Esc cancels the rollback."
+    )
+    assert "nothing has changed" not in line
