@@ -94,7 +94,9 @@ def crashing_now(readings: Iterable[ColumnData]) -> dict[str, tuple[str, ...]]:
         for state in data.snapshot.colors.values():
             for pod in state.pods:
                 version = pod.version or state.version
-                if pod.reason == "CrashLoopBackOff" and version and data.env not in where.get(version, []):
+                # Kubernetes shows a looping container as CrashLoopBackOff while it waits, Error once it has died again.
+                looping = pod.reason == "CrashLoopBackOff" or (pod.reason == "Error" and pod.restarts > 0)
+                if looping and version and data.env not in where.get(version, []):
                     where.setdefault(version, []).append(data.env)
     return {version: tuple(envs) for version, envs in where.items()}
 

@@ -1,12 +1,15 @@
-"""A column's checklist counts follow ticks made anywhere at the next reading, not half a minute later."""
+"""What a column reading follows: ticks made anywhere at the next reading, and which versions crash-loop now."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from relui.screens.reading import EnvReader
+from relui.domain import Color, ColorState, EnvSnapshot, PodHealth
+from relui.screens.reading import EnvReader, crashing_now
 from relui.services.checklist import Checklists
 from relui.services.context import Context
+from relui.widgets.column_data import ColumnData
 
 
 def pre_release_done(reader: EnvReader) -> int:
@@ -46,3 +49,19 @@ def test_a_reading_with_nothing_new_in_the_journal_does_not_read_the_checklist_a
     Checklists(ctx).tick("qa", "config-validated")
     reader()
     assert len(reads) == 1
+
+
+def reading_with(reason: str, restarts: int) -> ColumnData:
+    """DEV's reading with green's one pod of 1.6.1-rc1 in the given state."""
+    pod = PodHealth("shop-green-0", Color.GREEN, "Running", False, restarts, reason, None, "1.6.1-rc1")
+    green = ColorState(Color.GREEN, "1.6.1-rc1", True, 1, 0, pods=(pod,))
+    snapshot = EnvSnapshot("dev", "sandbox", False, datetime(2026, 12, 1, tzinfo=UTC), colors={Color.GREEN: green})
+    return ColumnData(snapshot=snapshot)
+
+
+def test_a_container_that_died_again_counts_as_crash_looping_as_it_waits_between_restarts() -> None:
+    # Kubernetes alternates a looping container's reason: CrashLoopBackOff while it waits, Error once it died again.
+    assert crashing_now([reading_with("CrashLoopBackOff", 3)]) == {"1.6.1-rc1": ("dev",)}
+    assert crashing_now([reading_with("Error", 3)]) == {"1.6.1-rc1": ("dev",)}
+    # One crash is not yet a loop.
+    assert crashing_now([reading_with("Error", 0)]) == {}
