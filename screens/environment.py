@@ -196,7 +196,7 @@ class EnvironmentScreen(Screen[None]):
         pods = [p for c in Color for p in (snap.colors[c].pods if c in snap.colors else ())]
         self.query_one(PodTable).show(pods, snap.taken_at)
         if snap.cluster_problem:
-            self.query_one(PodTable).border_title = snap.cluster_problem
+            self.query_one(PodTable).border_title = Text(snap.cluster_problem)  # a source's words, not markup
         for color in Color:
             self.query_one(f"#err-{color}", ErrorSparkline).show(
                 snap.error_series.get(color), snap.error_rate.get(color), snap.metrics_problem
@@ -206,7 +206,7 @@ class EnvironmentScreen(Screen[None]):
                 widget = self.query_one(f"#{kind}-{color}", MetricSparkline)
                 widget.show(series, series.latest if series else None, snap.metrics_problem)
         if detail.history_problem:
-            self.query_one(RevisionTable).border_title = detail.history_problem
+            self.query_one(RevisionTable).border_title = Text(detail.history_problem)
         else:
             self.query_one(RevisionTable).show(detail.history)
         if detail.guards is not None:

@@ -7,6 +7,7 @@ screens (DataTable read the cell as markup: MarkupError), and a reason of
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.widgets import DataTable
 
 from relui.screens.checklist import ChecklistScreen
@@ -55,3 +56,24 @@ async def test_markup_in_reasons_and_notes_is_shown_literally_everywhere(ctx: Co
         app.notify(f"lock reason: {BROKEN} {CLICKY}")  # a toast with the same words
         await pilot.pause(0.2)
         assert app.is_running
+
+
+async def test_a_source_answering_with_brackets_is_quoted_not_parsed(ctx: Context, monkeypatch: object) -> None:
+    cluster = ctx.env_ports("qa").cluster
+
+    def garbled() -> object:
+        raise RuntimeError("upstream said [/] and [@click=app.quit]retry[/]")
+
+    monkeypatch.setattr(cluster, "color_states", garbled)  # type: ignore[attr-defined]
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvironmentScreen))
+        pods = app.screen.query_one("#pod-table")
+        await wait_for(pilot, lambda: "upstream said" in str(pods.border_title))
+        await pilot.pause(0.2)
+        assert app.is_running
+        # What the border shows (Textual draws a border title as markup): the source's words, brackets and all.
+        shown = Content.from_markup(str(pods.border_title)).plain
+        assert "upstream said [/] and [@click=app.quit]retry[/]" in shown
