@@ -305,7 +305,7 @@ class EnvColumn(Widget, can_focus=True):
             subtitle = " ".join(filter(None, (f"/{self.filter_text}", subtitle)))
         if subtitle != self._subtitle:
             self._subtitle = subtitle
-            self.border_subtitle = subtitle
+            self.border_subtitle = Text(subtitle)  # the filter is typed: "[/]" is text, not markup
 
     def lines(self) -> list[str]:
         """The column's lines as drawn at its size, in plain text: what a reader of the screen sees."""

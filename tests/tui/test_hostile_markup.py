@@ -77,3 +77,14 @@ async def test_a_source_answering_with_brackets_is_quoted_not_parsed(ctx: Contex
         # What the border shows (Textual draws a border title as markup): the source's words, brackets and all.
         shown = Content.from_markup(str(pods.border_title)).plain
         assert "upstream said [/] and [@click=app.quit]retry[/]" in shown
+
+
+async def test_a_filter_typed_with_brackets_filters_and_shows_as_typed(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"[/]", "enter")
+        await settle(pilot)
+        assert app.is_running
+        column = app.screen.query_one("#env-dev")
+        assert Content.from_markup(str(column.border_subtitle)).plain == "/[/]"
