@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class ReleaseCommands(Provider):
     """Deploy, smoke, cutover, rollback, lock, checklist, detail: per environment.
 
     An action that is not possible right now stays listed; its help line
-    says why, and running it only repeats that reason.
+    says why, and running it only repeats that reason. Textual reads a help
+    line as markup, so it is escaped: it names the operator and keys, which
+    people choose.
     """
 
     def _commands(self) -> list[PaletteCommand]:
@@ -41,7 +44,7 @@ class ReleaseCommands(Provider):
     async def discover(self) -> Hits:
         """Everything, for an empty query."""
         for command in self._commands():
-            yield DiscoveryHit(command.title, command.run, help=command.help)
+            yield DiscoveryHit(command.title, command.run, help=escape(command.help))
 
     async def search(self, query: str) -> Hits:
         """Fuzzy match on the titles."""
@@ -49,4 +52,4 @@ class ReleaseCommands(Provider):
         for command in self._commands():
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)
+                yield Hit(score, matcher.highlight(command.title), command.run, help=escape(command.help))

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import events
 from textual.app import RenderResult
+from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
@@ -67,6 +68,7 @@ class KeyHints(Widget, can_focus=False):
         self.palette: KeyHint | None = None
         # Where each key was drawn on the last render: (first cell, after the last cell, key).
         self._spans: list[tuple[int, int, KeyHint]] = []
+        self._tooltip_text: str | None = None
 
     def on_mount(self) -> None:
         """Follow the screen's bindings from now on."""
@@ -160,5 +162,7 @@ class KeyHints(Widget, can_focus=False):
         """Hovering a key shows what it does."""
         hint = self.hint_at(event.x)
         tooltip = (hint.tooltip or hint.description) if hint is not None else None
-        if tooltip != self.tooltip:
-            self.tooltip = tooltip
+        if tooltip != self._tooltip_text:
+            self._tooltip_text = tooltip
+            # Plain content: a tooltip string is markup to Textual ("ids for [keymap]" lost its last word).
+            self.tooltip = None if tooltip is None else Content(tooltip)

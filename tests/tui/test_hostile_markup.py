@@ -7,6 +7,7 @@ screens (DataTable read the cell as markup: MarkupError), and a reason of
 
 from __future__ import annotations
 
+from textual.command import CommandList, CommandPalette
 from textual.content import Content
 from textual.widgets import DataTable
 
@@ -16,8 +17,9 @@ from relui.screens.journal import JournalScreen
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.release import ReleaseService
+from relui.widgets.footer import KeyHints
 from relui.widgets.revision_table import RevisionTable
-from tests.tui.conftest import make_app, settle
+from tests.tui.conftest import ContextFactory, make_app, settle
 from tests.tui.test_screens import wait_for
 
 BROKEN = "hotfix [/] for INC-9"
@@ -88,3 +90,32 @@ async def test_a_filter_typed_with_brackets_filters_and_shows_as_typed(ctx: Cont
         assert app.is_running
         column = app.screen.query_one("#env-dev")
         assert Content.from_markup(str(column.border_subtitle)).plain == "/[/]"
+
+
+async def test_the_palette_says_an_operator_name_and_its_own_words_as_written(make_ctx: ContextFactory) -> None:
+    # A name the roles table does not know: the palette's help lines say "... [/] has none on DEV".
+    app = make_app(make_ctx("[/]"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.5)
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        await wait_for(pilot, lambda: palette.query_one(CommandList).option_count > 0)
+        commands = palette.query_one(CommandList)
+        shown = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+        assert app.is_running
+        assert any("[/] has none on DEV" in line for line in shown), shown[:3]
+        assert any("[keymap]" in line for line in shown)  # relui's own "every key with its [keymap] id"
+
+
+async def test_a_key_tooltip_is_plain_text(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40), tooltips=True) as pilot:
+        await settle(pilot)
+        hints = app.screen.query_one(KeyHints)
+        help_key = next(x for x, _, hint in hints._spans if hint.key == "question_mark")
+        await pilot.hover(hints, offset=(help_key, 0))
+        await pilot.pause(0.1)
+        assert isinstance(hints.tooltip, Content)
+        assert hints.tooltip.plain == "Every key, with ids for [keymap]"
