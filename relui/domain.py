@@ -10,6 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from relui.printable import printable
+
+
+def _printable(record: object, *names: str) -> None:
+    """A source's words in a record as one printable line (``relui.printable``): no escape reaches a terminal."""
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and value:
+            clean = printable(value)
+            if clean is not value:
+                object.__setattr__(record, name, clean)
+
 
 class Color(StrEnum):
     """One side of a blue/green pair."""
@@ -59,6 +71,9 @@ class PodHealth:
     reason: str | None = None
     started_at: datetime | None = None
     version: str | None = None
+
+    def __post_init__(self) -> None:
+        _printable(self, "name", "phase", "reason")
 
 
 # The reasons an operator must see first, worst first.
@@ -147,6 +162,9 @@ class LockInfo:
     since: datetime
     renewed: datetime | None = None
 
+    def __post_init__(self) -> None:
+        _printable(self, "holder")
+
 
 @dataclass(frozen=True)
 class ReleaseValues:
@@ -176,6 +194,9 @@ class Revision:
     description: str
     updated: datetime
     values: ReleaseValues | None = None
+
+    def __post_init__(self) -> None:
+        _printable(self, "status", "description")
 
 
 @dataclass(frozen=True)
@@ -234,6 +255,9 @@ class SmokeResult:
     name: str
     passed: bool
     detail: str
+
+    def __post_init__(self) -> None:
+        _printable(self, "detail")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
+from relui.printable import printable
 from relui.screens.watch import StateWatch
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_actions
@@ -24,6 +25,8 @@ from relui.widgets.footer import KeyHints
 from relui.widgets.plain_cells import plain_row
 
 SHOWN = 500
+# The pane scrolls: a record's line is cut only past this many characters.
+RECORD_LIMIT = 4000
 
 
 def status_text(entry: Entry, unfinished: set[str]) -> Text:
@@ -84,7 +87,7 @@ def record_text(entry: Entry, unfinished: set[str]) -> str:
     ]
     if rest:
         lines.append("; ".join(rest))
-    return "\n".join(lines)
+    return "\n".join(printable(line, RECORD_LIMIT) for line in lines)  # a hand-edited record may hold escapes
 
 
 def matches(cells: tuple[str | Text, ...], needle: str) -> bool:

@@ -8,12 +8,15 @@ printable line so it can never forge a record, a heading or a ticked box.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from relui.printable import FREE_TEXT_LIMIT, one_line
 
 # The OCI distribution spec's tag grammar: no '/', no leading '.' or '-', at most 128 characters.
 TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 TAG_RULE = "use letters, digits, '_', '.', '-' (first not '.' or '-'), at most 128 characters"
-FREE_TEXT_LIMIT = 500
+
+
+__all__ = ["FREE_TEXT_LIMIT", "TAG", "TAG_RULE", "InvalidInput", "markdown_text", "one_line", "validate_version"]
 
 
 class InvalidInput(ValueError):
@@ -26,20 +29,6 @@ def validate_version(version: str) -> str:
         shown = one_line(str(version), limit=60)
         raise InvalidInput(f"version {shown!r} is not a valid image tag: {TAG_RULE}")
     return version
-
-
-def one_line(text: str, limit: int = FREE_TEXT_LIMIT) -> str:
-    """Any free text as one printable line: control characters and line breaks to spaces, trimmed, capped."""
-    # Category C covers control, format (bidi overrides), surrogates and unassigned; Zl/Zp are
-    # the Unicode line and paragraph separators that str.splitlines() also breaks on.
-    cleaned = "".join(
-        " " if unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") else ch
-        for ch in str(text)
-    )
-    cleaned = " ".join(cleaned.split())
-    if len(cleaned) > limit:
-        cleaned = cleaned[: max(limit - 1, 0)].rstrip() + "…"
-    return cleaned
 
 
 # Inline markdown controls, escaped wherever they are: code spans, links and checkboxes, HTML.

@@ -1,0 +1,74 @@
+"""What a source says in words reaches no terminal as escapes: a Lease holder or a Helm description can carry any bytes.
+
+Whoever can write a Kubernetes Lease, run ``helm upgrade --description``, or
+print from a smoke command chose those words; relui shows them to operators
+in the TUI and the CLI. As raw bytes they retitled the terminal, blinked,
+painted a red background and broke the columns' borders.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from relui.domain import Color, LockInfo, PodHealth, Revision, SmokeResult
+from relui.services.context import Context
+from tests.conftest import SHIPPED_CONFIG
+
+HOSTILE = "evil\x1b[5mBLINK\x1b[0m \x1b]0;PWNED\x07 \x1b[41mRED\x1b[0m\nline2\rcr\u202e"
+AT = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def no_escapes(text: str) -> bool:
+    return not any(ch in text for ch in "\x1b\x07\r\n\u202e")
+
+
+def test_the_domain_keeps_a_sources_words_as_one_printable_line() -> None:
+    assert LockInfo(HOSTILE, AT).holder == "evil [5mBLINK [0m ]0;PWNED [41mRED [0m line2 cr"
+    assert no_escapes(Revision(3, "deployed", HOSTILE, AT).description)
+    assert no_escapes(SmokeResult("checkout", False, HOSTILE).detail)
+    assert no_escapes(PodHealth("shop-green-0", Color.GREEN, "Running", False, 1, HOSTILE).reason or "")
+    # Words that are already one printable line are kept as they are, the same object.
+    holder = "ops@bastion-2:4711"
+    assert LockInfo(holder, AT).holder is holder
+
+
+def test_relui_status_prints_a_hostile_lock_holder_and_description_without_escapes(ctx: Context) -> None:
+    ctx.env_ports("qa").cluster.lock()  # the sandbox world exists from the first read
+    world_file = ctx.state_dir / "sandbox" / "world.json"
+    world = json.loads(world_file.read_text())
+    now = datetime.now(UTC).isoformat()  # the CLI reads on the system clock: a lock renewed now is held
+    world["envs"]["qa"]["lock"] = {"holder": HOSTILE, "since": now, "renewed": now}
+    world["envs"]["qa"]["revisions"][-1]["description"] = HOSTILE
+    world_file.write_text(json.dumps(world))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "relui",
+            "status",
+            "qa",
+            "--config",
+            str(SHIPPED_CONFIG),
+            "--state-dir",
+            str(ctx.state_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"RELUI_USER": "ops", "PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    assert "evil [5mBLINK" in done.stdout  # the holder is shown, as printable text
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout
+
+
+def test_a_table_cell_is_printable_whatever_a_hand_edited_record_holds() -> None:
+    from relui.widgets.plain_cells import plain
+
+    assert no_escapes(plain(HOSTILE).plain)
+    assert plain("[/] as typed").plain == "[/] as typed"
