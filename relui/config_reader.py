@@ -48,6 +48,10 @@ MaybeTag = TypeVar("MaybeTag", str, str | None)
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# A key as Textual names it: modifiers, then one letter or digit or a lower-case name ("f5",
+# "question_mark", "left_square_bracket"). "[" itself is no key name: shown in the key line and
+# the palette it was markup, and the palette crashed on it.
+_KEY = re.compile(r"((ctrl|shift|alt|meta|super|hyper)\+)*([A-Za-z0-9]|[a-z][a-z0-9_]*)")
 
 
 class ConfigReader:
@@ -111,8 +115,11 @@ class ConfigReader:
             if binding not in KEYMAP_IDS:
                 self.fail(t.path.key(binding), f"unknown binding id; expected one of: {', '.join(KEYMAP_IDS)}")
             keys = t.text(binding, required=True)
-            if not re.fullmatch(r"[^\s,]+(,[^\s,]+)*", keys):
-                self.fail(t.path.key(binding), f'expected keys like "D" or "D,ctrl+d", got {keys!r}')
+            if not all(_KEY.fullmatch(key) for key in keys.split(",")):
+                self.fail(
+                    t.path.key(binding),
+                    f'expected keys like "D", "D,ctrl+d" or "left_square_bracket" (Textual key names), got {keys!r}',
+                )
             keymap[binding] = keys
         return keymap
 

@@ -178,6 +178,8 @@ WINDOW = '[calendar]\n[[calendar.windows]]\nstart = "08:00"\nend = "17:00"\n'
         ),
         (MINIMAL + '[keymap]\ndeplyo = "D"\n', "keymap.deplyo: unknown binding id; expected one of: abort, back"),
         (MINIMAL + '[keymap]\ndeploy = "D, x"\n', 'keymap.deploy: expected keys like "D"'),
+        (MINIMAL + '[keymap]\ndeploy = "[/]"\n', 'keymap.deploy: expected keys like "D", "D,ctrl+d" or "left_square'),
+        (MINIMAL + '[keymap]\ndeploy = "ctrl+[bold]"\n', "keymap.deploy: expected keys like"),
         ("x = " + "[" * 5000 + "]" * 5000 + "\n", ":6: environments.x: arrays or inline tables nested too deep"),
         (MINIMAL + '"a\\nb" = 1\n', 'environments.qa."a\\nb": unknown key'),
     ],
@@ -194,8 +196,10 @@ def test_new_environment_keys_have_their_defaults(tmp_path: Path) -> None:
 
 def test_known_permission_and_keymap_ids_are_accepted(tmp_path: Path) -> None:
     text = MINIMAL + '[permissions]\nlock = ["devops"]\nabort = ["devops"]\n[keymap]\ndeploy = "D,ctrl+d"\n'
+    text += 'rollback = "ctrl+shift+r"\nhelp = "question_mark,f1"\nfilter = "left_square_bracket"\n'
     config = load_config(write(tmp_path, text))
-    assert config.permissions["abort"] == ("devops",) and config.keymap == {"deploy": "D,ctrl+d"}
+    assert config.permissions["abort"] == ("devops",) and config.keymap["deploy"] == "D,ctrl+d"
+    assert config.keymap["filter"] == "left_square_bracket"
 
 
 def test_keymap_ids_are_the_bindings_of_the_app_and_its_screens() -> None:
