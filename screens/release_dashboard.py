@@ -43,6 +43,17 @@ ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort")
 ACTION_GROUP = "release-action"
 # A rollback runs beside whatever it preempts (the service asks that to stop), never in its group.
 ROLLBACK_GROUP = "release-rollback"
+# What a failed worker's toast is titled: what the operator was doing, not the worker group's id.
+WORKER_TITLES = {
+    ACTION_GROUP: "release action",
+    ROLLBACK_GROUP: "rollback",
+    "release-read": "reading versions and history",
+    "release-flow": "asking",
+    "release-bake": "bake watch",
+    "release-abort": "abort",
+    "release-lock": "lock",
+    "release-lock-renew": "lock renewal",
+}
 TITLES = {
     "deploy": "Deploy to",
     "smoke": "Smoke",
@@ -410,7 +421,7 @@ class ReleaseDashboard(LockKeeping):
             self.action_log.write(f"{self._stamp()} {env.upper()} {action} FAILED: {text}", "bold")
             self.column(env).poll(deep=True)
             self._action_ended("failed")
-        self.notify(text, title=event.worker.group, severity="error", timeout=15)
+        self.notify(text, title=WORKER_TITLES.get(event.worker.group, event.worker.group), severity="error", timeout=15)
 
     def _action_ended(self, outcome: str) -> None:
         """``outcome`` is the result's status word: a cancel or a block is not called a failure."""
