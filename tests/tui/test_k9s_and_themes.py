@@ -263,3 +263,22 @@ async def test_screenshot_goes_to_the_state_dir(
         saved = app.deliver_screenshot()
     assert saved is not None and Path(saved).parent == ctx.state_dir / "screenshots"
     assert Path(saved).read_text().startswith("<svg")
+
+
+async def test_a_failed_read_is_titled_with_what_was_being_read(
+    make_ctx: ContextFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relui.ports import PortError
+    from relui.screens import release_flows
+
+    def unreachable(*args: object, **kwargs: object) -> object:
+        raise PortError("registry: connection refused")
+
+    monkeypatch.setattr(release_flows, "version_pick", unreachable)
+    app = make_app(make_ctx())
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("right", "d")
+        await settle(pilot)
+        toasts = {n.title: n.message for n in app._notifications}
+        assert toasts.get("reading versions and history") == "registry: connection refused"
