@@ -187,7 +187,11 @@ class EnvironmentScreen(Screen[None]):
     @on(Worker.StateChanged)
     def _load_failed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            self.notify(f"{type(event.worker.error).__name__}: {event.worker.error}", title="environment detail", severity="error")
+            self.notify(
+                f"{type(event.worker.error).__name__}: {event.worker.error}",
+                title="environment detail",
+                severity="error",
+            )
 
     def on_environment_screen_loaded(self, message: Loaded) -> None:
         """Draw a reading."""
