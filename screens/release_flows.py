@@ -86,7 +86,7 @@ class ReleaseFlows(DashboardScreen):
                 f"Deploy to {env.upper()}: which version?",
                 options,
                 custom="or type a version, Enter",
-                note="newest first; selected: the newest not rolled back, not crash-looping",
+                note="selected: the newest neither rolled back nor crash-looping",
                 highlight=pick.preselect,
             )
         )
