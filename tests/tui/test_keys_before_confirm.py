@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 from textual.app import App
 from textual.widgets import Static
 
+from relui.app import ReluiApp
 from relui.screens.checking import SHOW_AFTER_SECONDS, CheckingScreen
 from relui.screens.choice import ChoiceScreen
 from relui.screens.confirm import ConfirmScreen
@@ -39,33 +42,44 @@ def candidate_on_qa(ctx: Context) -> None:
     assert service.deploy("qa", "1.6.0").ok and service.smoke("qa").ok
 
 
-@pytest.mark.usefixtures("slow_guards")
-async def test_keys_typed_before_the_confirm_opens_do_not_act_on_the_dashboard(ctx: Context) -> None:
+@asynccontextmanager
+async def qa_with_a_candidate(ctx: Context, size: tuple[int, int] = (120, 36)) -> AsyncIterator[tuple[ReluiApp, Any]]:
+    """The app on QA's column, QA's candidate smoked and ready to cut over."""
     candidate_on_qa(ctx)
     app = make_app(ctx)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        await pilot.press("right")  # QA
+        await pilot.press("right")
         await pilot.pause()
+        yield app, pilot
+
+
+def stack(app: ReluiApp) -> list[str]:
+    return [type(s).__name__ for s in app.screen_stack]
+
+
+def blue_is_live(ctx: Context) -> bool:
+    return ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
+
+
+@pytest.mark.usefixtures("slow_guards")
+async def test_keys_typed_before_the_confirm_opens_do_not_act_on_the_dashboard(ctx: Context) -> None:
+    async with qa_with_a_candidate(ctx) as (app, pilot):
         # c, then at once: r (a rollback chooser), l (the lock's question), tab and enter (as if confirming).
         await pilot.press("c", "r", "l", "tab", "enter")
         await pilot.pause()
         assert isinstance(app.screen, CheckingScreen)
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        assert [type(s).__name__ for s in app.screen_stack] == ["ReleaseDashboard", "ConfirmScreen"]
+        assert stack(app) == ["ReleaseDashboard", "ConfirmScreen"]
         assert not any(isinstance(s, ChoiceScreen) for s in app.screen_stack)
         # Nothing was confirmed by the keys typed ahead: traffic is where it was.
-        assert ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
+        assert blue_is_live(ctx)
 
 
 @pytest.mark.usefixtures("slow_guards")
 async def test_a_slow_check_says_so_and_escape_cancels_it_before_anything_is_asked(ctx: Context) -> None:
-    candidate_on_qa(ctx)
-    app = make_app(ctx)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("right", "c")
+    async with qa_with_a_candidate(ctx, (80, 24)) as (app, pilot):
+        await pilot.press("c")
         await pilot.pause(SHOW_AFTER_SECONDS + 0.1)
         checking = app.screen
         assert isinstance(checking, CheckingScreen) and checking.has_class("-shown")
@@ -78,52 +92,34 @@ async def test_a_slow_check_says_so_and_escape_cancels_it_before_anything_is_ask
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, (CheckingScreen, ConfirmScreen))
-    assert ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
+    assert blue_is_live(ctx)
     outcome = [e for e in Journal(ctx.state_dir, ctx.clock).entries("qa") if e.kind == "outcome"][-1]
     assert (outcome.action, outcome.status) == ("cutover", "cancelled")
 
 
 @pytest.mark.usefixtures("slow_guards")
-async def test_help_opened_while_checking_leaves_no_checking_screen_behind(ctx: Context) -> None:
-    candidate_on_qa(ctx)
-    app = make_app(ctx)
-    async with app.run_test(size=(120, 36)) as pilot:
+@pytest.mark.parametrize(("key", "opened"), [("question_mark", None), ("ctrl+p", "CommandPalette")])
+async def test_a_key_to_another_screen_while_checking_leaves_no_checking_modal_behind(
+    ctx: Context, key: str, opened: str | None
+) -> None:
+    async with qa_with_a_candidate(ctx) as (app, pilot):
+        await pilot.press("c", key)  # ? is dropped like any key; the palette is a priority key and opens over it
         await settle(pilot)
-        await pilot.press("right", "c", "question_mark")  # help is the app's key: it opens over the checking modal
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
+        assert stack(app)[-2:] == [opened or "ReleaseDashboard", "ConfirmScreen"]
         await pilot.press("escape")  # cancel the cutover
         await settle(pilot)
-        await pilot.press("escape")  # close help
-        await settle(pilot)
-        assert [type(s).__name__ for s in app.screen_stack] == ["ReleaseDashboard"]
-    assert ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
-
-
-@pytest.mark.usefixtures("slow_guards")
-async def test_the_palette_opened_while_checking_is_what_closes_not_the_checking_modal(ctx: Context) -> None:
-    candidate_on_qa(ctx)
-    app = make_app(ctx)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("right", "c", "ctrl+p")  # the palette is a priority key: it opens over the checking modal
-        await settle(pilot)
-        assert [type(s).__name__ for s in app.screen_stack][-2:] == ["CommandPalette", "ConfirmScreen"]
-        await pilot.press("escape")  # cancel the cutover
-        await settle(pilot)
-        await pilot.press("escape")  # close the palette
-        await settle(pilot)
+        if opened:
+            await pilot.press("escape")  # close the palette
+            await settle(pilot)
         # Dismissing from under the palette popped the palette and left the checking modal eating every key.
-        assert [type(s).__name__ for s in app.screen_stack] == ["ReleaseDashboard"]
+        assert stack(app) == ["ReleaseDashboard"]
+    assert blue_is_live(ctx)
 
 
 @pytest.mark.usefixtures("slow_guards")
 async def test_quitting_while_the_guards_are_read_is_quitting_nothing_is_interrupted(ctx: Context) -> None:
-    candidate_on_qa(ctx)
-    app = make_app(ctx)
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("right", "c")
+    async with qa_with_a_candidate(ctx) as (app, pilot):
+        await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, CheckingScreen)
         await app.action_quit()
