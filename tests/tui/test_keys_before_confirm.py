@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,19 +22,26 @@ from relui.services.journal import Journal
 from relui.services.release import ReleaseService
 from tests.tui.conftest import make_app, settle
 
-READ_SECONDS = 0.6  # a slow Prometheus: well past the moment the checking line shows itself
+HOLD_LIMIT_SECONDS = 15.0
 
 
 @pytest.fixture
-def slow_guards(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every action's facts take READ_SECONDS to gather, as behind a slow source."""
+def slow_guards(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Once the test clears the event it gets, every action's facts are held, as behind a slow source, until it sets it.
+
+    Held, not slept: on a loaded machine a fixed delay could be over before the test looked.
+    """
     real = release.gather
+    answered = threading.Event()
+    answered.set()  # the set-up's own deploy and smoke are not held
 
     def slow(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(READ_SECONDS)
+        answered.wait(HOLD_LIMIT_SECONDS)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(release, "gather", slow)
+    yield answered
+    answered.set()  # a worker still held (the app quit under it) goes on and ends
 
 
 def candidate_on_qa(ctx: Context) -> None:
@@ -54,6 +61,11 @@ async def qa_with_a_candidate(ctx: Context, size: tuple[int, int] = (120, 36)) -
         yield app, pilot
 
 
+def holding(guards: threading.Event) -> None:
+    """From now on, an action's guards are read only once the test sets ``guards``."""
+    guards.clear()
+
+
 def stack(app: ReluiApp) -> list[str]:
     return [type(s).__name__ for s in app.screen_stack]
 
@@ -62,13 +74,16 @@ def blue_is_live(ctx: Context) -> bool:
     return ctx.env_ports("qa").cluster.observed_active_color().value == "blue"
 
 
-@pytest.mark.usefixtures("slow_guards")
-async def test_keys_typed_before_the_confirm_opens_do_not_act_on_the_dashboard(ctx: Context) -> None:
+async def test_keys_typed_before_the_confirm_opens_do_not_act_on_the_dashboard(
+    ctx: Context, slow_guards: threading.Event
+) -> None:
     async with qa_with_a_candidate(ctx) as (app, pilot):
+        holding(slow_guards)
         # c, then at once: r (a rollback chooser), l (the lock's question), tab and enter (as if confirming).
         await pilot.press("c", "r", "l", "tab", "enter")
         await pilot.pause()
         assert isinstance(app.screen, CheckingScreen)
+        slow_guards.set()
         await settle(pilot)
         assert stack(app) == ["ReleaseDashboard", "ConfirmScreen"]
         assert not any(isinstance(s, ChoiceScreen) for s in app.screen_stack)
@@ -76,9 +91,11 @@ async def test_keys_typed_before_the_confirm_opens_do_not_act_on_the_dashboard(c
         assert blue_is_live(ctx)
 
 
-@pytest.mark.usefixtures("slow_guards")
-async def test_a_slow_check_says_so_and_escape_cancels_it_before_anything_is_asked(ctx: Context) -> None:
+async def test_a_slow_check_says_so_and_escape_cancels_it_before_anything_is_asked(
+    ctx: Context, slow_guards: threading.Event
+) -> None:
     async with qa_with_a_candidate(ctx, (80, 24)) as (app, pilot):
+        holding(slow_guards)
         await pilot.press("c")
         await pilot.pause(SHOW_AFTER_SECONDS + 0.1)
         checking = app.screen
@@ -90,6 +107,9 @@ async def test_a_slow_check_says_so_and_escape_cancels_it_before_anything_is_ask
         assert isinstance(board, ReleaseDashboard)
         assert board.status_text() == "cutover on QA: reading the guards; nothing has changed yet"
         await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CheckingScreen)
+        slow_guards.set()  # the guards come in after the Esc: nothing is asked
         await settle(pilot)
         assert not isinstance(app.screen, (CheckingScreen, ConfirmScreen))
     assert blue_is_live(ctx)
@@ -97,13 +117,15 @@ async def test_a_slow_check_says_so_and_escape_cancels_it_before_anything_is_ask
     assert (outcome.action, outcome.status) == ("cutover", "cancelled")
 
 
-@pytest.mark.usefixtures("slow_guards")
 @pytest.mark.parametrize(("key", "opened"), [("question_mark", None), ("ctrl+p", "CommandPalette")])
 async def test_a_key_to_another_screen_while_checking_leaves_no_checking_modal_behind(
-    ctx: Context, key: str, opened: str | None
+    ctx: Context, slow_guards: threading.Event, key: str, opened: str | None
 ) -> None:
     async with qa_with_a_candidate(ctx) as (app, pilot):
+        holding(slow_guards)
         await pilot.press("c", key)  # ? is dropped like any key; the palette is a priority key and opens over it
+        await pilot.pause()
+        slow_guards.set()
         await settle(pilot)
         assert stack(app)[-2:] == [opened or "ReleaseDashboard", "ConfirmScreen"]
         await pilot.press("escape")  # cancel the cutover
@@ -116,9 +138,11 @@ async def test_a_key_to_another_screen_while_checking_leaves_no_checking_modal_b
     assert blue_is_live(ctx)
 
 
-@pytest.mark.usefixtures("slow_guards")
-async def test_quitting_while_the_guards_are_read_is_quitting_nothing_is_interrupted(ctx: Context) -> None:
+async def test_quitting_while_the_guards_are_read_is_quitting_nothing_is_interrupted(
+    ctx: Context, slow_guards: threading.Event
+) -> None:
     async with qa_with_a_candidate(ctx) as (app, pilot):
+        holding(slow_guards)
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, CheckingScreen)
