@@ -68,9 +68,19 @@ class LockService:
             cluster.release_lock(current.holder)
         holder = self.holder(name)
         renewing = current is not None and current.holder == holder
-        info = self._acquire(name, holder, renewing=renewing)
+        operator, who = self.ctx.operator_on(name), self._who(name)
+        if not renewing:
+            # Journaled before the cluster is asked: killed once it granted the lock, the journal still names it.
+            self.journal.note(operator, name, "lock", "taking", holder=holder, **who)
         try:
-            self.journal.note(self.ctx.operator_on(name), name, "lock", holder=holder, **self._who(name))
+            info = self._acquire(name, holder, renewing=renewing)
+        except PortError as exc:
+            if not renewing:
+                with contextlib.suppress(PortError):
+                    self.journal.note(operator, name, "lock", "failed", holder=holder, message=str(exc))
+            raise
+        try:
+            self.journal.note(operator, name, "lock", holder=holder, **who)
         except PortError:
             # Not journaled, not held: a full disk must not leave a lock nobody's journal names.
             if not renewing:

@@ -964,9 +964,9 @@ def test_the_machine_accepts_a_rollback_that_finishes_one_cut_off_after_its_swit
 
 
 def test_the_machine_accepts_an_operator_lock_taken_just_before_a_kill() -> None:
-    """Found by CI: killed right after the cluster granted ops's explicit lock, the take had happened (the
-    journal shows it unfinished) and the lock is held, as asked: an operator lock is not tied to the process
-    that took it. The model counted it as a lock some action left behind."""
+    """Found by CI: killed right after the cluster granted ops's explicit lock, the lock is held, as asked (an
+    operator lock is not tied to the process that took it), and the model counted it as one an action left.
+    It was also held unjournaled: the take was noted only after the grant. It is now noted before."""
     machine = ReleaseMachine()
     try:
         machine.start(always_open=False)
@@ -974,6 +974,9 @@ def test_the_machine_accepts_an_operator_lock_taken_just_before_a_kill() -> None
         machine.lock(env="qa", take=True, mine=True)
         assert machine.last is not None and machine.last.killed
         assert machine.last.after.envs["qa"].lock is not None
+        # Nothing held unjournaled: the take was written down before the cluster was asked.
+        notes = [e for e in Journal(machine.state, machine.clock).entries("qa") if e.action == "lock"]
+        assert [(e.kind, e.status) for e in notes] == [("note", "taking")]
         machine.check_all()
         machine.lock(env="qa", take=False, mine=True)  # and it is given back like any lock of ops's
         assert machine.last.after.envs["qa"].lock is None
