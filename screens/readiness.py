@@ -130,8 +130,15 @@ class ReadinessScreen(Screen[None]):
             title = f"Evidence for {RECORDS[item][1]} on {self.env.title}: a link to the review, ticket or report"
 
             def linked(link: str | None) -> None:
-                if link:
-                    self._record(item, link)
+                if not link:
+                    return
+                ask = f"A note kept with the {RECORDS[item][1]} record (optional: Enter records it without one)"
+
+                def noted(note: str | None) -> None:
+                    if note is not None:
+                        self._record(item, link, note)
+
+                self.app.push_screen(NoteScreen(ask, placeholder="who did it, where, what it showed"), noted)
 
             # A link that is no link is said under the field, which keeps what was typed.
             self.app.push_screen(NoteScreen(title, placeholder="https://...", check=evidence_problem), linked)
@@ -139,9 +146,9 @@ class ReadinessScreen(Screen[None]):
         self.app.push_screen(ChoiceScreen(f"Record readiness evidence on {self.env.title}", options), picked)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="readiness-record")
-    def _record(self, item: str, evidence: str) -> None:
+    def _record(self, item: str, evidence: str, note: str = "") -> None:
         try:
-            entry = record(self.ctx, self.env.name, item, evidence)
+            entry = record(self.ctx, self.env.name, item, evidence, note)
         except ReadinessError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return

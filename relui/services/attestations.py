@@ -55,8 +55,9 @@ class Record:
     problem: str | None = None  # set when read: why the record does not count
 
     def line(self) -> str:
-        """The record in a few words: who, when, where the proof is."""
-        return f"{self.by} {self.at[:10]} {self.evidence}"
+        """The record in a few words: who, when, where the proof is, and the note made with it."""
+        said = f"{self.by} {self.at[:10]} {self.evidence}"
+        return f"{said} ({self.note})" if self.note else said
 
 
 def records_path(ctx: Context, env: str) -> Path:

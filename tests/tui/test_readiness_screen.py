@@ -49,6 +49,10 @@ async def test_evidence_is_recorded_from_the_screen(ctx: Context) -> None:
         await pilot.press("down", "down", "enter")  # restore-test
         await settle(pilot)
         await pilot.press(*"https://wiki.example/restore-42", "enter")
+        await settle(pilot)
+        # Then the note kept with it, which the evidence column shows with the link.
+        assert isinstance(app.screen, NoteScreen) and "optional" in app.screen.title_text
+        await pilot.press(*"RDS snapshot restored in 14 min", "enter")
         for _ in range(100):
             table = app.screen.query_one(DataTable)
             rows = {str(table.get_row(key)[0]): table.get_row(key) for key in table.rows}
@@ -56,6 +60,8 @@ async def test_evidence_is_recorded_from_the_screen(ctx: Context) -> None:
                 break
             await pilot.pause(0.05)
         assert str(rows["Disaster recovery"][1]) == "MET"
+        evidence = " ".join(str(rows["Disaster recovery"][2]).split())
+        assert "https://wiki.example/restore-42 (RDS snapshot restored in 14 min)" in evidence
         await pilot.press("e")
         await settle(pilot)
         await pilot.press("enter", *"not a link", "enter")

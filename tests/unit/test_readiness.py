@@ -213,6 +213,8 @@ def test_security_needs_both_attestations(build: Build) -> None:
     status, evidence = criterion(ctx, "security-review")
     assert status == MET, evidence
     assert "https://jira.example/SEC-12" in evidence and "https://vault.example/rotation/381" in evidence
+    # The note made with a record is read with it (relui readiness and the readiness screen).
+    assert "https://vault.example/rotation/381 (all four)" in evidence
 
 
 def test_record_is_kept_in_toml_and_journaled(build: Build) -> None:
