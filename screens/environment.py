@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from relui.domain import Color, EnvSnapshot, GuardResult, MetricKind, Revision, Series
@@ -27,6 +27,7 @@ from relui.widgets.error_sparkline import ErrorSparkline, MetricSparkline
 from relui.widgets.footer import KeyHints
 from relui.widgets.guard_list import GuardList, guard_summary
 from relui.widgets.pod_table import PodTable
+from relui.widgets.quiet import update_if_changed
 from relui.widgets.revision_table import RevisionTable
 
 # Guards read many sources (checklist, registry, backups ...): not at every refresh.
@@ -102,6 +103,7 @@ class EnvironmentScreen(Screen[None]):
                             yield MetricSparkline(name, fmt, id=f"{kind}-{color}", classes="big")
             yield Label("Revision history", classes="section")
             yield RevisionTable(id="history")
+            yield Static("", id="history-detail", markup=False)
             yield Label("Guards", classes="section")
             yield Static("checking guards ...", id="guards-status", markup=False)
             for action in ("deploy", "smoke", "cutover", "rollback"):
@@ -122,6 +124,11 @@ class EnvironmentScreen(Screen[None]):
     def _filter_kept(self) -> None:
         self.query_one(FilterLine).hide()
         self.query_one(PodTable).focus()
+
+    @on(DataTable.RowHighlighted, "#history")
+    def _describe(self) -> None:
+        """The highlighted revision's description, whole, under the table."""
+        update_if_changed(self.query_one("#history-detail", Static), self.query_one(RevisionTable).described())
 
     @on(BottomLine.Closed)
     def _filter_cleared(self) -> None:
@@ -213,6 +220,7 @@ class EnvironmentScreen(Screen[None]):
             self.query_one(RevisionTable).border_title = Text(detail.history_problem)
         else:
             self.query_one(RevisionTable).show(detail.history)
+            self._describe()
         if detail.guards is not None:
             self._guards_at = time.monotonic()
             self._show_guards(detail)
