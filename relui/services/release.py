@@ -152,16 +152,16 @@ class ReleaseService:
         )
         guards = with_break_glass(what.evaluate(facts), facts)
         plan = make_plan(request.action, facts)
-        hard = unforceable(guards, env_cfg)
-        if hard:
-            # Shown all the same (the TUI's modal lists why); nothing the answer says can pass these.
-            self._mark(request, what, pending, abortable=True)
-            ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
-            refused, remedy = hard_refusal(what.verb, request.env, guards, hard)
-            return self.outcomes.closed(request, what, "blocked", refused, guards, plan, facts, remedy)
         self._mark(request, what, pending, abortable=True)
         asked = self.ctx.clock.now()
+        # Asked even when blocks no answer can force stand: the TUI's modal lists why, and a hotfix
+        # reason typed there may clear the window, and with it the break-glass the window alone caused.
         decision = ask_unless_preempted(self.inflight, request.env, pending, decide, plan, tuple(guards))
+        hard = unforceable(guards, env_cfg)
+        if hard and (decision is None or not decision.go):
+            # The attempt met blocks nothing could pass: journaled as blocked, with the way out.
+            refused, remedy = hard_refusal(what.verb, request.env, guards, hard)
+            return self.outcomes.closed(request, what, "blocked", refused, guards, plan, facts, remedy)
         if decision is None:
             return self.outcomes.closed(
                 request, what, "cancelled", "a rollback went first; nothing was changed", guards, plan, facts
@@ -175,6 +175,10 @@ class ReleaseService:
             # Only the window guard reads the hotfix reason; everything else stays as shown.
             facts.hotfix_reason = one_line(hotfix or "") or None
             guards = with_break_glass(what.evaluate(facts), facts)
+        hard = unforceable(guards, env_cfg)
+        if hard:
+            refused, remedy = hard_refusal(what.verb, request.env, guards, hard)
+            return self.outcomes.closed(request, what, "blocked", refused, guards, plan, facts, remedy)
         if (self.ctx.clock.now() - asked).total_seconds() >= STALE_AFTER_SECONDS:
             # An answer that took this long was given to what was shown then: the window may have
             # closed, a freeze begun, an approval expired, the candidate's pods gone unready.

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.widgets import Button, Input
 
-from relui.domain import GuardResult, Remedy, RemedyKind, Verdict
+from relui.domain import Color, GuardResult, Remedy, RemedyKind, Verdict
 from relui.screens.confirm import Confirmation, ConfirmScreen
+from relui.services.journal import Journal
+from tests.tui.conftest import make_app, settle
+from tests.tui.test_actions import focus_env
+from tests.unit.test_release_service import prod_ready_but_for_the_window
 
 GUARDS = [
     GuardResult("window", Verdict.BLOCK, "outside release windows", Remedy(RemedyKind.HOTFIX, "prod")),
@@ -74,3 +80,29 @@ async def test_a_hotfix_reason_clears_the_break_glass_the_window_alone_caused() 
         confirm.press()
         await pilot.pause()
     assert results == [Confirmation(force=False, reason="", hotfix_reason="INC-9 checkout down")]
+
+
+async def test_a_hotfix_typed_in_the_prod_confirm_cuts_over(state_dir: Path) -> None:
+    """End to end through the service: the modal enabled Confirm, then the service refused it as blocked."""
+    ctx, _ = prod_ready_but_for_the_window(state_dir)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await focus_env(pilot, app, "prod")
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen) and {g.name for g in screen.blocks} == {"window", "break-glass"}
+        screen.query_one("#env-name", Input).value = "prod"
+        screen.query_one("#hotfix", Input).value = "INC-42 checkout down"
+        await pilot.pause()
+        confirm = screen.query_one("#confirm", Button)
+        assert confirm.label.plain == "Confirm" and not confirm.disabled
+        confirm.press()
+        for _ in range(200):
+            outcomes = [e.status for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.action == "cutover"]
+            if len(outcomes) >= 2:
+                break
+            await pilot.pause(0.05)
+        assert outcomes == ["started", "ok"], outcomes
+        assert ctx.env_ports("prod").releases.values().active_color is Color.GREEN

@@ -339,3 +339,53 @@ def test_a_rollback_with_nothing_to_go_back_to_plans_no_switch_and_tags_nothing(
     plan = service.plan("rollback", "qa")
     assert plan.to_color is None and plan.changes == ("nothing: blue (1.4.2) stays live",)
     assert not any("tagged" in line for line in plan.changes)
+
+
+def prod_ready_but_for_the_window(state_dir: Path) -> tuple[Context, ReleaseService]:
+    """PROD with a signed-off, ticked, ready candidate, just after Thursday's window closed in Berlin."""
+    clock = ManualClock(datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # Thursday 16:30 in Berlin
+    ctx = make_context(SHIPPED_CONFIG, state_dir, clock)
+    owner = make_context(SHIPPED_CONFIG, state_dir, clock, operator="owner")
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.5.1").ok
+    Checklists(owner).sign_off("prod", "product_owner")
+    for item in ctx.config.checklist:
+        if not item.auto and item.phase != "post-deployment":
+            Checklists(ctx).tick("prod", item.id, note="done")
+    meet_readiness(ctx)
+    clock.set(datetime(2026, 11, 26, 16, 40, tzinfo=UTC))
+    blocks = {g.name for g in service.check("cutover", "prod") if g.blocks}
+    assert blocks == {"window", "break-glass"}, blocks
+    return ctx, service
+
+
+def test_a_hotfix_reason_given_in_the_answer_releases_as_hotfix_does(state_dir: Path) -> None:
+    """The TUI types the hotfix reason into the confirm: the answer carries it, not the request.
+
+    The window's block made a break-glass block (forcing on PROD), which no answer can force;
+    the service refused before reading the answer, so the TUI's hotfix field could never release.
+    """
+    ctx, service = prod_ready_but_for_the_window(state_dir)
+    shown: list[GuardResult] = []
+
+    def typed_a_hotfix(plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
+        shown.extend(guards)
+        return Decision(True, reason="release 1.5.1", hotfix_reason="INC-42 checkout down")
+
+    result = service.run(Request(Action.CUTOVER, "prod"), typed_a_hotfix)
+    assert {g.name for g in shown if g.blocks} == {"window", "break-glass"}
+    assert result.ok, result.message
+    assert live(ctx, "prod") == (Color.GREEN, "1.5.1")
+    window = next(g for g in result.guards if g.name == "window")
+    assert window.verdict is Verdict.PASS and "INC-42" in window.reason
+    intent = next(e for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.action == "cutover")
+    assert "INC-42 checkout down" in json.dumps(intent.detail)
+
+
+def test_an_answer_without_a_hotfix_still_meets_the_blocks_it_cannot_pass(state_dir: Path) -> None:
+    ctx, service = prod_ready_but_for_the_window(state_dir)
+    # A pipeline's --yes, or a cancelled modal: the attempt is journaled as blocked, with the way out.
+    for answer in (Decision(True, reason="go"), Decision(False, note="cancelled")):
+        refused = service.run(Request(Action.CUTOVER, "prod"), lambda plan, guards, a=answer: a)
+        assert refused.status == "blocked" and "break-glass" in refused.message
+        assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
