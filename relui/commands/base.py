@@ -93,6 +93,10 @@ def build_context(args: argparse.Namespace, clock: Clock | None = None) -> Conte
     problem = name_problem(local)
     if problem:
         raise CommandError(f"the user name relui was given is unusable: {problem}; set RELUI_USER to a login name")
+    for option, value in (("--config", args.config), ("--state-dir", args.state_dir)):
+        if value is not None and not value.strip():
+            # "--state-dir $DIR" with DIR unset: the default would be used without a word.
+            raise CommandError(f"{option} is empty; give a path, or leave {option} out for the default")
     config = load_config(find_config(args.config))
     state_dir = usable_state_dir(resolve_state_dir(args.state_dir))
     ports = build_ports(config, state_dir, clock or SystemClock())

@@ -146,6 +146,21 @@ def test_unknown_environment_is_one_line_exit_2(relui: Relui) -> None:
     assert done.stderr.strip() == "relui: unknown environment 'staging'; configured: dev, qa, prod"
 
 
+@pytest.mark.parametrize("option", ["--state-dir", "--config"])
+def test_an_empty_path_option_is_refused_not_taken_as_the_default(tmp_path: Path, option: str) -> None:
+    """``--state-dir "$DIR"`` with DIR unset in a pipeline acted on the machine's default state dir."""
+    home = tmp_path / "home"
+    env = {**os.environ, "RELUI_USER": "ops", "HOME": str(home), "XDG_STATE_HOME": "", "XDG_CONFIG_HOME": ""}
+    env.pop("RELUI_STATE_DIR", None)
+    env.pop("RELUI_CONFIG", None)
+    args = {"--config": str(SHIPPED_CONFIG), "--state-dir": str(tmp_path / "state")} | {option: ""}
+    argv = [sys.executable, "-m", "relui", "lock", "qa", "--yes", *(a for kv in args.items() for a in kv)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"relui: {option} is empty; give a path, or leave {option} out for the default"
+    assert not home.exists(), "nothing is written to the default state dir"
+
+
 def test_blocked_deploy_of_missing_image_exits_3(relui: Relui) -> None:
     done = relui("deploy", "qa", "9.9.9")
     assert done.returncode == 3
