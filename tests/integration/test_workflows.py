@@ -161,7 +161,7 @@ def test_release_runs_the_plan_in_order() -> None:
         ("integration-qa", ["smoke", "qa"]),
         ("deploy-prod", ["deploy", "prod", "$VERSION", "--yes", "--reason"]),
         ("deploy-prod", ["smoke", "prod"]),
-        ("cutover-prod", ["signoff", "prod", "--role", "product_owner"]),
+        ("cutover-prod", ["signoff", "prod", "--github-approval", "--run-url", "$RUN_URL", "--approver", "$APPROVER"]),
         ("cutover-prod", ["cutover", "prod", "--yes", "--reason"]),
         ("verify", ["status", "prod", "--json"]),
         ("notify", ["rollback", "prod", "--yes", "--reason", "pipeline verification failed"]),
@@ -214,3 +214,12 @@ def test_ci_runs_make_test_and_the_lowest_versions_on_python_311() -> None:
         runs.update({s["run"].split()[1]: job for s in job["steps"] if s.get("run", "").startswith("make ")})
     # make test-lowest: the lower bounds in pyproject.toml are versions that really work.
     assert {"test", "test-lowest"} <= set(runs)
+
+
+def test_no_step_acts_as_the_approver() -> None:
+    """Identity is verified, not claimed: setting RELUI_USER to the approver's login made any
+    GitHub login an unsigned product-owner sign-off where identities are unverified."""
+    for job_id, job in load(RELEASE)["jobs"].items():
+        for step in job.get("steps", []):
+            claimed = {k: v for k, v in (step.get("env") or {}).items() if k == "RELUI_USER"}
+            assert not any("approver" in str(v) for v in claimed.values()), f"{job_id}: {step.get('name')}"
