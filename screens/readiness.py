@@ -19,6 +19,7 @@ from relui.screens.note import NoteScreen
 from relui.screens.remedies import TuiRemedies, bound_keys
 from relui.screens.watch import StateWatch
 from relui.services.context import Context
+from relui.services.drill_records import FILE_NAME as DRILLS
 from relui.services.journal import Journal
 from relui.services.readiness import (
     MET,
@@ -109,7 +110,9 @@ class ReadinessScreen(Screen[None]):
         table.add_columns("criterion", "status", "evidence")
         table.focus()
         self.action_reload()
-        paths = [Journal(self.ctx.state_dir, self.ctx.clock).path, self.ctx.state_dir / "readiness"]
+        # Team training reads the drill history, which a drill scored from a shell appends to.
+        state = self.ctx.state_dir
+        paths = [Journal(state, self.ctx.clock).path, state / "readiness", state / DRILLS, state / "drills"]
         StateWatch(self, paths, self.action_reload).start()
 
     def action_reload(self) -> None:

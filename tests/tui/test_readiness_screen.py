@@ -69,3 +69,36 @@ async def test_evidence_is_recorded_from_the_screen(ctx: Context) -> None:
         # Refused in the form itself (tests/tui/test_readiness_words.py), not after it closed.
         assert isinstance(app.screen, NoteScreen) and "evidence must be a link" in app.screen.problem
         assert not any("evidence must be a link" in n.message for n in app._notifications)
+
+
+async def test_a_drill_scored_from_a_shell_shows_on_the_open_screen(ctx: Context) -> None:
+    """The team-training remedy sends the operator to a shell for the drill; the open screen must notice it."""
+    from relui.backends import build_ports
+    from relui.services import drill_score
+    from relui.services.drills import start
+    from relui.services.release import ReleaseService
+
+    app = make_app(ctx)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(ReadinessScreen(ctx, "prod"))
+        await settle(pilot)
+
+        def training() -> str:
+            table = app.screen.query_one(DataTable)
+            rows = {str(table.get_row(key)[0]): table.get_row(key) for key in table.rows}
+            return str(rows.get("Team training", ("", ""))[1])
+
+        for _ in range(100):
+            if training():
+                break
+            await pilot.pause(0.05)
+        assert training() == "NOT MET"
+        drill = start(ctx, "missing-tag", build_ports, ctx.state_dir.parent / "drill")
+        ReleaseService(drill.ctx).deploy(drill.env, "2.4.0")  # the drill's goal: the image guard blocks it
+        drill_score.record(ctx.state_dir, drill_score.score(drill), ctx.clock.now())
+        for _ in range(200):  # the state watch looks every few seconds
+            if training() == "MET":
+                break
+            await pilot.pause(0.05)
+        assert training() == "MET"
