@@ -36,6 +36,15 @@ def guard_lines(guards: Sequence[GuardResult], words: GuardWords = _bare) -> Tab
     return table
 
 
+# Blocks, then warnings, then passes; sorted() keeps the service's order within each.
+RANK = {Verdict.BLOCK: 0, Verdict.WARN: 1, Verdict.PASS: 2}
+
+
+def worst_first(guards: Sequence[GuardResult]) -> list[GuardResult]:
+    """The guards with what stops the action on top: on a short screen those are the lines that show."""
+    return sorted(guards, key=lambda g: RANK[g.verdict])
+
+
 def guard_summary(guards: Sequence[GuardResult]) -> str:
     """``2 block, 1 warn, 9 pass`` for a heading."""
     counts = {v: sum(1 for g in guards if g.verdict is v) for v in Verdict}
@@ -65,5 +74,5 @@ class GuardList(Static):
 
     def show(self, guards: Sequence[GuardResult], problem: str | None = None) -> None:
         """Replace the list; ``problem`` says why guards could not be checked."""
-        self.guards = [] if problem else list(guards)
-        self.update(Text(f"unavailable: {problem}") if problem else guard_lines(guards, self.words))
+        self.guards = [] if problem else worst_first(guards)
+        self.update(Text(f"unavailable: {problem}") if problem else guard_lines(self.guards, self.words))

@@ -45,6 +45,8 @@ async def test_detail_shows_pods_history_metrics_and_guards(ctx: Context) -> Non
         assert "ERR 0." in str(screen.query_one(f"#err-{Color.BLUE}", ErrorSparkline).query_one("Label").render())
         cutover = {g.name: g for g in screen.query_one("#guards-cutover", GuardList).guards}
         assert cutover["candidate"].blocks
+        # Worst first, as in the confirm: below the fold at 80x24 a block was the line not seen.
+        assert screen.query_one("#guards-cutover", GuardList).guards[0].blocks
         await pilot.press("escape")
         assert not isinstance(app.screen, EnvironmentScreen)
 
