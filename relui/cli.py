@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -90,6 +91,21 @@ def quiet_libraries() -> None:
 
 
 NO_TERMINAL = "the TUI needs a terminal; use a subcommand, e.g. relui status"
+# 128 + the signal's number, as a shell reports a process ended by it.
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``timeout``, systemd, a cancelled CI job) ends a command as Ctrl-C does.
+
+    Unhandled, the process died where it stood: no outcome journaled, the lock
+    left held. Raised in the main thread, it unwinds the action like Ctrl-C:
+    the journal says interrupted, and the lock the action took is given back.
+    """
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise Terminated(f"stopped by {signal.Signals(signum).name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,6 +133,7 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parse(sys.argv[1:] if argv is None else list(argv))
     if args.command is not None:
         startup_heap.release()  # only the TUI's first frame waits for collections
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         if args.command is None:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -141,6 +158,9 @@ def _main(argv: Sequence[str] | None) -> int:
         # Only a write that bypassed the guard gets here (the code is unknown): not "ok".
         _silence(sys.stdout)
         return EXIT_FAILED
+    except Terminated as exc:
+        say(f"relui: {exc}; an action it had started is in the journal as interrupted (relui journal)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         say("relui: interrupted")
         return 130

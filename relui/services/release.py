@@ -260,7 +260,7 @@ class ReleaseService:
                 self._notify(f"relui: {what.verb} on {env} FAILED", message, env)
             return self.outcomes.ended(intent, request, what, "failed", message, guards, plan, smoke)
         except BaseException as exc:
-            died = f"{type(exc).__name__}: {exc}"
+            died = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self.outcomes.quietly(lambda: self.journal.outcome(intent, "interrupted", message=died))
             raise
         finally:
