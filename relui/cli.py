@@ -22,6 +22,7 @@ from relui.commands import command_modules
 from relui.commands.base import EXIT_FAILED, EXIT_FOR, EXIT_USAGE, CommandError, build_context, global_options
 from relui.config import ConfigError
 from relui.ports import PortError
+from relui.services.journal import JournalError
 from relui.services.problems import ServiceError
 
 EXAMPLES = """\
@@ -147,6 +148,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ConfigError, CommandError) as exc:
         say(f"relui: {exc}")
         return exc.code if isinstance(exc, CommandError) else EXIT_USAGE
+    except JournalError as exc:
+        # The state dir's journal cannot be written: the state dir is to fix (docs/cli.md), whichever command met it.
+        say(f"relui: {exc}")
+        return EXIT_USAGE
     except PortError as exc:
         say(f"relui: {exc}")
         return EXIT_FAILED

@@ -305,3 +305,22 @@ def test_a_tick_that_cannot_be_journaled_is_not_saved(ctx: Context) -> None:
     with pytest.raises(JournalError):
         Checklists(ctx).tick("qa", "tests-passing")
     assert not any(s.done for s in Checklists(ctx).view("qa", evaluate=False).items if s.item.id == "tests-passing")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["lock", "qa", "--yes"],
+        ["approve", "prod", "--break-glass", "--reason", "INC-7 checkout down", "--yes"],
+        ["checklist", "qa", "tick", "tests-passing", "--yes"],
+    ],
+    ids=["lock", "approve", "tick"],
+)
+def test_a_journal_that_cannot_be_written_is_exit_2_for_every_command(relui: Relui, command: list[str]) -> None:
+    """docs/cli.md: a journal that cannot be written is a state-dir problem (2); lock and approve said 1."""
+    relui.state.mkdir(parents=True, exist_ok=True)
+    (relui.state / "journal.jsonl").symlink_to("/dev/full")
+    done = relui(*command)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("relui: ") and len(done.stderr.strip().splitlines()) == 1
+    assert "No space left on device" in done.stderr
