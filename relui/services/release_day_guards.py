@@ -108,7 +108,9 @@ def guard_window(f: Facts) -> GuardResult:
         return _result("window", True, f.window_reason, f)
     if f.hotfix_reason:
         return _result("window", True, f"hotfix outside the window: {f.hotfix_reason}", f)
-    return _result("window", False, f.window_reason, f, remedy=RemedyKind.HOTFIX)
+    # Only a block has the hotfix way out: where the window only warns, the action goes ahead as it is,
+    # and "type a hotfix reason" pointed at a field the confirm does not show.
+    return _result("window", False, f.window_reason, f, remedy=RemedyKind.HOTFIX if f.env.protected else None)
 
 
 def guard_image(f: Facts) -> GuardResult:

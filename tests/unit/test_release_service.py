@@ -273,6 +273,8 @@ def test_outside_the_window_deploy_runs_cutover_needs_a_hotfix_reason(ctx: Conte
     assert service.deploy("qa", "1.5.1").ok
     qa = service.cutover("qa")
     assert qa.ok and any(g.name == "window" and g.verdict is Verdict.WARN for g in qa.guards)
+    # A warning needs no way out: the cutover went ahead (the TUI's confirm has no hotfix field for it).
+    assert next(g for g in qa.guards if g.name == "window").remedy is None
     assert service.deploy("prod", "1.5.1").ok
     window = next(g for g in service.check("cutover", "prod") if g.name == "window")
     assert window.blocks and window.remedy == Remedy(RemedyKind.HOTFIX, "prod")
