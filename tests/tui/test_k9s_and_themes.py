@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -282,3 +283,25 @@ async def test_a_failed_read_is_titled_with_what_was_being_read(
         await settle(pilot)
         toasts = {n.title: n.message for n in app._notifications}
         assert toasts.get("reading versions and history") == "registry: connection refused"
+
+
+async def test_ascii_reaches_the_modals_lists_and_fields(make_ctx: ContextFactory) -> None:
+    """Under LANG=C the dashboard was ASCII while the rollback chooser and the evidence field drew block edges."""
+    from relui.screens.choice import ChoiceScreen
+    from relui.screens.note import NoteScreen
+
+    def drawn() -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+
+    app = make_app(make_ctx(extra="\n[ui]\nascii = true\n"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(ChoiceScreen("Roll back QA?", [("instant", "instant: live back to blue 1.4.2")]))
+        await pilot.pause(0.3)
+        chooser = drawn()
+        app.push_screen(NoteScreen("Evidence for the restore test", placeholder="https://..."))
+        await pilot.pause(0.3)
+        field = drawn()
+        for shown, text in (("instant: live back", chooser), ("Evidence for", field)):
+            assert shown in text, shown
+            assert not NOT_ASCII_ART.findall(text), (shown, sorted(set(NOT_ASCII_ART.findall(text))))
