@@ -305,3 +305,34 @@ async def test_ascii_reaches_the_modals_lists_and_fields(make_ctx: ContextFactor
         for shown, text in (("instant: live back", chooser), ("Evidence for", field)):
             assert shown in text, shown
             assert not NOT_ASCII_ART.findall(text), (shown, sorted(set(NOT_ASCII_ART.findall(text))))
+
+
+async def test_a_chooser_note_wraps_at_80_columns(make_ctx: ContextFactory) -> None:
+    """The sign-off chooser's note was cut at the dialog's edge ("... a release you deployed your")."""
+    from textual.widgets import Label
+
+    from relui.screens.choice import ChoiceScreen
+
+    note = "relui refuses a role you do not hold, or a release you deployed yourself; the journal keeps the sign-off"
+    app = make_app(make_ctx())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(ChoiceScreen("Sign off PROD as?", [("product_owner", "product_owner")], note=note))
+        await pilot.pause(0.3)
+        label = app.screen.query_one(".dialog-note", Label)
+        assert label.parent is not None
+        assert label.size.width <= label.parent.content_region.width and label.size.height >= 2
+
+
+async def test_the_status_line_says_a_long_reason_whole_at_80_columns(make_ctx: ContextFactory) -> None:
+    """Someone with no role on DEV: every action's reason in the line; two lines cut it at "lock: needs"."""
+    from textual.widgets import Static
+
+    app = make_app(make_ctx("mallory"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one("#status-line", Static)
+        text = str(line.render())
+        assert "mallory has none" in text and "lock" in text
+        needed = line.get_content_height(app.size, app.size, line.content_region.width)
+        assert needed <= line.content_region.height, (needed, line.content_region)
