@@ -5,8 +5,8 @@ Each row carries the binding id, which is what ``[keymap]`` in config remaps.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -52,14 +52,20 @@ def help_rows(screen: Screen[Any]) -> list[HelpRow]:
     return sorted(rows, key=lambda r: r.description)
 
 
-def class_rows(screen: type[Screen[Any]], keymap: Mapping[str, str]) -> list[HelpRow]:
-    """A screen class's bindings (its own and inherited) with config's keymap applied."""
+def class_rows(
+    screen: type[Screen[Any]], keymap: Mapping[str, str], display: Callable[[Binding], str] | None = None
+) -> list[HelpRow]:
+    """A screen class's bindings (its own and inherited) with config's keymap applied.
+
+    ``display`` shows a key as the footer does (``/``, not ``slash``): the app's ``get_key_display``.
+    """
     rows = []
     for cls in reversed(screen.__mro__):
         for binding in cls.__dict__.get("BINDINGS", ()):
             if isinstance(binding, Binding) and binding.id:
                 key = keymap.get(binding.id, binding.key)
-                rows.append(HelpRow(key, binding.description or binding.action, binding.id, binding.tooltip))
+                shown = display(replace(binding, key=key)) if display else key
+                rows.append(HelpRow(shown or key, binding.description or binding.action, binding.id, binding.tooltip))
     return rows
 
 
@@ -73,7 +79,8 @@ def reference_sections(read_only: bool, keymap: Mapping[str, str], current: Scre
         ("Readiness", ReadinessScreen),
         ("Confirm", ConfirmScreen),
     ]
-    return [(title, class_rows(cls, keymap)) for title, cls in screens if type(current) is not cls]
+    display = current.app.get_key_display
+    return [(title, class_rows(cls, keymap, display)) for title, cls in screens if type(current) is not cls]
 
 
 def keys_table(sections: Sequence[Section]) -> Table:

@@ -40,3 +40,17 @@ async def test_help_fits_80x24_with_the_remap_hint_in_view(ctx: Context) -> None
         hint = screen.query("Label").last()
         assert "[keymap]" in str(hint.render())
         assert dialog.region.contains_region(hint.region)
+
+
+async def test_other_screens_keys_read_as_the_footer_shows_them(ctx: Context) -> None:
+    """The sections for other screens said ``slash``, ``space`` and ``escape`` where this one says ``/``."""
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        keys = {row.binding_id: row.key for _, rows in screen.sections for row in rows}
+        assert keys["back"] == "esc" and keys["filter"] == "/", keys
+        assert not {"slash", "escape"} & set(keys.values()), keys
