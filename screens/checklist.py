@@ -24,6 +24,7 @@ from relui.services.journal import Journal
 from relui.widgets.env_column import SHORT_PHASE
 from relui.widgets.footer import KeyHints
 from relui.widgets.plain_cells import plain_row
+from relui.widgets.quiet import update_if_changed
 
 # Below this width the who/evidence column goes under each item, and phases are shortened as on the dashboard.
 WIDE_CHECKLIST = 100
@@ -76,6 +77,7 @@ class ChecklistScreen(Screen[None]):
         """Title, the items, the sign-offs."""
         yield Static(f"{self.env.title} checklist", id="checklist-title", markup=False)
         yield DataTable(id="checklist-items", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="checklist-detail", markup=False)
         yield Static("sign-offs: -", id="signoffs", markup=False)
         yield KeyHints()
 
@@ -145,7 +147,17 @@ class ChecklistScreen(Screen[None]):
                     table.add_row(*cells, key=status.item.id)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
+        self._describe()
         self.query_one("#signoffs", Static).update(self._signoffs_text(view.signoffs))
+
+    @on(DataTable.RowHighlighted, "#checklist-items")
+    def _describe(self) -> None:
+        """The highlighted item whole, under the table: a cell cuts a long note or evidence at its edge."""
+        status = self._selected()
+        detail = detail_text(status) if status else ""
+        update_if_changed(
+            self.query_one("#checklist-detail", Static), f"{status.item.title}: {detail}" if detail and status else ""
+        )
 
     def _two_lines(self, status: ItemStatus) -> Text:
         """The item, and under it who ticked it or the check's evidence, each cut to the screen's width."""

@@ -88,3 +88,25 @@ async def test_at_80x24_the_buttons_of_a_full_prod_confirm_stay_on_screen(ctx: C
         for button in screen.query(Button):
             region = button.region
             assert region.height > 0 and dialog.contains_region(region), (button.id, region, dialog)
+
+
+async def test_the_highlighted_item_is_read_whole_under_the_table(ctx: Context) -> None:
+    """At 100 columns the who/evidence cell cut a long note mid-word; the line under the table has it all."""
+    from textual.widgets import Static
+
+    Checklists(ctx).tick("dev", "tests-passing", note=NOTE)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        detail = app.screen.query_one("#checklist-detail", Static)
+        for _ in range(table.row_count):
+            if NOTE in str(detail.render()):
+                break
+            await pilot.press("down")
+            await pilot.pause()
+        said = " ".join(str(detail.render()).split())
+        title = next(i.title for i in ctx.config.checklist if i.id == "tests-passing")
+        assert said.startswith(f"{title}: {ctx.operator} ") and said.endswith(NOTE)
