@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Collection
 
 from relui.commands.base import (
     EXIT_FAILED,
@@ -32,12 +33,17 @@ def register(sub: Subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def line(entry: Entry) -> str:
-    """One record as a line (whatever a hand edit put into the file, it stays one line)."""
+def line(entry: Entry, configured: Collection[str] | None = None) -> str:
+    """One record as a line (whatever a hand edit put into the file, it stays one line).
+
+    An environment not in ``configured`` is shown quoted, as relui names an
+    unknown environment elsewhere: ``'pr0d'`` is never read as ``prod``.
+    """
     version = one_line(str(entry.detail.get("version") or ""), 40)
     message = entry.detail.get("message") or entry.detail.get("reason") or entry.detail.get("item") or ""
+    shown_env = entry.env if configured is None or entry.env in configured else repr(entry.env)
     env, operator, action, kind, status = (
-        one_line(v, 40) for v in (entry.env, entry.operator, entry.action, entry.kind, entry.status)
+        one_line(v, 40) for v in (shown_env, entry.operator, entry.action, entry.kind, entry.status)
     )
     head = f"{one_line(entry.at[:19])}  {env:<6} {operator:<8} {action:<9} {kind:<7} {status:<11}"
     return f"{head} {version:<10} {one_line(str(message))}".rstrip()
@@ -77,8 +83,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return EXIT_OK
     if not entries:
         print("journal is empty")
+    configured = {e.name for e in ctx.config.environments}
     for entry in entries:
-        print(line(entry))
+        print(line(entry, configured))
     now = ctx.clock.now()
     for action in interrupted:
         print(f"INTERRUPTED on {action.env}: {action.line(now)}")
@@ -86,16 +93,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def verify(args: argparse.Namespace, ctx: Context, journal: Journal) -> int:
-    """Walk each environment's chain; exit 1 naming the first record edited, removed or reordered."""
-    names = [ctx.env(args.verify_env).name] if args.verify_env else [e.name for e in ctx.config.environments]
+    """Walk each environment's chain; exit 1 naming the first record edited, removed or reordered.
+
+    Also exit 1 for records no chain checks (naming no configured environment):
+    a journal that holds records relui did not verify does not pass.
+    """
+    configured = [e.name for e in ctx.config.environments]
+    names = [ctx.env(args.verify_env).name] if args.verify_env else configured
     try:
-        reports = [journal.verify(name) for name in names]
+        check = journal.check(names, configured)
     except JournalError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None  # the state dir's journal: fix the state dir
-    intact = all(r.intact for r in reports)
+    for broken in check.unreadable:
+        print(f"relui: warning: {broken.warning(journal.path)}", file=sys.stderr)
+    intact, reports = check.intact, check.chains
     if args.json:
         chains = [{"env": r.env, "records": r.records, "intact": r.intact, "broken": r.broken} for r in reports]
-        print_json({"intact": intact, "environments": chains})
+        print_json({"intact": intact, "environments": chains, "unchecked": check.unchecked})
         return EXIT_OK if intact else EXIT_FAILED
     for report in reports:
         if report.intact:
@@ -103,4 +117,6 @@ def verify(args: argparse.Namespace, ctx: Context, journal: Journal) -> int:
             print(f"{report.env}: chain intact ({report.records} records{before})")
         else:
             print(f"{report.env}: chain broken: {report.broken}")
+    for problem in check.unchecked:
+        print(f"journal: not verified: {problem}")
     return EXIT_OK if intact else EXIT_FAILED

@@ -13,6 +13,14 @@ create-only object per record on S3. A record that cannot be written raises
 Each record carries ``seq`` (its number in its environment's journal) and
 ``prev`` (the SHA-256 of the environment's previous record, canonical JSON),
 so ``verify`` finds the first record that was edited, removed or reordered.
+
+A line is a record only in the shape relui writes (``malformed`` says what
+else it is): every field of ``Entry`` a string, ``kind`` intent, outcome or
+note, ``env`` an environment's name as the config allows it, ``at`` an ISO
+time, and ``seq`` and ``prev`` both there (a record number and a hash) or
+both absent (written before the chain). Any other line is ``unreadable``
+wherever the journal is read, so a hand-written object can never be listed
+as a record nor counted by a reader.
 """
 
 from __future__ import annotations
@@ -20,10 +28,12 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +45,11 @@ OUTCOMES = ("ok", "failed", "blocked", "forced", "interrupted", "aborted", "canc
 # Detail fields a person types; each becomes one printable line before it is written.
 FREE_TEXT = ("reason", "note", "message", "evidence")
 EXCERPT = 60
+KINDS = ("intent", "outcome", "note")
+# The fields every record has, each a string (``Entry``'s; relui has written all of them from the start).
+FIELDS = ("id", "kind", "at", "operator", "env", "action", "status")
+# An environment's name as the config accepts it (config_reader's rule): relui never journaled another.
+ENV_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
 class JournalError(PortError):
@@ -47,10 +62,12 @@ class Unreadable:
 
     line: int
     excerpt: str
+    why: str = ""  # for a JSON object: what makes it no record ("its env 'prod\xa0' is no environment name")
 
     def warning(self, path: Path) -> str:
         """One line for stderr."""
-        return f"journal {path} line {self.line} is unreadable (torn or edited), skipped: {self.excerpt!r}"
+        why = f" ({self.why})" if self.why else ""
+        return f"journal {path} line {self.line} is unreadable (torn or edited){why}, skipped: {self.excerpt!r}"
 
 
 @dataclass(frozen=True)
@@ -204,9 +221,10 @@ class Journal:
         found, broken = [], []
         for record in stored:
             raw = parse(record)
-            if raw is None:
+            why = "" if raw is None else malformed(raw)
+            if raw is None or why:
                 excerpt = one_line(record.data.decode("utf-8", errors="replace"), limit=EXCERPT)
-                broken.append(Unreadable(record.line, excerpt))
+                broken.append(Unreadable(record.line, excerpt, why or ""))
                 continue
             entry = Entry.from_json(raw)
             if env is None or entry.env == env:
@@ -219,6 +237,23 @@ class Journal:
         with self._failing("read", "nothing was verified", store):
             stored = store.records(env)
         return verify_chain(env, stored)
+
+    def check(self, envs: list[str], configured: Collection[str]) -> JournalCheck:
+        """``verify`` each of ``envs``, and find the state dir's records no chain checks.
+
+        The state dir's journal holds every local environment's records in one
+        file, so a record naming no ``configured`` environment (a forged
+        ``"prod\\u00a0"``, an environment taken out of the config) is in no
+        chain: each such name is one problem, never passed over in silence.
+        Lines that are no JSON object at all (a tail torn by a crash) are
+        ``unreadable``: a warning, as everywhere; a removed record shows in the
+        chain around it.
+        """
+        chains = [self.verify(env) for env in envs]
+        local = record_store.local_store(self.state_dir)
+        with self._failing("read", "nothing was verified", local):
+            stored = local.records(None)
+        return JournalCheck(chains, unchecked(stored, configured), self._read_store(local, None)[1])
 
     def deployers(self, env: str, version: str | None) -> frozenset[str]:
         """Everyone who started a deploy of ``version`` to ``env``, by name and principal (``deployers_in``)."""
@@ -279,6 +314,32 @@ def digest(record: dict[str, Any]) -> str:
     return hashlib.sha256(encode(record)).hexdigest()
 
 
+def malformed(raw: dict[str, Any]) -> str | None:
+    """What makes a JSON object no journal record relui wrote, or None when it is one (see the module doc)."""
+    for key in FIELDS:
+        if not isinstance(raw.get(key), str):
+            return f"it has no {key}" if key not in raw else f"its {key} {shown(raw[key])} is no string"
+    if raw["kind"] not in KINDS:
+        return f"its kind {shown(raw['kind'])} is none of {', '.join(KINDS)}"
+    if not ENV_NAME.fullmatch(raw["env"]):
+        return f"its env {shown(raw['env'])} is no environment name"
+    try:
+        datetime.fromisoformat(raw["at"])
+    except ValueError:
+        return f"its at {shown(raw['at'])} is no ISO time"
+    if "seq" not in raw and "prev" not in raw:
+        return None  # written before the chain
+    seq, prev = raw.get("seq"), raw.get("prev")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or not isinstance(prev, str):
+        return f"its seq {shown(seq)} and prev {shown(prev)} are no record number and hash"
+    return None
+
+
+def shown(value: Any) -> str:
+    """A value of a line that is no record, quoted and escaped as one short printable line."""
+    return one_line(repr(value), limit=EXCERPT)
+
+
 def parse(record: StoredRecord) -> dict[str, Any] | None:
     """A stored record's JSON object, or None for a line that is not one (torn or edited)."""
     try:
@@ -312,6 +373,20 @@ class ChainReport:
         return self.broken is None
 
 
+@dataclass(frozen=True)
+class JournalCheck:
+    """What ``Journal.check`` found: each chain, the records none of them checks, the unreadable lines."""
+
+    chains: list[ChainReport]
+    unchecked: list[str]  # one line each, naming the first such record
+    unreadable: list[Unreadable]
+
+    @property
+    def intact(self) -> bool:
+        """True when every chain holds and every record is in one."""
+        return all(c.intact for c in self.chains) and not self.unchecked
+
+
 def verify_chain(env: str, stored: list[StoredRecord]) -> ChainReport:
     """Check each record's ``seq`` follows and its ``prev`` is the hash of the record before it."""
     expected, prev, previous_where, chained, legacy, count = 1, "", "", False, 0, 0
@@ -322,6 +397,10 @@ def verify_chain(env: str, stored: list[StoredRecord]) -> ChainReport:
         if raw.get("env") != env:
             continue
         count += 1
+        why = malformed(raw)
+        if why:
+            problem = f"record at {record.where} is no journal record ({why}): edited or written outside relui"
+            return ChainReport(env, count, problem, legacy)
         seq = raw.get("seq")
         if not isinstance(seq, int):
             if chained:
@@ -350,6 +429,25 @@ def verify_chain(env: str, stored: list[StoredRecord]) -> ChainReport:
             return ChainReport(env, count, problem, legacy)
         chained, expected, prev, previous_where = True, seq + 1, digest(raw), record.where
     return ChainReport(env, count, None, legacy)
+
+
+def unchecked(stored: list[StoredRecord], configured: Collection[str]) -> list[str]:
+    """One line per name that JSON objects of the state dir's journal give as ``env`` and no configuration has.
+
+    Each names its first record and how many there are; no environment's
+    chain holds them, whatever shape they have.
+    """
+    found: dict[str, list[StoredRecord]] = {}
+    for record in stored:
+        raw = parse(record)
+        if raw is not None and not (isinstance(raw.get("env"), str) and raw["env"] in configured):
+            found.setdefault(shown(raw.get("env")), []).append(record)
+    lines = []
+    for name, records in found.items():
+        more = f", and {len(records) - 1} more naming it" if len(records) > 1 else ""
+        what = f"names no configured environment {name}" if name != "None" else "names no environment"
+        lines.append(f"record at {records[0].where} {what}: no chain checks it{more}")
+    return lines
 
 
 def later_seqs(stored: list[StoredRecord], env: str, after: StoredRecord) -> set[int]:
