@@ -20,7 +20,10 @@ note, ``env`` an environment's name as the config allows it, ``at`` an ISO
 time, and ``seq`` and ``prev`` both there (a record number and a hash) or
 both absent (written before the chain). Any other line is ``unreadable``
 wherever the journal is read, so a hand-written object can never be listed
-as a record nor counted by a reader.
+as a record nor counted by a reader. Records without ``seq`` are "written
+before the chain" only in the state dir's journal and only ahead of its
+first chained record: relui has chained every record since, and a shared
+store holds chained records only.
 """
 
 from __future__ import annotations
@@ -236,7 +239,7 @@ class Journal:
         store = self._store(env)
         with self._failing("read", "nothing was verified", store):
             stored = store.records(env)
-        return verify_chain(env, stored)
+        return verify_chain(env, stored, shared_file=store is record_store.local_store(self.state_dir))
 
     def check(self, envs: list[str], configured: Collection[str]) -> JournalCheck:
         """``verify`` each of ``envs``, and find the state dir's records no chain checks.
@@ -387,15 +390,25 @@ class JournalCheck:
         return all(c.intact for c in self.chains) and not self.unchecked
 
 
-def verify_chain(env: str, stored: list[StoredRecord]) -> ChainReport:
-    """Check each record's ``seq`` follows and its ``prev`` is the hash of the record before it."""
+def verify_chain(env: str, stored: list[StoredRecord], shared_file: bool = True) -> ChainReport:
+    """Check each record's ``seq`` follows and its ``prev`` is the hash of the record before it.
+
+    ``shared_file``: ``stored`` is the state dir's journal, every local
+    environment's records in one file, where records written before the
+    chain may lead; otherwise the store holds ``env``'s chained records only,
+    and any other object in it is a problem.
+    """
     expected, prev, previous_where, chained, legacy, count = 1, "", "", False, 0, 0
-    for record in stored:
+    first = next((n for n, r in enumerate(stored) if is_chained(r)), len(stored)) if shared_file else 0
+    for index, record in enumerate(stored):
         raw = parse(record)
         if raw is None:
             continue  # another environment's or an unreadable line; the next record's prev tells
         if raw.get("env") != env:
-            continue
+            if shared_file:
+                continue
+            problem = f"record at {record.where} names environment {shown(raw.get('env'))}, not {env}: "
+            return ChainReport(env, count + 1, problem + "edited or written outside relui", legacy)
         count += 1
         why = malformed(raw)
         if why:
@@ -405,6 +418,16 @@ def verify_chain(env: str, stored: list[StoredRecord]) -> ChainReport:
         if not isinstance(seq, int):
             if chained:
                 problem = f"record at {record.where} has no seq/prev: edited or written outside relui"
+                return ChainReport(env, count, problem, legacy)
+            if not shared_file:
+                problem = f"record at {record.where} has no seq/prev, and this store holds chained records only"
+                return ChainReport(env, count, problem + ": edited or written outside relui", legacy)
+            if index > first:
+                problem = (
+                    f"record at {record.where} has no seq/prev but comes after a chained record "
+                    f"(at {stored[first].where}), so it was not written before the chain: "
+                    "edited or written outside relui"
+                )
                 return ChainReport(env, count, problem, legacy)
             legacy, prev, previous_where = legacy + 1, digest(raw), record.where
             continue
@@ -429,6 +452,12 @@ def verify_chain(env: str, stored: list[StoredRecord]) -> ChainReport:
             return ChainReport(env, count, problem, legacy)
         chained, expected, prev, previous_where = True, seq + 1, digest(raw), record.where
     return ChainReport(env, count, None, legacy)
+
+
+def is_chained(record: StoredRecord) -> bool:
+    """True for a record (of any environment) that carries its place in a chain."""
+    raw = parse(record)
+    return raw is not None and malformed(raw) is None and "seq" in raw
 
 
 def unchecked(stored: list[StoredRecord], configured: Collection[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Forged journal lines: objects of another shape, environments nobody configured.
+"""Forged journal lines: objects of another shape, environments nobody configured, unchained records late in the file.
 
 Each was listed as a record (``'prod\\xa0'`` looked like PROD) while
 ``relui journal verify`` said every chain was intact and exited 0.
@@ -14,7 +14,8 @@ import pytest
 
 from relui.cli import main
 from relui.clock import ManualClock
-from relui.services.journal import Journal, last_action_in
+from relui.ports import StoredRecord
+from relui.services.journal import Journal, encode, last_action_in, verify_chain
 from tests.conftest import SHIPPED_CONFIG
 
 FORGED_ROLLBACK = {
@@ -152,3 +153,44 @@ def test_an_object_of_another_shape_naming_an_environment_breaks_its_chain(
     broken = journal.verify("prod").broken or ""
     assert "line 5 is no journal record" in broken and MALFORMED[name][1] in broken, broken
     assert journal.verify("qa").intact
+
+
+def test_an_unchained_record_after_the_chain_was_not_written_before_it(
+    state_dir: Path, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = Journal(state_dir, clock)
+    journal.outcome(journal.intent("ops", "qa", "deploy", version="1.5.1"), "ok")
+    append(journal, {**WELL_FORMED, "env": "prod"})  # PROD has no chained record yet
+    report = journal.verify("prod")
+    assert not report.intact and report.before_chain == 0
+    assert "line 3 has no seq/prev but comes after a chained record" in (report.broken or "")
+    code, out, _ = cli(state_dir, capsys, "journal", "verify", "prod")
+    assert code == 1 and "prod: chain broken" in out and "chain intact" not in out, out
+
+
+def test_records_written_before_the_chain_still_lead_it(
+    state_dir: Path, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A journal from before chaining: its unchained records come first, for environments used since or not."""
+    old = {**WELL_FORMED, "at": "2026-01-01T00:00:00+00:00"}
+    append(Journal(state_dir, clock), {**old, "env": "prod"}, {**old, "env": "qa"}, {**old, "env": "prod"})
+    journal = Journal(state_dir, clock)
+    journal.note("ops", "qa", "tick")
+    assert journal.verify("qa").intact and journal.verify("qa").before_chain == 1
+    assert journal.verify("prod").intact and journal.verify("prod").before_chain == 2
+    code, out, _ = cli(state_dir, capsys, "journal", "verify")
+    assert code == 0 and "prod: chain intact (2 records, 2 written before the chain)" in out, out
+
+
+def stored(*records: dict[str, Any]) -> list[StoredRecord]:
+    return [StoredRecord(f"s3://b/journal/prod/{n:012d}.json", encode(r), n) for n, r in enumerate(records, 1)]
+
+
+def test_a_shared_store_holds_chained_records_of_its_environment_only() -> None:
+    """S3 keeps one prefix per environment and relui only ever chains there: anything else in it is a forgery."""
+    first = {**WELL_FORMED, "env": "prod", "seq": 1, "prev": ""}
+    assert verify_chain("prod", stored(first), shared_file=False).intact
+    unchained = verify_chain("prod", stored({**WELL_FORMED, "env": "prod"}), shared_file=False)
+    assert "has no seq/prev, and this store holds chained records only" in (unchained.broken or "")
+    other = verify_chain("prod", stored(first, {**WELL_FORMED, "env": "qa", "seq": 1, "prev": ""}), shared_file=False)
+    assert "names environment 'qa', not prod" in (other.broken or "")
