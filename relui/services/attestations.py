@@ -70,11 +70,50 @@ def _name(ctx: Context, env: str) -> str:
     return str(records_path(ctx, env).relative_to(ctx.state_dir))
 
 
+# The fields of a stored record, each a string, as ``record`` writes them.
+_FIELDS = ("evidence", "by", "at", "note", "principal", "verified_by", "payload", "signature")
+
+
 def _parse(data: bytes, name: str) -> dict[str, Any]:
+    """The state of a readiness file; ReadinessError when it is no TOML or not the shape relui writes.
+
+    A damaged file is reported, never read around nor written over: the
+    records in it stay as they are until someone repairs it.
+    """
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        state = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
+    damage = _damage(state)
+    if damage:
+        raise ReadinessError(
+            f"readiness file {name} is unreadable: {damage}; repair the file (relui does not write over it)"
+        )
+    return state
+
+
+def _damage(state: dict[str, Any]) -> str | None:
+    """Where a parsed readiness file is not the shape relui writes (records that are no table...), or None."""
+    if not isinstance(state.get("env", ""), str):
+        return f"env is {_shown(state['env'])}, not a string"
+    records = state.get("records", {})
+    if not isinstance(records, dict):
+        return f"records is {_shown(records)}, not a table"
+    for item, entry in records.items():
+        if not isinstance(entry, dict):
+            return f"records.{item} is {_shown(entry)}, not a table"
+        for key in _FIELDS:
+            if not isinstance(entry.get(key, ""), str):
+                return f"records.{item}.{key} is {_shown(entry[key])}, not a string"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A TOML value briefly, with its type: ``an integer (5)``."""
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
+    kind = names.get(type(value), "a date or time")
+    text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, str) else str(value)
+    return f"{kind} ({one_line(text, limit=40)})"
 
 
 def _load_state(ctx: Context, env: str) -> dict[str, Any]:
@@ -89,13 +128,11 @@ def _load_state(ctx: Context, env: str) -> dict[str, Any]:
 def read_records(ctx: Context, env: str) -> dict[str, Record]:
     """The attestations recorded for an environment, by item."""
     name = ctx.env(env).name
-    raw = _load_state(ctx, name).get("records", {})
+    raw = _load_state(ctx, name).get("records", {})  # a table of tables of strings (``_parse`` made sure)
     found = {}
     for item, r in raw.items():
-        if isinstance(r, dict):
-            keys = ("evidence", "by", "at", "note", "principal", "verified_by", "payload", "signature")
-            entry = Record(item, *(str(r.get(k, "")) for k in keys))
-            found[item] = replace(entry, problem=_attestation_problem(ctx, name, entry))
+        entry = Record(item, *(r.get(k, "") for k in _FIELDS))
+        found[item] = replace(entry, problem=_attestation_problem(ctx, name, entry))
     return found
 
 

@@ -1,0 +1,178 @@
+"""A state file that is valid TOML but not the shape relui writes.
+
+Each is reported in one line naming the file and the key, the way an
+unreadable file is: never a traceback, never read around, never written over.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from relui.cli import main
+from relui.clock import ManualClock
+from relui.config import load_config
+from relui.services.checklist import ChecklistError, Checklists
+from relui.services.readiness import ReadinessError, read_records
+from relui.services.release_day_guards import CUTOVER_PHASES
+from tests.conftest import SHIPPED_CONFIG, drill_config, make_context
+
+
+class Run:
+    """``relui ARGS`` in-process on one config and state dir, as ops: (exit code, stdout, stderr)."""
+
+    def __init__(self, config: Path, state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.config, self.state, self.capsys = config, state, capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = main(["--config", str(self.config), "--state-dir", str(self.state), *args])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    monkeypatch.setenv("RELUI_USER", "ops")
+    return Run(SHIPPED_CONFIG, tmp_path / "state", capsys)
+
+
+def one_error(err: str, *words: str) -> str:
+    """The one ``relui:`` line on stderr, with each of ``words`` in it; no traceback."""
+    assert "Traceback" not in err, err
+    [line] = [line for line in err.splitlines() if line.strip()]
+    assert line.startswith("relui: "), line
+    for word in words:
+        assert word in line, line
+    return line
+
+
+def checklist_file(run: Run) -> Path:
+    """Tick one item of PROD (as after ``relui checklist prod tick tests-passing --yes``); the file it wrote."""
+    code, _, err = run("checklist", "prod", "tick", "tests-passing", "--yes")
+    assert code == 0, err
+    [path] = (run.state / "checklists" / "prod").glob("*.toml")
+    return path
+
+
+# -- 1 and 2: a checklist file of the wrong shape ------------------------------------------
+
+DAMAGED_CHECKLISTS = [
+    ('[items]\ntests-passing = "x"\n', "items.tests-passing is a string ('x'), not a table"),
+    ("items = 5\n", "items is an integer (5), not a table"),
+    ('[items.tests-passing]\ndone = "false"\n', "items.tests-passing.done is a string ('false'), not a boolean"),
+    ('[items.tests-passing]\ndone = "no"\n', "items.tests-passing.done is a string ('no'), not a boolean"),
+    ("[items.tests-passing]\ndone = 1\n", "items.tests-passing.done is an integer (1), not a boolean"),
+    ("[items.tests-passing]\ndone = true\nby = 5\n", "items.tests-passing.by is an integer (5), not a string"),
+    ("signoffs = 5\n", "signoffs is an integer (5), not an array"),
+    ('signoffs = ["po"]\n', "signoffs[0] is a string ('po'), not a table"),
+    ('[[signoffs]]\nuser = "po"\n', "signoffs[0].role is missing"),
+    ('[smoke]\ncolor = "green"\nat = "x"\npassed = "yes"\n', "smoke.passed is a string ('yes'), not a boolean"),
+    ('smoke = "passed"\n', "smoke is a string ('passed'), not a table"),
+    ('[smoke]\ncolor = "green"\nat = "x"\npassed = true\nresults = [1]\n', "smoke.results[0] is an integer (1)"),
+]
+
+
+@pytest.mark.parametrize(("body", "damage"), DAMAGED_CHECKLISTS)
+def test_a_checklist_of_the_wrong_shape_is_unreadable_everywhere_and_never_written_over(
+    run: Run, body: str, damage: str
+) -> None:
+    path = checklist_file(run)
+    path.write_text(body)
+    name = f"checklists/prod/{path.name}"
+
+    code, _, err = run("checklist", "prod")
+    assert code == 1
+    one_error(err, f"checklist {name} is unreadable: {damage}", "repair the file")
+
+    code, _, err = run("checklist", "prod", "tick", "config-validated", "--yes")
+    assert code == 1
+    one_error(err, f"checklist {name} is unreadable: {damage}")
+    assert path.read_text() == body, "a tick wrote over the damaged file"
+
+
+def test_only_a_toml_true_is_done(run: Run) -> None:
+    path = checklist_file(run)
+    state = tomllib.loads(path.read_text())
+    state["items"]["migrations-reviewed"] = {"done": False, "by": "ops", "at": state["items"]["tests-passing"]["at"]}
+    path.write_text(tomli_w.dumps(state))
+    code, out, err = run("checklist", "prod", "--json")
+    assert code == 0, err
+    done = {i["id"]: i["done"] for i in json.loads(out)["items"]}
+    assert done["tests-passing"] is True and done["migrations-reviewed"] is False
+
+
+def test_a_string_done_does_not_pass_the_cutover_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clock = ManualClock()
+    monkeypatch.setattr("relui.commands.base.SystemClock", lambda: clock)
+    monkeypatch.setenv("RELUI_USER", "ops")
+    config = drill_config(tmp_path, always_open=True)
+    run = Run(config, tmp_path / "state", capsys)
+    assert run("deploy", "qa", "1.6.0", "--yes", "--reason", "test")[0] == 0
+    assert run("smoke", "qa", "--yes")[0] == 0
+    path = run.state / "checklists" / "qa" / "1.6.0.toml"
+    state = tomllib.loads(path.read_text())
+    manual = [i.id for i in load_config(config).checklist if i.phase in CUTOVER_PHASES and not i.auto]
+    state["items"] = {item: {"done": "false", "by": "ops", "at": "2026-11-26T10:00:00+00:00"} for item in manual}
+    path.write_text(tomli_w.dumps(state))
+
+    _, out, _ = run("cutover", "qa", "--yes", "--json", "--reason", "test")
+    guard = next(g for g in json.loads(out)["guards"] if g["name"] == "checklist")
+    assert guard["verdict"] != "pass"  # on QA an open checklist warns; a damaged one is not counted complete
+    assert "is unreadable: items." in guard["reason"]
+    assert ".done is a string ('false'), not a boolean" in guard["reason"]
+
+
+def test_the_service_refuses_a_damaged_checklist(tmp_path: Path) -> None:
+    ctx = make_context(SHIPPED_CONFIG, tmp_path / "state", ManualClock())
+    checklists = Checklists(ctx)
+    version = checklists.version_of("prod")
+    path = checklists.path("prod", version)
+    path.parent.mkdir(parents=True)
+    path.write_text("items = 5\n")
+    with pytest.raises(ChecklistError, match="is unreadable: items is an integer"):
+        checklists.view("prod")
+    with pytest.raises(ChecklistError, match="is unreadable: items is an integer"):
+        checklists.smoke_of("prod", version)
+    with pytest.raises(ChecklistError, match="is unreadable: items is an integer"):
+        checklists.tick("prod", "config-validated")
+    assert path.read_text() == "items = 5\n"
+
+
+# -- 1: a readiness file of the wrong shape ------------------------------------------------
+
+DAMAGED_READINESS = [
+    ("records = 5\n", "records is an integer (5), not a table"),
+    ('[records]\nrestore-test = "x"\n', "records.restore-test is a string ('x'), not a table"),
+    ("[records.restore-test]\nevidence = 5\n", "records.restore-test.evidence is an integer (5), not a string"),
+    ("env = 1\n", "env is an integer (1), not a string"),
+]
+
+
+@pytest.mark.parametrize(("body", "damage"), DAMAGED_READINESS)
+def test_a_readiness_file_of_the_wrong_shape_is_unreadable_and_never_written_over(
+    run: Run, body: str, damage: str
+) -> None:
+    path = run.state / "readiness" / "prod.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(body)
+    unreadable = f"readiness file readiness/prod.toml is unreadable: {damage}"
+
+    code, _, err = run("readiness", "prod", "signoff", "restore-test", "--evidence", "https://x.example", "--yes")
+    assert code == 1
+    one_error(err, unreadable, "repair the file")
+    assert path.read_text() == body, "a record wrote over the damaged file"
+
+    code, out, err = run("readiness", "prod")
+    assert code == 1 and "Traceback" not in err, err
+    assert unreadable in out
+
+    ctx = make_context(SHIPPED_CONFIG, run.state, ManualClock())
+    with pytest.raises(ReadinessError, match="is unreadable: "):
+        read_records(ctx, "prod")
