@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from relui.commands.base import EXIT_OK, Subparsers, add_command, json_option, percent, print_json
+from relui.commands.base import EXIT_FAILED, EXIT_OK, Subparsers, add_command, json_option, percent, print_json
 from relui.domain import Color, EnvSnapshot
 from relui.services.checklist import Checklists
 from relui.services.context import Context
@@ -32,7 +32,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     now = ctx.clock.now()
     for env in envs:
         snap = take_snapshot(env, ctx.env_ports(env.name), ctx.clock, with_series=False)
-        progress = checklists.progress(env.name)
+        progress, unread = checklists.progress_of(env.name)
+        if unread:
+            snap = replace(snap, problems=(*snap.problems, unread))
         try:
             interrupted = interrupted_actions(ctx, env.name)
         except JournalError as exc:
@@ -45,7 +47,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print_json({"environments": rows})
     else:
         print("\n\n".join(texts))
-    return EXIT_OK
+    # docs/cli.md: exit 1 when a source or the records store did not answer; the picture is printed all the same.
+    return EXIT_FAILED if any(row["problems"] for row in rows) else EXIT_OK
 
 
 def status_json(

@@ -160,15 +160,29 @@ class Checklists:
 
     def progress(self, env: str) -> dict[str, int]:
         """Done and total items, for status lines (automatic checks evaluated)."""
+        return self.progress_of(env)[0]
+
+    def progress_of(self, env: str) -> tuple[dict[str, int], str | None]:
+        """Done and total items (automatic checks evaluated), and why the checklist could not be read, if so.
+
+        Status lists that reason among the environment's problems: a checklist
+        file that is unreadable is never shown as a plain "0/13".
+        """
+        nothing = {"done": 0, "total": len(self.ctx.config.checklist)}
         try:
             view = self.view(env)
-        except (PortError, ChecklistError):
+        except ChecklistError as exc:
+            # The file is damaged, the store does not answer or the version is no tag: nothing is known done.
+            return nothing, str(exc)
+        except PortError as exc:
+            # A source does not answer (the release history: the version in play is not known): manual ticks only.
+            problem = f"checklist unavailable: {exc}"
             try:
                 view = self.view(env, version="", evaluate=False)
-            except ChecklistError:
-                # The records store does not answer: status says so among the problems; nothing is known done.
-                return {"done": 0, "total": len(self.ctx.config.checklist)}
-        return {"done": view.done, "total": len(view.items)}
+            except ChecklistError as unread:
+                return nothing, f"{problem}; {unread}"
+            return {"done": view.done, "total": len(view.items)}, problem
+        return {"done": view.done, "total": len(view.items)}, None
 
     def _refuse_read_only(self, refusal: str) -> None:
         if self.ctx.read_only:

@@ -1,7 +1,9 @@
-"""A state file that is valid TOML but not the shape relui writes.
+"""A state file that is valid TOML but not the shape relui writes, and status on what it could not read.
 
 Each is reported in one line naming the file and the key, the way an
 unreadable file is: never a traceback, never read around, never written over.
+Status lists an unreadable checklist among the problems and, as docs/cli.md
+says, exits 1 when a source or the records store did not answer.
 """
 
 from __future__ import annotations
@@ -87,12 +89,21 @@ def test_a_checklist_of_the_wrong_shape_is_unreadable_everywhere_and_never_writt
 
     code, _, err = run("checklist", "prod")
     assert code == 1
-    one_error(err, f"checklist {name} is unreadable: {damage}", "repair the file")
+    line = one_error(err, f"checklist {name} is unreadable: {damage}", "repair the file")
 
     code, _, err = run("checklist", "prod", "tick", "config-validated", "--yes")
     assert code == 1
     one_error(err, f"checklist {name} is unreadable: {damage}")
     assert path.read_text() == body, "a tick wrote over the damaged file"
+
+    code, out, err = run("status", "prod")
+    assert code == 1 and "Traceback" not in err, err
+    assert "checklist 0/13" in out and f"  ! {line.removeprefix('relui: ')}" in out.splitlines()
+
+    code, out, _ = run("status", "prod", "--json")
+    (prod,) = json.loads(out)["environments"]
+    assert code == 1 and prod["problems"] == [line.removeprefix("relui: ")]
+    assert path.read_text() == body
 
 
 def test_only_a_toml_true_is_done(run: Run) -> None:
@@ -142,7 +153,14 @@ def test_the_service_refuses_a_damaged_checklist(tmp_path: Path) -> None:
         checklists.smoke_of("prod", version)
     with pytest.raises(ChecklistError, match="is unreadable: items is an integer"):
         checklists.tick("prod", "config-validated")
+    assert checklists.progress_of("prod") == ({"done": 0, "total": 13}, checklists_unreadable(path))
     assert path.read_text() == "items = 5\n"
+
+
+def checklists_unreadable(path: Path) -> str:
+    name = f"checklists/prod/{path.name}"
+    damage = "items is an integer (5), not a table"
+    return f"checklist {name} is unreadable: {damage}; repair the file (relui does not write over it)"
 
 
 # -- 1: a readiness file of the wrong shape ------------------------------------------------
@@ -176,3 +194,39 @@ def test_a_readiness_file_of_the_wrong_shape_is_unreadable_and_never_written_ove
     ctx = make_context(SHIPPED_CONFIG, run.state, ManualClock())
     with pytest.raises(ReadinessError, match="is unreadable: "):
         read_records(ctx, "prod")
+
+
+# -- 3 and 4: status says what it could not read, and exits 1 ------------------------------
+
+
+def test_status_lists_a_truncated_checklist_as_a_problem_and_exits_1(run: Run) -> None:
+    path = checklist_file(run)
+    path.write_bytes(path.read_bytes()[:100])
+    code, out, err = run("status", "prod")
+    assert code == 1 and err == ""
+    assert "checklist 0/13" in out
+    [problem] = [line for line in out.splitlines() if line.startswith("  ! ")]
+    assert problem.startswith(f"  ! checklist checklists/prod/{path.name} is unreadable: ")
+
+    code, out, _ = run("status", "prod", "--json")
+    (prod,) = json.loads(out)["environments"]
+    assert code == 1 and prod["checklist"] == {"done": 0, "total": 13}
+    assert prod["problems"] == [problem.removeprefix("  ! ")]
+
+
+def test_status_exits_1_when_a_source_did_not_answer_and_still_prints_everything(run: Run) -> None:
+    assert run("status")[0] == 0  # a healthy world: exit 0
+    (run.state / "sandbox" / "world.json").write_text("{not json")
+    code, out, err = run("status")
+    assert code == 1 and err == ""
+    assert [line.split()[0] for line in out.splitlines() if line and not line.startswith(" ")] == [
+        "DEV",
+        "QA",
+        "PROD",
+    ]
+    assert "  ! cluster unavailable: sandbox world " in out
+
+    code, out, _ = run("status", "--json")
+    envs = json.loads(out)["environments"]
+    assert code == 1 and len(envs) == 3
+    assert all(any(p.startswith("cluster unavailable: ") for p in e["problems"]) for e in envs)
