@@ -9,6 +9,7 @@ or that is unsigned where a signature is required, is kept but does not count.
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -152,12 +153,23 @@ def evidence_problem(evidence: str) -> str | None:
     """Why ``evidence`` is not an evidence link (http or https, with a host), or None when it is.
 
     ``record`` refuses with it; the TUI's evidence form asks it before it closes,
-    so a mistyped link is fixed where it was typed.
+    so a mistyped link is fixed where it was typed. The raw value is checked: a
+    space or a line break inside it makes it no link (flattened, ``https://a/x y``
+    would be recorded as proof); around it, it is trimmed as any free text is.
     """
-    evidence = one_line(evidence)
-    link = urlparse(evidence)
-    if link.scheme not in ("http", "https") or not link.netloc:
-        return f"evidence must be a link (https://...) to the review, ticket or report, got {evidence!r}"
+    link = evidence.strip()
+    try:
+        parts = urlparse(link)
+    except ValueError:  # an unclosed [ of an IPv6 host
+        parts = urlparse("")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"evidence must be a link (https://...) to the review, ticket or report, got {one_line(evidence)!r}"
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in link):
+        # repr shows the line break or control character (\n, \x07) that one_line would hide.
+        return (
+            "evidence must be a link with no space, line break or control character in it, "
+            f"got {one_line(repr(link))}; write a space in a link as %20"
+        )
     return None
 
 
@@ -169,10 +181,10 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     if item not in RECORDS:
         known = ", ".join(RECORDS)
         raise ReadinessError(f"no readiness record {item!r}; record one of: {known}", Problem.USAGE)
-    evidence, note = one_line(evidence), one_line(note)
-    problem = evidence_problem(evidence)
+    problem = evidence_problem(evidence)  # before one_line, which would flatten a line break into a space
     if problem:
         raise ReadinessError(problem, Problem.USAGE)
+    evidence, note = one_line(evidence), one_line(note)
     refusal = ctx.identity_refusal(env)
     if refusal:
         raise ReadinessError(refusal, Problem.REFUSED)

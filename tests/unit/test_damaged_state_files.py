@@ -1,4 +1,4 @@
-"""A state file that is valid TOML but not the shape relui writes, and status on what it could not read.
+"""A state file that is valid TOML but not the shape relui writes, and evidence that is no link.
 
 Each is reported in one line naming the file and the key, the way an
 unreadable file is: never a traceback, never read around, never written over.
@@ -18,6 +18,7 @@ import tomli_w
 from relui.cli import main
 from relui.clock import ManualClock
 from relui.config import load_config
+from relui.services.attestations import evidence_problem
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.readiness import ReadinessError, read_records
 from relui.services.release_day_guards import CUTOVER_PHASES
@@ -230,3 +231,39 @@ def test_status_exits_1_when_a_source_did_not_answer_and_still_prints_everything
     envs = json.loads(out)["environments"]
     assert code == 1 and len(envs) == 3
     assert all(any(p.startswith("cluster unavailable: ") for p in e["problems"]) for e in envs)
+
+
+# -- 5: evidence with a space, line break or control character in it -----------------------
+
+NO_LINKS = [
+    "https://a.example/x y",
+    "https://a.example/x\ny",
+    "https://a.example/x\ty",
+    "https://a.example/x\x07",
+    "https://a.example/\u202ex",  # a bidi override: shows as another link
+    "https://a.example/x\u00a0y",  # a no-break space
+]
+
+
+@pytest.mark.parametrize("evidence", NO_LINKS)
+def test_evidence_with_a_space_or_control_character_is_refused(run: Run, evidence: str) -> None:
+    code, _, err = run("readiness", "prod", "signoff", "secrets-rotated", "--evidence", evidence, "--yes")
+    assert code == 2
+    one_error(err, "evidence must be a link with no space, line break or control character in it", repr(evidence))
+    assert not (run.state / "readiness" / "prod.toml").exists()
+    assert evidence_problem(evidence) is not None  # the TUI's evidence form asks the same
+
+
+def test_evidence_around_which_there_is_space_is_trimmed_and_a_bad_host_is_no_link(run: Run) -> None:
+    assert evidence_problem("https://a.example/x") is None
+    assert evidence_problem("https://a.example/x%20y") is None
+    code, _, err = run("readiness", "prod", "signoff", "secrets-rotated", "--evidence", "https://[x", "--yes")
+    assert code == 2
+    one_error(err, "evidence must be a link (https://...)", "'https://[x'")
+    code, out, err = run(
+        "readiness", "prod", "signoff", "restore-test", "--evidence", " https://a.example/r\n", "--yes"
+    )
+    assert code == 0, err
+    assert "https://a.example/r" in out
+    records = tomllib.loads((run.state / "readiness" / "prod.toml").read_text())["records"]
+    assert records["restore-test"]["evidence"] == "https://a.example/r"

@@ -229,15 +229,18 @@ def test_record_is_kept_in_toml_and_journaled(build: Build) -> None:
 
 def test_record_is_journaled_exactly_once_and_as_one_line(build: Build) -> None:
     ctx = build()
-    record(ctx, "prod", "restore-test", "https://wiki.example/restore\n# forged", note="took\n- [x] 14 min")
+    # A line break in the evidence makes it no link: refused, not flattened into "https://... # forged".
+    with pytest.raises(ReadinessError, match="no space, line break or control character"):
+        record(ctx, "prod", "restore-test", "https://wiki.example/restore\n# forged")
+    record(ctx, "prod", "restore-test", "https://wiki.example/restore", note="took\n- [x] 14 min")
     notes = [e for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.action == "readiness"]
     assert len(notes) == 1
     assert (notes[0].detail["evidence"], notes[0].detail["note"]) == (
-        "https://wiki.example/restore # forged",
+        "https://wiki.example/restore",
         "took - [x] 14 min",
     )
     found = read_records(ctx, "prod")["restore-test"]
-    assert (found.evidence, found.note) == ("https://wiki.example/restore # forged", "took - [x] 14 min")
+    assert (found.evidence, found.note) == ("https://wiki.example/restore", "took - [x] 14 min")
 
 
 def test_record_that_cannot_be_journaled_is_not_made(build: Build) -> None:
