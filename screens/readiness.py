@@ -30,6 +30,7 @@ from relui.services.readiness import (
     evaluate,
     evidence_problem,
     record,
+    who_may_not_record,
 )
 from relui.widgets.footer import KeyHints
 from relui.widgets.plain_cells import plain
@@ -124,6 +125,18 @@ class ReadinessScreen(Screen[None]):
         return not (action == "record" and self.ctx.read_only)
 
     def action_record(self) -> None:
+        """First whether this operator may attest at all (in a thread); then what, the link and a note."""
+        self._may_record()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="readiness-record")
+    def _may_record(self) -> None:
+        refused = who_may_not_record(self.ctx, self.env.name)
+        if refused is not None:
+            self.app.call_from_thread(self.notify, str(refused), severity="error")
+            return
+        self.app.call_from_thread(self._ask_what)
+
+    def _ask_what(self) -> None:
         """Pick what to attest, then ask for the evidence link."""
         options = [(item, f"{label} ({criterion})") for item, (criterion, label) in RECORDS.items()]
 

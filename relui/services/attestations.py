@@ -173,6 +173,25 @@ def evidence_problem(evidence: str) -> str | None:
     return None
 
 
+def who_may_not_record(ctx: Context, env: str) -> ReadinessError | None:
+    """Why the operator may make no attestation on ``env`` at all (read-only, unverified, no role), or None.
+
+    ``record`` refuses with it; the readiness screen asks it (in a thread: identity may be asked of
+    AWS) before it asks for a link, so nobody types evidence only to be refused for who they are.
+    """
+    if ctx.read_only:
+        return ReadinessError("read-only mode: readiness records are refused", Problem.REFUSED)
+    refusal = ctx.identity_refusal(env)
+    if refusal:
+        return ReadinessError(refusal, Problem.REFUSED)
+    if not ctx.roles_on(env):
+        return ReadinessError(
+            f"{ctx.operator_on(env)} holds no role on {env}; an attestation is made by someone who does",
+            Problem.REFUSED,
+        )
+    return None
+
+
 def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> Record:
     """Record the operator's attestation of ``item`` with an evidence link; journaled."""
     env = ctx.env(env).name
@@ -185,15 +204,10 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     if problem:
         raise ReadinessError(problem, Problem.USAGE)
     evidence, note = one_line(evidence), one_line(note)
-    refusal = ctx.identity_refusal(env)
-    if refusal:
-        raise ReadinessError(refusal, Problem.REFUSED)
+    refused = who_may_not_record(ctx, env)
+    if refused:
+        raise refused
     roles = ctx.roles_on(env)
-    if not roles:
-        raise ReadinessError(
-            f"{ctx.operator_on(env)} holds no role on {env}; an attestation is made by someone who does",
-            Problem.REFUSED,
-        )
     now = ctx.clock.now()
     who = ctx.principal(env)
     signed = _sign_attestation(ctx, env, item, evidence, roles[0], now)

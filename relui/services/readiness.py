@@ -27,6 +27,7 @@ from relui.services.attestations import (
     read_records,
     record,
     records_path,
+    who_may_not_record,
 )
 from relui.services.checklist import Checklists
 from relui.services.context import Context
@@ -48,6 +49,7 @@ __all__ = [
     "record",
     "records_path",
     "unmet_criteria",
+    "who_may_not_record",
 ]
 
 MET = "met"

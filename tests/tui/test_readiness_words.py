@@ -116,3 +116,18 @@ async def test_a_note_without_a_check_closes_on_any_value(ctx: Context) -> None:
         await pilot.press(*"not a link", "enter")
         await settle(pilot)
     assert kept == ["not a link"]
+
+
+async def test_someone_with_no_role_is_told_before_typing_any_evidence(make_ctx: ContextFactory) -> None:
+    """The form asked for the link and then the note, and only then said mallory holds no role."""
+    app = make_app(make_ctx("mallory"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await open_from_dashboard(pilot, app)
+        await evaluated(pilot, app)
+        await pilot.press("e")
+        for _ in range(100):
+            if app._notifications:
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ReadinessScreen), "no chooser or form opened"
+        assert any("mallory holds no role on prod" in n.message for n in app._notifications)
