@@ -163,6 +163,9 @@ class ReleaseDashboard(LockKeeping):
     def status_text(self) -> str:
         """``QA: smoke, cutover: no candidate on QA; d deploys one``."""
         env = self.current_env
+        for checking in self.checking.values():
+            if checking.reading != "the guards" and not checking.finished:  # a flow, before its chooser
+                return f"{checking.title_text}: reading {checking.reading}; nothing has changed yet"
         if env in self.breaches:
             return f"{env.upper()}: {self.breaches[env]}; {self.rolls_back()}"
         if self.running is not None and checking_key(*self.running) in self.checking:

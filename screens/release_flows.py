@@ -1,9 +1,10 @@
 """The questions an action asks before it runs: which version, how to roll back, the lock, the confirm modal.
 
 Each flow is an async worker that asks with a modal and hands a ``Request``
-to ``_launch``; blocking reads run in thread workers. ``_decide`` is the TUI's
-answer to ``ReleaseService.run``: called from the action's thread, it opens
-the confirm modal on the event loop and waits for the operator.
+to ``_launch``; blocking reads run in thread workers, and a ``CheckingScreen``
+takes the keys typed while they do, as it does before a confirm. ``_decide``
+is the TUI's answer to ``ReleaseService.run``: called from the action's
+thread, it opens the confirm modal on the event loop and waits for the operator.
 
 The modals and the release service's modules are imported in the flow that
 first needs them, not with the dashboard: its first frame does not wait for
@@ -13,6 +14,7 @@ first key press does not either).
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ from relui.services.release_state import ReleaseState, release_state, warm_previ
 
 if TYPE_CHECKING:
     from relui.screens.checking import CheckingScreen
+    from relui.screens.choice import ChoiceScreen
     from relui.screens.confirm import Confirmation
     from relui.services.release import Decision, Plan, Request
 
@@ -46,17 +49,43 @@ class ReleaseFlows(DashboardScreen):
     # True while the service waits for the confirm modal's answer: the action has changed nothing yet.
     awaiting_answer = False
 
-    # The modals standing in for confirms being prepared (``checking_key``), from key press to the confirm.
+    # The modals standing in for confirms being prepared (``checking_key``), from key press to the confirm,
+    # and for a deploy's or a rollback's chooser while its versions or history are read.
     checking: dict[tuple[str, bool], CheckingScreen]
 
-    def end_checking(self, env: str, action: str) -> bool:
-        """The request's guards are read (or it ended): its ``CheckingScreen`` goes; True if Esc cancelled it."""
-        checking = self.checking.pop(checking_key(env, action), None)
+    def end_checking(self, env: str, action: str, screen: CheckingScreen | None = None) -> bool:
+        """The request's guards are read (or it ended): its ``CheckingScreen`` goes; True if Esc cancelled it.
+
+        ``screen``: end that one only (a flow's own), not one a later request put in its place.
+        """
+        key = checking_key(env, action)
+        checking = self.checking.get(key)
+        if screen is not None and checking is not screen:
+            screen.finish()
+            return screen.cancelled
         if checking is None:
             return False
+        del self.checking[key]
         checking.finish()
         self.show_status()
         return checking.cancelled
+
+    def hold_keys(self, env: str, action: str, title: str, reading: str) -> CheckingScreen:
+        """A ``CheckingScreen`` on top now, from the key press: keys typed before the flow's question are dropped.
+
+        Pushed here, before the flow's worker starts, not in it: an Enter typed
+        right behind ``d`` reached the dashboard (and opened the detail screen) first.
+        """
+        from relui.screens.checking import CheckingScreen
+
+        key = checking_key(env, action)
+        previous = self.checking.pop(key, None)
+        if previous is not None:
+            previous.finish()
+        checking = self.checking[key] = CheckingScreen(title, reading=reading, typed_to=self.app.focused or self)
+        self.app.push_screen(checking)
+        self.show_status()
+        return checking
 
     def _launch(self, request: Request) -> None:
         """Run a request (the action dashboard does)."""
@@ -66,9 +95,31 @@ class ReleaseFlows(DashboardScreen):
         """Take or release a lock (the action dashboard does)."""
         raise NotImplementedError
 
+    async def _ask_instead(self, env: str, action: str, checking: CheckingScreen, chooser: ChoiceScreen) -> str | None:
+        """The chooser takes the checking modal's place, once the keys typed ahead are dropped; None on Esc.
+
+        In one step, not with ``push_screen_wait``: it waits a turn before
+        pushing, and a key typed ahead reached the dashboard in between.
+        """
+        await checking.keys_typed_ahead()
+        if self.end_checking(env, action, checking):
+            return None  # Esc before the question: nothing is asked
+        return await asyncio.shield(self.app.push_screen(chooser, wait_for_dismiss=True))
+
     # Flows: async workers that ask the operator what to do; blocking reads go to thread workers.
+    # Deploy and rollback read first: a CheckingScreen holds the keys from the key press to the chooser.
+    def _deploy_flow(self, env: str) -> None:
+        checking = self.hold_keys(env, "deploy", f"Deploy to {env.upper()}", "the versions")
+        self._ask_deploy(env, checking)
+
     @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _deploy_flow(self, env: str) -> None:
+    async def _ask_deploy(self, env: str, checking: CheckingScreen) -> None:
+        try:
+            await self._asking_deploy(env, checking)
+        finally:
+            self.end_checking(env, "deploy", checking)  # a read that failed, a flow cancelled: it goes too
+
+    async def _asking_deploy(self, env: str, checking: CheckingScreen) -> None:
         from relui.screens.choice import ChoiceScreen
         from relui.services.actions import Action
         from relui.services.release import Request
@@ -77,24 +128,33 @@ class ReleaseFlows(DashboardScreen):
         try:
             pick = await read.wait()
         except WorkerFailed:
-            return
+            return  # the read's failure is the worker's toast
         reading = self.readings.get(env)
         in_use = {s.version: str(s.color) for s in reading.snapshot.colors.values() if s.enabled} if reading else {}
         options = [(v, pick.label(v, in_use.get(v))) for v in pick.versions]
-        version = await self.app.push_screen_wait(
-            ChoiceScreen(
-                f"Deploy to {env.upper()}: which version?",
-                options,
-                custom="or type a version, Enter",
-                note="selected: the newest neither rolled back nor crash-looping",
-                highlight=pick.preselect,
-            )
+        chooser = ChoiceScreen(
+            f"Deploy to {env.upper()}: which version?",
+            options,
+            custom="or type a version, Enter",
+            note="selected: the newest neither rolled back nor crash-looping",
+            highlight=pick.preselect,
         )
+        version = await self._ask_instead(env, "deploy", checking, chooser)
         if version:
             self._launch(Request(Action.DEPLOY, env, version))
 
+    def _rollback_flow(self, env: str) -> None:
+        checking = self.hold_keys(env, "rollback", f"Roll back {env.upper()}", "the release history")
+        self._ask_rollback(env, checking)
+
     @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _rollback_flow(self, env: str) -> None:
+    async def _ask_rollback(self, env: str, checking: CheckingScreen) -> None:
+        try:
+            await self._asking_rollback(env, checking)
+        finally:
+            self.end_checking(env, "rollback", checking)  # a read that failed, a flow cancelled: it goes too
+
+    async def _asking_rollback(self, env: str, checking: CheckingScreen) -> None:
         from relui.screens.choice import ChoiceScreen
         from relui.services.actions import action_for
         from relui.services.release import Request
@@ -104,7 +164,7 @@ class ReleaseFlows(DashboardScreen):
         try:
             history, rel = await read.wait()
         except WorkerFailed:
-            return
+            return  # the read's failure is the worker's toast
         reading = self.readings.get(env)
         colors = reading.snapshot.colors if reading else {}
         target = rel.rollback_target
@@ -130,7 +190,8 @@ class ReleaseFlows(DashboardScreen):
         note = impossible or ""
         if not options:
             note = f"{note or 'nothing to roll back to'}; no earlier revision to go back to either (Esc closes)"
-        choice = await self.app.push_screen_wait(ChoiceScreen(f"Roll back {env.upper()}: how?", options, note=note))
+        chooser = ChoiceScreen(f"Roll back {env.upper()}: how?", options, note=note)
+        choice = await self._ask_instead(env, "rollback", checking, chooser)
         if choice is not None:
             revision = None if choice == "instant" else int(choice)
             self._launch(Request(action_for("rollback", revision), env, to_revision=revision))
