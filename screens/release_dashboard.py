@@ -163,15 +163,11 @@ class ReleaseDashboard(LockKeeping):
     def status_text(self) -> str:
         """``QA: smoke, cutover: no candidate on QA; d deploys one``."""
         env = self.current_env
-        for checking in self.checking.values():
-            if checking.reading != "the guards" and not checking.finished:  # a flow, before its chooser
-                return f"{checking.title_text}: reading {checking.reading}; nothing has changed yet"
+        before = self._before_the_answer()
+        if before:
+            return before
         if env in self.breaches:
             return f"{env.upper()}: {self.breaches[env]}; {self.rolls_back()}"
-        if self.running is not None and checking_key(*self.running) in self.checking:
-            return f"{self.running[1]} on {self.running[0].upper()}: reading the guards; nothing has changed yet"
-        if self.running is not None and self.awaiting_answer:
-            return f"{self.running[1]} on {self.running[0].upper()}: waiting for your answer; nothing has changed yet"
         if self.running is not None:
             return (
                 f"{self.running[1]} on {self.running[0].upper()} in progress: "
@@ -187,6 +183,27 @@ class ReleaseDashboard(LockKeeping):
         if not by_reason:
             return f"{env.upper()}: keys open; guards are checked when you confirm"
         return f"{env.upper()}: " + " | ".join(f"{', '.join(acts)}: {why}" for why, acts in by_reason.items())
+
+    def _before_the_answer(self) -> str | None:
+        """What is read or asked before anything changes: a flow's versions, an action's guards, its confirm.
+
+        A rollback is said as a deploy or a cutover is: "rollback running on
+        DEV; wait for it to finish" was shown while its confirm was still open.
+        """
+        for flow in self.checking.values():
+            if flow.reading != "the guards" and not flow.finished:  # a flow, before its chooser
+                return f"{flow.title_text}: reading {flow.reading}; nothing has changed yet"
+        started = [(self.rolling_back, "rollback")] if self.rolling_back is not None else []
+        started += [self.running] if self.running is not None else []
+        for where, action in started:
+            checking = self.checking.get(checking_key(where, action))
+            if checking is not None and checking.preempting:
+                return f"{action} on {where.upper()}: stopping the running {checking.preempting} first"
+            if checking is not None:
+                return f"{action} on {where.upper()}: reading the guards; nothing has changed yet"
+            if self.answering is not None and checking_key(*self.answering) == checking_key(where, action):
+                return f"{action} on {where.upper()}: waiting for your answer; nothing has changed yet"
+        return None
 
     def palette_commands(self) -> list[PaletteCommand]:
         """The actions per environment, then the dashboard's own commands."""

@@ -48,6 +48,8 @@ class ReleaseFlows(DashboardScreen):
 
     # True while the service waits for the confirm modal's answer: the action has changed nothing yet.
     awaiting_answer = False
+    # Whose answer: the request's environment and kind (a rollback can wait beside a running action).
+    answering: tuple[str, str] | None = None
 
     # The modals standing in for confirms being prepared (``checking_key``), from key press to the confirm,
     # and for a deploy's or a rollback's chooser while its versions or history are read.
@@ -228,6 +230,11 @@ class ReleaseFlows(DashboardScreen):
         env = self.ctx.env(plan.env)
         title = heading(plan)
 
+        def answered(confirmation: Confirmation | None) -> None:
+            self.awaiting_answer, self.answering = False, None
+            answer.set_result(confirmation)
+            self.show_status()  # no longer "waiting for your answer"
+
         def open_modal() -> None:
             if self.end_checking(plan.env, plan.kind):
                 answer.set_result(None)  # Esc before the question: nothing is asked, nothing changes
@@ -241,13 +248,13 @@ class ReleaseFlows(DashboardScreen):
                 forceable=forceable(guards, env),
                 remedies=self.remedies(),
             )
-            self.app.push_screen(modal, callback=answer.set_result)
+            self.app.push_screen(modal, callback=answered)
 
-        self.awaiting_answer = True
+        self.awaiting_answer, self.answering = True, (plan.env, str(plan.kind))
         try:
             self.app.call_from_thread(open_modal)
         except RuntimeError:
-            self.awaiting_answer = False
+            self.awaiting_answer, self.answering = False, None
             return Decision(False, note="the TUI closed; nothing was changed")
         try:
             while True:
@@ -258,7 +265,7 @@ class ReleaseFlows(DashboardScreen):
                     if not self.app.is_running:
                         return Decision(False, note="the TUI closed; nothing was changed")
         finally:
-            self.awaiting_answer = False
+            self.awaiting_answer, self.answering = False, None
         if confirmation is None:
             return Decision(False, note=f"{title}: cancelled; it changed nothing")
         return Decision(True, confirmation.force, confirmation.reason, confirmation.hotfix_reason)

@@ -1,0 +1,54 @@
+"""A rollback's status line says what a deploy's or a cutover's does: while it asks, nothing has changed yet."""
+
+from __future__ import annotations
+
+import threading
+
+from relui.screens.checking import CheckingScreen
+from relui.screens.choice import ChoiceScreen
+from relui.screens.confirm import ConfirmScreen
+from relui.screens.release_dashboard import ReleaseDashboard
+from relui.services.context import Context
+from relui.services.release import ReleaseService
+from tests.tui.conftest import make_app, settle
+from tests.tui.test_keys_before_confirm import holding, slow_guards, stack
+
+__all__ = ["slow_guards"]  # the fixture, used by name
+
+
+def cut_over_on_qa(ctx: Context) -> None:
+    """QA on 1.6.0, its 1.4.2 warm: an instant rollback is possible."""
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
+
+
+async def test_the_rollback_confirm_says_waiting_for_your_answer_not_running(
+    ctx: Context, slow_guards: threading.Event
+) -> None:
+    cut_over_on_qa(ctx)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("right")
+        await pilot.pause()
+        board = app.screen_stack[0]
+        assert isinstance(board, ReleaseDashboard)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        holding(slow_guards)
+        await pilot.press("enter")  # instant: live back to 1.4.2
+        await pilot.pause()
+        assert isinstance(app.screen, CheckingScreen)
+        assert board.status_text() == "rollback on QA: reading the guards; nothing has changed yet"
+        slow_guards.set()
+        await settle(pilot)
+        assert stack(app) == ["ReleaseDashboard", "ConfirmScreen"]
+        # It said "rollback running on QA; wait for it to finish" with nothing changed.
+        assert board.status_text() == "rollback on QA: waiting for your answer; nothing has changed yet"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "waiting for your answer" not in board.status_text()
+        assert board.rolling_back is None
+    assert ctx.env_ports("qa").cluster.observed_active_color().value == "green"
