@@ -6,6 +6,9 @@ turns into Force and needs a typed reason (and is impossible when a block may
 not be forced, such as a missing role or another operator's lock). A cutover
 blocked only by the release window can go out as a hotfix with its reason,
 as ``relui cutover --hotfix REASON`` does.
+
+Tab stops only at the fields and the buttons; PageUp/PageDown scroll the
+body and Up/Down the guard list (or the body) wherever focus is.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         # Priority: keys typed right behind Tab must land in the field Tab moved to, not the one it left.
         Binding("tab", "app.focus_next", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+        # The scrolling parts take no focus (see compose): these keys scroll them from wherever focus is.
+        Binding("pagedown", "scroll_body(1)", show=False),
+        Binding("pageup", "scroll_body(-1)", show=False),
+        Binding("down", "scroll_guards(1)", show=False),
+        Binding("up", "scroll_guards(-1)", show=False),
     ]
     # On short terminals the guard list scrolls in fewer lines so the buttons always show.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
@@ -82,11 +90,13 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         with Vertical(classes="dialog", id="confirm-dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             # Everything but the buttons scrolls: on 80x24 the typed fields pushed them off the screen.
-            with VerticalScroll(id="confirm-body"):
+            # Neither scrolling part takes focus: each was a Tab stop that showed nothing and swallowed what was
+            # typed. The mouse scrolls them, Tab brings a field into view, and PageUp/PageDown, Up/Down (BINDINGS).
+            with VerticalScroll(id="confirm-body", can_focus=False):
                 yield Label("What changes", classes="section")
                 yield Static(Text("\n".join(f"  {line}" for line in self.changes)), id="changes")
                 yield Label(f"Guards: {guard_summary(self.guards)}", classes="section", markup=False)
-                with VerticalScroll(id="confirm-guards"):
+                with VerticalScroll(id="confirm-guards", can_focus=False):
                     yield GuardList(self.guards, words=self.remedies.guard_text)
                 if self.protected and may_go:
                     yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
@@ -117,6 +127,17 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         """Cancel has focus: Enter alone never acts."""
         self._update_confirm()
         self.query_one("#cancel", Button).focus()
+
+    def action_scroll_body(self, pages: int) -> None:
+        """PageDown, PageUp: the changes, the guards and the fields, a page at a time."""
+        body = self.query_one("#confirm-body", VerticalScroll)
+        body.scroll_to(y=body.scroll_y + pages * max(1, body.scrollable_content_region.height - 1), animate=False)
+
+    def action_scroll_guards(self, lines: int) -> None:
+        """Down, Up: the guard list a line at a time when it scrolls on its own (a short terminal), else the body."""
+        guards = self.query_one("#confirm-guards", VerticalScroll)
+        target = guards if guards.max_scroll_y > 0 else self.query_one("#confirm-body", VerticalScroll)
+        target.scroll_to(y=target.scroll_y + lines, animate=False)
 
     @on(Input.Changed)
     def _typed(self) -> None:
