@@ -207,7 +207,15 @@ class ReleaseFlows(DashboardScreen):
         take = holder is None or not holds(self.ctx, env, holder.holder)
         verb = "Take" if take else "Release"
         options = [("no", "Cancel"), ("yes", f"{verb} the {env.upper()} operator lock")]
-        if await self.app.push_screen_wait(ChoiceScreen(f"{verb} the {env.upper()} lock?", options)) == "yes":
+        note = ""
+        if take and holder is not None:
+            # Asked without it, the operator learnt who holds the lock only from the refusal.
+            note = (
+                f"{holder.holder} holds it since {holder.since:%H:%M} UTC: taking it is refused while they do "
+                f"(a take-over is a shell's: relui unlock {env} --force --reason TEXT)"
+            )
+        chooser = ChoiceScreen(f"{verb} the {env.upper()} lock?", options, note=note)
+        if await self.app.push_screen_wait(chooser) == "yes":
             self._toggle_lock(env, take=take)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")

@@ -254,6 +254,8 @@ async def test_lock_held_by_someone_else_is_a_notification(make_ctx: ContextFact
         await settle(pilot)
         await pilot.press("l")
         await settle(pilot)
+        # Asked knowing who holds it, not told only by the refusal.
+        assert isinstance(app.screen, ChoiceScreen) and app.screen.note.startswith("bob holds it since ")
         await pilot.press("down", "enter")
         await settle(pilot)
         assert any("lock held by bob" in n.message for n in app._notifications)
