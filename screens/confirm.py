@@ -25,9 +25,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from relui.domain import GuardResult, Verdict
+from relui.domain import GuardResult
 from relui.screens.remedies import TuiRemedies
-from relui.widgets.guard_list import GuardList, guard_summary
+from relui.widgets.guard_list import GuardList, guard_summary, worst_first
 
 
 @dataclass(frozen=True)
@@ -75,18 +75,17 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         self.protected = protected
         self.changes = list(changes)
         # Worst first: on a short terminal the blocks must be the lines that show.
-        rank = {Verdict.BLOCK: 0, Verdict.WARN: 1, Verdict.PASS: 2}
-        self.guards = sorted(guards, key=lambda g: rank[g.verdict])
+        self.guards = worst_first(guards)
         self.blocks = [g for g in self.guards if g.blocks]
         self.forceable = forceable
         # The window guard yields to a hotfix reason (the service re-checks it with that reason).
         self.hotfix = any(g.name == "window" for g in self.blocks)
+        # A hotfix reason may clear every block: the window's, and the break-glass it alone caused.
+        self.only_the_window = self.hotfix and all(g.name in ("window", "break-glass") for g in self.blocks)
 
     def compose(self) -> ComposeResult:
         """Changes, guards, the typed confirmations, and the buttons."""
-        # A hotfix reason may clear every block: the window's, and the break-glass it alone caused.
-        only_the_window = self.hotfix and all(g.name in ("window", "break-glass") for g in self.blocks)
-        may_go = not self.blocks or self.forceable or only_the_window
+        may_go = not self.blocks or self.forceable or self.only_the_window
         with Vertical(classes="dialog", id="confirm-dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             # Everything but the buttons scrolls: on 80x24 the typed fields pushed them off the screen.
@@ -102,7 +101,8 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                     yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
                     yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)
                 if self.hotfix:
-                    yield Label("Outside the release window: a hotfix reason releases anyway", markup=False)
+                    hotfix = "releases anyway" if self.only_the_window else "clears the window guard, not the others"
+                    yield Label(f"Outside the release window: a hotfix reason {hotfix}", markup=False)
                     yield Input(placeholder="hotfix reason (journaled)", id="hotfix", compact=True)
                 yield Label(self._reason_prompt(), id="reason-prompt", markup=False)
                 if may_go:
@@ -116,7 +116,7 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         blocks = self.remaining_blocks
         names = ", ".join(g.name for g in blocks)
         if blocks and not self.forceable:
-            if any(g.name == "window" for g in blocks):
+            if self.only_the_window and any(g.name == "window" for g in blocks):
                 return f"BLOCKED by {names}; type a hotfix reason above, or Cancel and fix them first."
             return f"BLOCKED by {names}; these cannot be forced. Cancel and fix them first."
         if blocks:

@@ -106,3 +106,24 @@ async def test_a_hotfix_typed_in_the_prod_confirm_cuts_over(state_dir: Path) -> 
             await pilot.pause(0.05)
         assert outcomes == ["started", "ok"], outcomes
         assert ctx.env_ports("prod").releases.values().active_color is Color.GREEN
+
+
+async def test_with_other_blocks_the_hotfix_field_says_it_clears_only_the_window() -> None:
+    """It said "a hotfix reason releases anyway" and "type a hotfix reason above" beside blocks it cannot clear."""
+    guards = [
+        *GUARDS,
+        GuardResult("signoff", Verdict.BLOCK, "no product_owner sign-off"),
+        GuardResult(
+            "break-glass", Verdict.BLOCK, "forcing on a protected environment needs a second person's approval"
+        ),
+    ]
+    app: App[None] = App()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = ConfirmScreen("Cutover PROD", "prod", protected=True, changes=[], guards=guards, forceable=False)
+        app.push_screen(screen)
+        await pilot.pause()
+        words = " ".join(str(label.render()) for label in screen.query("Label"))
+        assert "a hotfix reason clears the window guard, not the others" in words
+        assert "releases anyway" not in words
+        prompt = str(screen.query_one("#reason-prompt").render())
+        assert "cannot be forced" in prompt and "type a hotfix reason" not in prompt
