@@ -309,17 +309,7 @@ def test_an_answer_given_long_after_the_guards_were_shown_is_checked_again(
     state_dir: Path, answered_at: datetime
 ) -> None:
     """The prompt waits without limit: a PROD cutover shown at 16:50 and confirmed at 17:40 went out."""
-    clock = ManualClock(datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # Thursday 16:30 in Berlin
-    ctx = make_context(SHIPPED_CONFIG, state_dir, clock)
-    owner = make_context(SHIPPED_CONFIG, state_dir, clock, operator="owner")
-    service = ReleaseService(ctx)
-    assert service.deploy("prod", "1.5.1").ok
-    Checklists(owner).sign_off("prod", "product_owner")
-    for item in ctx.config.checklist:
-        if not item.auto and item.phase != "post-deployment":
-            Checklists(ctx).tick("prod", item.id, note="done")
-    meet_readiness(ctx)
-    clock.set(datetime(2026, 11, 26, 15, 50, tzinfo=UTC))
+    ctx, service, clock = prod_ready_at(state_dir, datetime(2026, 11, 26, 15, 50, tzinfo=UTC))
     shown: list[GuardResult] = []
 
     def answers_late(plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
@@ -343,8 +333,8 @@ def test_a_rollback_with_nothing_to_go_back_to_plans_no_switch_and_tags_nothing(
     assert not any("tagged" in line for line in plan.changes)
 
 
-def prod_ready_but_for_the_window(state_dir: Path) -> tuple[Context, ReleaseService]:
-    """PROD with a signed-off, ticked, ready candidate, just after Thursday's window closed in Berlin."""
+def prod_ready_at(state_dir: Path, at: datetime) -> tuple[Context, ReleaseService, ManualClock]:
+    """PROD with a signed-off, ticked, ready candidate, made in Thursday's window; the clock then set to ``at``."""
     clock = ManualClock(datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # Thursday 16:30 in Berlin
     ctx = make_context(SHIPPED_CONFIG, state_dir, clock)
     owner = make_context(SHIPPED_CONFIG, state_dir, clock, operator="owner")
@@ -355,7 +345,13 @@ def prod_ready_but_for_the_window(state_dir: Path) -> tuple[Context, ReleaseServ
         if not item.auto and item.phase != "post-deployment":
             Checklists(ctx).tick("prod", item.id, note="done")
     meet_readiness(ctx)
-    clock.set(datetime(2026, 11, 26, 16, 40, tzinfo=UTC))
+    clock.set(at)
+    return ctx, service, clock
+
+
+def prod_ready_but_for_the_window(state_dir: Path) -> tuple[Context, ReleaseService]:
+    """The same PROD just after Thursday's window closed in Berlin: only the window (and its break-glass) blocks."""
+    ctx, service, _ = prod_ready_at(state_dir, datetime(2026, 11, 26, 16, 40, tzinfo=UTC))
     blocks = {g.name for g in service.check("cutover", "prod") if g.blocks}
     assert blocks == {"window", "break-glass"}, blocks
     return ctx, service
