@@ -42,6 +42,7 @@ import relui.services.release as release_module
 from relui.clock import ManualClock
 from relui.domain import Color, ColorState, LockInfo, ReleaseValues, Revision, Series
 from relui.ports import EnvPorts, PortError, SourceUnavailable
+from relui.services.actions import Action
 from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.guards import UNFORCEABLE, UNFORCEABLE_PROTECTED
@@ -51,7 +52,7 @@ from relui.services.journal import Entry, Journal
 from relui.services.locks import holder_name, this_host
 from relui.services.release import ReleaseService
 from relui.services.release_state import ReleaseState, release_state, serving, warm_previous
-from relui.services.requests import ActionResult
+from relui.services.requests import ActionResult, Decision, Request
 from tests.conftest import IN_WINDOW, drill_config, make_context, meet_readiness
 
 ENVS = ("qa", "prod")
@@ -534,13 +535,21 @@ class ReleaseMachine(RuleBasedStateMachine):
     def smoke(self, env: str, fault: Fault | None) -> None:
         self.step("smoke", env, lambda: self.service.smoke(env), fault)
 
-    @rule(env=st.sampled_from(ENVS), mode=st.sampled_from(("plain", "force", "hotfix")), fault=faults("cutover"))
+    @rule(
+        env=st.sampled_from(ENVS),
+        mode=st.sampled_from(("plain", "force", "hotfix", "typed-hotfix")),
+        fault=faults("cutover"),
+    )
     def cutover(self, env: str, mode: str, fault: Fault | None) -> None:
         force = mode == "force"
         hotfix = "payment outage fix" if mode == "hotfix" else None
         reason = "release it now" if force else ""
 
         def act() -> ActionResult:
+            if mode == "typed-hotfix":
+                # The TUI's way: the hotfix reason comes in the answer to the confirm, not in the request.
+                typed = Decision(True, hotfix_reason="payment outage fix")
+                return self.service.run(Request(Action.CUTOVER, env), lambda plan, guards: typed)
             return self.service.cutover(env, reason=reason, force=force, hotfix_reason=hotfix)
 
         self.step("cutover", env, act, fault, force=force)
