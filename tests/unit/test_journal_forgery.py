@@ -15,7 +15,8 @@ import pytest
 from relui.cli import main
 from relui.clock import ManualClock
 from relui.ports import StoredRecord
-from relui.services.journal import Journal, encode, last_action_in, verify_chain
+from relui.services.journal import Journal, last_action_in
+from relui.services.journal_chain import encode, verify_chain
 from tests.conftest import SHIPPED_CONFIG
 
 FORGED_ROLLBACK = {
