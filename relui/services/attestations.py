@@ -26,6 +26,7 @@ from relui.services.context import Context
 from relui.services.journal import Journal, JournalError
 from relui.services.problems import Problem, ServiceError
 from relui.services.record_store import changed, store_for
+from relui.services.state_shapes import READINESS_FIELDS, readiness_damage
 from relui.services.text import one_line
 
 # What a person attests with an evidence link, and the criterion each one feeds.
@@ -71,10 +72,6 @@ def _name(ctx: Context, env: str) -> str:
     return str(records_path(ctx, env).relative_to(ctx.state_dir))
 
 
-# The fields of a stored record, each a string, as ``record`` writes them.
-_FIELDS = ("evidence", "by", "at", "note", "principal", "verified_by", "payload", "signature")
-
-
 def _parse(data: bytes, name: str) -> dict[str, Any]:
     """The state of a readiness file; ReadinessError when it is no TOML or not the shape relui writes.
 
@@ -85,36 +82,12 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
         state = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ReadinessError(f"readiness file {name} is unreadable: {exc}") from None
-    damage = _damage(state)
+    damage = readiness_damage(state)
     if damage:
         raise ReadinessError(
             f"readiness file {name} is unreadable: {damage}; repair the file (relui does not write over it)"
         )
     return state
-
-
-def _damage(state: dict[str, Any]) -> str | None:
-    """Where a parsed readiness file is not the shape relui writes (records that are no table...), or None."""
-    if not isinstance(state.get("env", ""), str):
-        return f"env is {_shown(state['env'])}, not a string"
-    records = state.get("records", {})
-    if not isinstance(records, dict):
-        return f"records is {_shown(records)}, not a table"
-    for item, entry in records.items():
-        if not isinstance(entry, dict):
-            return f"records.{item} is {_shown(entry)}, not a table"
-        for key in _FIELDS:
-            if not isinstance(entry.get(key, ""), str):
-                return f"records.{item}.{key} is {_shown(entry[key])}, not a string"
-    return None
-
-
-def _shown(value: Any) -> str:
-    """A TOML value briefly, with its type: ``an integer (5)``."""
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}
-    kind = names.get(type(value), "a date or time")
-    text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, str) else str(value)
-    return f"{kind} ({one_line(text, limit=40)})"
 
 
 def _load_state(ctx: Context, env: str) -> dict[str, Any]:
@@ -132,7 +105,7 @@ def read_records(ctx: Context, env: str) -> dict[str, Record]:
     raw = _load_state(ctx, name).get("records", {})  # a table of tables of strings (``_parse`` made sure)
     found = {}
     for item, r in raw.items():
-        entry = Record(item, *(r.get(k, "") for k in _FIELDS))
+        entry = Record(item, *(r.get(k, "") for k in READINESS_FIELDS))
         found[item] = replace(entry, problem=_attestation_problem(ctx, name, entry))
     return found
 

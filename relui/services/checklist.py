@@ -35,6 +35,7 @@ from relui.services.problems import Problem, ServiceError
 from relui.services.record_store import changed, store_for
 from relui.services.release_state import release_state
 from relui.services.signoff import SignOff, checked, not_the_pipeline
+from relui.services.state_shapes import checklist_damage
 from relui.services.text import InvalidInput, one_line, validate_version
 
 if TYPE_CHECKING:
@@ -377,81 +378,12 @@ def _parse(data: bytes, name: str) -> dict[str, Any]:
         state = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ChecklistError(f"checklist {name} is unreadable: {exc}") from None
-    damage = _damage(state)
+    damage = checklist_damage(state)
     if damage:
         raise ChecklistError(
             f"checklist {name} is unreadable: {damage}; repair the file (relui does not write over it)"
         )
     return state
-
-
-# What each table of a checklist file holds, as relui writes it: key -> the TOML type it must have.
-_TOP: dict[str, type] = {"env": str, "version": str, "items": dict, "signoffs": list, "smoke": dict}
-_TICK: dict[str, type] = {"done": bool, "by": str, "at": str, "note": str}
-_SMOKE: dict[str, type] = {"color": str, "at": str, "passed": bool, "results": list}
-_SMOKE_RESULT: dict[str, type] = {"name": str, "passed": bool, "detail": str}
-
-
-def _damage(state: dict[str, Any]) -> str | None:
-    """Where a parsed checklist file is not the shape relui writes (a tick that is no table...), or None."""
-    return next(_damages(state), None)
-
-
-def _damages(state: dict[str, Any]) -> Iterator[str]:
-    # Lazy: what comes after the first damage found (which may be the very table read next) is never looked at.
-    yield from _wrong_types(state, _TOP, "")
-    for item, tick in state.get("items", {}).items():
-        yield from _wrong_type(tick, dict, f"items.{item}")
-        yield from _wrong_types(tick, _TICK, f"items.{item}.")
-    for n, signoff in enumerate(state.get("signoffs", [])):
-        yield from _wrong_type(signoff, dict, f"signoffs[{n}]")
-        yield from _wrong_type(signoff.get("role"), str, f"signoffs[{n}].role")
-    smoke = state.get("smoke")
-    if smoke is not None:
-        yield from _wrong_types(smoke, _SMOKE, "smoke.", required=("color", "at", "passed"))
-        for n, result in enumerate(smoke.get("results", [])):
-            yield from _wrong_type(result, dict, f"smoke.results[{n}]")
-            yield from _wrong_types(result, _SMOKE_RESULT, f"smoke.results[{n}].")
-
-
-def _wrong_types(
-    table: dict[str, Any], types: dict[str, type], prefix: str, required: tuple[str, ...] = ()
-) -> Iterator[str]:
-    """Each key of ``table`` whose value is not of its type, and each required one that is missing."""
-    for key, kind in types.items():
-        if key in table or key in required:
-            yield from _wrong_type(table.get(key), kind, prefix + key)
-
-
-def _wrong_type(value: Any, kind: type, where: str) -> Iterator[str]:
-    """That ``where`` is missing or of the wrong type, in TOML's words; nothing when ``value`` is a ``kind``."""
-    if value is None:
-        yield f"{where} is missing"
-    elif not isinstance(value, kind):
-        yield f"{where} is {_toml_type(value)} ({_shown(value)}), not {_toml_type(kind)}"
-
-
-def _shown(value: Any) -> str:
-    """A TOML value briefly, as it looks in the file."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return one_line(repr(value) if isinstance(value, str) else str(value), limit=40)
-
-
-def _toml_type(value: Any) -> str:
-    """A TOML value's type (or the type itself), as the TOML spec names it."""
-    kind = value if isinstance(value, type) else type(value)
-    return _TOML_TYPES.get(kind, "a date or time")
-
-
-_TOML_TYPES: dict[type, str] = {
-    bool: "a boolean",
-    int: "an integer",
-    float: "a float",
-    str: "a string",
-    list: "an array",
-    dict: "a table",
-}
 
 
 def _render(state: dict[str, Any]) -> bytes:
