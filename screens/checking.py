@@ -27,6 +27,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 SHOW_AFTER_SECONDS = 0.3
+# What an action reads before its confirm; a flow's chooser waits for something else (its versions, its history).
+GUARDS = "the guards"
 # Keys typed ahead get through in milliseconds; a loop too busy to pass them sooner asks anyway.
 TYPED_AHEAD_SECONDS = 1.0
 
@@ -53,7 +55,7 @@ class CheckingScreen(ModalScreen[None]):
         self,
         title: str,
         preempting: str | None = None,
-        reading: str = "the guards",
+        reading: str = GUARDS,
         typed_to: DOMNode | None = None,
     ) -> None:
         """``preempting``: the running action a rollback stops first (it is stopped before the guards are read).
@@ -65,6 +67,7 @@ class CheckingScreen(ModalScreen[None]):
         self.title_text = title
         self.preempting = preempting
         self.reading = reading
+        self.before_a_chooser = reading != GUARDS
         self.typed_to = typed_to
         self.cancelled = False
         self.finished = False

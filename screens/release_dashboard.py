@@ -191,7 +191,7 @@ class ReleaseDashboard(LockKeeping):
         DEV; wait for it to finish" was shown while its confirm was still open.
         """
         for flow in self.checking.values():
-            if flow.reading != "the guards" and not flow.finished:  # a flow, before its chooser
+            if flow.before_a_chooser and not flow.finished:
                 return f"{flow.title_text}: reading {flow.reading}; nothing has changed yet"
         started = [(self.rolling_back, "rollback")] if self.rolling_back is not None else []
         started += [self.running] if self.running is not None else []
