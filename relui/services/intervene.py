@@ -64,12 +64,7 @@ def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: flo
         time.sleep(0.2)
     else:
         return f"asked {running.action} by {running.operator} on {name} to stop; it has not stopped yet"
-    outcome = next(
-        (e for e in reversed(service.journal.entries(name)) if e.kind == "outcome" and e.id == running.id), None
-    )
-    if outcome is None:
-        return f"{running.action} on {name} stopped"
-    return f"{running.action} on {name} ended {outcome.status}: {outcome.detail.get('message', '')}".rstrip(": ")
+    return service.how_it_ended(name, running.id, running.action)
 
 
 def approve(service: ReleaseService, env: str, reason: str) -> Approval:

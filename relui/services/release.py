@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from relui.domain import GuardResult, SmokeResult
@@ -33,6 +34,7 @@ from relui.services.plans import Plan, heading, make_plan
 from relui.services.requests import ActionResult, Decide, Decision, Request, accept, force_refusal, hard_refusal
 from relui.services.rollout import ActionFailed, Progress
 from relui.services.service_locks import LockRefused, LockService
+from relui.services.stopping import PENDING, Stopping
 from relui.services.text import InvalidInput, one_line, validate_version
 from relui.services.turns import ask_unless_preempted, await_restored, take_turn
 
@@ -65,6 +67,7 @@ class ReleaseService:
         self.inflight = InFlight(ctx.state_dir)
         self.locks = LockService(ctx, self.journal)
         self.outcomes = Outcomes(ctx, self.journal)
+        self.stopping = Stopping()
 
     # Reading without acting (the TUI's hints, `relui ... --dry-run`-like previews).
     def preview(
@@ -121,6 +124,15 @@ class ReleaseService:
         except InvalidInput as exc:
             return self.outcomes.refused(request, what, env, "input", str(exc))
         request = replace(request, env=env, version=version, reason=one_line(request.reason))
+        with self.stopping.counted():
+            if self.stopping.reason:
+                message = f"relui is stopping ({self.stopping.reason}); nothing was started"
+                return self.outcomes.refused(request, what, env, "stopping", message)
+            return self._take_turn_and_run(request, what, env, decide, emit)
+
+    def _take_turn_and_run(
+        self, request: Request, what: ActionSpec, env: str, decide: Decide, emit: Callable[[Progress], None]
+    ) -> ActionResult:
         try:
             with take_turn(self.inflight, env, what, self.ctx.operator_on(env), self.ctx.clock.now, emit) as turn:
                 if not turn.held:
@@ -131,7 +143,7 @@ class ReleaseService:
                     )
                 if turn.preempted:
                     await_restored(self.ctx, request, emit)
-                pending = f"pending-{this_pid()}-{time.monotonic_ns()}"
+                pending = f"{PENDING}{this_pid()}-{time.monotonic_ns()}"
                 try:
                     return self._decide_and_act(request, what, decide, emit, pending)
                 finally:
@@ -163,8 +175,9 @@ class ReleaseService:
             refused, remedy = hard_refusal(what.verb, request.env, guards, hard)
             return self.outcomes.closed(request, what, "blocked", refused, guards, plan, facts, remedy)
         if decision is None:
+            gave_way = f"relui was {self.stopping.reason}" if self.stopping.reason else "a rollback went first"
             return self.outcomes.closed(
-                request, what, "cancelled", "a rollback went first; nothing was changed", guards, plan, facts
+                request, what, "cancelled", f"{gave_way}; nothing was changed", guards, plan, facts
             )
         if not decision.go:
             return self.outcomes.closed(
@@ -207,19 +220,24 @@ class ReleaseService:
         if approval is not None:
             detail["break_glass"] = approval.id
             detail["approved_by"] = approval.approver
-        try:
-            intent = self.journal.intent(self.ctx.operator_on(request.env), request.env, what.verb, **detail)
-        except PortError as exc:
-            return ActionResult(
-                what.verb,
-                request.env,
-                "blocked",
-                str(exc) if "nothing was changed" in str(exc) else f"{exc}; nothing was changed",
-                tuple(guards),
-                plan,
-                kind=request.action,
-            )
-        self._mark(request, what, intent.id, abortable=what.abortable)
+        with self.stopping.held() as stopping:
+            if stopping:
+                # Answered after the stop began: a stop either finds this action's marker or comes before its intent.
+                message = f"relui was {stopping} before {what.verb} began; nothing was changed"
+                return self.outcomes.closed(request, what, "cancelled", message, guards, plan, facts)
+            try:
+                intent = self.journal.intent(self.ctx.operator_on(request.env), request.env, what.verb, **detail)
+            except PortError as exc:
+                return ActionResult(
+                    what.verb,
+                    request.env,
+                    "blocked",
+                    str(exc) if "nothing was changed" in str(exc) else f"{exc}; nothing was changed",
+                    tuple(guards),
+                    plan,
+                    kind=request.action,
+                )
+            self._mark(request, what, intent.id, abortable=what.abortable)
         return self._act(request, what, facts, plan, guards, intent, forced=bool(blocks), reason=reason, emit=emit)
 
     def _act(
@@ -289,6 +307,48 @@ class ReleaseService:
                 )
             )
         cluster.acquire_lock(holder_name(self.ctx.operator_on(facts.env.name), facts.host, this_pid()))
+
+    def stop_own_actions(self, why: str) -> list[tuple[str, Running]]:
+        """This process is stopping (a signal): nothing new starts, its deploys and smokes are asked to stop.
+
+        Returns this process's running actions by environment. A traffic switch is left
+        to end on its own; everything else, a confirm still open included, is asked to
+        stop with the abort request ``relui abort`` makes. Another process's action is
+        never touched. ``stopping.wait_idle`` says when they have all returned.
+        """
+        own: list[tuple[str, Running]] = []
+        with self.stopping.begin(why):
+            for name in (e.name for e in self.ctx.config.environments):
+                running = self.inflight.running(name)
+                if running is not None and running.pid == this_pid() and running.host == this_host():
+                    own.append((name, running))
+        for env, running in own:
+            if not running.abortable:
+                continue
+            if not running.id.startswith(PENDING):
+                note = partial(self.journal.note, self.ctx.operator_on(env), env, "abort", target=running.id)
+                self.outcomes.quietly(partial(note, action_aborted=running.action, reason=why))
+            self.inflight.request_abort(env, running.id, self.ctx.operator_on(env), why, self.ctx.clock.now())
+        return own
+
+    def how_it_ended(self, env: str, action_id: str, verb: str) -> str:
+        """``deploy on qa ended aborted: ...`` from the journal's outcome of that action."""
+        outcome = next(
+            (e for e in reversed(self.journal.entries(env)) if e.kind == "outcome" and e.id == action_id), None
+        )
+        if outcome is None:
+            return f"{verb} on {env} stopped"
+        return f"{verb} on {env} ended {outcome.status}: {outcome.detail.get('message', '')}".rstrip(": ")
+
+    def how_they_ended(self, own: list[tuple[str, Running]]) -> str:
+        """After ``stop_own_actions``: one clause per action, for the line relui leaves on stderr."""
+        said = [
+            f"the {r.action} confirm on {env} was closed; nothing was changed"
+            if r.id.startswith(PENDING)
+            else self.how_it_ended(env, r.id, r.action)
+            for env, r in own
+        ]
+        return "; ".join(said) or "no action was running"
 
     def _stop_reason(self, env: str, action_id: str) -> str | None:
         request = self.inflight.abort_requested(env, action_id)

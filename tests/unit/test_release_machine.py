@@ -53,6 +53,7 @@ from relui.services.locks import holder_name, this_host
 from relui.services.release import ReleaseService
 from relui.services.release_state import ReleaseState, release_state, serving, warm_previous
 from relui.services.requests import ActionResult, Decision, Request
+from relui.services.rollout import Progress
 from tests.conftest import IN_WINDOW, drill_config, make_context, meet_readiness
 
 ENVS = ("qa", "prod")
@@ -570,6 +571,38 @@ class ReleaseMachine(RuleBasedStateMachine):
             return self.service.rollback(env, to_revision=revision, reason="back to a known good revision")
 
         self.step("rollback-revision", env, act, fault, to_revision=revision)
+
+    @rule(
+        env=st.sampled_from(ENVS),
+        verb=st.sampled_from(("deploy", "smoke", "cutover", "rollback")),
+        at=st.integers(0, 8),
+        fault=faults(),
+    )
+    def stopped_by_a_signal(self, env: str, verb: str, at: int, fault: Fault | None) -> None:
+        """The TUI's SIGTERM or SIGHUP at the ``at``-th progress of an action, then the process ends.
+
+        The service stops its own action (relui/services/stopping.py): a deploy or smoke is
+        aborted and put back, a traffic switch ends on its own, an answer not yet acted on
+        starts nothing. Every invariant holds after it, and this process runs nothing more.
+        """
+        stopped: list[object] = []
+        steps = 0
+
+        def progressed(_progress: Progress) -> None:
+            nonlocal steps
+            steps += 1
+            if steps == at + 1 and not stopped:
+                stopped.append(self.service.stop_own_actions("stopped by SIGTERM"))
+
+        action = {"deploy": Action.DEPLOY, "smoke": Action.SMOKE, "cutover": Action.CUTOVER}.get(verb, Action.ROLLBACK)
+        request = Request(action, env, GOOD[-1] if action is Action.DEPLOY else None, reason="error rate up")
+        answer = Decision(True, reason="error rate up")
+        self.step(verb, env, lambda: self.service.run(request, lambda _plan, _guards: answer, progressed), fault)
+        if stopped and not self.last.killed:  # type: ignore[union-attr]
+            assert self.service.stopping.wait_idle(0), "a run of the stopped process is still going"
+            late = self.service.run(Request(Action.SMOKE, env), lambda _plan, _guards: answer)
+            assert late.status == "blocked" and "relui is stopping" in late.message, late.message
+        self._new_process()
 
     @rule(
         env=st.sampled_from(ENVS),

@@ -1,0 +1,91 @@
+"""A process that is told to stop (SIGTERM, SIGHUP) brings its own actions to a safe end first.
+
+The TUI's actions run in worker threads, so a signal cannot unwind them as it
+unwinds a CLI command. Instead the service is told it is stopping:
+
+- nothing new starts: an action asked for after that is refused, and one
+  whose confirm is answered after that journals ``cancelled``, not its intent;
+- an action of this process still being decided, or a deploy or smoke, is
+  asked to stop through the same abort request ``relui abort`` makes, so a
+  deploy puts the idle color back and ends ``aborted``, its lock given back;
+- a traffic switch (cutover, rollback) is never stopped midway: it ends on
+  its own, as it would have.
+
+``wait_idle`` then says when this process runs no action any more. Only the
+actions of this very process are touched (its pid on this host), so the
+signal needs no ``abort`` permission: another operator's action is never
+stopped by it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+# The marker of an action still being decided (ReleaseService.run): nothing journaled or changed yet.
+PENDING = "pending-"
+
+if TYPE_CHECKING:  # the TUI imports this module before its first frame; the markers' module can wait
+    from relui.services.inflight import Running
+
+
+class Stopping:
+    """Whether this process is stopping, and how many ``ReleaseService.run`` calls are still going."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self.reason: str | None = None
+        self.active = 0
+
+    @contextmanager
+    def counted(self) -> Iterator[None]:
+        """Around one run: ``wait_idle`` waits for it to return."""
+        with self._state:
+            self.active += 1
+        try:
+            yield
+        finally:
+            with self._state:
+                self.active -= 1
+                self._state.notify_all()
+
+    @contextmanager
+    def held(self) -> Iterator[str | None]:
+        """The stop reason (None while not stopping), held so a stop cannot begin in between.
+
+        An action checks it and journals its intent inside one ``held``; ``begin``
+        takes the same lock, so a stop either comes before the intent (the action
+        is cancelled) or finds the action's own marker (and asks that to stop).
+        """
+        with self._state:
+            yield self.reason
+
+    @contextmanager
+    def begin(self, reason: str) -> Iterator[None]:
+        """Mark the process as stopping; the block reads the markers before an intent can follow."""
+        with self._state:
+            if self.reason is None:
+                self.reason = reason
+            yield
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no run is going; False if ``timeout`` seconds passed first."""
+        with self._state:
+            return self._state.wait_for(lambda: self.active == 0, timeout)
+
+
+def what_is_left(own: list[tuple[str, Running]]) -> str:
+    """What the operator is told while the process waits: ``stopping the deploy on qa, then quitting``."""
+    if not own:
+        return "no action is running; quitting"
+    parts = [
+        f"closing the {r.action} confirm on {env}"
+        if r.id.startswith(PENDING)
+        else f"stopping the {r.action} on {env}"
+        if r.abortable
+        else f"letting the {r.action} on {env} finish"
+        for env, r in own
+    ]
+    return ", ".join(parts) + ", then quitting"

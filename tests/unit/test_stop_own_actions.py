@@ -1,0 +1,111 @@
+"""A process told to stop (the TUI's SIGTERM and SIGHUP) brings its own actions to a safe end, and only its own."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from relui.services.actions import Action
+from relui.services.context import Context
+from relui.services.inflight import Running
+from relui.services.release import ReleaseService
+from relui.services.requests import Decision, Request
+from relui.services.rollout import Progress
+
+WHY = "stopped by SIGTERM"
+
+
+def records(service: ReleaseService, env: str = "qa") -> list[tuple[str, str, str]]:
+    return [(e.kind, e.action, e.status) for e in service.journal.entries(env)]
+
+
+def test_a_deploy_mid_rollout_is_stopped_put_back_and_its_lock_given_back(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    asked: list[list[tuple[str, Running]]] = []
+
+    def progressed(progress: Progress) -> None:
+        if progress.step == "rollout" and not asked:
+            asked.append(service.stop_own_actions(WHY))
+
+    result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(True), progressed)
+
+    assert result.status == "aborted"
+    assert result.message.startswith(f"aborted by ops: {WHY}")
+    assert "put back on revision" in result.message
+    [(env, running)] = asked[0]
+    assert (env, running.action, running.abortable) == ("qa", "deploy", True)
+    assert records(service) == [
+        ("intent", "deploy", "started"),
+        ("note", "abort", "ok"),
+        ("outcome", "deploy", "aborted"),
+    ]
+    assert ctx.env_ports("qa").cluster.lock() is None
+    assert service.how_they_ended(asked[0]).startswith("deploy on qa ended aborted: aborted by ops")
+
+
+def test_an_open_confirm_is_closed_and_nothing_is_changed(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    before = len(ctx.env_ports("qa").releases.history())
+    opened, never = threading.Event(), threading.Event()
+    results = []
+
+    def decide(_plan: object, _guards: object) -> Decision:
+        opened.set()
+        never.wait(30)  # an operator who never answers
+        return Decision(True)
+
+    worker = threading.Thread(target=lambda: results.append(service.run(Request(Action.DEPLOY, "qa", "1.5.1"), decide)))
+    worker.start()
+    assert opened.wait(10)
+    own = service.stop_own_actions(WHY)
+    assert service.stopping.wait_idle(10), "the run still waits for its answer"
+    worker.join(5)
+
+    [(_, running)] = own
+    assert running.id.startswith("pending-")
+    assert results[0].status == "cancelled"
+    assert results[0].message == f"relui was {WHY}; nothing was changed"
+    assert service.how_they_ended(own) == "the deploy confirm on qa was closed; nothing was changed"
+    # No abort note for an action that never began; no deploy was made.
+    assert [r for r in records(service) if r[0] == "note"] == []
+    assert len(ctx.env_ports("qa").releases.history()) == before
+    never.set()
+
+
+def test_an_answer_given_after_the_stop_began_starts_nothing(ctx: Context) -> None:
+    """The window between the answer and the intent: the stop comes first, so the action is cancelled."""
+    service = ReleaseService(ctx)
+    before = len(ctx.env_ports("qa").releases.history())
+
+    def decide(_plan: object, _guards: object) -> Decision:
+        service.stop_own_actions(WHY)  # the signal lands while the operator presses Confirm
+        return Decision(True)
+
+    result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), decide)
+
+    assert result.status == "cancelled"
+    assert result.message == f"relui was {WHY} before deploy began; nothing was changed"
+    assert len(ctx.env_ports("qa").releases.history()) == before
+
+
+def test_nothing_new_starts_once_stopping(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    assert service.stop_own_actions(WHY) == []
+
+    result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(True))
+
+    assert result.status == "blocked"
+    assert result.message == f"relui is stopping ({WHY}); nothing was started"
+    assert records(service) == []
+    assert service.stopping.wait_idle(0)
+
+
+def test_another_process_action_is_never_touched(ctx: Context, state_dir: Path) -> None:
+    """No abort permission is checked, so the stop must reach only this process's own actions."""
+    service = ReleaseService(ctx)
+    theirs = Running("a1b2c3", "deploy", "dev1", "bastion-2", 999_999, ctx.clock.now().isoformat(), True, "1.5.1")
+    service.inflight.mark("qa", theirs)
+
+    assert service.stop_own_actions(WHY) == []
+    assert service.inflight.abort_requested("qa", theirs.id) is None
+    assert records(service) == []
