@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import App
@@ -26,10 +25,14 @@ from relui.screens.dashboard import WatchDashboard
 from relui.screens.reading import Readings
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
+from relui.stop_signals import SignalStop, say
 from relui.ui_prefs import last_theme, remember_theme, theme_order, wants_ascii
 from relui.widgets.env_column import EnvColumn
 from relui.widgets.glyphs import ASCII_CLASS
 from relui.widgets.themes import COLOR_VARIABLES, THEMES
+
+if TYPE_CHECKING:
+    from relui.services.release import ReleaseService
 
 
 class ReluiApp(App[int]):
@@ -51,6 +54,8 @@ class ReluiApp(App[int]):
         self.ctx = ctx
         self.started_readings = readings
         self.left_running = False
+        self.main_loop: asyncio.AbstractEventLoop | None = None
+        self.board: Screen[None] | None = None
         for theme in THEMES:
             self.register_theme(theme)
         ui = ctx.config.ui
@@ -79,7 +84,8 @@ class ReluiApp(App[int]):
 
     def on_load(self) -> None:
         """Before any worker starts: thread workers get daemon threads that quitting does not wait for."""
-        asyncio.get_running_loop().set_default_executor(DaemonExecutor())
+        self.main_loop = asyncio.get_running_loop()
+        self.main_loop.set_default_executor(DaemonExecutor())
 
     def get_default_screen(self) -> Screen[None]:
         """The dashboard (without actions when read-only) is the first screen.
@@ -88,7 +94,12 @@ class ReluiApp(App[int]):
         compose, resume and resize at start, under one that is never seen.
         """
         board = WatchDashboard if self.ctx.read_only else ReleaseDashboard
-        return board(self.ctx, self.started_readings)
+        self.board = board(self.ctx, self.started_readings)
+        return self.board
+
+    def release_service(self) -> ReleaseService | None:
+        """The dashboard's release service, or None when it was never built (no action was ever asked for)."""
+        return self.board.built_service if isinstance(self.board, ReleaseDashboard) else None
 
     def on_mount(self) -> None:
         """Remap keys from config; the start theme and a word about an unknown one."""
@@ -182,11 +193,13 @@ class ReluiApp(App[int]):
 def run_tui(ctx: Context, readings: Readings | None = None) -> int:
     """Run the TUI until the operator quits; the exit code for the shell."""
     app = ReluiApp(ctx, readings)
-    result = app.run()
+    with SignalStop(app) as stop:
+        result = app.run()
+    if stop.code is not None:
+        say(f"relui: {stop.said}")
     if app.left_running:
         # The action's daemon thread dies with the process: its intent stays without an outcome.
-        print(
-            "relui: quit while an action was running; it was interrupted, check the environment and `relui journal`",
-            file=sys.stderr,
-        )
+        say("relui: quit while an action was running; it was interrupted, check the environment and `relui journal`")
+    if stop.code is not None:
+        return stop.code
     return result if isinstance(result, int) else 0
