@@ -106,13 +106,17 @@ class ReleaseCalendar:
             if not self.calendar.windows:
                 return "open: no release windows"
             current = self._window_at(now)
-            return f"window open until {self._until(now, current[1])}" if current else "window open"
+            if current is None:
+                return "window open"
+            return f"window open until {self._until(now, current[1])} {self._zone_name(current[1])}"
         if status.next_opening is None:
             return "no release window ahead"
         # Within six days the weekday alone names the day unambiguously.
         within_week = status.next_opening - now < timedelta(days=6)
         opening = status.next_opening
-        return f"next window {self._short(opening) if within_week else self._long(opening)}"
+        when = self._short(opening) if within_week else self._long(opening)
+        # Labeled: every other time on the dashboard is UTC, this one is the calendar's wall clock.
+        return f"next window {when} {self._zone_name(opening)}"
 
     def cadence(self) -> list[str]:
         """The release cadence as the release plan states it, one line per kind."""
@@ -223,6 +227,10 @@ class ReleaseCalendar:
     @property
     def _tz(self) -> str:
         return self.calendar.timezone
+
+    def _zone_name(self, instant: datetime) -> str:
+        """The calendar zone's short name at ``instant``: ``CET``, ``CEST``, ``UTC``."""
+        return instant.astimezone(self.zone).tzname() or self._tz
 
     def _local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()

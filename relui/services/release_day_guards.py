@@ -86,7 +86,7 @@ def guard_signoff(f: Facts) -> GuardResult:
             refused.append(f"the sign-off by {s.user} does not count: {s.problem}")
         else:
             trust = f"; {s.trust}" if s.trust else ""
-            return _result("signoff", True, f"signed off by {s.user} (product_owner) at {s.at[11:16]}{trust}", f)
+            return _result("signoff", True, f"signed off by {s.user} (product_owner) at {s.at[11:16]} UTC{trust}", f)
     return _result("signoff", False, "; ".join(refused), f)
 
 

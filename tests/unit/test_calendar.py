@@ -189,12 +189,20 @@ def test_window_on_the_long_night_lasts_its_real_length() -> None:
 
 
 def test_banner_texts(shipped: ReleaseCalendar) -> None:
-    assert shipped.banner(berlin(2026, 11, 26, 11, 0)) == "window open until 17:00"
-    assert shipped.banner(berlin(2026, 11, 27, 11, 0)) == "next window Mon 08:00"
+    assert shipped.banner(berlin(2026, 11, 26, 11, 0)) == "window open until 17:00 CET"
+    assert shipped.banner(berlin(2026, 11, 27, 11, 0)) == "next window Mon 08:00 CET"
     assert shipped.banner(berlin(2026, 12, 24, 11, 0)) == "FREEZE until 4 Jan: Year-end change freeze"
     # More than a week away: the weekday alone would be ambiguous.
-    assert shipped.banner(berlin(2026, 12, 17, 18, 0)) == "next window Tue 5 Jan 08:00"
+    assert shipped.banner(berlin(2026, 12, 17, 18, 0)) == "next window Tue 5 Jan 08:00 CET"
     assert calendar().banner(berlin(2026, 11, 27, 11, 0)) == "open: no release windows"
+
+
+def test_the_banner_names_the_zone_of_its_time_the_one_non_utc_time_on_the_dashboard(
+    shipped: ReleaseCalendar,
+) -> None:
+    assert shipped.banner(berlin(2026, 6, 30, 11, 0)) == "window open until 17:00 CEST"
+    # Asked on a Friday in winter time, the next window opens after the clocks change: its own zone name.
+    assert shipped.banner(berlin(2027, 3, 26, 18, 0)) == "next window Mon 08:00 CEST"
 
 
 def test_cadence_lines(shipped: ReleaseCalendar) -> None:
