@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import App
@@ -30,9 +30,6 @@ from relui.ui_prefs import last_theme, remember_theme, theme_order, wants_ascii
 from relui.widgets.env_column import EnvColumn
 from relui.widgets.glyphs import ASCII_CLASS
 from relui.widgets.themes import COLOR_VARIABLES, THEMES
-
-if TYPE_CHECKING:
-    from relui.services.release import ReleaseService
 
 
 class ReluiApp(App[int]):
@@ -55,7 +52,6 @@ class ReluiApp(App[int]):
         self.started_readings = readings
         self.left_running = False
         self.main_loop: asyncio.AbstractEventLoop | None = None
-        self.board: Screen[None] | None = None
         for theme in THEMES:
             self.register_theme(theme)
         ui = ctx.config.ui
@@ -94,12 +90,7 @@ class ReluiApp(App[int]):
         compose, resume and resize at start, under one that is never seen.
         """
         board = WatchDashboard if self.ctx.read_only else ReleaseDashboard
-        self.board = board(self.ctx, self.started_readings)
-        return self.board
-
-    def release_service(self) -> ReleaseService | None:
-        """The dashboard's release service, or None when it was never built (no action was ever asked for)."""
-        return self.board.built_service if isinstance(self.board, ReleaseDashboard) else None
+        return board(self.ctx, self.started_readings)
 
     def on_mount(self) -> None:
         """Remap keys from config; the start theme and a word about an unknown one."""

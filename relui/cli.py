@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
@@ -22,8 +23,10 @@ from relui.commands import command_modules
 from relui.commands.base import EXIT_FAILED, EXIT_FOR, EXIT_USAGE, CommandError, build_context, global_options
 from relui.config import ConfigError
 from relui.ports import PortError
+from relui.services import stopping
 from relui.services.journal import JournalError
 from relui.services.problems import ServiceError
+from relui.stop_signals import STOP_SIGNALS, say, silence
 
 EXAMPLES = """\
 examples:
@@ -92,21 +95,56 @@ def quiet_libraries() -> None:
 
 
 NO_TERMINAL = "the TUI needs a terminal; use a subcommand, e.g. relui status"
-# 128 + the signal's number, as a shell reports a process ended by it.
-EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (``timeout``, systemd, a cancelled CI job) ends a command as Ctrl-C does.
+    """SIGTERM or SIGHUP with no action running, or a second one: the command ends as Ctrl-C ends it.
 
-    Unhandled, the process died where it stood: no outcome journaled, the lock
-    left held. Raised in the main thread, it unwinds the action like Ctrl-C:
-    the journal says interrupted, and the lock the action took is given back.
+    Raised in the main thread, it unwinds whatever runs like Ctrl-C: an action
+    is journaled as interrupted, and the lock it took is given back.
     """
 
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
 
-def _terminated(signum: int, _frame: object) -> None:
-    raise Terminated(f"stopped by {signal.Signals(signum).name}")
+
+class CommandStop:
+    """SIGTERM (``timeout``, systemd, a cancelled CI job) or SIGHUP during a command, as the TUI takes them.
+
+    While an action runs, the first signal asks it to end safely, through the
+    same ``stop_own_actions`` the TUI's signal uses: a deploy or smoke is
+    aborted (the idle color put back, the lock given back), a traffic switch
+    finishes, nothing new starts. The command then ends as the action does,
+    with exit code 143. With nothing running, or at a second signal, it stops
+    at once (``Terminated``). The handler itself only looks and starts a thread:
+    the stop takes locks the interrupted main thread may hold.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.failed = ""
+
+    def __call__(self, signum: int, _frame: object) -> None:
+        why = f"stopped by {signal.Signals(signum).name}"
+        if self.signum is None and stopping.busy():
+            self.signum = signum
+            threading.Thread(target=self._stop, args=(why,), name="relui-signal-stop", daemon=True).start()
+            return
+        raise Terminated(signum)
+
+    def _stop(self, why: str) -> None:
+        try:
+            stopping.stop_all(why)
+        except (OSError, PortError) as exc:  # the action then runs to its end: said, not hidden
+            self.failed = f"; its action could not be asked to stop ({exc}) and ran to its end"
+
+    def said(self) -> str:
+        """The line for stderr once the command has returned."""
+        assert self.signum is not None
+        name = signal.Signals(self.signum).name
+        how = self.failed or "; its action was brought to a safe end first (relui journal)"
+        return f"relui: stopped by {name}{how}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,9 +170,11 @@ def _run_tui(args: argparse.Namespace) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     quiet_libraries()
     args = parse(sys.argv[1:] if argv is None else list(argv))
+    stop = CommandStop()
     if args.command is not None:
         startup_heap.release()  # only the TUI's first frame waits for collections
-        signal.signal(signal.SIGTERM, _terminated)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, stop)
     try:
         if args.command is None:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -144,6 +184,9 @@ def _main(argv: Sequence[str] | None) -> int:
         ctx = build_context(args) if getattr(args, "needs_context", True) else None
         with reader_may_leave():
             code: int = args.run(args, ctx)
+        if stop.signum is not None:
+            say(stop.said())
+            return 128 + stop.signum
         return code
     except (ConfigError, CommandError) as exc:
         say(f"relui: {exc}")
@@ -161,32 +204,14 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_FOR[exc.problem]
     except BrokenPipeError:
         # Only a write that bypassed the guard gets here (the code is unknown): not "ok".
-        _silence(sys.stdout)
+        silence(sys.stdout)
         return EXIT_FAILED
     except Terminated as exc:
         say(f"relui: {exc}; an action it had started is in the journal as interrupted (relui journal)")
-        return EXIT_TERMINATED
+        return 128 + exc.signum
     except KeyboardInterrupt:
         say("relui: interrupted")
         return 130
-
-
-def say(line: str) -> None:
-    """One line on stderr; a reader that has gone (``2>&1 | head -1``) must not turn it into a traceback."""
-    try:
-        print(line, file=sys.stderr, flush=True)
-    except BrokenPipeError:
-        _silence(sys.stderr)
-
-
-def _silence(stream: IO[str]) -> None:
-    """Point the stream's descriptor at /dev/null, so Python's flush at exit cannot fail on it."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 class _PipeSafe:
@@ -205,7 +230,7 @@ class _PipeSafe:
         if not self.broken:
             try:
                 self.stream.write(text)
-            except BrokenPipeError:
+            except OSError:  # a closed pipe, or a terminal that hung up (EIO)
                 self._gone()
         return len(text)
 
@@ -214,13 +239,13 @@ class _PipeSafe:
         if not self.broken:
             try:
                 self.stream.flush()
-            except BrokenPipeError:
+            except OSError:
                 self._gone()
 
     def _gone(self) -> None:
         self.broken = True
         # Python flushes stdout again at exit: that flush must not fail either.
-        _silence(self.stream)
+        silence(self.stream)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)

@@ -29,9 +29,10 @@ import time
 from collections.abc import Callable
 from functools import partial
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from relui.ports import PortError
+from relui.services import stopping
 from relui.services.stopping import what_is_left
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from relui.services.inflight import Running
     from relui.services.release import ReleaseService
 
+# Ended by one of these, relui exits 128 + its number (143, 129), as a shell reports it.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 # A deploy asked to stop puts the idle color back first; past this, relui quits without waiting more.
 STOP_WAIT_SECONDS = 120.0
@@ -83,28 +85,20 @@ class SignalStop:
         assert self.signum is not None
         name = signal.Signals(self.signum).name
         self.said = f"stopped by {name}"
-        service = self.app.release_service()
-        if service is not None:
-            try:
-                own = service.stop_own_actions(f"stopped by {name}")
-            except (OSError, PortError) as exc:
-                own = []
-                self._tell(f"{name}: could not ask the running actions to stop ({exc}); quitting")
+        try:
+            stopped = stopping.stop_all(f"stopped by {name}")
+        except (OSError, PortError) as exc:
+            stopped = []
+            self._tell(f"{name}: could not ask the running actions to stop ({exc}); quitting")
+        else:
+            self._tell(f"{name}: {what_is_left([item for _, own in stopped for item in own])}")
+        if any(own for _, own in stopped):
+            if stopping.wait_all(STOP_WAIT_SECONDS):
+                self.said = f"stopped by {name}; {ended(stopped)}"
             else:
-                self._tell(f"{name}: {what_is_left(own)}")
-            if own and not service.stopping.wait_idle(STOP_WAIT_SECONDS):
                 self.app.left_running = True
                 self.said = f"stopped by {name}; an action did not end within {STOP_WAIT_SECONDS:.0f} s"
-            elif own:
-                self.said = f"stopped by {name}; {self._ended(service, own)}"
         self._quit(128 + self.signum)
-
-    @staticmethod
-    def _ended(service: ReleaseService, own: list[tuple[str, Running]]) -> str:
-        try:
-            return str(service.how_they_ended(own))
-        except (OSError, PortError):
-            return "see `relui journal` for how its actions ended"
 
     def _tell(self, text: str) -> None:
         loop = self.app.main_loop
@@ -128,14 +122,24 @@ class SignalStop:
 
 
 def say(line: str) -> None:
-    """One line on stderr, which after a hang-up is a terminal that is gone: then the line is dropped.
-
-    The stream is pointed at /dev/null too, so Python's flush at exit cannot fail on it (exit code 120).
-    """
+    """One line on stderr; a reader that has gone (``2>&1 | head -1``, a hung-up terminal) gets no traceback."""
     try:
         print(line, file=sys.stderr, flush=True)
     except (OSError, ValueError):
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stderr.fileno())
-            os.close(devnull)
+        silence(sys.stderr)
+
+
+def silence(stream: IO[str]) -> None:
+    """Point the stream's descriptor at /dev/null, so Python's flush at exit cannot fail on it (exit code 120)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
+def ended(stopped: list[tuple[ReleaseService, list[tuple[str, Running]]]]) -> str:
+    """How the stopped actions ended, from the journal; a journal that cannot be read says where to look."""
+    try:
+        return stopping.how_all_ended(stopped)
+    except (OSError, PortError):
+        return "see `relui journal` for how its actions ended"

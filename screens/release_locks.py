@@ -49,11 +49,6 @@ class LockKeeping(ReleaseFlows):
         self.held_locks: set[str] = set()
 
     @property
-    def built_service(self) -> ReleaseService | None:
-        """The release service if a worker has built it; None means no action was ever asked for here."""
-        return self._service
-
-    @property
     def service(self) -> ReleaseService:
         """The one release service of this screen, built by whichever worker asks first."""
         with self._service_lock:

@@ -34,7 +34,7 @@ from relui.services.plans import Plan, heading, make_plan
 from relui.services.requests import ActionResult, Decide, Decision, Request, accept, force_refusal, hard_refusal
 from relui.services.rollout import ActionFailed, Progress
 from relui.services.service_locks import LockRefused, LockService
-from relui.services.stopping import PENDING, Stopping
+from relui.services.stopping import PENDING, Stopping, track
 from relui.services.text import InvalidInput, one_line, validate_version
 from relui.services.turns import ask_unless_preempted, await_restored, take_turn
 
@@ -68,6 +68,7 @@ class ReleaseService:
         self.locks = LockService(ctx, self.journal)
         self.outcomes = Outcomes(ctx, self.journal)
         self.stopping = Stopping()
+        track(self)
 
     # Reading without acting (the TUI's hints, `relui ... --dry-run`-like previews).
     def preview(

@@ -20,6 +20,8 @@ stopped by it.
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -29,6 +31,11 @@ PENDING = "pending-"
 
 if TYPE_CHECKING:  # the TUI imports this module before its first frame; the markers' module can wait
     from relui.services.inflight import Running
+    from relui.services.release import ReleaseService
+
+# Every release service of this process (a CLI command builds one, the TUI's dashboard one):
+# a signal reaches each of them, whichever face built it.
+_SERVICES: weakref.WeakSet[ReleaseService] = weakref.WeakSet()
 
 
 class Stopping:
@@ -89,3 +96,29 @@ def what_is_left(own: list[tuple[str, Running]]) -> str:
         for env, r in own
     ]
     return ", ".join(parts) + ", then quitting"
+
+
+def track(service: ReleaseService) -> None:
+    """Called by each ReleaseService as it is built."""
+    _SERVICES.add(service)
+
+
+def busy() -> bool:
+    """True while a release service of this process is inside ``run`` (reading an int: safe in a signal handler)."""
+    return any(service.stopping.active for service in list(_SERVICES))
+
+
+def stop_all(why: str) -> list[tuple[ReleaseService, list[tuple[str, Running]]]]:
+    """``stop_own_actions`` on every release service of this process; not from a signal handler (it takes locks)."""
+    return [(service, service.stop_own_actions(why)) for service in list(_SERVICES)]
+
+
+def wait_all(timeout: float) -> bool:
+    """True once no release service of this process runs anything; False if ``timeout`` passed first."""
+    deadline = time.monotonic() + timeout
+    return all(service.stopping.wait_idle(max(0.0, deadline - time.monotonic())) for service in list(_SERVICES))
+
+
+def how_all_ended(stopped: list[tuple[ReleaseService, list[tuple[str, Running]]]]) -> str:
+    """One clause per action that was running, for the line relui leaves on stderr."""
+    return "; ".join(service.how_they_ended(own) for service, own in stopped if own) or "no action was running"

@@ -1,4 +1,4 @@
-"""The real ``relui`` TUI in a pseudo-terminal, stopped by SIGTERM or a hang-up in the middle of a deploy.
+"""The real ``relui`` in a pseudo-terminal, stopped by SIGTERM or a hang-up in the middle of a deploy.
 
 Before, either signal killed relui where it stood: the deploy's intent had no
 outcome, its lock stayed held, the terminal was left in the alternate screen.
@@ -28,12 +28,12 @@ ALT_SCREEN_OFF = b"\x1b[?1049l"
 class Terminal:
     """relui on a pty of 100x30, every byte it wrote kept."""
 
-    def __init__(self, config: Path, state: Path) -> None:
+    def __init__(self, config: Path, state: Path, command: tuple[str, ...] = ()) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "RELUI_"))}
         env.update(TERM="xterm-256color", LANG="C.UTF-8", RELUI_USER="ops")
-        argv = [sys.executable, "-m", "relui", "--config", str(config), "--state-dir", str(state)]
+        argv = [sys.executable, "-m", "relui", "--config", str(config), "--state-dir", str(state), *command]
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT)
         os.close(slave)
         self.master: int | None = master
@@ -158,3 +158,20 @@ def test_sigterm_with_nothing_running_quits_at_once(tmp_path: Path) -> None:
     after = term.seen()[before:]
     assert ALT_SCREEN_OFF in after
     assert b"relui: stopped by SIGTERM" in after
+
+
+def test_a_cli_deploy_whose_terminal_hangs_up_is_stopped_as_the_tui_stops_it(tmp_path: Path) -> None:
+    """``relui deploy ... --yes`` over SSH when the session drops: its prints must not turn into a crash."""
+    config, state = drill_config(tmp_path, time_scale=1), tmp_path / "state"
+    term = Terminal(config, state, ("deploy", "qa", "1.5.1", "--yes"))
+    try:
+        term.wait_for(b"pods ready")
+        term.hang_up()
+        code = term.proc.wait(timeout=60)
+    finally:
+        term.stop()
+    assert code == 129
+    deploys = [e for e in journal(state) if e.get("action") == "deploy"]
+    assert [e["status"] for e in deploys] == ["started", "aborted"]
+    assert str(deploys[-1]["message"]).startswith("aborted by ops: stopped by SIGHUP; green 1.5.1 stopped at")
+    assert lock_of(config, state, "qa") is None
