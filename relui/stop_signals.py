@@ -85,14 +85,10 @@ class SignalStop:
         assert self.signum is not None
         name = signal.Signals(self.signum).name
         self.said = f"stopped by {name}"
-        try:
-            stopped = stopping.stop_all(f"stopped by {name}")
-        except (OSError, PortError) as exc:
-            stopped = []
-            self._tell(f"{name}: could not ask the running actions to stop ({exc}); quitting")
-        else:
-            self._tell(f"{name}: {what_is_left([item for _, own in stopped for item in own])}")
-        if any(own for _, own in stopped):
+        stopped = stopping.stop_all(f"stopped by {name}")
+        self._tell(f"{name}: {what_is_left([item for _, own in stopped for item in own])}")
+        # Waited for even when no marker could be read (a full disk): the runs are counted in memory.
+        if stopping.busy():
             if stopping.wait_all(STOP_WAIT_SECONDS):
                 self.said = f"stopped by {name}; {ended(stopped)}"
             else:

@@ -316,20 +316,25 @@ class ReleaseService:
         to end on its own; everything else, a confirm still open included, is asked to
         stop with the abort request ``relui abort`` makes. Another process's action is
         never touched. ``stopping.wait_idle`` says when they have all returned.
+
+        A state dir that cannot be read or written (a full disk) never makes this raise:
+        the action it could not ask then runs to its own end, which ``wait_idle`` waits for.
         """
         own: list[tuple[str, Running]] = []
         with self.stopping.begin(why):
             for name in (e.name for e in self.ctx.config.environments):
-                running = self.inflight.running(name)
-                if running is not None and running.pid == this_pid() and running.host == this_host():
-                    own.append((name, running))
+                with contextlib.suppress(OSError, PortError):
+                    running = self.inflight.running(name)
+                    if running is not None and running.pid == this_pid() and running.host == this_host():
+                        own.append((name, running))
         for env, running in own:
             if not running.abortable:
                 continue
             if not running.id.startswith(PENDING):
                 note = partial(self.journal.note, self.ctx.operator_on(env), env, "abort", target=running.id)
                 self.outcomes.quietly(partial(note, action_aborted=running.action, reason=why))
-            self.inflight.request_abort(env, running.id, self.ctx.operator_on(env), why, self.ctx.clock.now())
+            with contextlib.suppress(OSError, PortError):
+                self.inflight.request_abort(env, running.id, self.ctx.operator_on(env), why, self.ctx.clock.now())
         return own
 
     def how_it_ended(self, env: str, action_id: str, verb: str) -> str:

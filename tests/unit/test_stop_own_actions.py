@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from relui.services.actions import Action
 from relui.services.context import Context
 from relui.services.inflight import Running
@@ -109,3 +111,29 @@ def test_another_process_action_is_never_touched(ctx: Context, state_dir: Path) 
     assert service.stop_own_actions(WHY) == []
     assert service.inflight.abort_requested("qa", theirs.id) is None
     assert records(service) == []
+
+
+def test_a_state_dir_that_cannot_be_written_never_makes_the_stop_fail(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk as the signal comes: the deploy cannot be asked to stop, so it runs to its end, and is waited for."""
+    service = ReleaseService(ctx)
+    asked: list[list[tuple[str, Running]]] = []
+    idle_while_running: list[bool] = []
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    def progressed(progress: Progress) -> None:
+        if progress.step == "rollout" and not asked:
+            monkeypatch.setattr(service.inflight, "request_abort", full)
+            asked.append(service.stop_own_actions(WHY))
+            idle_while_running.append(service.stopping.wait_idle(0))
+
+    result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(True), progressed)
+
+    assert [(env, r.action) for env, r in asked[0]] == [("qa", "deploy")]
+    assert idle_while_running == [False], "the deploy is still running: the stop must wait for it"
+    assert result.status == "ok", "not asked to stop, it ran to its own end"
+    assert service.stopping.wait_idle(0)
+    assert ctx.env_ports("qa").cluster.lock() is None
