@@ -28,7 +28,7 @@ from relui.services.context import Context
 from relui.stop_signals import SignalStop, say
 from relui.ui_prefs import last_theme, remember_theme, theme_order, wants_ascii
 from relui.widgets.env_column import EnvColumn
-from relui.widgets.glyphs import ASCII_CLASS
+from relui.widgets.glyphs import ASCII_CLASS, use_scrollbars
 from relui.widgets.themes import COLOR_VARIABLES, THEMES
 
 
@@ -58,6 +58,7 @@ class ReluiApp(App[int]):
         self.ascii_only = wants_ascii(ui.ascii)
         # Before anything is styled: set on mount, the class change restyled every widget once more.
         self.set_class(self.ascii_only, ASCII_CLASS, update=False)
+        use_scrollbars(self.ascii_only)
         wanted = theme_order(os.environ, last_theme(ctx.state_dir), ui.theme)
         self.start_theme: str | None = next(name for name in wanted if name in self.available_themes)
         self.unknown_theme = wanted[0] if wanted[0] not in self.available_themes else None

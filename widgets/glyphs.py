@@ -9,8 +9,10 @@ the ASCII set, so no box-drawing or block character reaches the terminal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.dom import DOMNode
+from textual.scrollbar import ScrollBar, ScrollBarRender
 
 ASCII_CLASS = "-ascii"
 
@@ -38,3 +40,19 @@ def glyphs_for(node: DOMNode) -> Glyphs:
     except Exception:  # noqa: BLE001 - a widget rendered outside an app (tests of pure rendering)
         return UNICODE
     return ASCII if ascii_only else UNICODE
+
+
+class AsciiScrollBarRender(ScrollBarRender):
+    """Scrollbars without the eighth-block glyphs Textual draws at a thumb's ends.
+
+    The thumb is reverse video in whole cells, so it still shows on a monochrome
+    terminal; it only moves in whole cells.
+    """
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "]
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "]
+
+
+def use_scrollbars(ascii_only: bool) -> None:
+    """The scrollbar drawing for this process's app (Textual's documented ``ScrollBar.renderer`` hook)."""
+    ScrollBar.renderer = AsciiScrollBarRender if ascii_only else ScrollBarRender

@@ -336,3 +336,27 @@ async def test_the_status_line_says_a_long_reason_whole_at_80_columns(make_ctx: 
         assert "mallory has none" in text and "lock" in text
         needed = line.get_content_height(app.size, app.size, line.content_region.width)
         assert needed <= line.content_region.height, (needed, line.content_region)
+
+
+async def test_ascii_reaches_scrollbars_and_toasts(make_ctx: ContextFactory) -> None:
+    """Help scrolls at 80x24 and a toast has a severity edge: both drew block characters under LANG=C."""
+    from relui.screens.help import HelpScreen
+
+    def drawn() -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+
+    app = make_app(make_ctx(extra="\n[ui]\nascii = true\n"))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.query_one("#help-keys").show_vertical_scrollbar, "help no longer scrolls at 80x24"
+        app.notify("QA deploy: ok", severity="warning")
+        keys = app.screen.query_one("#help-keys")
+        for line in range(0, 12):  # the thumb's ends fall between cells somewhere on the way down
+            keys.scroll_to(y=line, animate=False)
+            await pilot.pause(0.05)
+            text = drawn()
+            assert "QA deploy: ok" in text
+            assert not NOT_ASCII_ART.findall(text), (line, sorted(set(NOT_ASCII_ART.findall(text))))
