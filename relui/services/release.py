@@ -166,6 +166,10 @@ class ReleaseService:
         guards = with_break_glass(what.evaluate(facts), facts)
         plan = make_plan(request.action, facts)
         self._mark(request, what, pending, abortable=True)
+        if self.stopping.reason:
+            # The stop began while the guards were read, before this marker: asking now would wait for nobody.
+            message = f"relui was {self.stopping.reason} before {what.verb} was asked; nothing was changed"
+            return self.outcomes.closed(request, what, "cancelled", message, guards, plan, facts)
         asked = self.ctx.clock.now()
         # Asked even when blocks no answer can force stand: the TUI's modal lists why, and a hotfix
         # reason typed there may clear the window, and with it the break-glass the window alone caused.

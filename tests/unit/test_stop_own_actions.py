@@ -137,3 +137,23 @@ def test_a_state_dir_that_cannot_be_written_never_makes_the_stop_fail(
     assert result.status == "ok", "not asked to stop, it ran to its own end"
     assert service.stopping.wait_idle(0)
     assert ctx.env_ports("qa").cluster.lock() is None
+
+
+def test_a_stop_while_the_guards_are_read_never_opens_the_confirm(ctx: Context) -> None:
+    """Before: the stop found no marker yet, the confirm then opened, and the stopping TUI waited for an answer."""
+    service = ReleaseService(ctx)
+    asked: list[bool] = []
+
+    def progressed(progress: Progress) -> None:
+        if progress.step == "guards":
+            assert service.stop_own_actions(WHY) == []  # nothing marked yet
+
+    def decide(_plan: object, _guards: object) -> Decision:
+        asked.append(True)
+        return Decision(True)
+
+    result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), decide, progressed)
+
+    assert asked == []
+    assert result.status == "cancelled"
+    assert result.message == f"relui was {WHY} before deploy was asked; nothing was changed"
