@@ -16,6 +16,7 @@ from relui.app import ReluiApp
 from relui.screens.drill_score import DrillScoreScreen
 from relui.services.drill_score import DrillScore, check_goal, score
 from relui.services.drills import DrillRun
+from relui.stop_signals import SignalStop
 
 GOAL_CHECK_SECONDS = 1.0
 
@@ -64,6 +65,11 @@ class DrillApp(ReluiApp):
 
 
 def run_drill_tui(drill: DrillRun) -> DrillScore:
-    """Play the drill in the TUI until the operator quits; the final score."""
-    DrillApp(drill).run()
+    """Play the drill in the TUI until the operator quits; the final score.
+
+    SIGTERM or SIGHUP ends it as it ends the TUI (relui/stop_signals.py), so the score is still given.
+    """
+    app = DrillApp(drill)
+    with SignalStop(app):
+        app.run()
     return score(drill, final=True)
