@@ -4,7 +4,7 @@ An SSH session that drops sends SIGHUP; ``kill``, systemd and ``timeout``
 send SIGTERM. Left to the default, either killed relui where it stood: a
 deploy's intent without an outcome, its lock held until it expired, a confirm
 half answered. Now the signal tells the release service it is stopping
-(``ReleaseService.stop_own_actions``): an open confirm is cancelled, a deploy
+(``stopping.stop_own_actions``): an open confirm is cancelled, a deploy
 or smoke is asked to stop as ``a`` asks (the idle color put back, ``aborted``
 in the journal, the lock given back), a traffic switch ends on its own. Once
 no action of this process runs, relui quits as ``q`` does, with exit code

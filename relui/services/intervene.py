@@ -22,6 +22,7 @@ from relui.services.approvals import (
 from relui.services.problems import Problem, ServiceError
 from relui.services.release import ReleaseService
 from relui.services.signing import SigningError
+from relui.services.stopping import how_it_ended
 from relui.services.text import one_line
 from relui.services.turns import PREEMPT_SECONDS
 
@@ -64,7 +65,7 @@ def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: flo
         time.sleep(0.2)
     else:
         return f"asked {running.action} by {running.operator} on {name} to stop; it has not stopped yet"
-    return service.how_it_ended(name, running.id, running.action)
+    return how_it_ended(service, name, running.id, running.action)
 
 
 def approve(service: ReleaseService, env: str, reason: str) -> Approval:

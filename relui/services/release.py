@@ -15,7 +15,6 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 from relui.domain import GuardResult, SmokeResult
@@ -312,53 +311,6 @@ class ReleaseService:
                 )
             )
         cluster.acquire_lock(holder_name(self.ctx.operator_on(facts.env.name), facts.host, this_pid()))
-
-    def stop_own_actions(self, why: str) -> list[tuple[str, Running]]:
-        """This process is stopping (a signal): nothing new starts, its deploys and smokes are asked to stop.
-
-        Returns this process's running actions by environment. A traffic switch is left
-        to end on its own; everything else, a confirm still open included, is asked to
-        stop with the abort request ``relui abort`` makes. Another process's action is
-        never touched. ``stopping.wait_idle`` says when they have all returned.
-
-        A state dir that cannot be read or written (a full disk) never makes this raise:
-        the action it could not ask then runs to its own end, which ``wait_idle`` waits for.
-        """
-        own: list[tuple[str, Running]] = []
-        with self.stopping.begin(why):
-            for name in (e.name for e in self.ctx.config.environments):
-                with contextlib.suppress(OSError, PortError):
-                    running = self.inflight.running(name)
-                    if running is not None and running.pid == this_pid() and running.host == this_host():
-                        own.append((name, running))
-        for env, running in own:
-            if not running.abortable:
-                continue
-            if not running.id.startswith(PENDING):
-                note = partial(self.journal.note, self.ctx.operator_on(env), env, "abort", target=running.id)
-                self.outcomes.quietly(partial(note, action_aborted=running.action, reason=why))
-            with contextlib.suppress(OSError, PortError):
-                self.inflight.request_abort(env, running.id, self.ctx.operator_on(env), why, self.ctx.clock.now())
-        return own
-
-    def how_it_ended(self, env: str, action_id: str, verb: str) -> str:
-        """``deploy on qa ended aborted: ...`` from the journal's outcome of that action."""
-        outcome = next(
-            (e for e in reversed(self.journal.entries(env)) if e.kind == "outcome" and e.id == action_id), None
-        )
-        if outcome is None:
-            return f"{verb} on {env} stopped"
-        return f"{verb} on {env} ended {outcome.status}: {outcome.detail.get('message', '')}".rstrip(": ")
-
-    def how_they_ended(self, own: list[tuple[str, Running]]) -> str:
-        """After ``stop_own_actions``: one clause per action, for the line relui leaves on stderr."""
-        said = [
-            f"the {r.action} confirm on {env} was closed; nothing was changed"
-            if r.id.startswith(PENDING)
-            else self.how_it_ended(env, r.id, r.action)
-            for env, r in own
-        ]
-        return "; ".join(said) or "no action was running"
 
     def _stop_reason(self, env: str, action_id: str) -> str | None:
         request = self.inflight.abort_requested(env, action_id)

@@ -19,12 +19,16 @@ stopped by it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING
+
+from relui.ports import PortError
 
 # The marker of an action still being decided (ReleaseService.run): nothing journaled or changed yet.
 PENDING = "pending-"
@@ -110,7 +114,7 @@ def busy() -> bool:
 
 def stop_all(why: str) -> list[tuple[ReleaseService, list[tuple[str, Running]]]]:
     """``stop_own_actions`` on every release service of this process; not from a signal handler (it takes locks)."""
-    return [(service, service.stop_own_actions(why)) for service in list(_SERVICES)]
+    return [(service, stop_own_actions(service, why)) for service in list(_SERVICES)]
 
 
 def wait_all(timeout: float) -> bool:
@@ -121,4 +125,57 @@ def wait_all(timeout: float) -> bool:
 
 def how_all_ended(stopped: list[tuple[ReleaseService, list[tuple[str, Running]]]]) -> str:
     """One clause per action that was running, for the line relui leaves on stderr."""
-    return "; ".join(service.how_they_ended(own) for service, own in stopped if own) or "no action was running"
+    return "; ".join(how_they_ended(service, own) for service, own in stopped if own) or "no action was running"
+
+
+def stop_own_actions(service: ReleaseService, why: str) -> list[tuple[str, Running]]:
+    """This process is stopping (a signal): nothing new starts, its deploys and smokes are asked to stop.
+
+    Returns this process's running actions by environment. A traffic switch is left
+    to end on its own; everything else, a confirm still open included, is asked to
+    stop with the abort request ``relui abort`` makes. Another process's action is
+    never touched. ``service.stopping.wait_idle`` says when they have all returned.
+
+    A state dir that cannot be read or written (a full disk) never makes this raise:
+    the action it could not ask then runs to its own end, which ``wait_idle`` waits for.
+    """
+    from relui.services.inflight import this_pid  # not before the TUI's first frame
+    from relui.services.locks import this_host
+
+    own: list[tuple[str, Running]] = []
+    with service.stopping.begin(why):
+        for name in (e.name for e in service.ctx.config.environments):
+            with contextlib.suppress(OSError, PortError):
+                running = service.inflight.running(name)
+                if running is not None and running.pid == this_pid() and running.host == this_host():
+                    own.append((name, running))
+    for env, running in own:
+        if not running.abortable:
+            continue
+        who = service.ctx.operator_on(env)
+        if not running.id.startswith(PENDING):
+            note = partial(service.journal.note, who, env, "abort", target=running.id)
+            service.outcomes.quietly(partial(note, action_aborted=running.action, reason=why))
+        with contextlib.suppress(OSError, PortError):
+            service.inflight.request_abort(env, running.id, who, why, service.ctx.clock.now())
+    return own
+
+
+def how_it_ended(service: ReleaseService, env: str, action_id: str, verb: str) -> str:
+    """``deploy on qa ended aborted: ...`` from the journal's outcome of that action."""
+    entries = reversed(service.journal.entries(env))
+    outcome = next((e for e in entries if e.kind == "outcome" and e.id == action_id), None)
+    if outcome is None:
+        return f"{verb} on {env} stopped"
+    return f"{verb} on {env} ended {outcome.status}: {outcome.detail.get('message', '')}".rstrip(": ")
+
+
+def how_they_ended(service: ReleaseService, own: list[tuple[str, Running]]) -> str:
+    """After ``stop_own_actions``: one clause per action, for the line relui leaves on stderr."""
+    said = [
+        f"the {r.action} confirm on {env} was closed; nothing was changed"
+        if r.id.startswith(PENDING)
+        else how_it_ended(service, env, r.id, r.action)
+        for env, r in own
+    ]
+    return "; ".join(said) or "no action was running"

@@ -54,6 +54,7 @@ from relui.services.release import ReleaseService
 from relui.services.release_state import ReleaseState, release_state, serving, warm_previous
 from relui.services.requests import ActionResult, Decision, Request
 from relui.services.rollout import Progress
+from relui.services.stopping import stop_own_actions
 from tests.conftest import IN_WINDOW, drill_config, make_context, meet_readiness
 
 ENVS = ("qa", "prod")
@@ -581,7 +582,7 @@ class ReleaseMachine(RuleBasedStateMachine):
     def stopped_by_a_signal(self, env: str, verb: str, at: int, fault: Fault | None) -> None:
         """The TUI's SIGTERM or SIGHUP at the ``at``-th progress of an action, then the process ends.
 
-        The service stops its own action (relui/services/stopping.py): a deploy or smoke is
+        stopping.stop_own_actions ends its own action: a deploy or smoke is
         aborted and put back, a traffic switch ends on its own, an answer not yet acted on
         starts nothing. Every invariant holds after it, and this process runs nothing more.
         """
@@ -592,7 +593,7 @@ class ReleaseMachine(RuleBasedStateMachine):
             nonlocal steps
             steps += 1
             if steps == at + 1 and not stopped:
-                stopped.append(self.service.stop_own_actions("stopped by SIGTERM"))
+                stopped.append(stop_own_actions(self.service, "stopped by SIGTERM"))
 
         action = {"deploy": Action.DEPLOY, "smoke": Action.SMOKE, "cutover": Action.CUTOVER}.get(verb, Action.ROLLBACK)
         request = Request(action, env, GOOD[-1] if action is Action.DEPLOY else None, reason="error rate up")

@@ -13,6 +13,7 @@ from relui.services.inflight import Running
 from relui.services.release import ReleaseService
 from relui.services.requests import Decision, Request
 from relui.services.rollout import Progress
+from relui.services.stopping import how_they_ended, stop_own_actions
 
 WHY = "stopped by SIGTERM"
 
@@ -27,7 +28,7 @@ def test_a_deploy_mid_rollout_is_stopped_put_back_and_its_lock_given_back(ctx: C
 
     def progressed(progress: Progress) -> None:
         if progress.step == "rollout" and not asked:
-            asked.append(service.stop_own_actions(WHY))
+            asked.append(stop_own_actions(service, WHY))
 
     result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(True), progressed)
 
@@ -42,7 +43,7 @@ def test_a_deploy_mid_rollout_is_stopped_put_back_and_its_lock_given_back(ctx: C
         ("outcome", "deploy", "aborted"),
     ]
     assert ctx.env_ports("qa").cluster.lock() is None
-    assert service.how_they_ended(asked[0]).startswith("deploy on qa ended aborted: aborted by ops")
+    assert how_they_ended(service, asked[0]).startswith("deploy on qa ended aborted: aborted by ops")
 
 
 def test_an_open_confirm_is_closed_and_nothing_is_changed(ctx: Context) -> None:
@@ -59,7 +60,7 @@ def test_an_open_confirm_is_closed_and_nothing_is_changed(ctx: Context) -> None:
     worker = threading.Thread(target=lambda: results.append(service.run(Request(Action.DEPLOY, "qa", "1.5.1"), decide)))
     worker.start()
     assert opened.wait(10)
-    own = service.stop_own_actions(WHY)
+    own = stop_own_actions(service, WHY)
     assert service.stopping.wait_idle(10), "the run still waits for its answer"
     worker.join(5)
 
@@ -67,7 +68,7 @@ def test_an_open_confirm_is_closed_and_nothing_is_changed(ctx: Context) -> None:
     assert running.id.startswith("pending-")
     assert results[0].status == "cancelled"
     assert results[0].message == f"relui was {WHY}; nothing was changed"
-    assert service.how_they_ended(own) == "the deploy confirm on qa was closed; nothing was changed"
+    assert how_they_ended(service, own) == "the deploy confirm on qa was closed; nothing was changed"
     # No abort note for an action that never began; no deploy was made.
     assert [r for r in records(service) if r[0] == "note"] == []
     assert len(ctx.env_ports("qa").releases.history()) == before
@@ -80,7 +81,7 @@ def test_an_answer_given_after_the_stop_began_starts_nothing(ctx: Context) -> No
     before = len(ctx.env_ports("qa").releases.history())
 
     def decide(_plan: object, _guards: object) -> Decision:
-        service.stop_own_actions(WHY)  # the signal lands while the operator presses Confirm
+        stop_own_actions(service, WHY)  # the signal lands while the operator presses Confirm
         return Decision(True)
 
     result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), decide)
@@ -92,7 +93,7 @@ def test_an_answer_given_after_the_stop_began_starts_nothing(ctx: Context) -> No
 
 def test_nothing_new_starts_once_stopping(ctx: Context) -> None:
     service = ReleaseService(ctx)
-    assert service.stop_own_actions(WHY) == []
+    assert stop_own_actions(service, WHY) == []
 
     result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(True))
 
@@ -108,7 +109,7 @@ def test_another_process_action_is_never_touched(ctx: Context, state_dir: Path) 
     theirs = Running("a1b2c3", "deploy", "dev1", "bastion-2", 999_999, ctx.clock.now().isoformat(), True, "1.5.1")
     service.inflight.mark("qa", theirs)
 
-    assert service.stop_own_actions(WHY) == []
+    assert stop_own_actions(service, WHY) == []
     assert service.inflight.abort_requested("qa", theirs.id) is None
     assert records(service) == []
 
@@ -127,7 +128,7 @@ def test_a_state_dir_that_cannot_be_written_never_makes_the_stop_fail(
     def progressed(progress: Progress) -> None:
         if progress.step == "rollout" and not asked:
             monkeypatch.setattr(service.inflight, "request_abort", full)
-            asked.append(service.stop_own_actions(WHY))
+            asked.append(stop_own_actions(service, WHY))
             idle_while_running.append(service.stopping.wait_idle(0))
 
     result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(True), progressed)
@@ -146,7 +147,7 @@ def test_a_stop_while_the_guards_are_read_never_opens_the_confirm(ctx: Context) 
 
     def progressed(progress: Progress) -> None:
         if progress.step == "guards":
-            assert service.stop_own_actions(WHY) == []  # nothing marked yet
+            assert stop_own_actions(service, WHY) == []  # nothing marked yet
 
     def decide(_plan: object, _guards: object) -> Decision:
         asked.append(True)
