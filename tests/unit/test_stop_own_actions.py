@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,27 @@ def test_a_stop_while_the_guards_are_read_never_opens_the_confirm(ctx: Context) 
     assert asked == []
     assert result.status == "cancelled"
     assert result.message == f"relui was {WHY} before deploy was asked; nothing was changed"
+
+
+def test_the_tui_quits_at_once_on_a_second_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first signal waits for the action; a second one quits without waiting, as "Quit now" does."""
+    import signal
+    from types import SimpleNamespace
+
+    from relui import stop_signals
+    from relui.services import stopping
+
+    released = threading.Event()
+    monkeypatch.setattr(stopping, "stop_all", lambda why: [])
+    monkeypatch.setattr(stopping, "busy", lambda: True)
+    monkeypatch.setattr(stopping, "wait_all", lambda timeout: released.wait(timeout))
+    app = SimpleNamespace(main_loop=None, left_running=False, notify=lambda *a, **k: None)
+    exits: list[int] = []
+    stop = stop_signals.SignalStop(app, exit_now=exits.append)  # type: ignore[arg-type]
+
+    stop.received(signal.SIGTERM, None)
+    time.sleep(0.2)
+    assert exits == [], "the first signal waits while an action runs"
+    stop.received(signal.SIGTERM, None)
+    assert exits == [143] and app.left_running, "the second quits at once; the action is left interrupted"
+    released.set()
