@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from relui.adapters.sandbox_world import hash_text, parse
@@ -22,15 +23,31 @@ LIVE_RPS = 42.0
 PREVIEW_RPS = 0.5
 
 
+@lru_cache(maxsize=8192)
+def _hash(text: str) -> int:
+    """``hash_text``, remembered: each refresh asks for nearly the same noise buckets as the last.
+
+    Bounded: a bucket is 15 s, so a TUI left open for days would otherwise keep every one it ever drew.
+    """
+    return hash_text(text)
+
+
 class EnvSim:
-    """The behaviour of one sandbox environment."""
+    """The behaviour of one sandbox environment.
+
+    A dashboard refresh asks for every point of two colors' series, each point
+    walking the revisions: their times are parsed once here, and the faults
+    of a version looked up once, not at every point.
+    """
 
     def __init__(self, name: str, release: str, sandbox: SandboxConfig, revisions: Revisions, tags: set[str]) -> None:
         self.name = name
         self.release = release
         self.sandbox = sandbox
         self.revisions = sorted(revisions, key=lambda r: r["number"])
+        self._updated = [(parse(rev["updated"]), rev) for rev in self.revisions]
         self.tags = tags
+        self._faults: dict[tuple[str | None, str], tuple[Any, ...]] = {}
 
     def _scaled(self, seconds: float) -> timedelta:
         return timedelta(seconds=seconds / self.sandbox.time_scale)
@@ -38,16 +55,15 @@ class EnvSim:
     def revision_at(self, when: datetime) -> dict[str, Any] | None:
         """The revision in force at a moment."""
         current = None
-        for rev in self.revisions:
-            if parse(rev["updated"]) <= when:
+        for updated, rev in self._updated:
+            if updated <= when:
                 current = rev
         return current
 
     def _stretch_start(self, when: datetime, same: Any) -> datetime | None:
         """When the unbroken run of revisions for which ``same(values)`` holds began."""
         start = None
-        for rev in self.revisions:
-            updated = parse(rev["updated"])
+        for updated, rev in self._updated:
             if updated > when:
                 break
             start = (start or updated) if same(rev["values"]) else None
@@ -69,9 +85,12 @@ class EnvSim:
         tag = rev["values"][color]
         return self._stretch_start(when, lambda v: v["active"] == color and v[color] == tag)
 
-    def faults(self, version: str | None, kind: str) -> list[Any]:
+    def faults(self, version: str | None, kind: str) -> tuple[Any, ...]:
         """The configured faults of one kind for a version in this environment."""
-        return [f for f in self.sandbox.faults_for(self.name, version) if f.kind == kind]
+        key = (version, kind)
+        if key not in self._faults:
+            self._faults[key] = tuple(f for f in self.sandbox.faults_for(self.name, version) if f.kind == kind)
+        return self._faults[key]
 
     def rollout_time(self, version: str | None) -> timedelta:
         """How long a full rollout of a version takes here."""
@@ -132,8 +151,8 @@ class EnvSim:
     def _noise(self, color: Color, when: datetime, salt: str = "") -> float:
         """Repeatable noise in [-0.5, 0.5), smooth-ish across 15 s buckets."""
         bucket = int(when.timestamp() // 15)
-        a = hash_text(f"{self.name}/{color}/{salt}/{bucket}") / 2**32
-        b = hash_text(f"{self.name}/{color}/{salt}/{bucket - 1}") / 2**32
+        a = _hash(f"{self.name}/{color}/{salt}/{bucket}") / 2**32
+        b = _hash(f"{self.name}/{color}/{salt}/{bucket - 1}") / 2**32
         return (a + b) / 2 - 0.5
 
     def _serving(self, color: Color, when: datetime) -> tuple[str, bool] | None:
