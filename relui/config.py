@@ -317,6 +317,7 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "rollback": ("devops",),
     "lock": ("devops", "qa_lead", "product_owner"),
     "abort": ("devops",),
+    "approve": ("devops", "product_owner"),
     "install": ("devops",),
 }
 

@@ -1,7 +1,8 @@
 """Break-glass approvals: a second person lets one forced action through on a protected environment.
 
 On a protected environment one operator alone cannot force past the process
-guards. Another person with a role in ``APPROVER_ROLES`` records an approval
+guards. Another person, with a role ``[permissions] approve`` allows, who
+neither deployed the release nor forces it, records an approval
 (``relui approve ENV --break-glass --reason T``); it is journaled, valid for
 ``VALID_MINUTES`` and for one action of that environment: the forced
 action's intent names the approval it used, which spends it. Where
@@ -22,7 +23,6 @@ from relui.services.context import Context
 from relui.services.journal import Entry
 from relui.services.problems import Problem
 
-APPROVER_ROLES = ("devops", "product_owner")
 VALID_MINUTES = 15
 
 
@@ -42,12 +42,18 @@ class Approval:
     expires: datetime
 
 
-def new_approval(env: str, approver: str, roles: tuple[str, ...], reason: str, now: datetime) -> Approval:
-    """An approval by ``approver``, checked for role and reason (journal it to make it count)."""
-    if not any(role in APPROVER_ROLES for role in roles):
+def new_approval(
+    env: str, approver: str, roles: tuple[str, ...], allowed: tuple[str, ...], reason: str, now: datetime
+) -> Approval:
+    """An approval by ``approver``, checked for role (``allowed``: [permissions] approve) and reason.
+
+    Journal it to make it count.
+    """
+    if not any(role in allowed for role in roles):
         held = ", ".join(roles) or "none"
         raise ApprovalError(
-            f"{approver} (roles: {held}) cannot approve a break-glass; it takes {' or '.join(APPROVER_ROLES)}"
+            f"{approver} (roles: {held}) cannot approve a break-glass; [permissions] approve allows "
+            f"{' or '.join(allowed) or 'no role'}"
         )
     if not reason.strip():
         raise ApprovalError("a break-glass approval needs --reason saying why the guards may be passed")
@@ -103,11 +109,14 @@ def usable_approval(
     now: datetime,
     check: Callable[[Entry], str | None] | None = None,
     principal: str | None = None,
+    deployed_by: frozenset[str] = frozenset(),
 ) -> Approval | None:
     """The newest unspent, unexpired approval of ``env`` given by someone other than ``operator``.
 
-    Nor by ``principal`` (the verified principal acting now) under another name. ``check`` says why an
-    approval's record does not count (its signature); such approvals are passed over.
+    Nor by ``principal`` (the verified principal acting now) under another name, nor by anyone in
+    ``deployed_by`` (who deployed the release in play, by name or principal): the second person
+    vouches for someone else's release. ``check`` says why an approval's record does not count
+    (its signature); such approvals are passed over.
     """
     spent = {str(e.detail.get("break_glass")) for e in entries if e.kind == "intent" and e.detail.get("break_glass")}
     for entry in reversed(entries):
@@ -122,6 +131,8 @@ def usable_approval(
         if approval_id in spent or entry.operator == operator or not at <= now < expires:
             continue
         if principal and entry.detail.get("principal") == principal:
+            continue
+        if entry.operator in deployed_by or entry.detail.get("principal") in deployed_by:
             continue
         if check is not None and check(entry) is not None:
             continue

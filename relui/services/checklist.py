@@ -33,7 +33,7 @@ from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.problems import Problem, ServiceError
 from relui.services.record_store import changed, store_for
-from relui.services.release_state import release_state
+from relui.services.release_state import deployers_in_history, release_state
 from relui.services.signoff import SignOff, checked, not_the_pipeline
 from relui.services.state_shapes import checklist_damage
 from relui.services.text import InvalidInput, one_line, validate_version
@@ -223,7 +223,8 @@ class Checklists:
         """Record the operator's sign-off in a role they hold, for the version in play; signed where configured.
 
         Nobody signs off a release they deployed: who deployed it is read from
-        the journal here, not taken from the caller, so no face can leave it out.
+        the journal and the release history here, not taken from the caller, so
+        no face can leave it out and no rewritten journal hides it.
         """
         env = self.ctx.env(env).name
         self._refuse_read_only("sign-offs are refused")
@@ -237,11 +238,14 @@ class Checklists:
                 f"{self.ctx.operator_on(env)} does not hold role {role!r} (roles: {held}); ask someone who does",
                 Problem.REFUSED,
             )
-        version = self.version_of(env)
+        releases = self.ctx.env_ports(env).releases
+        history = releases.history()
+        version = release_state(history, releases.values()).release_version
         if version is None:
             raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
         operator, who = self.ctx.operator_on(env), self.ctx.principal(env)
-        if {operator, who.principal} & Journal(self.ctx.state_dir, self.ctx.clock).deployers(env, version):
+        deployers = Journal(self.ctx.state_dir, self.ctx.clock).deployers(env, version)
+        if {operator, who.principal} & (deployers | deployers_in_history(history, version)):
             raise ChecklistError(
                 f"{operator} deployed this release and cannot sign it off; another {role} must sign off",
                 Problem.REFUSED,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from relui.domain import MetricKind, ReleaseValues, Remedy, RemedyKind
+from relui.domain import MetricKind, ReleaseValues, Remedy, RemedyKind, Revision
 from relui.ports import NotFound
 from relui.services import guards as g
 from relui.services.actions import Action, Fact, spec
@@ -26,7 +26,7 @@ from relui.services.journal import Entry, Journal, chain_problem, deployers_in
 from relui.services.locks import this_host
 from relui.services.readiness import unmet_criteria
 from relui.services.reads import read_once
-from relui.services.release_state import disagreements, history_problem, release_state
+from relui.services.release_state import deployers_in_history, disagreements, history_problem, release_state
 from relui.services.text import one_line
 
 T = TypeVar("T")
@@ -102,6 +102,7 @@ def gather(
     entries = Journal(ctx.state_dir, ctx.clock).entries(env.name)
     if action is Action.ROLLBACK and facts.release and facts.release.rolled_back and facts.release.previous:
         facts.unfinished_rollback = _unfinished_rollback(entries, facts.release.previous.version)
+    candidate = facts.release.candidate_version if facts.release else None
     if env.protected:
         who = ctx.principal(env.name)
         facts.approval = usable_approval(
@@ -111,8 +112,8 @@ def gather(
             facts.now,
             approval_check(ctx, env.name),
             principal=who.principal if who.verified else None,
+            deployed_by=deployers_of(entries, facts.history, version or candidate),
         )
-    candidate = facts.release.candidate_version if facts.release else None
     if Fact.CANDIDATE in what.facts:
         _candidate_facts(ctx, facts, candidate, entries)
     if Fact.WINDOW in what.facts:
@@ -126,6 +127,11 @@ def gather(
     if Fact.RELEASE_DAY in what.facts:
         _release_day_facts(ctx, facts, version or candidate)
     return facts
+
+
+def deployers_of(entries: list[Entry], history: tuple[Revision, ...], version: str | None) -> frozenset[str]:
+    """Who deployed ``version``: by the journal and by the release history, so neither alone can hide it."""
+    return deployers_in(entries, version) | deployers_in_history(history, version)
 
 
 def _cross_check_pods(facts: Facts, namespace: str, values: ReleaseValues) -> None:
@@ -162,7 +168,7 @@ def _candidate_facts(ctx: Context, facts: Facts, candidate: str | None, entries:
     checklists = Checklists(ctx)
     facts.smoke = _try(facts, "smoke", lambda: checklists.smoke_of(env.name, candidate)) if candidate else None
     facts.checklist = _try(facts, "checklist", lambda: checklists.view(env.name, candidate))
-    facts.deployed_by = deployers_in(entries, candidate)
+    facts.deployed_by = deployers_of(entries, facts.history, candidate)
     metrics = ports.metrics
     if metrics is not None and facts.release and facts.release.candidate:
         color = facts.release.candidate.color

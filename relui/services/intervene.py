@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 from relui.services.approvals import (
-    APPROVER_ROLES,
     Approval,
     ApprovalError,
     approval_detail,
@@ -79,10 +78,10 @@ def approve(service: ReleaseService, env: str, reason: str) -> Approval:
     refusal = ctx.identity_refusal(name)
     if refusal:
         raise InterventionRefused(refusal)
-    roles = ctx.roles_on(name)
+    roles, allowed = ctx.roles_on(name), ctx.config.permissions.get("approve", ())
     try:
-        approval = new_approval(name, ctx.operator_on(name), roles, one_line(reason), ctx.clock.now())
-        signed = sign_approval(ctx, approval, next(r for r in roles if r in APPROVER_ROLES))
+        approval = new_approval(name, ctx.operator_on(name), roles, allowed, one_line(reason), ctx.clock.now())
+        signed = sign_approval(ctx, approval, next(r for r in roles if r in allowed))
     except ApprovalError as exc:
         raise InterventionRefused(str(exc)) from None
     except SigningError as exc:

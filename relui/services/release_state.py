@@ -12,11 +12,15 @@ own upgrades carry a description (``relui cutover ...``, ``relui rollback
   that last ran it (what ``--to-revision`` names). Whether it is still *warm*
   needs pod facts: see ``warm_previous``.
 - ``candidate``: the version deployed to the idle color after the last switch,
-  never live since.
+  never live since. A *restore* (``relui restore revision N``: the idle color
+  put back after a failed deploy) brings back what revision N's idle color
+  was, candidate or not: putting back a version rolled back from does not
+  make it a candidate again.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +32,14 @@ _NOT_APPLIED = frozenset({"pending-install", "pending-upgrade", "pending-rollbac
 # Waiting reasons that mean a color cannot serve, whatever its ready count says.
 NOT_SERVING = frozenset(
     {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "Unschedulable"}
+)
+
+
+# ``ActionRun.restore_idle``'s description, and the deploys and installs of ``ActionRun.describe``.
+_RESTORE = re.compile(r"relui restore revision (?P<number>\d+) ")
+# The operator is a relui name or a principal (no spaces); ": " starts the reason.
+_DEPLOYED = re.compile(
+    r"relui (?:deploy (?P<d>\S+) to (?:blue|green)|install (?P<i>\S+) on blue) by (?P<who>\S+?)(?:: |$)"
 )
 
 
@@ -147,6 +159,7 @@ def release_state(history: list[Revision], current: ReleaseValues) -> ReleaseSta
     switch: Switch | None = None
     rolled_back_from: set[str] = set()
     idle_set = 0
+    idle_set_at: dict[int, int] = {}  # revision -> the idle_set in force once it was applied
     before: tuple[int, ReleaseValues] | None = None
     for rev in applied:
         values = rev.values
@@ -165,8 +178,13 @@ def release_state(history: list[Revision], current: ReleaseValues) -> ReleaseSta
             before[1].tag(idle),
             before[1].enabled(idle),
         )
-        if changed or (rev.description.startswith("relui deploy ") and f" to {idle}" in rev.description):
+        restored = _RESTORE.match(rev.description)
+        if restored:
+            # Back to that revision's idle color, and to whether it was a candidate; unknown: not one.
+            idle_set = idle_set_at.get(int(restored["number"]), 0)
+        elif changed or (rev.description.startswith("relui deploy ") and f" to {idle}" in rev.description):
             idle_set = rev.number
+        idle_set_at[rev.number] = idle_set
         before = (rev.number, values)
     last_switch_rev = switch.revision if switch else 0
     has_candidate = current.enabled(idle) and current.tag(idle) is not None and idle_set > last_switch_rev
@@ -180,6 +198,23 @@ def release_state(history: list[Revision], current: ReleaseValues) -> ReleaseSta
         idle_version=current.tag(idle) if current.enabled(idle) else None,
         rolled_back_from=frozenset(rolled_back_from),
     )
+
+
+def deployers_in_history(history: tuple[Revision, ...] | list[Revision], version: str | None) -> frozenset[str]:
+    """Who deployed (or installed) ``version``, by the release history's descriptions.
+
+    The cluster-side trail of who deployed, beside the journal's
+    (``journal.deployers_in``): a deployer who rewrites their state dir's
+    journal is still named by every revision their deploy made.
+    """
+    if version is None:
+        return frozenset()
+    found = set()
+    for rev in history:
+        match = _DEPLOYED.match(rev.description)
+        if match and version in (match["d"], match["i"]):
+            found.add(match["who"])
+    return frozenset(found)
 
 
 def serving(state: ColorState | None, version: str | None) -> bool:
