@@ -21,6 +21,7 @@ from relui.services.guards import Facts, target_revision
 from relui.services.journal import Journal
 from relui.services.plans import Plan, revision_direct
 from relui.services.problems import ServiceError
+from relui.services.release_state import serving
 from relui.services.rollout import Aborted, ActionFailed, Emit, Progress, RolloutWatch
 
 __all__ = ["Aborted", "ActionRun", "body_of"]
@@ -61,6 +62,34 @@ class ActionRun:
     def describe(self, what: str) -> str:
         """The helm description of an upgrade: the cluster-side audit trail."""
         return f"relui {what} by {self.ctx.operator_on(self.env)}" + (f": {self.reason}" if self.reason else "")
+
+    def switch_onto(self, color: Color, version: str | None, what: str, must_read: bool = True) -> None:
+        """Move live traffic onto ``color``, once it still runs ``version`` with every pod ready.
+
+        The decision's facts can be seconds old (a confirm, a slow source), and
+        another machine may have changed the idle color since: a rollback from
+        a second bastion, a deploy through a records store this one does not
+        share. So the color is read again right before the switch. A color
+        that now runs something else, or not on every pod, gets no traffic.
+        A read that fails refuses a cutover; a rollback (``must_read=False``)
+        goes ahead on the facts it was decided on, as it does with a dark source.
+        """
+        try:
+            configured = self.ports.releases.values().tag(color)
+            state = self.ports.cluster.color_states().get(color)
+        except PortError as exc:
+            if must_read:
+                raise ActionFailed(
+                    f"{color} could not be read again before the switch ({exc}); nothing was switched"
+                ) from None
+        else:
+            if configured != version or not serving(state, version):
+                runs = f"{state.version or '-'}, {state.ready}/{state.desired} ready" if state else "nothing"
+                raise ActionFailed(
+                    f"{color} changed since this was decided: it runs {runs}, not {version} on every pod ready; "
+                    "nothing was switched"
+                )
+        self.ports.releases.set_active(color, self.describe(what))
 
     def where_traffic_is(self) -> str:
         """``; live traffic is now on green (1.6.0)``, read back from the cluster."""
@@ -137,7 +166,7 @@ def cutover(run: ActionRun) -> Outcome:
     assert rel is not None and rel.candidate is not None
     target, previous = rel.candidate, rel.live
     run.emit(Progress("switch", f"activeColor {previous.color} -> {target.color}"))
-    run.ports.releases.set_active(target.color, run.describe(f"cutover {previous.color}->{target.color}"))
+    run.switch_onto(target.color, target.version, f"cutover {previous.color}->{target.color}")
     run.watch().verify_live(target.color, run.emit)
     message = f"live traffic: {previous} -> {target}; {previous.color} stays warm for rollback"
     run.notify(f"relui: {run.facts.env.title} now serves {target.version}", message, run.env)
@@ -157,7 +186,7 @@ def rollback(run: ActionRun) -> Outcome:
     target = rel.rollback_target
     run.emit(Progress("switch", f"activeColor {rel.live.color} -> {target.color} (instant rollback)"))
     verb = "auto-rollback" if run.reason.startswith("auto-rollback") else "rollback"
-    run.ports.releases.set_active(target.color, run.describe(f"{verb} {rel.live.color}->{target.color}"))
+    run.switch_onto(target.color, target.version, f"{verb} {rel.live.color}->{target.color}", must_read=False)
     run.watch().verify_live(target.color, run.emit)
     return aftermath.record(target.color, f"instant switch {rel.live.color} -> {target.color}", run.emit), ()
 
@@ -185,7 +214,7 @@ def rollback_revision(run: ActionRun) -> Outcome:
     except (ActionFailed, PortError) as exc:
         raise ActionFailed(f"{exc}{run.restore_idle(idle, f'staging {version} failed')}") from None
     run.emit(Progress("switch", f"activeColor {rel.live.color} -> {idle}"))
-    run.ports.releases.set_active(idle, run.describe(f"rollback to revision {rev.number}: {rel.live.color}->{idle}"))
+    run.switch_onto(idle, version, f"rollback to revision {rev.number}: {rel.live.color}->{idle}", must_read=False)
     run.watch().verify_live(idle, run.emit)
     return aftermath.record(
         idle, f"revision {rev.number}'s {version} brought up on {idle}, then switched", run.emit

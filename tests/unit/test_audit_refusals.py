@@ -1,8 +1,9 @@
-"""The second person is someone else: whoever deployed a release neither approves forcing it nor signs it off.
+"""What a QA audit found to get past a second person or a decision: each way, refused.
 
-Each test is a way a QA audit found to ship a release with no second person,
-driven through the CLI on the sandbox as a pipeline would. ``lead`` holds
-devops and product_owner; ``bob`` is a second devops operator.
+Whoever deployed a release neither approves forcing it nor signs it off, a
+rolled-back release is no candidate again, and traffic moves only onto what
+was decided. Most are driven through the CLI on the sandbox as a pipeline
+would. ``lead`` holds devops and product_owner; ``bob`` is a second devops operator.
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from relui.domain import Color, ReleaseValues, Revision
+from relui.services.actions import Action
+from relui.services.context import Context
+from relui.services.guards import GuardResult
+from relui.services.journal import Journal
+from relui.services.plans import Plan
+from relui.services.release import ReleaseService
 from relui.services.release_state import deployers_in_history, release_state
+from relui.services.requests import Decision, Request
 from tests.conftest import IN_WINDOW, drill_config
 from tests.unit.test_cli import Relui
 
@@ -119,3 +127,35 @@ def test_the_release_history_names_who_deployed() -> None:
     assert deployers_in_history(history, "1.5.1") == {"carol", "dave"}
     assert deployers_in_history(history, "1.4.2") == {"arn:aws:sts::1:assumed-role/ops/x"}
     assert deployers_in_history(history, None) == frozenset()
+
+
+def test_traffic_does_not_follow_a_decision_the_idle_color_changed_under(ctx: Context) -> None:
+    """While the cutover's confirm is open, another machine stages 1.4.2 on green: its 0/3 pods get no traffic."""
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.5.1").ok
+    ports = ctx.env_ports("qa")
+
+    def another_machine_meanwhile(plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
+        ports.releases.deploy(Color.GREEN, "1.4.2", "relui rollback to revision 1: 1.4.2 on green by bob")
+        return Decision(True, reason="release 1.5.1")
+
+    result = service.run(Request(Action.CUTOVER, "qa", reason="release 1.5.1"), another_machine_meanwhile)
+    assert result.status == "failed", result.message
+    assert "green changed since this was decided" in result.message and "nothing was switched" in result.message
+    assert ports.cluster.observed_active_color() == Color.BLUE
+    outcome = Journal(ctx.state_dir, ctx.clock).entries("qa")[-1]
+    assert outcome.kind == "outcome" and outcome.status == "failed"
+
+
+def test_an_instant_rollback_goes_only_onto_the_warm_color_it_was_decided_on(ctx: Context) -> None:
+    service = ReleaseService(ctx)
+    assert service.deploy("qa", "1.5.1").ok and service.cutover("qa").ok
+    ports = ctx.env_ports("qa")
+
+    def blue_restaged_meanwhile(plan: Plan, guards: tuple[GuardResult, ...]) -> Decision:
+        ports.releases.deploy(Color.BLUE, "1.6.1-rc1", "relui deploy 1.6.1-rc1 to blue by bob")
+        return Decision(True, reason="5xx")
+
+    result = service.run(Request(Action.ROLLBACK, "qa", reason="5xx"), blue_restaged_meanwhile)
+    assert result.status == "failed" and "blue changed since this was decided" in result.message
+    assert ports.cluster.observed_active_color() == Color.GREEN
