@@ -96,7 +96,9 @@ def verify(args: argparse.Namespace, ctx: Context, journal: Journal) -> int:
     """Walk each environment's chain; exit 1 naming the first record edited, removed or reordered.
 
     Also exit 1 for records no chain checks (naming no configured environment):
-    a journal that holds records relui did not verify does not pass.
+    a journal that holds records relui did not verify does not pass. A line
+    that is no record at all (a tail torn by a crash) warns, and the JSON
+    lists it under ``unreadable``: the records around it still chain.
     """
     configured = [e.name for e in ctx.config.environments]
     names = [ctx.env(args.verify_env).name] if args.verify_env else configured
@@ -109,7 +111,8 @@ def verify(args: argparse.Namespace, ctx: Context, journal: Journal) -> int:
     intact, reports = check.intact, check.chains
     if args.json:
         chains = [{"env": r.env, "records": r.records, "intact": r.intact, "broken": r.broken} for r in reports]
-        print_json({"intact": intact, "environments": chains, "unchecked": check.unchecked})
+        unreadable = [{"line": u.line, "excerpt": u.excerpt} for u in check.unreadable]
+        print_json({"intact": intact, "environments": chains, "unchecked": check.unchecked, "unreadable": unreadable})
         return EXIT_OK if intact else EXIT_FAILED
     for report in reports:
         if report.intact:

@@ -126,6 +126,12 @@ def test_a_torn_tail_stays_its_own_line_and_is_reported(state_dir: Path, clock: 
         {"line": 3, "excerpt": '{"id": "dead", "kind": "intent", "env": "qa", "act'}
     ]
 
+    # journal verify warns as every reader does (the chain around it holds), and a pipeline reading JSON sees it too.
+    verify = Relui(SHIPPED_CONFIG, state_dir)("journal", "verify", "--json")
+    assert verify.returncode == 0 and "line 3 is unreadable" in verify.stderr
+    document = json.loads(verify.stdout)
+    assert document["unreadable"] == [{"line": 3, "excerpt": '{"id": "dead", "kind": "intent", "env": "qa", "act'}]
+
 
 def test_a_hand_edited_line_is_reported_not_skipped(state_dir: Path, clock: ManualClock) -> None:
     journal = Journal(state_dir, clock)
