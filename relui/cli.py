@@ -20,7 +20,15 @@ from typing import IO, Any
 
 from relui import __version__, startup_heap
 from relui.commands import command_modules
-from relui.commands.base import EXIT_FAILED, EXIT_FOR, EXIT_USAGE, CommandError, build_context, global_options
+from relui.commands.base import (
+    EXIT_FAILED,
+    EXIT_FOR,
+    EXIT_USAGE,
+    CommandError,
+    build_context,
+    global_options,
+    tui_refusal,
+)
 from relui.config import ConfigError
 from relui.ports import PortError
 from relui.services import stopping
@@ -92,9 +100,6 @@ def quiet_libraries() -> None:
         )
     else:
         logging.getLogger().addHandler(logging.NullHandler())
-
-
-NO_TERMINAL = "the TUI needs a terminal; use a subcommand, e.g. relui status"
 
 
 class Terminated(KeyboardInterrupt):
@@ -173,9 +178,10 @@ def _main(argv: Sequence[str] | None) -> int:
             signal.signal(signum, stop)
     try:
         if args.command is None:
-            if not (sys.stdin.isatty() and sys.stdout.isatty()):
-                # Without a terminal Textual would draw into a pipe until killed.
-                raise CommandError(NO_TERMINAL, EXIT_USAGE)
+            refusal = tui_refusal()
+            if refusal:
+                # Without a terminal Textual would draw into a pipe (or a log file) until killed.
+                raise CommandError(refusal, EXIT_USAGE)
             return _run_tui(args)
         ctx = build_context(args) if getattr(args, "needs_context", True) else None
         with reader_may_leave():

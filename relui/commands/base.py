@@ -42,6 +42,26 @@ class CommandError(Exception):
 
 EXIT_FOR = {Problem.REFUSED: EXIT_BLOCKED, Problem.USAGE: EXIT_USAGE, Problem.FAILED: EXIT_FAILED}
 
+NO_TERMINAL = "the TUI needs a terminal; use a subcommand, e.g. relui status"
+NO_TERMINAL_STDERR = (
+    "the TUI draws on stderr, which is not a terminal here (2> redirected?); "
+    "keep stderr on the terminal, or use a subcommand, e.g. relui status"
+)
+
+
+def tui_refusal(needs_stdout: bool = True) -> str | None:
+    """Why a TUI cannot start here, or None: it reads keys from stdin and draws on stderr (Textual's driver).
+
+    With stderr sent to a file the screen went there, blank to the operator,
+    while the app took their keys. ``needs_stdout``: the main TUI wants it
+    too; ``relui drill NAME --json`` prints its score there, so a pipe is fine.
+    """
+    if not sys.stdin.isatty() or (needs_stdout and not sys.stdout.isatty()):
+        return NO_TERMINAL
+    if not sys.stderr.isatty():
+        return NO_TERMINAL_STDERR
+    return None
+
 
 def global_options(suppress: bool) -> argparse.ArgumentParser:
     """--config, --state-dir, --read-only: accepted before or after the command."""

@@ -26,6 +26,7 @@ from relui.commands.base import (
     add_command,
     json_option,
     print_json,
+    tui_refusal,
     yes_option,
 )
 from relui.services import drill_score
@@ -63,6 +64,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.score:
             drill = open_run(Path(args.score), build_ports, ctx.clock)
             return _finish(ctx, drill_score.score(drill, final=True), args.json)
+        refusal = None if args.no_tui else tui_refusal(needs_stdout=False)
+        if refusal:
+            raise CommandError(f"{refusal}; or set the drill up for commands with --no-tui")
         out = Path(args.state_dir_out) if args.state_dir_out else None
         drill = start(ctx, args.name, build_ports, out)
     except DrillError as exc:

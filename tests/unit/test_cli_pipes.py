@@ -7,6 +7,7 @@ what reaches the terminal, which only a separate process shows.
 from __future__ import annotations
 
 import os
+import pty
 import shlex
 import shutil
 import subprocess
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from relui.cli import EXAMPLES, NO_TERMINAL, build_parser
+from relui.cli import EXAMPLES, build_parser
+from relui.commands.base import NO_TERMINAL, NO_TERMINAL_STDERR
 from relui.config import load_config
 from tests.conftest import SHIPPED_CONFIG
 
@@ -87,6 +89,33 @@ def test_the_tui_without_a_terminal_exits_2_with_one_line(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert done.stderr.strip() == f"relui: {NO_TERMINAL}"
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["drill", "error-spike", "--json"]], ids=["the TUI", "a drill's TUI, its score piped"]
+)
+def test_a_tui_whose_stderr_is_a_file_exits_2_and_says_why(tmp_path: Path, argv: list[str]) -> None:
+    """Textual draws on stderr: with ``2>log`` the screen went into the log, blank to the operator, keys taken."""
+    controller, terminal = pty.openpty()
+    log = tmp_path / "err.log"
+    command = [sys.executable, "-m", "relui", "--config", str(SHIPPED_CONFIG), "--state-dir", str(tmp_path / "s")]
+    try:
+        with log.open("w") as stderr:
+            done = subprocess.run(
+                [*command, *argv],
+                stdin=terminal,
+                stdout=terminal if not argv else subprocess.PIPE,
+                stderr=stderr,
+                timeout=60,
+                cwd=tmp_path,
+                env=relui_env(tmp_path),
+            )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    assert done.returncode == 2
+    assert log.read_text().strip().startswith(f"relui: {NO_TERMINAL_STDERR}")
+    assert not (tmp_path / "s" / "drills").exists() and not (tmp_path / "s" / "drill").exists()
 
 
 def test_a_file_as_state_dir_is_one_line_exit_2(tmp_path: Path) -> None:
