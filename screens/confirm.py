@@ -27,6 +27,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from relui.domain import GuardResult
 from relui.screens.remedies import TuiRemedies
+from relui.services.guards import UNFORCEABLE, UNFORCEABLE_PROTECTED
 from relui.widgets.guard_list import GuardList, guard_summary, worst_first
 
 
@@ -118,6 +119,14 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
         if blocks and not self.forceable:
             if self.only_the_window and any(g.name == "window" for g in blocks):
                 return f"BLOCKED by {names}; type a hotfix reason above, or Cancel and fix them first."
+            hard = UNFORCEABLE | (UNFORCEABLE_PROTECTED if self.protected else frozenset())
+            others = [g.name for g in blocks if g.name != "break-glass"]
+            if others and not any(name in hard for name in others):
+                # Only the missing approval stands in the way: they can be forced, by a second person's leave.
+                return (
+                    f"BLOCKED by {', '.join(others)}; forcing them here needs a second person's approval first "
+                    "(break-glass above). Cancel, or fix them."
+                )
             return f"BLOCKED by {names}; these cannot be forced. Cancel and fix them first."
         if blocks:
             return f"BLOCKED by {names}. To force past them, type why:"

@@ -93,6 +93,9 @@ async def test_a_hotfix_typed_in_the_prod_confirm_cuts_over(state_dir: Path) -> 
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ConfirmScreen) and {g.name for g in screen.blocks} == {"window", "break-glass"}
+        # It said a second person was needed, where the hotfix reason alone was enough.
+        (glass,) = [g for g in screen.blocks if g.name == "break-glass"]
+        assert "a hotfix reason alone clears the window, with no forcing" in glass.reason
         screen.query_one("#env-name", Input).value = "prod"
         screen.query_one("#hotfix", Input).value = "INC-42 checkout down"
         await pilot.pause()
@@ -126,4 +129,23 @@ async def test_with_other_blocks_the_hotfix_field_says_it_clears_only_the_window
         assert "a hotfix reason clears the window guard, not the others" in words
         assert "releases anyway" not in words
         prompt = str(screen.query_one("#reason-prompt").render())
-        assert "cannot be forced" in prompt and "type a hotfix reason" not in prompt
+        assert "type a hotfix reason" not in prompt
+        # They can be forced, with a second person's approval: "these cannot be forced" told the operator otherwise.
+        assert "cannot be forced" not in prompt
+        assert "BLOCKED by window, signoff; forcing them here needs a second person's approval first" in prompt
+
+
+async def test_a_block_no_approval_passes_is_still_called_unforceable() -> None:
+    guards = [
+        *GUARDS,
+        GuardResult("pods", Verdict.BLOCK, "green 2/3 ready"),
+        GuardResult(
+            "break-glass", Verdict.BLOCK, "forcing on a protected environment needs a second person's approval"
+        ),
+    ]
+    app: App[None] = App()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = ConfirmScreen("Cutover PROD", "prod", protected=True, changes=[], guards=guards, forceable=False)
+        app.push_screen(screen)
+        await pilot.pause()
+        assert "these cannot be forced" in str(screen.query_one("#reason-prompt").render())
