@@ -340,6 +340,7 @@ class EnvSnapshot:
     problems: tuple[str, ...] = ()
     metrics_problem: str | None = None
     cluster_problem: str | None = None
+    lock_problem: str | None = None  # the lock could not be read: ``lock`` None then means unknown, not free
     # One display line per action cut off mid-way (relui.services.interrupted), so the dashboard shows them too.
     interrupted: tuple[str, ...] = ()
 

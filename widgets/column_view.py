@@ -157,6 +157,8 @@ def _checklist_text(data: ColumnData, wide: bool) -> Text:
 
 
 def _lock_text(snap: EnvSnapshot, wide: bool) -> Text:
+    if snap.lock is None and snap.lock_problem is not None:
+        return Text("lock unknown (unreadable)", "bold")
     if snap.lock is None:
         return Text("lock free")
     since = snap.lock.since.strftime("%Y-%m-%d %H:%M UTC" if wide else "%H:%M")

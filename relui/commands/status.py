@@ -80,10 +80,19 @@ def status_json(
         "error_rate": {str(c): snap.error_rate.get(c) for c in Color},
         "error_threshold": snap.error_threshold,
         "checklist": checklist,
-        "lock": {"holder": snap.lock.holder, "since": snap.lock.since.isoformat()} if snap.lock else None,
+        "lock": _lock_json(snap),
         "problems": list(snap.problems),
         "interrupted": [i.to_json() for i in interrupted],
     }
+
+
+def _lock_json(snap: EnvSnapshot) -> dict[str, Any] | None:
+    """None only when the lock is known to be free: one that could not be read is no free lock."""
+    if snap.lock is not None:
+        return {"holder": snap.lock.holder, "since": snap.lock.since.isoformat()}
+    if snap.lock_problem is not None:
+        return {"holder": None, "since": None, "unknown": snap.lock_problem}
+    return None
 
 
 def render(row: dict[str, Any], interrupted: Sequence[str] = ()) -> str:
@@ -102,7 +111,12 @@ def render(row: dict[str, Any], interrupted: Sequence[str] = ()) -> str:
             f"  {color + mark:<8}{c['version'] or '-':<16}{ready:<8}{c['restarts']:<10}{rate:<12}{c['reason'] or ''}"
         )
     lock = row["lock"]
-    lock_text = f"{lock['holder']} since {lock['since'][:16]}" if lock else "free"
+    if lock is None:
+        lock_text = "free"
+    elif lock["holder"] is None:
+        lock_text = "unknown (unreadable)"
+    else:
+        lock_text = f"{lock['holder']} since {lock['since'][:16]}"
     check = row["checklist"]
     lines.append(f"  checklist {check['done']}/{check['total']}   lock: {lock_text}")
     lines.extend(f"  ! {problem}" for problem in row["problems"])

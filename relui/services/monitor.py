@@ -45,7 +45,7 @@ def take_snapshot(env: EnvironmentConfig, ports: EnvPorts, clock: Clock, with_se
     cluster = once(ports.cluster)
     colors, cluster_problem = _read("cluster", problems, cluster.color_states)
     active, _ = _read("live service", problems, cluster.observed_active_color)
-    lock, _ = _read("lock", problems, cluster.lock)
+    lock, lock_problem = _read("lock", problems, cluster.lock)
     if env.records is not None and ports.records is not None:
         # Shared records that do not answer: actions here refuse, so say so beside the pods.
         _read("records", problems, ports.records.probe)
@@ -80,4 +80,5 @@ def take_snapshot(env: EnvironmentConfig, ports: EnvPorts, clock: Clock, with_se
         problems=tuple(problems),
         metrics_problem=metrics_problem,
         cluster_problem=cluster_problem,
+        lock_problem=lock_problem,
     )

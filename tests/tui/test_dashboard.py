@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from relui.clock import ManualClock
 from relui.domain import Color
+from relui.ports import PortError
 from relui.screens.checklist import ChecklistScreen
 from relui.screens.dashboard import WatchDashboard
 from relui.screens.release_dashboard import ReleaseDashboard
@@ -109,3 +110,18 @@ async def test_a_failed_refresh_says_so_in_place_until_a_reading_lands(ctx: Cont
         column.poll(deep=True)
         await settle(pilot)
         assert column.section("problems") == ""
+
+
+async def test_a_lock_that_could_not_be_read_is_shown_unknown_not_free(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+
+        def dark() -> None:
+            raise PortError("sandbox of qa failed (cluster.lock): the lease API did not answer")
+
+        ctx.env_ports("qa").cluster.lock = dark  # type: ignore[method-assign]
+        await pilot.press("R")
+        await settle(pilot)
+        text = column_text(app.screen.column("qa"))  # type: ignore[attr-defined]
+        assert "lock unknown (unreadable)" in text and "lock free" not in text

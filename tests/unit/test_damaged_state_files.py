@@ -233,6 +233,18 @@ def test_status_exits_1_when_a_source_did_not_answer_and_still_prints_everything
     assert all(any(p.startswith("cluster unavailable: ") for p in e["problems"]) for e in envs)
 
 
+def test_a_lock_that_could_not_be_read_is_unknown_not_free(run: Run) -> None:
+    """It said "lock: free" beside "! lock unavailable", and JSON null, as for a free lock: a script took it as free."""
+    assert run("status")[0] == 0
+    (run.state / "sandbox" / "world.json").write_text("{not json")
+    code, out, _ = run("status", "qa")
+    assert code == 1 and "lock: unknown (unreadable)" in out and "lock: free" not in out
+    code, out, _ = run("status", "qa", "--json")
+    (qa,) = json.loads(out)["environments"]
+    assert qa["lock"] is not None and qa["lock"]["holder"] is None
+    assert qa["lock"]["unknown"].startswith("lock unavailable: ")
+
+
 # -- 5: evidence with a space, line break or control character in it -----------------------
 
 NO_LINKS = [
