@@ -122,6 +122,10 @@ def _attestation_problem(ctx: Context, env: str, entry: Record) -> str | None:
     return None
 
 
+# A Grafana or Jira search link runs past the 500 characters free text is kept to; a link is never cut.
+EVIDENCE_LIMIT = 2000
+
+
 def evidence_problem(evidence: str) -> str | None:
     """Why ``evidence`` is not an evidence link (http or https, with a host), or None when it is.
 
@@ -137,6 +141,12 @@ def evidence_problem(evidence: str) -> str | None:
         parts = urlparse("")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f"evidence must be a link (https://...) to the review, ticket or report, got {one_line(evidence)!r}"
+    if len(link) > EVIDENCE_LIMIT:
+        # Kept whole or not at all: cut short, a link is a broken link recorded as proof.
+        return (
+            f"evidence link is {len(link)} characters, more than the {EVIDENCE_LIMIT} relui keeps; "
+            "link a ticket, a saved search or a short link instead"
+        )
     if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in link):
         # repr shows the line break or control character (\n, \x07) that one_line would hide.
         return (
@@ -176,7 +186,7 @@ def record(ctx: Context, env: str, item: str, evidence: str, note: str = "") -> 
     problem = evidence_problem(evidence)  # before one_line, which would flatten a line break into a space
     if problem:
         raise ReadinessError(problem, Problem.USAGE)
-    evidence, note = one_line(evidence), one_line(note)
+    evidence, note = one_line(evidence, limit=EVIDENCE_LIMIT), one_line(note)
     refused = who_may_not_record(ctx, env)
     if refused:
         raise refused

@@ -279,3 +279,22 @@ def test_evidence_around_which_there_is_space_is_trimmed_and_a_bad_host_is_no_li
     assert "https://a.example/r" in out
     records = tomllib.loads((run.state / "readiness" / "prod.toml").read_text())["records"]
     assert records["restore-test"]["evidence"] == "https://a.example/r"
+
+
+def test_a_long_evidence_link_is_kept_whole_and_a_too_long_one_refused(run: Run) -> None:
+    """A 677-character Grafana link was stored cut to 500 with an ellipsis, exit 0: a broken link recorded as proof."""
+    pods = "".join(f"&var-pod=shop-green-{i:04d}" for i in range(25))
+    grafana = f"https://grafana.example/d/abc/release?orgId=1{pods}"
+    assert 600 < len(grafana) < 2000
+    code, out, err = run("readiness", "prod", "signoff", "restore-test", "--evidence", grafana, "--yes", "--json")
+    assert code == 0, err
+    assert json.loads(out)["evidence"] == grafana
+    records = tomllib.loads((run.state / "readiness" / "prod.toml").read_text())["records"]
+    assert records["restore-test"]["evidence"] == grafana
+    code, out, _ = run("readiness", "prod", "--json")
+    assert grafana in out
+
+    too_long = "https://a.example/" + "x" * 2000
+    code, _, err = run("readiness", "prod", "signoff", "secrets-rotated", "--evidence", too_long, "--yes")
+    assert code == 2
+    one_error(err, "evidence link is 2018 characters, more than the 2000 relui keeps")
