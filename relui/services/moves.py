@@ -148,7 +148,8 @@ def deploy(run: ActionRun) -> Outcome:
     except (ActionFailed, PortError) as exc:
         raise ActionFailed(f"{exc}{run.restore_idle(color, f'deploy of {version} failed')}") from None
     results = _smoke_and_record(run, color, version)
-    return f"{version} is ready on {color} (not live) and passed smoke; next: cutover {run.env}", results
+    # Face-neutral: the CLI operator runs relui cutover, the TUI one presses c (each face says its own way).
+    return f"{version} is ready on {color} (not live) and passed smoke; the cutover is next", results
 
 
 def smoke(run: ActionRun) -> Outcome:

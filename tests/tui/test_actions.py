@@ -59,6 +59,7 @@ async def test_deploy_smoke_cutover_rollback_by_keys(ctx: Context, clock: Manual
         assert (values.active_color, values.green_tag, values.green_enabled) == (Color.BLUE, "1.6.0", True)
         log = "\n".join(dashboard(app).action_log.lines)
         assert "pods ready" in log and "DEPLOY OK" in log.upper()
+        assert "the cutover is next" in log and "next: cutover qa" not in log  # a shell's words, where c is the key
 
         await pilot.press("s")
         await confirm(pilot, app)
