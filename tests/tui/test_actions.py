@@ -59,7 +59,8 @@ async def test_deploy_smoke_cutover_rollback_by_keys(ctx: Context, clock: Manual
         assert (values.active_color, values.green_tag, values.green_enabled) == (Color.BLUE, "1.6.0", True)
         log = "\n".join(dashboard(app).action_log.lines)
         assert "pods ready" in log and "DEPLOY OK" in log.upper()
-        assert "the cutover is next" in log and "next: cutover qa" not in log  # a shell's words, where c is the key
+        unwrapped = "".join(dashboard(app).action_log.lines)
+        assert "the cutover is next" in unwrapped and "next: cutover" not in unwrapped  # a shell's words; c is the key
 
         await pilot.press("s")
         await confirm(pilot, app)
@@ -109,7 +110,8 @@ async def test_blocked_cutover_shows_reasons_and_changes_nothing(ctx: Context) -
         blocked = {g.name for g in screen.blocks}
         assert {"checklist", "signoff", "break-glass"} <= blocked
         text = str(screen.query_one("#reason-prompt").render())
-        assert "BLOCKED by" in text and "cannot be forced" in text
+        # One operator alone cannot force them; with a second person's approval they can, and it says so.
+        assert "BLOCKED by" in text and "needs a second person's approval first" in text
         assert screen.query_one("#confirm", Button).disabled
         await pilot.press("escape")
         await settle(pilot)
