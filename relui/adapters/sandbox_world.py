@@ -83,8 +83,16 @@ class SandboxWorld:
             raise PortError(
                 f"sandbox world {self.path} is unreadable ({exc}); delete it to start a fresh world"
             ) from None
+        if not isinstance(world, dict):
+            damaged = f"sandbox world {self.path} is not what relui writes (not a JSON object)"
+            raise PortError(f"{damaged}; delete it to start a fresh world")
         if world.get("schema") != SCHEMA:
             raise PortError(f"sandbox world {self.path} is from another relui version; delete it to start afresh")
+        damage = _damage(world)
+        if damage:
+            raise PortError(
+                f"sandbox world {self.path} is not what relui writes ({damage}); delete it to start a fresh world"
+            )
         return world
 
     def _missing_envs(self, world: World) -> list[str]:
@@ -126,6 +134,41 @@ class SandboxWorld:
             "lock": None,
             "snapshots": [{"id": f"{name}-nightly", "created": iso(now - timedelta(hours=3)), "status": "available"}],
         }
+
+
+def _damage(world: World) -> str | None:
+    """Where a parsed world is not the shape relui writes (a hand edit), or None.
+
+    The simulator reads these fields at every refresh: checked here, a damaged
+    file is one line naming the field, not an AttributeError from deep inside.
+    """
+    envs, registry = world.get("envs"), world.get("registry")
+    if not isinstance(envs, dict):
+        return "'envs' is not a table"
+    tagged = isinstance(registry, list) and all(isinstance(e, dict) and isinstance(e.get("tag"), str) for e in registry)
+    if not tagged:
+        return "'registry' is not a list of tagged images"
+    for name, env in envs.items():
+        if not isinstance(env, dict) or not isinstance(env.get("revisions"), list):
+            return f"environment {name!r} has no list of revisions"
+        for rev in env["revisions"]:
+            if not (
+                isinstance(rev, dict)
+                and isinstance(rev.get("number"), int)
+                and isinstance(rev.get("updated"), str)
+                and isinstance(rev.get("values"), dict)
+                and isinstance(rev.get("description", ""), str)
+            ):
+                return f"a revision of {name!r} is not a numbered, timed revision with values"
+            try:
+                parse(rev["updated"])
+            except ValueError:
+                return f"revision {rev['number']} of {name!r} has no ISO time"
+        if "lock" not in env or not (env["lock"] is None or isinstance(env["lock"], dict)):
+            return f"the lock of {name!r} is not a table"
+        if not isinstance(env.get("snapshots", []), list):
+            return f"the snapshots of {name!r} are not a list"
+    return None
 
 
 def hash_text(text: str) -> int:

@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from relui.clock import ManualClock
 from relui.domain import Color, MetricKind
 from relui.services.context import Context
@@ -109,6 +111,29 @@ def test_corrupt_world_file_is_one_clear_error(ctx: Context) -> None:
         raise AssertionError("corrupt world was read")
     except PortError as exc:
         assert "delete it to start a fresh world" in str(exc)
+
+
+@pytest.mark.parametrize(
+    ("world", "named"),
+    [
+        ("[1, 2]", "not a JSON object"),
+        ('{"schema": 1, "envs": [], "registry": []}', "'envs' is not a table"),
+        ('{"schema": 1, "envs": {}, "registry": [1]}', "'registry' is not a list of tagged images"),
+        ('{"schema": 1, "envs": {"qa": {"revisions": [{"number": "1"}]}}, "registry": []}', "a revision of 'qa'"),
+        ('{"schema": 1, "envs": {"qa": {"revisions": []}}, "registry": []}', "the lock of 'qa' is not a table"),
+    ],
+)
+def test_a_hand_edited_world_is_one_line_naming_the_field(ctx: Context, world: str, named: str) -> None:
+    """A valid JSON world of another shape gave 'AttributeError: 'list' object has no attribute 'get''."""
+    from relui.ports import PortError
+
+    ctx.env_ports("qa").cluster.color_states()
+    (ctx.state_dir / "sandbox" / "world.json").write_text(world)
+    for call in (ctx.env_ports("qa").cluster.color_states, ctx.env_ports("qa").cluster.lock):
+        with pytest.raises(PortError) as caught:
+            call()
+        assert named in str(caught.value) and "delete it to start a fresh world" in str(caught.value)
+        assert "Error:" not in str(caught.value)  # no exception class name from inside the simulator
 
 
 WRITER = textwrap.dedent(
