@@ -220,6 +220,27 @@ def parse_allowed_signers(text: str) -> list[AllowedSigner]:
     return signers
 
 
+def _key_of(signer: AllowedSigner) -> str | None:
+    """``ssh-ed25519 AAAA...``: the key of an allowed_signers line (its type and base64), or None."""
+    fields = _fields(signer.line)
+    for index, field in enumerate(fields[1:-1], start=1):
+        if field.startswith(KEY_TYPES):
+            return f"{field} {fields[index + 1]}"
+    return None
+
+
+def others_with_the_keys_of(signers: list[AllowedSigner], principal: str) -> tuple[str, ...]:
+    """Who else allowed_signers lists with one of ``principal``'s keys: one key is one person.
+
+    ``ssh-keygen -Y find-principals`` names only the first line a key is on, so
+    a key listed under a second name signed as that name: an operator's own
+    key, listed again as ``alice-po``, signed off alice's own release.
+    """
+    keys = {_key_of(s) for s in signers if principal in s.principals} - {None}
+    others = {p for s in signers if _key_of(s) in keys for p in s.principals if p != principal}
+    return tuple(sorted(others))
+
+
 def roles_of_signer(signers: list[AllowedSigner], principal: str) -> tuple[str, ...]:
     """The roles any key of ``principal`` may sign for."""
     roles: list[str] = []
@@ -314,6 +335,12 @@ def _verify(allowed: str, text: str, signature: str, signer: str, role: str) -> 
             return SignatureCheck(f"ssh-keygen did not check the signature within {SSH_TIMEOUT:g} s")
     if checked.returncode != 0:
         return SignatureCheck("its signature does not verify: the record was changed after it was signed", signer)
+    shared = others_with_the_keys_of(signers, signer)
+    if shared:
+        return SignatureCheck(
+            f"{signer}'s key is also listed for {', '.join(shared)} in allowed_signers, so it proves no one person "
+            "signed: give each person their own key"
+        )
     allowed_roles = roles_of_signer(signers, signer)
     if role not in allowed_roles:
         held = ", ".join(allowed_roles) or "none"

@@ -193,3 +193,16 @@ def test_signing_that_is_not_set_up_is_the_setups_problem_not_a_failure(
         Checklists(owner).sign_off("prod", "product_owner")
     assert missing.value.problem is Problem.USAGE
     assert CommandError.of(missing.value).code == EXIT_USAGE
+
+
+def test_a_key_listed_under_a_second_name_proves_no_one_person_signed(
+    ops: Context, owner: Context, keys: dict[str, Path], config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ops listed their own key again as a product owner, first: find-principals named that line, the guard passed."""
+    signers = config_path.parent / "allowed_signers"
+    ops_key = " ".join(keys["ops"].with_suffix(".pub").read_text().split()[:2])
+    signers.write_text(f'owner namespaces="relui",relui-roles="product_owner" {ops_key}\n' + signers.read_text())
+    sign_off_with(keys["ops"], owner, monkeypatch)
+    verdict, reason = signoff_guard(ops)
+    assert verdict is Verdict.BLOCK
+    assert "owner's key is also listed for ops in allowed_signers" in reason
