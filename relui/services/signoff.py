@@ -18,6 +18,7 @@ from typing import Any
 
 from relui.config import Config
 from relui.domain import Principal
+from relui.services import record_store
 from relui.services.context import Context
 from relui.services.journal import Journal
 
@@ -76,6 +77,14 @@ def _trust(ctx: Context, env: str, version: str, s: SignOff) -> tuple[str | None
             return refused, None, ""
         if not _journaled_by(ctx, env, s):
             return "the journal holds no such approval recorded by the pipeline", None, ""
+        if env not in record_store.remote_envs(ctx.state_dir) and not_the_pipeline(config, ctx.principal(env)):
+            # Not SSH-signed: a shared store's bucket policy says who writes it; a state dir's owner writes anything.
+            return (
+                "a GitHub approval in a local state dir counts only for the pipeline that recorded it (anyone who "
+                "can write the directory could have written it); share records: [environments.records]",
+                None,
+                "",
+            )
         return None, None, f"GitHub approval by {s.github_approver} ({s.github_run_url}), recorded by {s.principal}"
     if s.signature:
         from relui.services import signing

@@ -156,8 +156,13 @@ def test_the_github_approval_counts_only_from_the_pipeline_role(
     assume(aws, monkeypatch, "relui-pipeline", "GitHubActions")
     pipeline = context_as(path, state)
     Checklists(pipeline).record_github_approval("prod", "https://github.com/acme/shop/actions/runs/42", "carol")
-    guard = next(g for g in ReleaseService(ops).check("cutover", "prod") if g.name == "signoff")
+    guard = next(g for g in ReleaseService(pipeline).check("cutover", "prod") if g.name == "signoff")
     assert guard.verdict is Verdict.PASS and "GitHub approval by carol" in guard.reason
+    # In a local state dir it is not SSH-signed and anyone who writes the directory could have written it:
+    # it counts for the pipeline that recorded it (the runner's cutover), for nobody else.
+    guard = next(g for g in ReleaseService(ops).check("cutover", "prod") if g.name == "signoff")
+    assert guard.verdict is Verdict.BLOCK and "counts only for the pipeline that recorded it" in guard.reason
+    ops = pipeline  # the cutover's check below is the pipeline's, as in the workflow
 
     # Any other principal is refused: it would have replaced the approval that counts with one that does not.
     assume(aws, monkeypatch, "relui-ops", "alice")
