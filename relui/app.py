@@ -51,6 +51,7 @@ class ReluiApp(App[int]):
         self.ctx = ctx
         self.started_readings = readings
         self.left_running = False
+        self.stopper: SignalStop | None = None  # run_tui's: the quit dialog's "stop it safely" goes through it
         self.main_loop: asyncio.AbstractEventLoop | None = None
         for theme in THEMES:
             self.register_theme(theme)
@@ -172,22 +173,27 @@ class ReluiApp(App[int]):
 
         options = [
             ("stay", "No, keep watching"),
+            ("stop", "Stop it safely, then quit: a deploy or smoke is aborted and put back, a switch finishes"),
             ("quit", "Quit now: the action stops where it is; the journal shows it as interrupted"),
         ]
         self.push_screen(ChoiceScreen("An action is running. Quit?", options), self._quit_while_running)
 
     def _quit_while_running(self, choice: str | None) -> None:
-        if choice == "quit":
+        if choice == "stop":
+            # As SIGTERM would: the service layer ends this process's action safely, then the app quits.
+            (self.stopper or SignalStop(self)).quit_safely(self.ctx.operator)
+        elif choice == "quit":
             self.left_running = True
-            self.exit(0)
+            self.exit(1)
 
 
 def run_tui(ctx: Context, readings: Readings | None = None) -> int:
     """Run the TUI until the operator quits; the exit code for the shell."""
     app = ReluiApp(ctx, readings)
     with SignalStop(app) as stop:
+        app.stopper = stop
         result = app.run()
-    if stop.code is not None:
+    if stop.said:
         say(f"relui: {stop.said}")
     if app.left_running:
         # The action's daemon thread dies with the process: its intent stays without an outcome.

@@ -84,17 +84,25 @@ class SignalStop:
         """Stop this process's actions, wait until they have returned, then quit."""
         assert self.signum is not None
         name = signal.Signals(self.signum).name
-        self.said = f"stopped by {name}"
-        stopped = stopping.stop_all(f"stopped by {name}")
-        self._tell(f"{name}: {what_is_left([item for _, own in stopped for item in own])}")
+        self._stop_and_quit(f"stopped by {name}", name, 128 + self.signum)
+
+    def quit_safely(self, who: str) -> None:
+        """The quit dialog's "stop it safely, then quit": what a first signal does, then exit 0."""
+        why = f"the TUI was quit by {who}"
+        threading.Thread(target=self._stop_and_quit, args=(why, "quit", 0), name="relui-quit-stop", daemon=True).start()
+
+    def _stop_and_quit(self, why: str, title: str, code: int) -> None:
+        self.said = why
+        stopped = stopping.stop_all(why)
+        self._tell(f"{title}: {what_is_left([item for _, own in stopped for item in own])}")
         # Waited for even when no marker could be read (a full disk): the runs are counted in memory.
         if stopping.busy():
             if stopping.wait_all(STOP_WAIT_SECONDS):
-                self.said = f"stopped by {name}; {ended(stopped)}"
+                self.said = f"{why}; {ended(stopped)}"
             else:
                 self.app.left_running = True
-                self.said = f"stopped by {name}; an action did not end within {STOP_WAIT_SECONDS:.0f} s"
-        self._quit(128 + self.signum)
+                self.said = f"{why}; an action did not end within {STOP_WAIT_SECONDS:.0f} s"
+        self._quit(code)
 
     def _tell(self, text: str) -> None:
         loop = self.app.main_loop
@@ -112,6 +120,8 @@ class SignalStop:
 
     def _exit_unless_quit(self, code: int) -> None:
         time.sleep(EXIT_GRACE_SECONDS)
+        if not getattr(self.app, "is_running", True):
+            return  # the loop quit; what is left of the process is its own to end
         # Still here: the loop is stuck (a terminal that hung up). The journal and the locks are already settled.
         say(f"relui: {self.said}")
         self.exit_now(code)

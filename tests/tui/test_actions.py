@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
+import pytest
 from textual.widgets import Button, Input
 
 from relui.app import ReluiApp
@@ -317,3 +319,23 @@ async def test_a_deploy_started_elsewhere_can_be_aborted_from_the_tui(ctx: Conte
                 break
         assert board.blocked_reason("abort", "qa") is None
         assert board.blocked_reason("abort", "dev") is not None
+
+
+async def test_quitting_while_an_action_runs_offers_to_stop_it_safely_first(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dialog offered only "keep watching" or "quit now", which leaves the action interrupted and the lock held."""
+    app = make_app(ctx)
+    asked: list[str] = []
+    app.stopper = SimpleNamespace(quit_safely=asked.append)  # type: ignore[assignment]
+    monkeypatch.setattr(ReluiApp, "action_running", property(lambda _self: True))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ChoiceScreen)
+        assert [key for key, _ in dialog.options] == ["stay", "stop", "quit"]
+        await pilot.press("down", "enter")  # "Stop it safely, then quit"
+        await settle(pilot)
+        assert asked == [ctx.operator] and not app.left_running

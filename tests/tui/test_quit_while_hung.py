@@ -93,7 +93,7 @@ def _child(case: str, workdir: Path) -> None:
         if case == "deploy":
             await pilot.press("q")
             await pilot.pause(0.3)
-            await pilot.press("down")  # "Quit now"
+            await pilot.press("down", "down")  # "Quit now", past "Stop it safely, then quit"
         print("QUITTING", flush=True)
         await pilot.press("ctrl+c" if case == "ctrl-c" else "enter" if case == "deploy" else "q")
 

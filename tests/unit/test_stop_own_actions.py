@@ -183,3 +183,31 @@ def test_the_tui_quits_at_once_on_a_second_signal(monkeypatch: pytest.MonkeyPatc
     stop.received(signal.SIGTERM, None)
     assert exits == [143] and app.left_running, "the second quits at once; the action is left interrupted"
     released.set()
+
+
+def test_the_quit_dialogs_stop_safely_ends_the_deploy_as_a_signal_would_then_exits_0(ctx: Context) -> None:
+    """"Quit now" left a deploy half done with the lock held, exit 0; "stop it safely" aborts it first."""
+    from types import SimpleNamespace
+
+    from relui import stop_signals
+
+    service = ReleaseService(ctx)
+    app = SimpleNamespace(main_loop=None, left_running=False, notify=lambda *a, **k: None, is_running=True)
+    exits: list[int] = []
+    stop = stop_signals.SignalStop(app, exit_now=exits.append)  # type: ignore[arg-type]
+
+    def progressed(progress: Progress) -> None:
+        if progress.step == "rollout" and not stop.said:
+            stop.quit_safely("ops")
+            time.sleep(0.3)  # the stop asks from its own thread, as it does from the dialog
+
+    result = service.run(Request(Action.DEPLOY, "qa", "1.5.1"), lambda _p, _g: Decision(True), progressed)
+    for _ in range(100):
+        if exits:
+            break
+        time.sleep(0.05)
+
+    assert result.status == "aborted" and result.message.startswith("aborted by ops: the TUI was quit by ops")
+    assert exits == [0] and not app.left_running
+    assert stop.said.startswith("the TUI was quit by ops; deploy on qa ended aborted")
+    assert ctx.env_ports("qa").cluster.lock() is None
