@@ -19,10 +19,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.text import Text
 from textual import on, work
+from textual.binding import Binding, BindingType
 from textual.geometry import Region
 from textual.message import Message
 from textual.selection import Selection
@@ -63,6 +65,8 @@ class EnvColumn(Widget, can_focus=True):
     are kept, so a focus move (only the border changes) redraws from them.
     """
 
+    # A filter kept with Enter stays on the column: Esc there clears it, as help says ("Esc clears").
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear_filter", "Clear the pod filter", show=False)]
     COMPONENT_CLASSES = {"env-column--problem", "env-column--bars-ok", "env-column--bars-over", "env-column--over"}
     DEFAULT_CSS = """
     EnvColumn > .env-column--problem {
@@ -283,6 +287,14 @@ class EnvColumn(Widget, can_focus=True):
         if self.failure is not None:
             view = replace(view, problems=Text(f"unavailable: {self.failure}", "bold"))
         return view
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc is the column's only while a filter is on; otherwise it goes where it went before."""
+        return bool(self.filter_text) if action == "clear_filter" else True
+
+    def action_clear_filter(self) -> None:
+        """Show every pod again."""
+        self.set_filter("")
 
     def set_filter(self, text: str) -> None:
         """Show only the pods whose line holds ``text``; the bottom border says what is filtered."""

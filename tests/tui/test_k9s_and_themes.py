@@ -99,6 +99,14 @@ async def test_slash_filters_the_focused_columns_pods(make_ctx: ContextFactory) 
         await pilot.pause()
         assert len(qa.section("pod-list-blue").splitlines()) == 3 and not app.screen.query_one(FilterLine).is_open
 
+        # Kept with Enter, the filter stays on the column; Esc there clears it too, as help says.
+        await pilot.press("slash", *"green", "enter")
+        await pilot.pause()
+        assert qa.has_focus and qa.section("pod-list-blue") == "" and qa.filter_text == "green"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert qa.filter_text == "" and len(qa.section("pod-list-blue").splitlines()) == 3
+
 
 async def test_slash_filters_the_journal(make_ctx: ContextFactory) -> None:
     ctx = make_ctx()
