@@ -20,6 +20,17 @@ USAGE = (
 )
 
 
+# What ``:help`` lists under the keys: each command as typed, and what it does.
+COMMAND_HELP = (
+    (":deploy ENV [VERSION]", "deploy to ENV's idle color; without VERSION, the version chooser"),
+    (":smoke|cutover|rollback ENV", "that action on ENV, through its confirm"),
+    (":lock|abort ENV", "take or give back ENV's lock; abort ENV's running deploy or smoke"),
+    (":journal [ENV]", "the journal, of ENV or of every environment"),
+    (":readiness|env|checklist ENV", "ENV's readiness review, detail screen or checklist"),
+    (":refresh, :help, :q", "read every environment again; this help; quit"),
+)
+
+
 @dataclass(frozen=True)
 class Command:
     """One parsed command line."""

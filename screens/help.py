@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from relui.screens.checklist import ChecklistScreen
+from relui.screens.command_mode import COMMAND_HELP
 from relui.screens.confirm import ConfirmScreen
 from relui.screens.dashboard import WatchDashboard
 from relui.screens.environment import EnvironmentScreen
@@ -80,7 +81,10 @@ def reference_sections(read_only: bool, keymap: Mapping[str, str], current: Scre
         ("Confirm", ConfirmScreen),
     ]
     display = current.app.get_key_display
-    return [(title, class_rows(cls, keymap, display)) for title, cls in screens if type(current) is not cls]
+    sections = [(title, class_rows(cls, keymap, display)) for title, cls in screens if type(current) is not cls]
+    # ':help' lists what ':' understands (it named only three examples); Tab completes each.
+    commands = [HelpRow(typed, does, "", "") for typed, does in COMMAND_HELP]
+    return [*sections, ("Command line (:, Tab completes)", commands)]
 
 
 def keys_table(sections: Sequence[Section]) -> Table:

@@ -49,6 +49,24 @@ async def test_colon_deploy_goes_to_the_confirm_modal(make_ctx: ContextFactory) 
         await pilot.press("escape")  # cancel: nothing deployed
 
 
+async def test_colon_help_lists_every_colon_command(make_ctx: ContextFactory) -> None:
+    """The placeholder says ':help lists'; help named three examples, the list was only in an error."""
+    from relui.screens.command_mode import COMMANDS
+    from relui.screens.help import HelpScreen
+
+    app = make_app(make_ctx())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"help", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        [(title, rows)] = [(t, r) for t, r in app.screen.sections if t.startswith("Command line")]
+        listed = " ".join(row.key for row in rows)
+        named = [name for name in COMMANDS if name != "quit"]
+        missing = [name for name in named if f":{name}" not in listed and f"|{name}" not in listed]
+        assert missing == [], f"{title} does not list {missing}: {listed}"
+
+
 async def test_colon_completes_commands_and_environments(make_ctx: ContextFactory) -> None:
     app = make_app(make_ctx())
     async with app.run_test(size=(120, 36)) as pilot:
