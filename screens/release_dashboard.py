@@ -47,7 +47,7 @@ ROLLBACK_GROUP = "release-rollback"
 WORKER_TITLES = {
     ACTION_GROUP: "release action",
     ROLLBACK_GROUP: "rollback",
-    "release-read": "reading versions and history",
+    "release-read": "reading versions, history or the lock",
     "release-flow": "asking",
     "release-bake": "bake watch",
     "release-abort": "abort",

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.worker import Worker, WorkerFailed
 
-from relui.domain import GuardResult, Revision
+from relui.domain import GuardResult, LockInfo, Revision
 from relui.screens.dashboard import DashboardScreen
 from relui.screens.reading import VersionPick, crashing_now, version_pick
-from relui.services.locks import holds
+from relui.services.locks import lock_now
 from relui.services.release_state import ReleaseState, release_state, warm_previous
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class ReleaseFlows(DashboardScreen):
         return await asyncio.shield(self.app.push_screen(chooser, wait_for_dismiss=True))
 
     # Flows: async workers that ask the operator what to do; blocking reads go to thread workers.
-    # Deploy and rollback read first: a CheckingScreen holds the keys from the key press to the chooser.
+    # Deploy, rollback and the lock read first: a CheckingScreen holds the keys from the key press to the question.
     def _deploy_flow(self, env: str) -> None:
         checking = self.hold_keys(env, "deploy", f"Deploy to {env.upper()}", "the versions")
         self._ask_deploy(env, checking)
@@ -198,13 +198,26 @@ class ReleaseFlows(DashboardScreen):
             revision = None if choice == "instant" else int(choice)
             self._launch(Request(action_for("rollback", revision), env, to_revision=revision))
 
+    def _lock_flow(self, env: str) -> None:
+        checking = self.hold_keys(env, "lock", f"Lock/unlock {env.upper()}", "the lock")
+        self._ask_lock(env, checking)
+
     @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _lock_flow(self, env: str) -> None:
+    async def _ask_lock(self, env: str, checking: CheckingScreen) -> None:
+        try:
+            await self._asking_lock(env, checking)
+        finally:
+            self.end_checking(env, "lock", checking)  # a read that failed, a flow cancelled: it goes too
+
+    async def _asking_lock(self, env: str, checking: CheckingScreen) -> None:
         from relui.screens.choice import ChoiceScreen
 
-        reading = self.readings.get(env)
-        holder = reading.snapshot.lock if reading else None
-        take = holder is None or not holds(self.ctx, env, holder.holder)
+        read: Worker[tuple[LockInfo | None, bool]] = self._read_lock(env)
+        try:
+            holder, ours = await read.wait()
+        except WorkerFailed:
+            return  # the read's failure is the worker's toast
+        take = not ours
         verb = "Take" if take else "Release"
         options = [("no", "Cancel"), ("yes", f"{verb} the {env.upper()} operator lock")]
         note = ""
@@ -215,8 +228,12 @@ class ReleaseFlows(DashboardScreen):
                 f"(a take-over is a shell's: relui unlock {env} --force --reason TEXT)"
             )
         chooser = ChoiceScreen(f"{verb} the {env.upper()} lock?", options, note=note)
-        if await self.app.push_screen_wait(chooser) == "yes":
+        if await self._ask_instead(env, "lock", checking, chooser) == "yes":
             self._toggle_lock(env, take=take)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
+    def _read_lock(self, env: str) -> tuple[LockInfo | None, bool]:
+        return lock_now(self.ctx, env)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="release-read")
     def _read_versions(self, env: str, crashing_on: dict[str, tuple[str, ...]]) -> VersionPick:

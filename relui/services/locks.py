@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from relui.domain import LockInfo
     from relui.services.context import Context
 
 
@@ -57,6 +58,12 @@ def held_by(owner: LockOwner, names: tuple[str, ...], host: str) -> bool:
 def holds(ctx: Context, env: str, holder: str) -> bool:
     """Whether ``holder`` is this operator on this host: on ``env``, by its principal or its relui user there."""
     return held_by(lock_owner(holder), (ctx.principal(env).principal, ctx.operator_on(env)), this_host())
+
+
+def lock_now(ctx: Context, env: str) -> tuple[LockInfo | None, bool]:
+    """``env``'s lock as its store has it now (not at the last refresh), and whether this operator holds it."""
+    lock = ctx.env_ports(env).cluster.lock()
+    return lock, lock is not None and holds(ctx, env, lock.holder)
 
 
 def holder_name(user: str, host: str, pid: int | None = None) -> str:

@@ -308,7 +308,7 @@ async def test_a_failed_read_is_titled_with_what_was_being_read(
         await pilot.press("right", "d")
         await settle(pilot)
         toasts = {n.title: n.message for n in app._notifications}
-        assert toasts.get("reading versions and history") == "registry: connection refused"
+        assert toasts.get("reading versions, history or the lock") == "registry: connection refused"
 
 
 async def test_ascii_reaches_the_modals_lists_and_fields(make_ctx: ContextFactory) -> None:

@@ -1,7 +1,8 @@
-"""Keys typed while a deploy's versions or a rollback's history are read act on nothing, as before a confirm.
+"""Keys typed while a deploy's versions, a rollback's history or the lock are read act on nothing, as before a confirm.
 
 ``d`` then Enter, typed together on QA: the Enter opened QA's detail screen,
-and the version chooser came up over it. A key answers only a question on screen.
+and the version chooser came up over it. ``l`` then Enter did the same with
+the lock's question. A key answers only a question on screen.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from tests.tui.conftest import make_app, settle
 from tests.tui.test_keys_before_confirm import HOLD_LIMIT_SECONDS, holding, stack
 
 # What each flow's key reads before its chooser, by the name release_flows calls it.
-READS = {"d": "version_pick", "r": "release_state"}
+READS = {"d": "version_pick", "r": "release_state", "l": "lock_now"}
+KEYS = list(READS)
 
 
 @pytest.fixture
 def slow_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """Once the test clears the event, the deploy's versions and the rollback's history are held until it sets it."""
+    """Once the test clears the event, the versions, the history and the lock are held until it sets it."""
     answered = threading.Event()
     answered.set()
 
@@ -52,7 +54,7 @@ def board_of(app: Any) -> ReleaseDashboard:
     return board
 
 
-@pytest.mark.parametrize("key", ["d", "r"])
+@pytest.mark.parametrize("key", KEYS)
 async def test_enter_typed_right_behind_the_key_does_not_open_the_detail_screen(
     ctx: Context, slow_reads: threading.Event, key: str
 ) -> None:
@@ -83,7 +85,7 @@ def burst(app: Any, *keys: tuple[str, str]) -> None:
         driver.send_message(event)
 
 
-@pytest.mark.parametrize("key", ["d", "r"])
+@pytest.mark.parametrize("key", KEYS)
 @pytest.mark.parametrize("attempt", range(3))  # a race: it was lost about one time in three
 async def test_key_and_enter_in_one_read_of_the_terminal(ctx: Context, key: str, attempt: int) -> None:
     """The read not held at all: the chooser came up before the Enter had gone by, and the Enter picked in it."""
@@ -97,9 +99,16 @@ async def test_key_and_enter_in_one_read_of_the_terminal(ctx: Context, key: str,
         assert stack(app) == ["ReleaseDashboard", "ChoiceScreen"]
 
 
-@pytest.mark.parametrize(("key", "line"), [("d", "Deploy to QA"), ("r", "Roll back QA")])
+@pytest.mark.parametrize(
+    ("key", "line", "what"),
+    [
+        ("d", "Deploy to QA", "the versions"),
+        ("r", "Roll back QA", "the release history"),
+        ("l", "Lock/unlock QA", "the lock"),
+    ],
+)
 async def test_a_slow_read_says_so_and_escape_cancels_the_chooser(
-    ctx: Context, slow_reads: threading.Event, key: str, line: str
+    ctx: Context, slow_reads: threading.Event, key: str, line: str, what: str
 ) -> None:
     app = make_app(ctx)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -115,7 +124,6 @@ async def test_a_slow_read_says_so_and_escape_cancels_the_chooser(
             if checking.has_class("-shown"):
                 break
             await pilot.pause(0.05)
-        what = "the versions" if key == "d" else "the release history"
         assert str(checking.query_one("#checking-line", Static).content) == (
             f"{line}: reading {what}; nothing has changed yet. Esc cancels."
         )
@@ -131,7 +139,7 @@ async def test_a_slow_read_says_so_and_escape_cancels_the_chooser(
         assert board_of(app).status_text().startswith("QA: ")
 
 
-@pytest.mark.parametrize("key", ["d", "r"])
+@pytest.mark.parametrize("key", KEYS)
 async def test_a_read_that_fails_takes_its_checking_modal_with_it(
     ctx: Context, monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
