@@ -393,13 +393,16 @@ class ReleaseDashboard(LockKeeping):
 
         result = message.result
         self.end_checking(result.env, result.kind)  # ended without asking (refused before a plan)
-        if result.kind in (Action.ROLLBACK, Action.ROLLBACK_REVISION) and self.rolling_back == result.env:
-            self.rolling_back = None
-            if result.ok:
-                self.breaches.pop(result.env, None)
-                self._withdraw_breach_alert(result.env)
-            self.refresh_bindings()
-            self.show_status()
+        if result.kind in (Action.ROLLBACK, Action.ROLLBACK_REVISION):
+            if self.rolling_back == result.env:
+                self.rolling_back = None
+                if result.ok:
+                    self.breaches.pop(result.env, None)
+                    self._withdraw_breach_alert(result.env)
+                self.refresh_bindings()
+                self.show_status()
+            # Said as a deploy's or a cutover's end is: the line above the log kept "cutover PROD: OK" after it.
+            self.action_log.finish(f"{result.action} {result.env.upper()}", result.status)
         else:
             self._action_ended(result.status)
         modal = self.app.screen
