@@ -159,6 +159,7 @@ class ReleaseFlows(DashboardScreen):
     async def _asking_rollback(self, env: str, checking: CheckingScreen) -> None:
         from relui.screens.choice import ChoiceScreen
         from relui.services.actions import action_for
+        from relui.services.guards import revisions_to_go_back_to
         from relui.services.release import Request
         from relui.widgets.revision_table import revision_label
 
@@ -180,18 +181,16 @@ class ReleaseFlows(DashboardScreen):
             impossible = None
         # Not possible, it is said, not offered: picked, it opened a plan of "blue -> None" tagging the good version.
         options = [] if impossible else [("instant", f"instant: live back to {target} (previous live, warm)")]
-        for rev in history:
-            values = rev.values
-            if rev.status == "deployed" or values is None:
-                continue
-            live_tag = values.tag(values.active_color)
-            if live_tag == rel.live.version:
-                continue
-            mark = "  [rolled back from]" if live_tag in rel.rolled_back_from else ""
-            options.append((str(rev.number), revision_label(rev) + mark))
-        note = impossible or ""
+        # Nor is a revision the revision guard refuses, forced or not: the one rolled back from was, highlighted,
+        # and picked it opened a confirm to put the failed version live again, BLOCKed.
+        revisions, rolled_back_from = revisions_to_go_back_to(rel, history)
+        options += [(str(rev.number), revision_label(rev)) for rev in revisions]
+        not_offered = [f"not offered: {rolled_back_from[0]}"] if rolled_back_from else []
+        note = "; ".join([impossible, *not_offered] if impossible else not_offered)
         if not options:
-            note = f"{note or 'nothing to roll back to'}; no earlier revision to go back to either (Esc closes)"
+            why = impossible.removeprefix("instant: not possible, ") if impossible else "no instant rollback"
+            no_revision = rolled_back_from[0] if rolled_back_from else "no earlier revision to go back to"
+            note = f"nothing to roll back to: {why}; {no_revision} (Esc closes)"
         chooser = ChoiceScreen(f"Roll back {env.upper()}: how?", options, note=note)
         choice = await self._ask_instead(env, "rollback", checking, chooser)
         if choice is not None:

@@ -223,9 +223,52 @@ def _switch_at(rel: ReleaseState) -> str:
     return f"{rel.last_switch.at:%Y-%m-%d %H:%M} UTC" if rel.last_switch else "install"
 
 
+# Revisions that never took effect: nothing of theirs ever ran.
+NEVER_RAN = frozenset({"failed", "pending-install", "pending-upgrade", "pending-rollback"})
+
+
 def target_revision(f: Facts) -> Revision | None:
     """The revision a ``--to-revision`` rollback restores, if it is in the history."""
     return next((r for r in f.history if r.number == f.to_revision), None)
+
+
+def revision_refusal(rel: ReleaseState, rev: Revision) -> str | None:
+    """Why a rollback to ``rev`` is refused, forced or not; None when the revision guard lets it go.
+
+    The revision guard's own rule, for the faces too: the TUI's chooser offers
+    only the revisions this lets go, so it never offers one it would then refuse.
+    """
+    if rev.values is None:
+        return f"revision {rev.number} has no values to go back to"
+    if rev.status in NEVER_RAN:
+        return f"revision {rev.number} is {rev.status}: it never ran"
+    color = rev.values.active_color
+    version = rev.values.tag(color)
+    if version == rel.live.version:
+        return f"revision {rev.number} serves {version}, which is live now; nothing to do"
+    if version in rel.rolled_back_from:
+        return f"revision {rev.number} would put {version} live again, which was rolled back; deploy a fixed version"
+    return None
+
+
+def revisions_to_go_back_to(rel: ReleaseState, history: list[Revision]) -> tuple[list[Revision], list[str]]:
+    """The revisions a rollback may go to (in ``history``'s order), and why each rolled back from is not one.
+
+    What a face offers: none that ``revision_refusal`` refuses. The one in
+    force and those serving what is live need no word; a version rolled back
+    from does, or the operator wonders where the release they remember went.
+    """
+    allowed: list[Revision] = []
+    rolled_back: list[str] = []
+    for rev in history:
+        if rev.status == "deployed":
+            continue  # the revision in force
+        refusal = revision_refusal(rel, rev)
+        if refusal is None:
+            allowed.append(rev)
+        elif rev.values is not None and rev.values.tag(rev.values.active_color) in rel.rolled_back_from:
+            rolled_back.append(refusal)
+    return allowed, rolled_back
 
 
 def guard_revision(f: Facts) -> GuardResult:
@@ -237,22 +280,11 @@ def guard_revision(f: Facts) -> GuardResult:
     if rev is None or rev.values is None:
         known = ", ".join(str(r) for r in f.revisions[:8])
         return _result("revision", False, f"no revision {f.to_revision}; history has {known}", f)
-    if rev.status in ("failed", "pending-install", "pending-upgrade", "pending-rollback"):
-        return _result("revision", False, f"revision {rev.number} is {rev.status}: it never ran", f)
+    refusal = revision_refusal(rel, rev)
+    if refusal is not None:
+        return _result("revision", False, refusal, f)
     color = rev.values.active_color
-    version = rev.values.tag(color)
-    if version == rel.live.version:
-        return _result(
-            "revision", False, f"revision {rev.number} serves {version}, which is live now; nothing to do", f
-        )
-    if version in rel.rolled_back_from:
-        return _result(
-            "revision",
-            False,
-            f"revision {rev.number} would put {version} live again, which was rolled back; deploy a fixed version",
-            f,
-        )
-    return _result("revision", True, f"revision {rev.number} served {color} {version}", f)
+    return _result("revision", True, f"revision {rev.number} served {color} {rev.values.tag(color)}", f)
 
 
 def guard_rollback_target(f: Facts) -> GuardResult:
