@@ -196,8 +196,11 @@ class ChecklistScreen(Screen[None]):
 
     @work(exclusive=True, exit_on_error=False, group="checklist-flow")
     async def _tick_flow(self, status: ItemStatus) -> None:
-        verb = "Untick" if status.done else "Tick"
-        note = await self.app.push_screen_wait(NoteScreen(f"{verb}: {status.item.title}"))
+        if status.done:
+            screen = NoteScreen(f"Untick: {status.item.title}", "note (optional): why it is not done after all")
+        else:
+            screen = NoteScreen(f"Tick: {status.item.title}")
+        note = await self.app.push_screen_wait(screen)
         if note is None:
             return
         try:

@@ -69,6 +69,13 @@ async def test_checklist_tick_asks_for_a_note(ctx: Context) -> None:
         assert (item.by, item.note) == ("alice", "CI 4411")
         await wait_for(pilot, lambda: "alice" in str(table.get_row_at(0)[3]))
 
+        # Unticking asks why, not "who checked, where, ticket" as for a tick.
+        await pilot.press("space")
+        await pilot.pause()
+        note = app.screen
+        assert isinstance(note, NoteScreen) and note.title_text.startswith("Untick: ")
+        assert note.placeholder == "note (optional): why it is not done after all"
+
 
 async def test_sign_off_in_a_held_role(make_ctx: ContextFactory) -> None:
     ctx = make_ctx("carol")  # qa_lead
