@@ -267,9 +267,26 @@ class Journal:
         return [e for e in entries if e.kind == "intent" and e.id not in finished]
 
 
+# Outcomes of attempts that changed nothing: the guards refused, the operator said no, the input was bad.
+CHANGED_NOTHING = frozenset({"blocked", "cancelled", "invalid"})
+
+
 def last_action_in(entries: list[Entry]) -> Entry | None:
-    """The newest outcome (or unfinished intent) among ``entries``: notes are not actions."""
-    return next((e for e in reversed(entries) if e.kind in ("outcome", "intent")), None)
+    """The newest action among ``entries`` that changed something or runs now: notes are not actions.
+
+    An attempt that changed nothing (a blocked cutover looked at and closed) is
+    passed over: it hid the rollback just before it, and the toast and the log
+    already said it was refused.
+    """
+    ended: set[str] = set()
+    for entry in reversed(entries):
+        if entry.kind == "outcome":
+            if entry.status not in CHANGED_NOTHING:
+                return entry
+            ended.add(entry.id)
+        elif entry.kind == "intent" and entry.id not in ended:
+            return entry  # still running, or cut off: nothing after it says how it ended
+    return None
 
 
 # -- the chain ------------------------------------------------------------------

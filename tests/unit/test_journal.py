@@ -13,7 +13,7 @@ import pytest
 
 from relui.clock import ManualClock
 from relui.services.context import Context
-from relui.services.journal import OUTCOMES, Journal, JournalError
+from relui.services.journal import OUTCOMES, Journal, JournalError, last_action_in
 from relui.services.release import ReleaseService
 from tests.conftest import SHIPPED_CONFIG
 from tests.unit.test_cli import Relui
@@ -254,3 +254,20 @@ def test_a_line_still_being_appended_is_not_read_as_a_torn_record(state_dir: Pat
     assert journal.unreadable() == []
     assert journal.verify("qa").intact
     assert [e.action for e in journal.entries()] == ["tick", "tick"]
+
+
+def test_the_last_action_is_the_last_that_changed_something(state_dir: Path, clock: ManualClock) -> None:
+    """A blocked cutover looked at and closed hid the rollback before it: the column read 'last cutover blocked'."""
+    journal = Journal(state_dir, clock)
+    rollback = journal.intent("ops", "prod", "rollback")
+    journal.outcome(rollback, "ok", message="rolled back")
+    for status in ("blocked", "cancelled"):
+        attempt = journal.intent("ops", "prod", "cutover")
+        journal.outcome(attempt, status, message="nothing was changed")
+    journal.note("ops", "prod", "tick", item="tests-passing")
+    last = last_action_in(journal.entries("prod"))
+    assert last is not None and (last.action, last.kind, last.status) == ("rollback", "outcome", "ok")
+
+    running = journal.intent("ops", "prod", "deploy", version="1.6.1")
+    last = last_action_in(journal.entries("prod"))
+    assert last is not None and last.id == running.id and last.status == "started"
