@@ -94,12 +94,18 @@ class ActionLog(Vertical):
     ActionLog > .action-lines {
         height: 4;
         background: $surface;
+        /* The room for the scrollbar is kept from the first line: a line wrapped before the bar
+           appeared lost its last characters under it ("blue stay", "8.06", "put back o"). */
+        scrollbar-gutter: stable;
     }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._log: RichLog | None = None
+        # Every line as written, so a new width wraps them again (RichLog wraps once, when written).
+        self._written: list[Text] = []
+        self._width = 0
 
     def compose(self) -> ComposeResult:
         """The status line, and the log's room, empty until something is written."""
@@ -131,10 +137,28 @@ class ActionLog(Vertical):
         if self._log is None:
             from textual.widgets import RichLog
 
-            self._log = RichLog(max_lines=MAX_LINES, wrap=True, markup=False, id="action-lines", classes="action-lines")
+            # min_width: RichLog's default (78) rendered every line 78 cells wide, however narrow the log.
+            self._log = RichLog(
+                max_lines=MAX_LINES, wrap=True, markup=False, min_width=1, id="action-lines", classes="action-lines"
+            )
             self.query_one("#action-lines-empty").remove()
             self.mount(self._log)
-        self._log.write(Text(line, style))
+        text = Text(line, style)
+        self._written = [*self._written[-(MAX_LINES - 1) :], text]
+        self._log.write(text)
+
+    def on_resize(self) -> None:
+        """A new width wraps every line again: kept as first wrapped, a narrower pane cut their middles off."""
+        width = self.size.width
+        if self._log is not None and self._width and width != self._width:
+            self.call_after_refresh(self._wrap_again)  # once the log itself has its new width
+        self._width = width
+
+    def _wrap_again(self) -> None:
+        if self._log is not None:
+            self._log.clear()
+            for text in self._written:
+                self._log.write(text)
 
     def progress(self, title: str, done: int, total: int, elapsed: float = 0.0, timeout: float = 0.0) -> None:
         """Rollout progress: pods ready ``done`` of ``total``, after ``elapsed`` of at most ``timeout`` seconds."""

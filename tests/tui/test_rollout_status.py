@@ -62,3 +62,25 @@ async def test_a_cancel_is_not_called_a_failure() -> None:
         log.finish("deploy QA", "cancelled")
         await pilot.pause()
         assert log.status_text == "deploy QA: CANCELLED"
+
+
+async def test_no_logged_line_is_cut_under_the_scrollbar_or_by_a_narrower_window() -> None:
+    """At 80x24 'blue stays' showed as 'blue stay', '8.06%' as '8.06', 'put back on' as 'put back o'."""
+    from textual.widgets import RichLog
+
+    app = LogApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        log = app.query_one(ActionLog)
+        for n in range(8):  # more lines than the log's four rows: its scrollbar appears
+            log.write(f"04:0{n} PROD cutover OK: live traffic: blue 1.4.2 -> green 1.6.0; blue stays warm for rollback")
+        await pilot.pause()
+        lines = app.query_one(RichLog)
+        room = lines.scrollable_content_region.width
+        assert lines.show_vertical_scrollbar and all(strip.cell_length <= room for strip in lines.lines)
+        assert "stays" in "".join(log.lines)
+
+        await pilot.resize_terminal(60, 10)
+        await pilot.pause()
+        room = lines.scrollable_content_region.width
+        assert room < 60 and all(strip.cell_length <= room for strip in lines.lines)
+        assert "".join(log.lines).count("blue stays warm for rollback") == 8
