@@ -15,6 +15,7 @@ first key press does not either).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
@@ -112,14 +113,17 @@ class ReleaseFlows(DashboardScreen):
     # Deploy, rollback and the lock read first: a CheckingScreen holds the keys from the key press to the question.
     def _deploy_flow(self, env: str) -> None:
         checking = self.hold_keys(env, "deploy", f"Deploy to {env.upper()}", "the versions")
-        self._ask_deploy(env, checking)
+        self._ask(env, "deploy", checking, self._asking_deploy)
 
     @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _ask_deploy(self, env: str, checking: CheckingScreen) -> None:
+    async def _ask(
+        self, env: str, action: str, checking: CheckingScreen, asking: Callable[[str, CheckingScreen], Awaitable[None]]
+    ) -> None:
+        """Read what the question needs and ask it, with ``checking`` holding the keys until then."""
         try:
-            await self._asking_deploy(env, checking)
+            await asking(env, checking)
         finally:
-            self.end_checking(env, "deploy", checking)  # a read that failed, a flow cancelled: it goes too
+            self.end_checking(env, action, checking)  # a read that failed, a flow cancelled: it goes too
 
     async def _asking_deploy(self, env: str, checking: CheckingScreen) -> None:
         from relui.screens.choice import ChoiceScreen
@@ -147,14 +151,7 @@ class ReleaseFlows(DashboardScreen):
 
     def _rollback_flow(self, env: str) -> None:
         checking = self.hold_keys(env, "rollback", f"Roll back {env.upper()}", "the release history")
-        self._ask_rollback(env, checking)
-
-    @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _ask_rollback(self, env: str, checking: CheckingScreen) -> None:
-        try:
-            await self._asking_rollback(env, checking)
-        finally:
-            self.end_checking(env, "rollback", checking)  # a read that failed, a flow cancelled: it goes too
+        self._ask(env, "rollback", checking, self._asking_rollback)
 
     async def _asking_rollback(self, env: str, checking: CheckingScreen) -> None:
         from relui.screens.choice import ChoiceScreen
@@ -199,14 +196,7 @@ class ReleaseFlows(DashboardScreen):
 
     def _lock_flow(self, env: str) -> None:
         checking = self.hold_keys(env, "lock", f"Lock/unlock {env.upper()}", "the lock")
-        self._ask_lock(env, checking)
-
-    @work(exclusive=True, exit_on_error=False, group="release-flow")
-    async def _ask_lock(self, env: str, checking: CheckingScreen) -> None:
-        try:
-            await self._asking_lock(env, checking)
-        finally:
-            self.end_checking(env, "lock", checking)  # a read that failed, a flow cancelled: it goes too
+        self._ask(env, "lock", checking, self._asking_lock)
 
     async def _asking_lock(self, env: str, checking: CheckingScreen) -> None:
         from relui.screens.choice import ChoiceScreen
