@@ -15,13 +15,14 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
-from textual.notifications import SeverityLevel
+from textual.notifications import Notify, SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import WorkerState
 
 from relui.daemon_executor import DaemonExecutor
 from relui.screens.dashboard import WatchDashboard
+from relui.screens.held_toasts import HeldToasts, WithdrawToast
 from relui.screens.reading import Readings
 from relui.screens.release_dashboard import ACTION_GROUP, ReleaseDashboard
 from relui.services.context import Context
@@ -63,6 +64,7 @@ class ReluiApp(App[int]):
         wanted = theme_order(os.environ, last_theme(ctx.state_dir), ui.theme)
         self.start_theme: str | None = next(name for name in wanted if name in self.available_themes)
         self.unknown_theme = wanted[0] if wanted[0] not in self.available_themes else None
+        self.held_toasts = HeldToasts(self)
 
     def notify(
         self,
@@ -75,6 +77,16 @@ class ReluiApp(App[int]):
     ) -> None:
         """A toast says its text as written, whatever the caller's ``markup``: reasons and notes are typed by people."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    @on(Notify)
+    def _toast_unless_a_dialog_is_open(self, event: Notify) -> None:
+        """Every notification (``notify`` or a posted ``Notify``) passes here: none covers a dialog."""
+        if self.held_toasts.hold(event.notification):
+            event.prevent_default()  # Textual's own handler would show it now
+
+    @on(WithdrawToast)
+    def _withdraw_toast(self, event: WithdrawToast) -> None:
+        self.held_toasts.withdraw(event.notification)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Textual's own themes paint blue and green as the terminal does."""
@@ -101,6 +113,8 @@ class ReluiApp(App[int]):
         if self.unknown_theme:
             self.notify(f"no theme called {self.unknown_theme!r}; using {self.theme}", severity="warning")
         self.theme_changed_signal.subscribe(self, self._keep_theme)
+        # Immediate: the toasts go before the new dialog's first frame, not a message later.
+        self.screen_change_signal.subscribe(self, self.held_toasts.screen_changed, immediate=True)
 
     def _keep_theme(self, theme: Theme) -> None:
         """The theme picked in the palette is the one the next run starts with.

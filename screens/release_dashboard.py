@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from relui.ports import PortError
 from relui.screens.commands import PaletteCommand
+from relui.screens.held_toasts import WithdrawToast
 from relui.screens.reading import Readings
 from relui.screens.release_flows import checking_key
 from relui.screens.release_locks import LockKeeping
@@ -350,9 +351,8 @@ class ReleaseDashboard(LockKeeping):
     def _withdraw_breach_alert(self, env: str) -> None:
         """Take down the toast of a breach that has ended (rolled back, or the errors fell back)."""
         alert = self.breach_alerts.pop(env, None)
-        shown = self.app._notifications  # Textual has no public way to withdraw one toast
-        if alert is not None and alert in shown:
-            self.app._unnotify(alert)
+        if alert is not None:
+            self.app.post_message(WithdrawToast(alert))  # shown, or still waiting for a dialog to close
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="release-bake", description="bake breach")
     def _act_on_breach(self, env: str, remedies: TuiRemedies) -> None:
