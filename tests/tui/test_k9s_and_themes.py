@@ -390,3 +390,46 @@ async def test_ascii_reaches_scrollbars_and_toasts(make_ctx: ContextFactory) -> 
         text = drawn()
         assert "QA deploy: ok" in text
         assert not NOT_ASCII_ART.findall(text), sorted(set(NOT_ASCII_ART.findall(text)))
+
+
+async def test_ascii_fields_show_their_placeholder_and_what_is_typed(make_ctx: ContextFactory) -> None:
+    """Under LANG=C each one-row field got a two-line ASCII frame and no row left for its text."""
+    from textual.widgets import Input
+
+    from relui.screens.choice import ChoiceScreen
+
+    def drawn() -> str:
+        return html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).replace("\xa0", " ")
+
+    async def typed_into(field: Input, text: str) -> str:
+        field.focus()
+        await pilot.press(*text)
+        await pilot.pause(0.1)
+        assert field.content_region.height >= 1, (field.id, field.region)
+        return drawn()
+
+    app = make_app(make_ctx(extra="\n[ui]\nascii = true\n"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(ChoiceScreen("Deploy to QA?", [("1.6.0", "1.6.0")], custom="or type a version, Enter"))
+        await pilot.pause(0.3)
+        assert "or type a version, Enter" in drawn()
+        assert "1.7.9" in await typed_into(app.screen.query_one("#custom", Input), "1.7.9")
+        await pilot.press("escape")
+        await pilot.press("colon", *"deploy prod 1.6.0", "enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ConfirmScreen):
+                break
+        assert isinstance(app.screen, ConfirmScreen)
+        text = drawn()
+        assert "type prod" in text and "reason (journaled)" in text
+        assert "prod" in await typed_into(app.screen.query_one("#env-name", Input), "prod")
+        text = await typed_into(app.screen.query_one("#reason", Input), "fix-4711")
+        assert "fix-4711" in text and "Cancel" in text
+        assert not NOT_ASCII_ART.findall(text), sorted(set(NOT_ASCII_ART.findall(text)))
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        await pilot.press("slash", *"green")  # the / line: a compact field too, one row at the bottom
+        await pilot.pause(0.1)
+        assert app.screen.query_one(FilterLine).content_region.height == 1
