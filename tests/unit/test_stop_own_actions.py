@@ -186,7 +186,7 @@ def test_the_tui_quits_at_once_on_a_second_signal(monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_quit_dialogs_stop_safely_ends_the_deploy_as_a_signal_would_then_exits_0(ctx: Context) -> None:
-    """"Quit now" left a deploy half done with the lock held, exit 0; "stop it safely" aborts it first."""
+    """ "Quit now" left a deploy half done with the lock held, exit 0; "stop it safely" aborts it first."""
     from types import SimpleNamespace
 
     from relui import stop_signals
