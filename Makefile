@@ -58,7 +58,7 @@ test-lowest:
 	.venv-lowest/bin/python -m pip install --quiet -c constraints-lowest.txt -e . pytest pytest-asyncio
 	.venv-lowest/bin/python -m pip check
 	.venv-lowest/bin/pytest -q -p no:cacheprovider tests/unit/test_cli.py tests/unit/test_cli_pipes.py \
-		tests/unit/test_packaging.py::test_the_tui_starts_headless
+		tests/unit/test_packaging.py::test_the_tui_starts_headless tests/tui/test_toasts_and_dialogs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,11 +8,12 @@ chose to leave) ends with the process instead of holding it open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from typing import ClassVar
 
 from textual import on
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette, SearchIcon
 from textual.notifications import Notify, SeverityLevel
@@ -113,8 +114,20 @@ class ReluiApp(App[int]):
         if self.unknown_theme:
             self.notify(f"no theme called {self.unknown_theme!r}; using {self.theme}", severity="warning")
         self.theme_changed_signal.subscribe(self, self._keep_theme)
-        # Immediate: the toasts go before the new dialog's first frame, not a message later.
-        self.screen_change_signal.subscribe(self, self.held_toasts.screen_changed, immediate=True)
+        changed = getattr(self, "screen_change_signal", None)  # Textual >= 8.0; before it see _refresh_notifications
+        if changed is not None:
+            # Immediate: the toasts go before the new dialog's first frame, not a message later.
+            changed.subscribe(self, self.held_toasts.screen_changed, immediate=True)
+
+    def _refresh_notifications(self) -> None:
+        """Textual calls this as each screen resumes (6.2 to 8.x): before 8.0 it is the only word of a screen change.
+
+        ``screen_changed`` is idempotent, so the calls it also gets on 8.x (and at each toast) change nothing more.
+        """
+        if not hasattr(self, "screen_change_signal"):
+            with contextlib.suppress(ScreenStackError):
+                self.held_toasts.screen_changed(self.screen)
+        super()._refresh_notifications()
 
     def _keep_theme(self, theme: Theme) -> None:
         """The theme picked in the palette is the one the next run starts with.
