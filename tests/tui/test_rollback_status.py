@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
+
+from textual.app import App
 
 from relui.screens.checking import CheckingScreen
 from relui.screens.choice import ChoiceScreen
@@ -23,17 +26,23 @@ def cut_over_on_qa(ctx: Context) -> None:
     assert service.deploy("qa", "1.6.0").ok and service.cutover("qa").ok
 
 
+async def qa_focused(pilot: Any, app: App[Any]) -> ReleaseDashboard:
+    """The dashboard once it has read, with QA focused."""
+    await settle(pilot)
+    await pilot.press("right")
+    await pilot.pause()
+    board = app.screen_stack[0]
+    assert isinstance(board, ReleaseDashboard)
+    return board
+
+
 async def test_the_rollback_confirm_says_waiting_for_your_answer_not_running(
     ctx: Context, slow_guards: threading.Event
 ) -> None:
     cut_over_on_qa(ctx)
     app = make_app(ctx)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("right")
-        await pilot.pause()
-        board = app.screen_stack[0]
-        assert isinstance(board, ReleaseDashboard)
+        board = await qa_focused(pilot, app)
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ChoiceScreen)
@@ -61,11 +70,7 @@ async def test_the_line_above_the_log_says_the_rollback_ended_not_the_cutover_be
     assert service.deploy("qa", "1.6.0").ok and service.smoke("qa").ok
     app = make_app(ctx)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("right")
-        await pilot.pause()
-        board = app.screen_stack[0]
-        assert isinstance(board, ReleaseDashboard)
+        board = await qa_focused(pilot, app)
         await pilot.press("c")
         await confirm(pilot, app)
         assert board.action_log.status_text == "cutover QA: OK"
@@ -83,11 +88,7 @@ async def test_a_rollback_to_a_revision_says_so_on_the_line_above_the_log(ctx: C
     cut_over_on_qa(ctx)
     app = make_app(ctx)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("right")
-        await pilot.pause()
-        board = app.screen_stack[0]
-        assert isinstance(board, ReleaseDashboard)
+        board = await qa_focused(pilot, app)
         await pilot.press("r")
         await settle(pilot)
         chooser = app.screen
