@@ -170,7 +170,7 @@ class ConfigReader:
             bake_minutes=t.num("bake_minutes", 30, minimum=0, maximum=1440, integer=True),
             bake_breach_samples=t.num("bake_breach_samples", 3, minimum=1, maximum=1000, integer=True),
             auto_rollback=t.flag("auto_rollback"),
-            identity=read_identity(t, t.table("identity"), self.fail),
+            identity=read_identity(t, t.table("identity"), self.fail, self.file.parent),
         )
 
     def _chart(self, t: Table) -> str:

@@ -7,10 +7,13 @@ which names the file, line and key of a bad value).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from relui.tomlpath import KeyPath, Table
 
@@ -35,6 +38,10 @@ class IdentityConfig:
     kind: str = "local"
     # A protected environment refuses an unverified identity unless this says otherwise (the sandbox's PROD).
     allow_unverified: bool = False
+    # kubernetes: the API server a SelfSubjectReview must reach, and the CA its certificate must chain to.
+    # Both come from the config only, so no KUBECONFIG (or proxy) can pick the server that vouches.
+    api_server: str | None = None
+    certificate_authority: str | None = None  # an absolute path to a PEM file
 
 
 @dataclass(frozen=True)
@@ -64,17 +71,68 @@ class SigningConfig:
     key: str | None = None
 
 
-def read_identity(env: Table, t: Table | None, fail: Fail) -> IdentityConfig:
-    """The identity source; a sandbox with the local one is a rehearsal and accepts unverified names."""
+def read_identity(env: Table, t: Table | None, fail: Fail, base: Path) -> IdentityConfig:
+    """The identity source; a sandbox with the local one is a rehearsal and accepts unverified names.
+
+    ``base`` is the config file's directory, which ``certificate_authority`` is relative to.
+    """
     sandbox = env.data.get("kind") == "sandbox"
     if t is None:
         return IdentityConfig(allow_unverified=sandbox)
     kind = t.choice("kind", IDENTITY_KINDS, "local")
-    cfg = IdentityConfig(kind=kind, allow_unverified=t.flag("allow_unverified", sandbox and kind == "local"))
+    api_server, authority = _api_server(t, fail, base) if kind == "kubernetes" else (None, None)
+    cfg = IdentityConfig(
+        kind=kind,
+        allow_unverified=t.flag("allow_unverified", sandbox and kind == "local"),
+        api_server=api_server,
+        certificate_authority=authority,
+    )
     if cfg.kind == "aws" and env.data.get("aws") is None:
         fail(t.path.key("kind"), 'kind = "aws" asks STS through [environments.aws]; add its region')
     t.done()
     return cfg
+
+
+def _api_server(t: Table, fail: Fail, base: Path) -> tuple[str, str | None]:
+    """The pinned API server of a ``kubernetes`` identity, and the CA file an https one is checked against."""
+    url: str | None = t.text("api_server")
+    if url is None:
+        fail(
+            t.path.key("api_server"),
+            'kind = "kubernetes" needs the API server that answers who acts (api_server = "https://..."): '
+            "a KUBECONFIG alone can point at any server",
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        example = "https://ABC.gr7.eu-central-1.eks.amazonaws.com"
+        fail(t.path.key("api_server"), f'expected a URL like "{example}", got {url!r}')
+    ca: str | None = t.text("certificate_authority")
+    if parts.scheme == "http":
+        if not _loopback(parts.hostname):
+            fail(t.path.key("api_server"), f"{url!r} is plain http: anyone on the way could answer; use https")
+        if ca is not None:
+            fail(t.path.key("certificate_authority"), "a plain http api_server has no certificate to check; use https")
+        return url.rstrip("/"), None
+    if ca is None:
+        fail(
+            t.path.key("certificate_authority"),
+            "an https api_server needs the PEM file of the cluster's CA (for EKS: aws eks describe-cluster "
+            "--query cluster.certificateAuthority.data --output text | base64 -d > prod-ca.pem)",
+        )
+    path = (base / Path(ca).expanduser()).resolve()
+    if not path.is_file():
+        fail(t.path.key("certificate_authority"), f"no file at {path}")
+    return url.rstrip("/"), str(path)
+
+
+def _loopback(host: str) -> bool:
+    """True for localhost and loopback addresses: an emulator on this machine, as tests and rehearsals run."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def read_identity_mapping(t: Table | None, fail: Fail) -> IdentityMapping:

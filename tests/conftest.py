@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config.toml"
 # Thursday 11:00 in Berlin: inside the shipped config's release window.
 IN_WINDOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+# An [environments.identity] body for tests that hand the context its principals: the server is never asked.
+KUBERNETES_IDENTITY = 'kind = "kubernetes"\napi_server = "http://127.0.0.1:9"'
 
 
 def drill_config(directory: Path, time_scale: float | None = None, always_open: bool = False) -> Path:

@@ -36,6 +36,11 @@ HOPELESS_WAITING = (
 
 def load_api_client(env: EnvironmentConfig, kubeconfig: str | None = None) -> client.ApiClient:
     """An API client for the environment's context, or the in-cluster account with no kubeconfig."""
+    return client.ApiClient(load_configuration(env, kubeconfig))
+
+
+def load_configuration(env: EnvironmentConfig, kubeconfig: str | None = None) -> client.Configuration:
+    """The client settings of the environment's context (server, TLS, credentials), or the in-cluster account's."""
     path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
     files = [Path(p).expanduser() for p in path.split(os.pathsep) if p]
     configuration = client.Configuration()
@@ -47,7 +52,7 @@ def load_api_client(env: EnvironmentConfig, kubeconfig: str | None = None) -> cl
             config.load_incluster_config(client_configuration=configuration)
         except config.ConfigException as exc:
             raise PortError(f"in-cluster kubernetes config unusable: {exc}") from None
-        return client.ApiClient(configuration)
+        return configuration
     if not any(f.is_file() for f in files):
         raise PortError(
             f"no kubeconfig at {path} and not running in a cluster; set KUBECONFIG or run aws eks update-kubeconfig"
@@ -58,7 +63,7 @@ def load_api_client(env: EnvironmentConfig, kubeconfig: str | None = None) -> cl
         )
     except (config.ConfigException, KeyError, ValueError) as exc:
         raise PortError(f"kubeconfig {path}: {one_line(exc)}; {_contexts_hint(path, env.kube_context)}") from None
-    return client.ApiClient(configuration)
+    return configuration
 
 
 def _contexts_hint(path: str, wanted: str | None) -> str:

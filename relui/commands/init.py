@@ -50,6 +50,12 @@ deploy_timeout_seconds = 300
 name = "health"
 path = "/healthz"
 
+# Who acts, verified by the cluster itself (docs/identity.md); a protected environment refuses anyone unverified:
+# [environments.identity]
+# kind = "kubernetes"
+# api_server = "https://ABC.gr7.eu-central-1.eks.amazonaws.com"   # the server kube_context points at
+# certificate_authority = "prod-ca.pem"                          # the cluster's CA, beside this file
+
 # Error rates per color, for the threshold guard and the sparklines:
 # [environments.prometheus]
 # url = "http://prometheus.monitoring.svc:9090"

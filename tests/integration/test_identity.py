@@ -52,10 +52,15 @@ roles = ["devops"]
 """
 
 
-def config_with(tmp_path: Path, identity: str, aws: AwsConfig | None = None) -> Path:
-    """The shipped sandbox whose PROD asks ``identity`` who acts (and refuses an unverified caller)."""
+def config_with(tmp_path: Path, identity: str, aws: AwsConfig | None = None, api_server: str = "") -> Path:
+    """The shipped sandbox whose PROD asks ``identity`` who acts (and refuses an unverified caller).
+
+    A ``kubernetes`` identity asks ``api_server``, the server the config pins.
+    """
     path = drill_config(tmp_path, always_open=True)
     table = f'[environments.identity]\nkind = "{identity}"'
+    if identity == "kubernetes":
+        table += f'\napi_server = "{api_server}"'
     if aws is not None:
         table = f'[environments.aws]\nregion = "{aws.region}"\nendpoint_url = "{aws.endpoint_url}"\n\n' + table
     text = path.read_text().replace('[environments.identity]\nkind = "local"\nallow_unverified = true', table)
@@ -123,7 +128,7 @@ async def test_kubernetes_identity_is_the_username_the_api_server_authenticated(
     kube_auth: KubeAuth,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    config = load_config(config_with(tmp_path, "kubernetes"))
+    config = load_config(config_with(tmp_path, "kubernetes", api_server=kube_auth.url))
     prod = config.env("prod")
     found = await asyncio.to_thread(resolve_identity, config, prod, kubeconfig=str(kube_auth.kubeconfig))
     assert (found.principal, found.user, found.verified) == ("alice@example.com", "alice", True)

@@ -152,6 +152,10 @@ release = "shop"
 [environments.compose]
 file = "compose.yaml"
 service = "web"
+[environments.identity]
+kind = "kubernetes"
+api_server = "https://127.0.0.1:6443"
+certificate_authority = "cluster-ca.pem"
 """
 
 
@@ -167,6 +171,7 @@ def accepted_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     monkeypatch.setattr(tomlpath.Table, "done", recording_done)
     path = tmp_path / "config.toml"
     path.write_text(EVERY_SECTION)
+    (tmp_path / "cluster-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     load_config(path)
     seen.pop("", None)
     return seen

@@ -30,7 +30,7 @@ from relui.services.context import Context
 from relui.services.intervene import approve
 from relui.services.journal import Journal
 from relui.services.release import ReleaseService
-from tests.conftest import IN_WINDOW, drill_config, make_context
+from tests.conftest import IN_WINDOW, KUBERNETES_IDENTITY, drill_config, make_context
 
 HOW = "kubernetes SelfSubjectReview"
 ROLES = {"owner": ("product_owner",), "ops": ("devops",), "lead": ("devops", "product_owner"), "bob": ("devops",)}
@@ -60,7 +60,7 @@ def config_path(tmp_path: Path, keys: dict[str, Path]) -> Path:
         lines.append(f'{name} namespaces="relui",relui-roles="{",".join(roles)}" {public}\n')
     (tmp_path / "allowed_signers").write_text("".join(lines))
     path = drill_config(tmp_path, always_open=True)
-    text = path.read_text().replace('kind = "local"\nallow_unverified = true', 'kind = "kubernetes"')
+    text = path.read_text().replace('kind = "local"\nallow_unverified = true', KUBERNETES_IDENTITY)
     more = 'lead = ["devops", "product_owner"]\nbob = ["devops"]\n'
     text = text.replace('ops = ["devops"]\n', 'ops = ["devops"]\n' + more)
     path.write_text(text + '\n[signing]\nallowed_signers = "allowed_signers"\n')

@@ -24,7 +24,7 @@ from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.problems import Problem
 from relui.services.release import ReleaseService
-from tests.conftest import IN_WINDOW, drill_config, make_context
+from tests.conftest import IN_WINDOW, KUBERNETES_IDENTITY, drill_config, make_context
 
 HOW = "kubernetes SelfSubjectReview"
 VERIFIED = {
@@ -52,7 +52,7 @@ def config_path(tmp_path: Path, keys: dict[str, Path]) -> Path:
         lines.append(f'{name} namespaces="relui",relui-roles="{role}" {public}\n')
     (tmp_path / "allowed_signers").write_text("".join(lines))
     path = drill_config(tmp_path, always_open=True)
-    text = path.read_text().replace('kind = "local"\nallow_unverified = true', 'kind = "kubernetes"')
+    text = path.read_text().replace('kind = "local"\nallow_unverified = true', KUBERNETES_IDENTITY)
     path.write_text(text + '\n[signing]\nallowed_signers = "allowed_signers"\n')
     return path
 
