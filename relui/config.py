@@ -310,6 +310,9 @@ class Config:
         return any(role in allowed for role in self.roles_of(user))
 
 
+# The role whose sign-off a protected release needs (and the only role a GitHub approval stands for).
+SIGN_OFF_ROLE = "product_owner"
+
 DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "deploy": ("devops",),
     "smoke": ("devops", "qa_lead"),

@@ -23,6 +23,7 @@ from relui.config import (
     PERMISSION_IDS,
     PHASES,
     PROMQL_PLACEHOLDERS,
+    SIGN_OFF_ROLE,
     AwsConfig,
     CalendarConfig,
     ChecklistItem,
@@ -73,8 +74,8 @@ class ConfigReader:
         if relui:
             relui.done()
         envs = self._environments(root)
-        roles = self._roles(root)
         permissions = self._permissions(root.table("permissions"))
+        roles = self._roles(root, permissions)
         keymap = self._keymap(root.table("keymap"))
         config = Config(
             path=self.file,
@@ -92,6 +93,9 @@ class ConfigReader:
             identity=read_identity_mapping(root.table("identity"), self.fail),
             signing=read_signing(root.table("signing")),
         )
+        users = KeyPath().key("identity").key("users")
+        for i, user in enumerate(config.identity.users):
+            self.no_misspelt_role(users.index(i).key("roles"), user.roles or (), permissions)
         root.done()
         return config
 
@@ -257,13 +261,32 @@ class ConfigReader:
         t.done()
         return check
 
-    def _roles(self, root: Table) -> dict[str, tuple[str, ...]]:
+    def _roles(self, root: Table, permissions: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         t = root.table("roles")
         if not t:
             return {}
         roles = {user: t.texts(user) for user in t.data}
+        for user, held in roles.items():
+            self.no_misspelt_role(t.path.key(user), held, permissions)
         t.done()
         return roles
+
+    def no_misspelt_role(self, at: KeyPath, held: tuple[str, ...], permissions: dict[str, tuple[str, ...]]) -> None:
+        """A role one letter or two off a role relui checks is a typo: it would grant nothing it was meant to.
+
+        Other names stay allowed: a team's own role (an attestation needs only some role).
+        """
+        checked = sorted({role for allowed in permissions.values() for role in allowed} | {SIGN_OFF_ROLE})
+        for role in held:
+            if role in checked:
+                continue
+            import difflib  # only for a role relui does not check: start-up need not pay for it
+
+            close = difflib.get_close_matches(role, checked, n=1, cutoff=0.8)
+            if close:
+                self.fail(
+                    at, f"unknown role {role!r}; did you mean {close[0]!r}? roles relui checks: {', '.join(checked)}"
+                )
 
     def _calendar(self, t: Table | None) -> CalendarConfig:
         return CalendarConfig() if t is None else read_calendar(t)

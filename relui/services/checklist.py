@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relui.config import PHASES, ChecklistItem
+from relui.config import PHASES, SIGN_OFF_ROLE, ChecklistItem
 from relui.domain import Color, SmokeResult
 from relui.ports import PortError
 from relui.services.auto_checks import check_item
@@ -286,7 +286,7 @@ class Checklists:
             raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
         self.path(env, version)
         signoff = SignOff(
-            "product_owner",
+            SIGN_OFF_ROLE,
             f"github:{approver}",
             self.ctx.clock.now().isoformat(),
             principal=who.principal,

@@ -9,6 +9,7 @@ person's break-glass approval lets one operator force past them.
 
 from __future__ import annotations
 
+from relui.config import SIGN_OFF_ROLE
 from relui.domain import CredentialKind, GuardResult, RemedyKind
 from relui.services.checklist import SignOff
 from relui.services.guard_facts import CUTOVER_PHASES, Facts, _result
@@ -67,7 +68,7 @@ def guard_signoff(f: Facts) -> GuardResult:
     if not f.env.protected:
         return _result("signoff", True, "no sign-off required on an unprotected environment", f)
     signoffs = f.checklist.signoffs if f.checklist else ()
-    owner = [s for s in signoffs if s.role == "product_owner"]
+    owner = [s for s in signoffs if s.role == SIGN_OFF_ROLE]
     if not owner:
         return _result(
             "signoff",

@@ -287,3 +287,28 @@ def test_a_promql_query_or_a_command_may_span_lines_but_holds_no_escape(tmp_path
     path.write_text(base + prom + 'error_rate = "sum(rate(errors[5m]))\\u001b[2J"\n')
     with pytest.raises(ConfigError, match=r"prometheus.error_rate: holds the control character '\\x1b'"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[roles]\nbob = ["prodcut_owner"]\n', "roles.bob: unknown role 'prodcut_owner'; did you mean 'product_owner'"),
+        ('[roles]\nalice = ["devops", "devop"]\n', "roles.alice: unknown role 'devop'; did you mean 'devops'?"),
+        (
+            '[[identity.users]]\nname = "x"\nkube_user = "x"\nroles = ["qa-lead"]\n',
+            "identity.users[0].roles: unknown role 'qa-lead'; did you mean 'qa_lead'?",
+        ),
+        # A role [permissions] grants is checked too: a typo of it is as much a typo.
+        ('[permissions]\nrollback = ["oncall"]\n[roles]\nbob = ["on-call"]\n', "did you mean 'oncall'?"),
+    ],
+)
+def test_a_misspelt_role_is_refused_naming_the_role_it_misses(tmp_path: Path, text: str, expected: str) -> None:
+    # A misspelt product_owner granted nothing: the sign-off it was meant for was refused on release day.
+    message = error_of(tmp_path, MINIMAL + text)
+    assert expected in message and "roles relui checks: " in message
+
+
+def test_a_team_role_of_its_own_is_kept(tmp_path: Path) -> None:
+    # An attestation needs only some role, so a name unlike any role relui checks is the team's own.
+    config = load_config(write(tmp_path, MINIMAL + '[roles]\nsam = ["sre", "release_manager"]\n'))
+    assert config.roles_of("sam") == ("sre", "release_manager")
