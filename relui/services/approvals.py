@@ -4,7 +4,7 @@ On a protected environment one operator alone cannot force past the process
 guards. Another person, with a role ``[permissions] approve`` allows, who
 neither deployed the release nor forces it, records an approval
 (``relui approve ENV --break-glass --reason T``); it is journaled, valid for
-``VALID_MINUTES`` and for one action of that environment: the forced
+``signing.BREAK_GLASS_VALID`` and for one action of that environment: the forced
 action's intent names the approval it used, which spends it. Where
 ``[signing]`` is configured the approval is SSH-signed by the approver and
 counts only while its signature verifies (``relui.services.signing``).
@@ -15,15 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Entry
 from relui.services.problems import Problem
-
-VALID_MINUTES = 15
 
 
 class ApprovalError(Exception):
@@ -57,7 +55,7 @@ def new_approval(
         )
     if not reason.strip():
         raise ApprovalError("a break-glass approval needs --reason saying why the guards may be passed")
-    return Approval(uuid.uuid4().hex[:12], env, approver, reason, now, now + timedelta(minutes=VALID_MINUTES))
+    return Approval(uuid.uuid4().hex[:12], env, approver, reason, now, now + signing.BREAK_GLASS_VALID)
 
 
 def approval_detail(approval: Approval) -> dict[str, Any]:

@@ -14,6 +14,13 @@ A record counts only when its signature verifies for the signer it names,
 that signer's key may sign for the role, and the payload says what the record
 says (environment, version, role, signer) and has not expired. So a record is
 trusted by its signature, wherever it is stored.
+
+Its times are checked too, since a signer can sign any payload with their key
+(``ssh-keygen -Y sign`` needs no relui): it is valid no longer than its kind
+may be (``VALIDITY``: a sign-off 7 days, an attestation 90, a break-glass 15
+minutes) and was not signed more than ``CLOCK_SKEW`` in this machine's future.
+Otherwise one approver could sign a break-glass that lasts a year, or one for
+next week's release today.
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ from relui.services.problems import Problem, ServiceError
 NAMESPACE = "relui"
 SIGNOFF_VALID = timedelta(days=7)
 ATTESTATION_VALID = timedelta(days=90)
+BREAK_GLASS_VALID = timedelta(minutes=15)
+# The longest a signed record of each kind may be valid for, from its signing time to its expiry.
+VALIDITY = {"signoff": SIGNOFF_VALID, "attestation": ATTESTATION_VALID, "break-glass": BREAK_GLASS_VALID}
+KIND_WORDS = {"signoff": "a sign-off", "attestation": "an attestation", "break-glass": "a break-glass approval"}
+# How far ahead of this machine's clock a signer's may be: NTP-synced clocks agree to well under a second.
+CLOCK_SKEW = timedelta(minutes=5)
 ROLES_OPTION = "relui-roles"
 SSH_TIMEOUT = 15.0
 KEY_TYPES = ("ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-", "rsa-sha2-")
@@ -275,13 +288,55 @@ def check_signed(
             if key == "signer":
                 return SignatureCheck(f"the record names {want}, but its payload was signed as {got or '-'}")
             return SignatureCheck(f"signed for {key} {got or '-'}, not {want}")
-    try:
-        expiry = datetime.fromisoformat(str(doc.get("expiry", "")))
-    except ValueError:
-        return SignatureCheck("its signed payload has no valid expiry")
+    times = _times(doc)
+    if isinstance(times, str):
+        return SignatureCheck(times)
+    signed_at, expiry = times
     if now >= expiry:
         return SignatureCheck(f"its signature expired at {expiry:%Y-%m-%d %H:%M} UTC")
-    return verify(config, signed, str(doc.get("signer", "")), str(doc.get("role", "")))
+    checked = verify(config, signed, str(doc.get("signer", "")), str(doc.get("role", "")))
+    if checked.problem:
+        return checked  # an edited payload says so, whatever its times became
+    kind = str(doc.get("kind", ""))
+    longest = VALIDITY.get(kind)
+    if longest is None:
+        return SignatureCheck(f"its signed payload is of no kind relui signs ({kind or '-'})", checked.key_owner)
+    if signed_at > now + CLOCK_SKEW:
+        return SignatureCheck(
+            f"it was signed at {signed_at:%Y-%m-%d %H:%M} UTC, {_span(signed_at - now)} ahead of this clock: "
+            "the signer's clock (or this one) is wrong",
+            checked.key_owner,
+        )
+    if expiry - signed_at > longest:
+        return SignatureCheck(
+            f"it was signed valid for {_span(expiry - signed_at)}, longer than {KIND_WORDS[kind]} may be "
+            f"({_span(longest)})",
+            checked.key_owner,
+        )
+    return checked
+
+
+def _times(doc: dict[str, object]) -> tuple[datetime, datetime] | str:
+    """The payload's signing time and expiry, or why they are no moments."""
+    times = []
+    for key in ("time", "expiry"):
+        try:
+            moment = datetime.fromisoformat(str(doc.get(key, "")))
+        except ValueError:
+            return f"its signed payload has no valid {key}"
+        if moment.utcoffset() is None:  # a time without its offset is no moment (and cannot be compared)
+            return f"its signed payload has no valid {key}"
+        times.append(moment)
+    return times[0], times[1]
+
+
+def _span(span: timedelta) -> str:
+    """A duration in the unit an operator would say it in: days, hours or minutes."""
+    if span >= timedelta(days=2):
+        return f"{span.days} days"
+    if span >= timedelta(hours=2):
+        return f"{int(span.total_seconds() // 3600)} hours"
+    return f"{max(1, round(span.total_seconds() / 60))} minutes"
 
 
 def verify(config: Config, signed: Signed, signer: str, role: str) -> SignatureCheck:

@@ -8,9 +8,11 @@ so the only question each test asks is whether the signature counts.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -206,3 +208,71 @@ def test_a_key_listed_under_a_second_name_proves_no_one_person_signed(
     verdict, reason = signoff_guard(ops)
     assert verdict is Verdict.BLOCK
     assert "owner's key is also listed for ops in allowed_signers" in reason
+
+
+# -- A signer signs any payload they like: its times must still be a record's ------------------------------
+
+ROLE_OF_KIND = {"signoff": "product_owner", "attestation": "product_owner", "break-glass": "product_owner"}
+
+
+def crafted(
+    ops: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch, kind: str, signed_at: str, expiry: str
+) -> signing.SignatureCheck:
+    """The owner signs a payload of their own making with their real key (as ``ssh-keygen -Y sign`` would)."""
+    monkeypatch.setenv("RELUI_SIGNING_KEY", str(keys["owner"]))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    doc = {"kind": kind, "env": "prod", "version": "1.6.0", "role": ROLE_OF_KIND[kind], "signer": "owner"}
+    doc |= {"time": signed_at, "expiry": expiry, "evidence": ""}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    signed = signing.sign(ops.config, text, "owner", ROLE_OF_KIND[kind])
+    return signing.check_signed(ops.config, signed, expect={"kind": kind, "signer": "owner"}, now=ops.clock.now())
+
+
+def iso(ctx: Context, **delta: float) -> str:
+    return (ctx.clock.now() + timedelta(**delta)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "says"),
+    [
+        ("signoff", 365, "signed valid for 365 days, longer than a sign-off may be (7 days)"),
+        ("attestation", 3650, "signed valid for 3650 days, longer than an attestation may be (90 days)"),
+        ("break-glass", 30, "signed valid for 30 days, longer than a break-glass approval may be (15 minutes)"),
+    ],
+)
+def test_a_record_signed_valid_for_longer_than_its_kind_does_not_count(
+    ops: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch, kind: str, days: int, says: str
+) -> None:
+    # A break-glass valid for a month would let one approval force every release of the month.
+    found = crafted(ops, keys, monkeypatch, kind, iso(ops, minutes=-1), iso(ops, days=days, minutes=-1))
+    assert not found.ok and found.problem == f"it was {says}"
+
+
+def test_a_record_signed_ahead_of_this_clock_does_not_count(
+    ops: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Signed "tomorrow" today, for tomorrow's release: the approval was never fresh when it is used.
+    found = crafted(ops, keys, monkeypatch, "break-glass", iso(ops, days=1), iso(ops, days=1, minutes=15))
+    assert found.problem is not None and "24 hours ahead of this clock: the signer's clock" in found.problem
+    within_skew = crafted(ops, keys, monkeypatch, "break-glass", iso(ops, minutes=2), iso(ops, minutes=16))
+    assert within_skew.ok, within_skew.problem
+
+
+@pytest.mark.parametrize("naive", ["time", "expiry"])
+def test_a_time_without_its_offset_is_refused_not_a_crash(
+    ops: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch, naive: str
+) -> None:
+    times = {"time": iso(ops, minutes=-1), "expiry": iso(ops, days=1)}
+    times[naive] = times[naive][:19]  # 2026-11-26T10:00:00, no +00:00: comparing it with now raised TypeError
+    found = crafted(ops, keys, monkeypatch, "signoff", times["time"], times["expiry"])
+    assert found.problem == f"its signed payload has no valid {naive}"
+
+
+def test_a_record_within_its_kinds_validity_still_counts(
+    ops: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for kind, valid in signing.VALIDITY.items():
+        found = crafted(
+            ops, keys, monkeypatch, kind, iso(ops, minutes=-1), iso(ops, seconds=valid.total_seconds() - 60)
+        )
+        assert found.ok, (kind, found.problem)
