@@ -34,7 +34,7 @@ _WORDS: dict[RemedyKind, tuple[str, str, str]] = {
     RemedyKind.TO_REVISION: ("; ", "use --to-revision {argument}", "relui rollback {env} --to-revision {argument}"),
     RemedyKind.ROLLBACK: ("; ", "roll back now: {command}", "relui rollback {env}"),
     RemedyKind.DRILL: ("; ", "run one: {command} (must be under {argument} days old)", "relui drill --list"),
-    RemedyKind.BREAK_GLASS: (": ", "{command}", "relui approve {env} --break-glass --reason TEXT"),
+    RemedyKind.BREAK_GLASS: (": ", "{command}", "relui approve {env} --break-glass {argument}--reason TEXT"),
     RemedyKind.UNLOCK_FORCE: ("; ", "to take it over: {command}", "relui unlock {env} --force --reason TEXT"),
     RemedyKind.JOURNAL_VERIFY: ("; ", "see: {command}", "relui journal verify {env}"),
     RemedyKind.WHOAMI: ("; ", "see: {command}", "relui whoami {env}"),
@@ -43,7 +43,16 @@ _WORDS: dict[RemedyKind, tuple[str, str, str]] = {
 
 def remedy_command(remedy: Remedy) -> str:
     """The command line that applies the remedy: ``relui rollback prod --to-revision 7``."""
-    return _WORDS[remedy.kind][2].format(env=remedy.env, argument=remedy.argument or "")
+    return _WORDS[remedy.kind][2].format(env=remedy.env, argument=_flags(remedy))
+
+
+def _flags(remedy: Remedy) -> str:
+    """The argument as the command takes it: break-glass ``cutover 1.6.0`` is ``--action cutover --version 1.6.0``."""
+    if remedy.kind is not RemedyKind.BREAK_GLASS:
+        return remedy.argument or ""
+    action, _, version = (remedy.argument or "").partition(" ")
+    flags = (f"--action {action} " if action else "") + (f"--version {version} " if version else "")
+    return flags or "--action ACTION "
 
 
 def remedy_words(remedy: Remedy) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from textual.binding import Binding
 
 from relui.domain import GuardResult, Remedy, RemedyKind
+from relui.remedy_commands import remedy_command
 
 # The binding ids a remedy names, with the ``:`` command that does the same (ENV is the remedy's environment).
 COMMAND_OF = {
@@ -86,7 +87,7 @@ class TuiRemedies:
             return f"{self.press('rollback', env)} and pick revision {remedy.argument}"
         if kind is RemedyKind.ROLLBACK:
             return f"{self.press('rollback', env)} to roll back"
-        return _SHELL_ONLY[kind].format(env=env, argument=remedy.argument or "")
+        return _SHELL_ONLY[kind].format(env=env, argument=remedy.argument or "", command=remedy_command(remedy))
 
     def text(self, reason: str, remedy: Remedy | None) -> str:
         """The reason, then the TUI's way out."""
@@ -104,7 +105,7 @@ class TuiRemedies:
 _SHELL_ONLY = {
     RemedyKind.INSTALL: "the TUI installs nothing; in a shell: relui install {env} VERSION",
     RemedyKind.DRILL: "drills start from a shell: relui drill --list (one passed in the last {argument} days counts)",
-    RemedyKind.BREAK_GLASS: "a second devops runs: relui approve {env} --break-glass --reason TEXT",
+    RemedyKind.BREAK_GLASS: "a second person runs: {command}",
     RemedyKind.UNLOCK_FORCE: "taking it over is done in a shell: relui unlock {env} --force --reason TEXT",
     RemedyKind.JOURNAL_VERIFY: "in a shell, relui journal verify {env} shows where",
     RemedyKind.WHOAMI: "in a shell, relui whoami {env} shows who you are",

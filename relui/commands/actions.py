@@ -16,7 +16,7 @@ from typing import Any
 
 from relui.commands.base import EXIT_BLOCKED, EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers, add_command, print_json
 from relui.domain import GuardResult, Verdict
-from relui.remedy_commands import guard_text, remedy_json
+from relui.remedy_commands import guard_text, remedy_command, remedy_json
 from relui.services.actions import Action, action_for, spec
 from relui.services.bake_watch import BakeWatch
 from relui.services.context import Context
@@ -169,8 +169,9 @@ def _report(ctx: Context, result: ActionResult) -> int:
         env = ctx.config.env(result.env)
         if result.status == "blocked" and blocking(list(result.guards)) and not unforceable(result.guards, env):
             hint = "--force --reason TEXT"
-            if env.protected:
-                hint += f", after a second person's: relui approve {env.name} --break-glass --reason TEXT"
+            asked = next((g.remedy for g in result.guards if g.name == "break-glass" and g.remedy), None)
+            if env.protected and asked is not None:
+                hint += f", after a second person's: {remedy_command(asked)}"
             print(f"  to override: {hint} (journaled as forced)", file=sys.stderr)
     elif result.status in ("failed", "aborted"):
         print(f"relui: {result.action} on {result.env} {result.status}: {result.message}", file=sys.stderr)

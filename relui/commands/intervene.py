@@ -17,6 +17,7 @@ from relui.commands.base import (
     print_json,
     yes_option,
 )
+from relui.services.approvals import FORCEABLE_VERBS
 from relui.services.context import Context
 from relui.services.intervene import InterventionRefused, abort, approve
 from relui.services.release import ReleaseService
@@ -33,6 +34,12 @@ def register(sub: Subparsers) -> None:
     p = add_command(sub, "approve", "a second person's break-glass approval for one forced action on ENV")
     p.add_argument("env")
     p.add_argument("--break-glass", action="store_true", required=True, help="approve one forced action (15 min)")
+    p.add_argument(
+        "--action", required=True, choices=FORCEABLE_VERBS, help="the one action it lets through (cutover ...)"
+    )
+    p.add_argument(
+        "--version", default="", metavar="V", help="the release it is for; without it, any release of that action"
+    )
     p.add_argument("--reason", required=True, metavar="TEXT", help="why the guards may be passed (journaled)")
     json_option(p, "the approval")
     yes_option(p, "an approval never asks")
@@ -56,7 +63,7 @@ def run_abort(args: argparse.Namespace, ctx: Context) -> int:
 def run_approve(args: argparse.Namespace, ctx: Context) -> int:
     """Record a break-glass approval."""
     try:
-        approval = approve(ReleaseService(ctx), args.env, args.reason)
+        approval = approve(ReleaseService(ctx), args.env, args.reason, args.action, args.version)
     except InterventionRefused as exc:
         raise CommandError.of(exc) from None
     if args.json:
@@ -65,13 +72,15 @@ def run_approve(args: argparse.Namespace, ctx: Context) -> int:
                 "id": approval.id,
                 "env": approval.env,
                 "approver": approval.approver,
+                "action": approval.action,
+                "version": approval.version or None,
                 "reason": approval.reason,
                 "expires": approval.expires.isoformat(),
             }
         )
     else:
         print(
-            f"break-glass approval {approval.id} by {approval.approver} for one forced action on {approval.env}, "
-            f"valid until {approval.expires:%H:%M} UTC"
+            f"break-glass approval {approval.id} by {approval.approver} for one forced {approval.purpose} on "
+            f"{approval.env}, valid until {approval.expires:%H:%M} UTC"
         )
     return EXIT_OK

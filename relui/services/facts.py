@@ -110,6 +110,7 @@ def gather(
             env.name,
             ctx.operator_on(env.name),
             facts.now,
+            (facts.action, facts.in_play),
             approval_check(ctx, env.name),
             principal=who.principal if who.verified else None,
             deployed_by=deployers_of(entries, facts.history, version or candidate),

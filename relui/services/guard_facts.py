@@ -103,6 +103,15 @@ class Facts:
     unknown_remedy: dict[str, Remedy] = field(default_factory=dict)
 
     @property
+    def in_play(self) -> str | None:
+        """The release the action is about: what it deploys, the live one a rollback leaves, else the candidate."""
+        if self.version:
+            return self.version
+        if self.release is None:
+            return None
+        return self.release.live.version if self.action == "rollback" else self.release.candidate_version
+
+    @property
     def revisions(self) -> tuple[int, ...]:
         """The revision numbers in the history, newest first."""
         return tuple(r.number for r in sorted(self.history, key=lambda r: -r.number))
@@ -153,11 +162,19 @@ def with_break_glass(results: list[GuardResult], f: Facts) -> list[GuardResult]:
         if all(r.name == "window" for r in forceable_blocks) and not f.hotfix_reason:
             # Only the window blocks, and a hotfix reason clears it without forcing anything.
             reason += "; a hotfix reason alone clears the window, with no forcing"
-        remedy = Remedy(RemedyKind.BREAK_GLASS, f.env.name)
+        remedy = break_glass_remedy(f)
         return [*results, GuardResult("break-glass", Verdict.BLOCK, reason, remedy)]
     approval = f.approval
-    reason = f"break-glass approval by {approval.approver} until {approval.expires:%H:%M} UTC: {approval.reason}"
+    reason = (
+        f"break-glass approval by {approval.approver} for {approval.purpose} until {approval.expires:%H:%M} UTC: "
+        f"{approval.reason}"
+    )
     return [*results, GuardResult("break-glass", Verdict.PASS, reason)]
+
+
+def break_glass_remedy(f: Facts) -> Remedy:
+    """A second person's approval of this action, of the release in play: ``argument`` is ``cutover 1.6.0``."""
+    return Remedy(RemedyKind.BREAK_GLASS, f.env.name, " ".join(filter(None, (f.action, f.in_play))))
 
 
 def blocking(results: list[GuardResult] | tuple[GuardResult, ...]) -> list[GuardResult]:

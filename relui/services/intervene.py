@@ -67,8 +67,8 @@ def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: flo
     return how_it_ended(service, name, running.id, running.action)
 
 
-def approve(service: ReleaseService, env: str, reason: str) -> Approval:
-    """Record this operator's break-glass approval for one forced action on ``env``."""
+def approve(service: ReleaseService, env: str, reason: str, action: str, version: str = "") -> Approval:
+    """Record this operator's break-glass approval for one forced ``action`` on ``env`` (of ``version``, if named)."""
     ctx = service.ctx
     name = ctx.env(env).name
     if ctx.read_only:
@@ -80,7 +80,9 @@ def approve(service: ReleaseService, env: str, reason: str) -> Approval:
         raise InterventionRefused(refusal)
     roles, allowed = ctx.roles_on(name), ctx.config.permissions.get("approve", ())
     try:
-        approval = new_approval(name, ctx.operator_on(name), roles, allowed, one_line(reason), ctx.clock.now())
+        approval = new_approval(
+            name, ctx.operator_on(name), roles, allowed, one_line(reason), ctx.clock.now(), (action, version.strip())
+        )
         signed = sign_approval(ctx, approval, next(r for r in roles if r in allowed))
     except ApprovalError as exc:
         raise InterventionRefused(str(exc)) from None

@@ -224,6 +224,7 @@ class ReleaseService:
         if approval is not None:
             detail["break_glass"] = approval.id
             detail["approved_by"] = approval.approver
+            detail["approved_for"] = approval.purpose
         with self.stopping.held() as stopping:
             if stopping:
                 # Answered after the stop began: a stop either finds this action's marker or comes before its intent.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from relui.domain import GuardResult, Remedy, RemedyKind, SmokeResult
 from relui.remedy_commands import with_remedy
 from relui.services.actions import Action
+from relui.services.guard_facts import break_glass_remedy
 from relui.services.guards import Facts, blocking
 from relui.services.plans import Plan
 
@@ -96,7 +97,7 @@ def force_refusal(
         return f"{verb} on {env}: --force needs --reason saying why the blocks may be overridden", None
     if facts.env.protected and facts.approval is None:
         why = f"{verb} on {env} blocked by {names}: on a protected environment --force needs a second person's "
-        return why + "break-glass approval", Remedy(RemedyKind.BREAK_GLASS, env)
+        return why + "break-glass approval", break_glass_remedy(facts)
     return None
 
 
@@ -106,6 +107,7 @@ def hard_refusal(verb: str, env: str, guards: list[GuardResult], hard: list[Guar
     own = [g.name for g in hard if g.name != "break-glass"]
     if not own:
         why = f"{verb} on {env} blocked by {', '.join(others)}; forcing them on a protected environment needs "
-        return why + "a second person's approval", Remedy(RemedyKind.BREAK_GLASS, env)
+        asked = next((g.remedy for g in guards if g.name == "break-glass" and g.remedy), None)
+        return why + "a second person's approval", asked or Remedy(RemedyKind.BREAK_GLASS, env)
     also = f" (also: {', '.join(others)})" if others else ""
     return f"{verb} on {env} blocked by {', '.join(own)}, which cannot be forced{also}", None

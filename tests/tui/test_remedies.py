@@ -54,7 +54,10 @@ async def test_blocked_prod_cutover_names_the_tui_keys(ctx: Context) -> None:
     assert "a product owner signs off: press k, then s" in guards
     assert "press g for the readiness review" in guards
     # No key gives a second person's approval: said so, with the command that person runs.
-    assert "a second devops runs: relui approve prod --break-glass --reason TEXT" in guards
+    assert (
+        "a second person runs: relui approve prod --break-glass --action cutover --version 1.5.1 --reason TEXT"
+        in guards
+    )
     for cli_only in ("relui checklist", "relui readiness", "relui signoff", "--hotfix"):
         assert cli_only not in guards and cli_only not in log
     assert "press k for the checklist" in log
@@ -80,12 +83,13 @@ async def test_a_blocked_prod_action_says_its_way_out_in_tui_words(ctx: Context)
     blocked = [n.message for n in app._notifications if n.title == "cutover PROD blocked"]
     assert blocked == [
         "cutover on prod blocked by checklist, signoff, readiness; forcing them on a protected environment "
-        "needs a second person's approval; a second devops runs: relui approve prod --break-glass --reason TEXT"
+        "needs a second person's approval; a second person runs: relui approve prod --break-glass --action cutover "
+        "--version 1.5.1 --reason TEXT"
     ]
     # ``relui approve`` is named only as what a second person runs in a shell (the log wraps: read it unwrapped).
     flat = " ".join(log.split())
     for text in (*blocked, flat):
-        assert text.count("relui approve") == text.count("a second devops runs: relui approve"), text
+        assert text.count("relui approve") == text.count("a second person runs: relui approve"), text
     assert f"cutover BLOCKED: {blocked[0]}" in flat
 
 

@@ -41,7 +41,17 @@ def relui(tmp_path: Path) -> Relui:
 
 def test_the_deployer_cannot_give_the_break_glass_for_their_own_release(relui: Relui) -> None:
     assert relui("deploy", "prod", "1.6.0", "--yes", user="lead").returncode == 0
-    approved = relui("approve", "prod", "--break-glass", "--reason", "checklist tool down", "--yes", user="lead")
+    approved = relui(
+        "approve",
+        "prod",
+        "--break-glass",
+        "--action",
+        "cutover",
+        "--reason",
+        "checklist tool down",
+        "--yes",
+        user="lead",
+    )
     assert approved.returncode == 0
 
     forced = relui("cutover", "prod", "--yes", "--force", "--reason", "forced by bob", user="bob")
@@ -50,7 +60,12 @@ def test_the_deployer_cannot_give_the_break_glass_for_their_own_release(relui: R
     assert relui.json("status", "prod")["environments"][0]["active_color"] == "blue"
 
     # Someone who did not deploy it may: the rule is about the deployer, not about approvals.
-    assert relui("approve", "prod", "--break-glass", "--reason", "checklist tool down", "--yes").returncode == 0
+    assert (
+        relui(
+            "approve", "prod", "--break-glass", "--action", "cutover", "--reason", "checklist tool down", "--yes"
+        ).returncode
+        == 0
+    )
     forced = relui("cutover", "prod", "--yes", "--force", "--reason", "forced by bob", user="bob")
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert relui.json("status", "prod")["environments"][0]["active_color"] == "green"
@@ -59,11 +74,18 @@ def test_the_deployer_cannot_give_the_break_glass_for_their_own_release(relui: R
 def test_permissions_approve_says_who_may_approve(tmp_path: Path) -> None:
     relui = Relui(team_config(tmp_path, '\n[permissions]\napprove = ["qa_lead"]\n'), tmp_path / "state")
 
-    refused = relui("approve", "prod", "--break-glass", "--reason", "INC-7", "--yes", user="owner")
+    refused = relui(
+        "approve", "prod", "--break-glass", "--action", "cutover", "--reason", "INC-7", "--yes", user="owner"
+    )
     assert refused.returncode == 3
     assert "[permissions] approve allows qa_lead" in refused.stderr
 
-    assert relui("approve", "prod", "--break-glass", "--reason", "INC-7", "--yes", user="qa").returncode == 0
+    assert (
+        relui(
+            "approve", "prod", "--break-glass", "--action", "cutover", "--reason", "INC-7", "--yes", user="qa"
+        ).returncode
+        == 0
+    )
 
 
 def test_a_deployer_who_empties_the_journal_is_still_the_deployer(relui: Relui) -> None:

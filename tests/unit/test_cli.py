@@ -312,7 +312,7 @@ def test_a_tick_that_cannot_be_journaled_is_not_saved(ctx: Context) -> None:
     "command",
     [
         ["lock", "qa", "--yes"],
-        ["approve", "prod", "--break-glass", "--reason", "INC-7 checkout down", "--yes"],
+        ["approve", "prod", "--break-glass", "--action", "cutover", "--reason", "INC-7 checkout down", "--yes"],
         ["checklist", "qa", "tick", "tests-passing", "--yes"],
     ],
     ids=["lock", "approve", "tick"],

@@ -89,8 +89,8 @@ def the_calls(cli: Cli, tmp_path: Path) -> list[tuple[str, list[str], str, tuple
         ("relui install ENV VERSION --yes --json", ["install", "dev", "1.6.0", "--yes", "--json"], "ops", (0, 2, 3)),
         ("relui abort ENV --yes --json", ["abort", "qa", "--yes", "--json"], "ops", (0,)),
         (
-            "relui approve ENV --break-glass --reason T --yes --json",
-            ["approve", "prod", "--break-glass", "--reason", "drill", "--yes", "--json"],
+            "relui approve ENV --break-glass --action A --reason T --yes --json",
+            ["approve", "prod", "--break-glass", "--action", "cutover", "--reason", "drill", "--yes", "--json"],
             "ops",
             (0,),
         ),
@@ -191,7 +191,11 @@ REFUSALS = {
     "read-only lock": (["--read-only", "lock", "qa", "--json"], "ops", 3),
     "read-only unlock": (["--read-only", "unlock", "qa", "--json"], "ops", 3),
     "read-only abort": (["--read-only", "abort", "qa", "--json"], "ops", 3),
-    "read-only approve": (["--read-only", "approve", "prod", "--break-glass", "--reason", "x", "--json"], "ops", 3),
+    "read-only approve": (
+        ["--read-only", "approve", "prod", "--break-glass", "--action", "cutover", "--reason", "x", "--json"],
+        "ops",
+        3,
+    ),
     "read-only attestation": (
         ["--read-only", "readiness", "prod", "signoff", "restore-test", "--evidence", "https://e.example/1", "--json"],
         "ops",
@@ -222,7 +226,11 @@ REFUSALS = {
     "unknown environment to lock": (["lock", "staging", "--json"], "ops", 2),
     "unknown drill": (["drill", "no-such-drill", "--no-tui", "--json"], "ops", 2),
     "records without a shared store": (["records", "push", "qa", "--json"], "ops", 2),
-    "approval where none is needed": (["approve", "qa", "--break-glass", "--reason", "x", "--json"], "ops", 3),
+    "approval where none is needed": (
+        ["approve", "qa", "--break-glass", "--action", "cutover", "--reason", "x", "--json"],
+        "ops",
+        3,
+    ),
 }
 
 
@@ -250,7 +258,7 @@ def test_unlock_force_without_reason_is_refused_like_an_action(cli: Cli) -> None
 
 ACTING = {
     "abort": ["abort", "qa"],
-    "approve": ["approve", "prod", "--break-glass", "--reason", "x"],
+    "approve": ["approve", "prod", "--break-glass", "--action", "cutover", "--reason", "x"],
     "lock": ["lock", "qa"],
     "unlock": ["unlock", "qa"],
     "signoff": ["signoff", "qa", "--role", "product_owner"],

@@ -129,15 +129,35 @@ def test_a_copied_break_glass_approval_is_not_a_second_one(user) -> None:  # typ
     """bob approves once; a copy of his journal note under a new id (an ordinary append) does not count."""
     ops, bob = user("ops"), user("bob")
     assert ReleaseService(ops).deploy("prod", "1.5.1").ok
-    approval = approve(ReleaseService(bob), "prod", "checkout down, the owner is on a plane")
+    approval = approve(ReleaseService(bob), "prod", "checkout down, the owner is on a plane", "cutover")
     journal = Journal(ops.state_dir, ops.clock)
     (note,) = [e for e in journal.entries("prod") if e.action == "approve"]
     assert ReleaseService(ops).cutover("prod", force=True, reason="checkout down").status == "forced"
     forged = {**note.detail, "break_glass": "0123456789ab"}
     journal.note(note.operator, "prod", "approve", "ok", **forged)
     entries = journal.entries("prod")
-    assert usable_approval(entries, "prod", "ops", ops.clock.now(), approval_check(ops, "prod")) is None
+    assert (
+        usable_approval(entries, "prod", "ops", ops.clock.now(), ("cutover", "1.5.1"), approval_check(ops, "prod"))
+        is None
+    )
     assert approval.id != "0123456789ab"
+
+
+def test_an_approval_rewritten_for_another_action_does_not_count(user) -> None:  # type: ignore[no-untyped-def]
+    """bob signs a break-glass for a rollback; its journal note copied with "cutover" written in forces nothing."""
+    ops, bob = user("ops"), user("bob")
+    assert ReleaseService(ops).deploy("prod", "1.5.1").ok
+    approve(ReleaseService(bob), "prod", "roll back if checkout errors", "rollback")
+    journal = Journal(ops.state_dir, ops.clock)
+    (note,) = [e for e in journal.entries("prod") if e.action == "approve"]
+    journal.note(note.operator, "prod", "approve", "ok", **{**note.detail, "for_action": "cutover"})
+    entries = journal.entries("prod")
+    now, check = ops.clock.now(), approval_check(ops, "prod")
+    assert usable_approval(entries, "prod", "ops", now, ("cutover", "1.5.1"), check) is None
+    # Unchecked, the rewritten note would have passed: the signature is what binds the purpose.
+    assert usable_approval(entries, "prod", "ops", now, ("cutover", "1.5.1")) is not None
+    assert ReleaseService(ops).cutover("prod", force=True, reason="checkout down").status == "blocked"
+    assert usable_approval(entries, "prod", "ops", now, ("rollback", "1.4.2"), check) is not None
 
 
 def test_the_tui_names_each_environment_its_own_operator(user) -> None:  # type: ignore[no-untyped-def]
@@ -150,7 +170,7 @@ def test_the_tui_names_each_environment_its_own_operator(user) -> None:  # type:
     deploys = [e for e in Journal(tui.state_dir, tui.clock).entries("prod") if e.action == "deploy"]
     assert {e.operator for e in deploys} == {"ops"}
     # ops approves their own break-glass: forcing with it is refused from this context as from the CLI.
-    approve(ReleaseService(user("ops")), "prod", "my own approval")
+    approve(ReleaseService(user("ops")), "prod", "my own approval", "cutover")
     assert ReleaseService(tui).cutover("prod", force=True, reason="alone").status == "blocked"
 
 

@@ -170,13 +170,27 @@ def test_one_operator_cannot_force_prod_without_a_second_persons_break_glass(cli
     assert cli.live("prod") == ("blue", LIVE)
 
     # An approval by the operator himself is recorded but does not count; a qa lead cannot approve at all.
-    ok(cli("approve", "prod", "--break-glass", "--reason", "trust me"))
-    refused(cli("approve", "prod", "--break-glass", "--reason", "sure", user="qa"), "cannot approve")
+    ok(cli("approve", "prod", "--break-glass", "--action", "cutover", "--reason", "trust me"))
+    refused(
+        cli("approve", "prod", "--break-glass", "--action", "cutover", "--reason", "sure", user="qa"), "cannot approve"
+    )
     refused(force_cutover(), "relui approve prod --break-glass")
     assert cli.live("prod") == ("blue", LIVE)
 
     approval = json.loads(
-        ok(cli("approve", "prod", "--break-glass", "--reason", "INC-42 approved", "--json", user="owner")).stdout
+        ok(
+            cli(
+                "approve",
+                "prod",
+                "--break-glass",
+                "--action",
+                "cutover",
+                "--reason",
+                "INC-42 approved",
+                "--json",
+                user="owner",
+            )
+        ).stdout
     )
     assert approval["approver"] == "owner"
 

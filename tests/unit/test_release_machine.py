@@ -650,12 +650,16 @@ class ReleaseMachine(RuleBasedStateMachine):
 
     # --- rules: people -----------------------------------------------------------------------
 
-    @rule(who=st.sampled_from(("owner", "owner", "ops", "qa")))
-    def break_glass(self, who: str) -> None:
+    @rule(
+        who=st.sampled_from(("owner", "owner", "ops", "qa")),
+        action=st.sampled_from(("cutover", "cutover", "rollback", "deploy")),
+        version=st.just("") | st.sampled_from(GOOD) | st.just(CRASHLOOP),
+    )
+    def break_glass(self, who: str, action: str, version: str) -> None:
         def act() -> None:
             ctx = self.owner if who == "owner" else make_context(self.config, self.state, self.clock, operator=who)
             try:
-                approve(ReleaseService(ctx), "prod", f"{who} approves on the bridge call")
+                approve(ReleaseService(ctx), "prod", f"{who} approves on the bridge call", action, version)
             except InterventionRefused:
                 assert who == "qa", f"{who} may approve a break-glass"
             else:
@@ -800,6 +804,11 @@ class ReleaseMachine(RuleBasedStateMachine):
                 and e.detail.get("break_glass") == intent.detail["break_glass"]
             ]
             assert notes and notes[0].operator == approver != intent.operator
+            # It was given for this action, and for this release if it named one.
+            given = notes[0].detail
+            assert given.get("for_action") == intent.action, f"prod: a {given} approval forced {intent}"
+            about = intent.detail.get("from_version" if intent.action == "rollback" else "version")
+            assert given.get("for_version") in ("", about), f"prod: a {given} approval forced {intent}"
         if intent.action == "cutover" and not blocks:
             # Independently of the recorded guards: the version really was signed off by another and smoked.
             version = a.live[1]

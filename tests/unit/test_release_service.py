@@ -132,6 +132,37 @@ def test_revision_rollback(ctx: Context) -> None:
     assert missing.status == "blocked" and "no revision 99" in missing.message + str(missing.guards)
 
 
+@pytest.mark.parametrize(
+    ("action", "version", "forces"),
+    [
+        ("cutover", "1.5.1", True),
+        ("cutover", "", True),  # no release named: any release of a cutover
+        ("cutover", "1.6.0", False),  # given for another release
+        ("rollback", "", False),  # given for another action
+        ("deploy", "1.5.1", False),
+    ],
+)
+def test_a_break_glass_forces_only_the_action_and_release_it_was_given_for(
+    ctx: Context,
+    as_user,  # type: ignore[no-untyped-def]
+    action: str,
+    version: str,
+    forces: bool,
+) -> None:
+    # The owner said yes to "force the rollback" on the bridge call; ops must not spend it on a cutover.
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.5.1").ok
+    given = approve(ReleaseService(as_user("owner")), "prod", "on the bridge call", action, version)
+    result = service.cutover("prod", force=True, reason="checklist tool down")
+    assert (result.status == "forced") is forces, result.message
+    if forces:
+        intent = [e for e in Journal(ctx.state_dir, ctx.clock).entries("prod") if e.kind == "intent"][-1]
+        assert intent.detail["break_glass"] == given.id and intent.detail["approved_for"] == given.purpose
+    else:
+        assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
+        assert "relui approve prod --break-glass --action cutover --version 1.5.1 --reason TEXT" in result.message
+
+
 def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context, as_user) -> None:  # type: ignore[no-untyped-def]
     service = ReleaseService(ctx)
     assert service.deploy("prod", "1.5.1").ok
@@ -139,7 +170,7 @@ def test_forced_cutover_is_journaled_with_what_it_overrode(ctx: Context, as_user
     assert alone.status == "blocked" and "break-glass" in alone.message
     assert "relui approve prod --break-glass" in next(guard_text(g) for g in alone.guards if g.name == "break-glass")
     assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
-    approval = approve(ReleaseService(as_user("owner")), "prod", "CEO on the phone")
+    approval = approve(ReleaseService(as_user("owner")), "prod", "CEO on the phone", "cutover", "1.5.1")
     without_reason = service.cutover("prod", force=True)
     assert without_reason.status == "blocked" and "--force needs --reason" in without_reason.message
     forced = service.cutover("prod", force=True, reason="CEO demo, approved by phone")

@@ -35,9 +35,15 @@ from tests.unit.test_cli import Relui
         (RemedyKind.TO_REVISION, "7", "x; use --to-revision 7", "relui rollback prod --to-revision 7"),
         (
             RemedyKind.BREAK_GLASS,
-            None,
-            "x: relui approve prod --break-glass --reason TEXT",
-            "relui approve prod --break-glass --reason TEXT",
+            "cutover 1.6.0",
+            "x: relui approve prod --break-glass --action cutover --version 1.6.0 --reason TEXT",
+            "relui approve prod --break-glass --action cutover --version 1.6.0 --reason TEXT",
+        ),
+        (
+            RemedyKind.BREAK_GLASS,
+            "rollback",
+            "x: relui approve prod --break-glass --action rollback --reason TEXT",
+            "relui approve prod --break-glass --action rollback --reason TEXT",
         ),
         (
             RemedyKind.UNLOCK_FORCE,
@@ -85,7 +91,7 @@ def test_blocked_prod_cutover_text_is_unchanged_and_json_carries_the_remedy(relu
     )
     assert (
         "  BLOCK break-glass: forcing on a protected environment needs a second person's approval: "
-        "relui approve prod --break-glass --reason TEXT" in lines
+        "relui approve prod --break-glass --action cutover --version 1.6.0 --reason TEXT" in lines
     )
 
     done = relui("cutover", "prod", "--yes", "--json")
@@ -98,7 +104,9 @@ def test_blocked_prod_cutover_text_is_unchanged_and_json_carries_the_remedy(relu
         "command": "relui checklist prod",
     }
     assert guards["checklist"]["reason"].endswith("; see: relui checklist prod")
-    assert guards["break-glass"]["remedy"]["command"] == "relui approve prod --break-glass --reason TEXT"
+    assert guards["break-glass"]["remedy"]["command"] == (
+        "relui approve prod --break-glass --action cutover --version 1.6.0 --reason TEXT"
+    )
     assert guards["pods"]["verdict"] == "pass" and guards["pods"]["remedy"] is None
 
 
@@ -153,8 +161,9 @@ def test_a_refusal_keeps_the_cli_line_and_carries_its_remedy(tmp_path: Path) -> 
     service = ReleaseService(ctx)
     assert service.deploy("prod", "1.6.0").ok
     blocked = service.cutover("prod")
-    assert blocked.status == "blocked" and blocked.remedy == Remedy(RemedyKind.BREAK_GLASS, "prod")
+    assert blocked.status == "blocked" and blocked.remedy == Remedy(RemedyKind.BREAK_GLASS, "prod", "cutover 1.6.0")
     assert "relui" not in blocked.summary
-    assert blocked.message == blocked.summary + ": relui approve prod --break-glass --reason TEXT"
+    expected = ": relui approve prod --break-glass --action cutover --version 1.6.0 --reason TEXT"
+    assert blocked.message == blocked.summary + expected
     done = service.deploy("qa", "1.6.0")
     assert done.ok and done.remedy is None and done.message == done.summary
