@@ -26,6 +26,7 @@ from relui.commands.base import (
     EXIT_USAGE,
     CommandError,
     build_context,
+    empty_env_refusal,
     global_options,
     tui_refusal,
 )
@@ -183,6 +184,9 @@ def _main(argv: Sequence[str] | None) -> int:
                 # Without a terminal Textual would draw into a pipe (or a log file) until killed.
                 raise CommandError(refusal, EXIT_USAGE)
             return _run_tui(args)
+        empty = empty_env_refusal(args)
+        if empty:
+            raise CommandError(empty, EXIT_USAGE)
         ctx = build_context(args) if getattr(args, "needs_context", True) else None
         with reader_may_leave():
             code: int = args.run(args, ctx)

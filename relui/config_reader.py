@@ -46,6 +46,8 @@ from relui.services.text import TAG, TAG_RULE
 from relui.tomlpath import KeyPath, Table, locate
 
 MaybeTag = TypeVar("MaybeTag", str, str | None)
+# Names a command reads as a word of its own, not as an environment.
+RESERVED_ENV_NAMES = {"verify": "`relui journal verify` (which would check every journal, not list this one)"}
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
@@ -138,6 +140,8 @@ class ConfigReader:
                 self.fail(t.path.key("name"), f"{name!r} is not a valid name; use lower-case letters, digits and '-'")
             if any(e.name == name for e in envs):
                 self.fail(t.path.key("name"), f"duplicate environment {name!r}; each name must appear once")
+            if name in RESERVED_ENV_NAMES:
+                self.fail(t.path.key("name"), f"{name!r} is a word of {RESERVED_ENV_NAMES[name]}; name it otherwise")
             t.path = t.path.named(name)
             envs.append(self._environment(t, name))
             t.done()

@@ -97,6 +97,23 @@ def add_command(sub: Subparsers, name: str, help: str) -> argparse.ArgumentParse
     return parser
 
 
+# The positional arguments that name an environment, in every command that takes one.
+ENV_ARGUMENTS = ("env", "scope", "verify_env")
+
+
+def empty_env_refusal(args: argparse.Namespace) -> str | None:
+    """Why an environment argument given as "" is refused, or None.
+
+    ``relui status "$ENV"`` with ENV unset would otherwise report every
+    environment and exit 0, and a pipeline would check the wrong one.
+    """
+    for name in ENV_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and not value.strip():
+            return "the environment named is empty (an unset shell variable?); name one, as in: relui status prod"
+    return None
+
+
 def json_option(parser: argparse.ArgumentParser, what: str) -> None:
     """``--json``: the command's report as one JSON object on stdout (its keys are in docs/cli.md)."""
     parser.add_argument("--json", action="store_true", help=f"print {what} as one JSON object (docs/cli.md)")

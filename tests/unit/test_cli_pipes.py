@@ -178,3 +178,19 @@ def test_help_examples_are_commands_the_parser_accepts() -> None:
         argv = shlex.split(command)[1:]
         if argv:
             parser.parse_args(argv)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("status", "", "--json"), ("whoami", " "), ("journal", ""), ("journal", "verify", ""), ("deploy", "", "1.5.1")],
+)
+def test_an_empty_environment_name_is_a_usage_error_not_every_environment(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # `relui status "$ENV" --json` with ENV unset reported every environment and exited 0: DEV passed for PROD.
+    done = run(tmp_path, "--config", str(SHIPPED_CONFIG), "--state-dir", str(tmp_path / "s"), *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert (
+        done.stderr
+        == "relui: the environment named is empty (an unset shell variable?); name one, as in: relui status prod\n"
+    )

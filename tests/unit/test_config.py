@@ -312,3 +312,9 @@ def test_a_team_role_of_its_own_is_kept(tmp_path: Path) -> None:
     # An attestation needs only some role, so a name unlike any role relui checks is the team's own.
     config = load_config(write(tmp_path, MINIMAL + '[roles]\nsam = ["sre", "release_manager"]\n'))
     assert config.roles_of("sam") == ("sre", "release_manager")
+
+
+def test_an_environment_named_as_a_command_word_is_refused(tmp_path: Path) -> None:
+    # `relui journal verify` checks every chain: an environment named verify could never have its journal listed.
+    message = error_of(tmp_path, MINIMAL.replace('name = "qa"', 'name = "verify"'))
+    assert "environments[0].name: 'verify' is a word of `relui journal verify`" in message
