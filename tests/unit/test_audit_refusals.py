@@ -41,17 +41,8 @@ def relui(tmp_path: Path) -> Relui:
 
 def test_the_deployer_cannot_give_the_break_glass_for_their_own_release(relui: Relui) -> None:
     assert relui("deploy", "prod", "1.6.0", "--yes", user="lead").returncode == 0
-    approved = relui(
-        "approve",
-        "prod",
-        "--break-glass",
-        "--action",
-        "cutover",
-        "--reason",
-        "checklist tool down",
-        "--yes",
-        user="lead",
-    )
+    approve = ("approve", "prod", "--break-glass", "--action", "cutover", "--reason", "checklist tool down", "--yes")
+    approved = relui(*approve, user="lead")
     assert approved.returncode == 0
 
     forced = relui("cutover", "prod", "--yes", "--force", "--reason", "forced by bob", user="bob")

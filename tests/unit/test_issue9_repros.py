@@ -177,21 +177,8 @@ def test_one_operator_cannot_force_prod_without_a_second_persons_break_glass(cli
     refused(force_cutover(), "relui approve prod --break-glass")
     assert cli.live("prod") == ("blue", LIVE)
 
-    approval = json.loads(
-        ok(
-            cli(
-                "approve",
-                "prod",
-                "--break-glass",
-                "--action",
-                "cutover",
-                "--reason",
-                "INC-42 approved",
-                "--json",
-                user="owner",
-            )
-        ).stdout
-    )
+    approve = ("approve", "prod", "--break-glass", "--action", "cutover", "--reason", "INC-42 approved", "--json")
+    approval = json.loads(ok(cli(*approve, user="owner")).stdout)
     assert approval["approver"] == "owner"
 
     # The approval passes process guards only. Read at real rollout speed (time_scale 1), a candidate
