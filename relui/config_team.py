@@ -102,7 +102,11 @@ def _api_server(t: Table, fail: Fail, base: Path) -> tuple[str, str | None]:
             'kind = "kubernetes" needs the API server that answers who acts (api_server = "https://..."): '
             "a KUBECONFIG alone can point at any server",
         )
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is no number, or out of range, raises here and not at first use
+    except ValueError as exc:
+        fail(t.path.key("api_server"), f"{url!r} is no URL ({exc})")
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
         example = "https://ABC.gr7.eu-central-1.eks.amazonaws.com"
         fail(t.path.key("api_server"), f'expected a URL like "{example}", got {url!r}')

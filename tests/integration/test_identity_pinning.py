@@ -312,6 +312,8 @@ def test_whoami_names_the_server_a_kubeconfig_points_at_instead(
             "certificate_authority: no file at",
         ),
         ('kind = "kubernetes"\napi_server = "10.0.0.1:6443"', "expected a URL like"),
+        ('kind = "kubernetes"\napi_server = "http://[::1"', "is no URL (Invalid IPv6 URL)"),
+        ('kind = "kubernetes"\napi_server = "http://127.0.0.1:99999"', "is no URL (Port out of range"),
     ],
 )
 def test_an_unpinned_kubernetes_identity_is_a_config_error(tmp_path: Path, identity: str, says: str) -> None:
