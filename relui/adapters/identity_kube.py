@@ -17,11 +17,11 @@ whose kubeconfig targets another cluster is told so before acting.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import urllib3
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from urllib3.util import parse_url
 
 from relui.adapters.kube_client import api_error, load_configuration, one_line, transport_error
 from relui.config import EnvironmentConfig
@@ -45,7 +45,8 @@ class KubeIdentity:
             raise PortError(f"{self.env.name}: [environments.identity] api_server is not set; nothing can vouch")
         configuration = load_configuration(self.env, self._kubeconfig)
         context = self.env.kube_context or "the current context"
-        if _origin(configuration.host) != _origin(pinned):
+        origin = _origin(str(configuration.host))
+        if origin is None or origin != _origin(pinned):
             raise PortError(
                 f"kubeconfig {context} points at {configuration.host}, not {self.env.name}'s api_server {pinned}; "
                 "set kube_context or KUBECONFIG to that cluster's"
@@ -77,12 +78,20 @@ class KubeIdentity:
         return Principal(username, username, tuple(info.groups or ()), True, how, kind="kubernetes")
 
 
-def _origin(url: str) -> tuple[str, str, int, str]:
-    """Scheme, host, port and path of a server URL, as two spellings of one server compare equal."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
+def _origin(url: str) -> tuple[str, str, int, str] | None:
+    """Scheme, host, port and path of a server URL, as two spellings of one server compare equal.
+
+    Read by urllib3, the parser that makes the connection: ``urlsplit`` reads
+    ``http://mine:1\\@cluster`` as the cluster, urllib3 connects to ``mine``, and
+    drops no tab from a host to connect nowhere. None: urllib3 cannot read it.
+    """
+    try:
+        parts = parse_url(url.strip())
+    except urllib3.exceptions.LocationParseError:
+        return None
+    scheme = (parts.scheme or "").lower()
     port = parts.port or (443 if scheme == "https" else 80)
-    return scheme, (parts.hostname or "").lower(), port, parts.path.rstrip("/")
+    return scheme, (parts.host or "").lower(), port, (parts.path or "").rstrip("/")
 
 
 def _pin(configuration: client.Configuration, authority: str | None) -> None:

@@ -323,3 +323,20 @@ def test_an_unpinned_kubernetes_identity_is_a_config_error(tmp_path: Path, ident
     with pytest.raises(ConfigError, match=r"environments\.prod\.identity") as raised:
         load_config(path)
     assert says in str(raised.value)
+
+
+async def test_a_kubeconfig_spelling_the_pinned_server_another_way_proves_no_one(
+    kube_auth: KubeAuth,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Read as urlsplit reads it, ``http://mine\\@pinned`` is the pinned server; urllib3 connects to mine."""
+    config = load_config(config_with(tmp_path, "kubernetes", api_server=kube_auth.url))
+    pinned = kube_auth.url.rstrip("/").removeprefix("http://")
+    for mine in serve(tmp_path, None):
+        # A tab urlsplit drops from the host, urllib3 refuses: not an outage (a rollback's claimed roles), a refusal.
+        for server in (f"{mine.url}\\@{pinned}", kube_auth.url.rstrip("/").replace("127.0.0.1", "127.0.\t0.1")):
+            kubeconfig = bob_kubeconfig(tmp_path / "mine", server)
+            found = await asyncio.to_thread(resolve_identity, config, config.env("prod"), kubeconfig=str(kubeconfig))
+            assert (found.verified, found.roles, found.dark) == (False, (), False), found.how
+            assert "points at" in found.how
+        assert mine.answered == [], "bob's own server was asked who acts"
