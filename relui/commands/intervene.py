@@ -37,9 +37,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--action", required=True, choices=FORCEABLE_VERBS, help="the one action it lets through (cutover ...)"
     )
-    p.add_argument(
-        "--version", default="", metavar="V", help="the release it is for; without it, any release of that action"
-    )
+    p.add_argument("--version", metavar="V", help="the release it is for; without it, any release of that action")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why the guards may be passed (journaled)")
     json_option(p, "the approval")
     yes_option(p, "an approval never asks")

@@ -56,6 +56,7 @@ class ActionSpec:
     abortable: bool = False  # an abort (or a rollback) stops it while it waits
     preempts: bool = False  # never refused as busy: aborts what runs, then waits its turn
     notify_failure: bool = False
+    takes_version: bool = False  # it is told which release to act on (deploy, install); others act on the one in place
 
     def evaluate(self, facts: Facts) -> list[GuardResult]:
         """Run this action's guards, in a stable order."""
@@ -92,6 +93,7 @@ SPECS: dict[Action, ActionSpec] = {
         frozenset({Fact.PODS, Fact.LIVE_METRICS, Fact.RELEASE_DAY}),
         abortable=True,
         notify_failure=True,
+        takes_version=True,
     ),
     Action.SMOKE: ActionSpec(
         Action.SMOKE,
@@ -137,6 +139,7 @@ SPECS: dict[Action, ActionSpec] = {
         frozenset({Fact.RELEASE_DAY}),
         moves_traffic=True,
         notify_failure=True,
+        takes_version=True,
     ),
 }
 
@@ -144,6 +147,19 @@ SPECS: dict[Action, ActionSpec] = {
 def spec(action: Action) -> ActionSpec:
     """The spec of an action."""
     return SPECS[action]
+
+
+def unasked_input(what: ActionSpec, version: str | None, to_revision: int | None) -> str | None:
+    """Why a request names what its action does not take, or None.
+
+    A cutover acts on the candidate and a rollback on what was live: a version handed to either would
+    only change which release the guards and a break-glass approval are checked against.
+    """
+    if version is not None and not what.takes_version:
+        return f"{what.verb} takes no version: it acts on the release in place; leave the version out"
+    if to_revision is not None and what.action is not Action.ROLLBACK_REVISION:
+        return f"{what.verb} takes no revision: only a rollback goes back to a revision; leave it out"
+    return None
 
 
 def action_for(verb: str, to_revision: int | None = None) -> Action:

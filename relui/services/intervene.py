@@ -22,7 +22,7 @@ from relui.services.problems import Problem, ServiceError
 from relui.services.release import ReleaseService
 from relui.services.signing import SigningError
 from relui.services.stopping import how_it_ended
-from relui.services.text import one_line
+from relui.services.text import InvalidInput, one_line, validate_version
 from relui.services.turns import PREEMPT_SECONDS
 
 
@@ -67,10 +67,21 @@ def abort(service: ReleaseService, env: str, reason: str = "", wait_seconds: flo
     return how_it_ended(service, name, running.id, running.action)
 
 
-def approve(service: ReleaseService, env: str, reason: str, action: str, version: str = "") -> Approval:
-    """Record this operator's break-glass approval for one forced ``action`` on ``env`` (of ``version``, if named)."""
+def approve(service: ReleaseService, env: str, reason: str, action: str, version: str | None = None) -> Approval:
+    """Record this operator's break-glass approval for one forced ``action`` on ``env`` (of ``version``, if named).
+
+    ``None`` approves any release of that action; a version given must be an image tag, so an empty
+    ``--version "$V"`` with V unset is refused, not widened to every release.
+    """
     ctx = service.ctx
     name = ctx.env(env).name
+    if version is not None:
+        try:
+            validate_version(version)
+        except InvalidInput as exc:
+            raise InterventionRefused(
+                f"--version: {exc}; leave --version out to approve any release", Problem.USAGE
+            ) from None
     if ctx.read_only:
         raise InterventionRefused("read-only mode: relui records no approval")
     if not ctx.env(name).protected:
@@ -81,7 +92,7 @@ def approve(service: ReleaseService, env: str, reason: str, action: str, version
     roles, allowed = ctx.roles_on(name), ctx.config.permissions.get("approve", ())
     try:
         approval = new_approval(
-            name, ctx.operator_on(name), roles, allowed, one_line(reason), ctx.clock.now(), (action, version.strip())
+            name, ctx.operator_on(name), roles, allowed, one_line(reason), ctx.clock.now(), (action, version or "")
         )
         signed = sign_approval(ctx, approval, next(r for r in roles if r in allowed))
     except ApprovalError as exc:

@@ -19,7 +19,7 @@ from typing import Any
 
 from relui.domain import GuardResult, SmokeResult
 from relui.ports import PortError
-from relui.services.actions import Action, ActionSpec, action_for, spec
+from relui.services.actions import Action, ActionSpec, action_for, spec, unasked_input
 from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.facts import gather
@@ -80,6 +80,9 @@ class ReleaseService:
     ) -> tuple[Plan, list[GuardResult]]:
         """What the action would change and the guards it would meet now; nothing is journaled or acted on."""
         kind = action if isinstance(action, Action) else action_for(action, to_revision)
+        unasked = unasked_input(spec(kind), version, to_revision)
+        if unasked:
+            raise InvalidInput(unasked)
         facts = gather(self.ctx, kind, env, version, to_revision, hotfix_reason)
         return make_plan(kind, facts), with_break_glass(spec(kind).evaluate(facts), facts)
 
@@ -123,6 +126,9 @@ class ReleaseService:
             version = validate_version(request.version) if request.version is not None else None
         except InvalidInput as exc:
             return self.outcomes.refused(request, what, env, "input", str(exc))
+        unasked = unasked_input(what, request.version, request.to_revision)
+        if unasked:
+            return self.outcomes.refused(request, what, env, "input", unasked)
         request = replace(request, env=env, version=version, reason=one_line(request.reason))
         with self.stopping.counted():
             if self.stopping.reason:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from relui.clock import SystemClock
 from relui.domain import Color, ReleaseValues, Revision
 from relui.services.actions import Action
 from relui.services.context import Context
@@ -172,3 +173,19 @@ def test_an_instant_rollback_goes_only_onto_the_warm_color_it_was_decided_on(ctx
     result = service.run(Request(Action.ROLLBACK, "qa", reason="5xx"), blue_restaged_meanwhile)
     assert result.status == "failed" and "blue changed since this was decided" in result.message
     assert ports.cluster.observed_active_color() == Color.GREEN
+
+
+@pytest.mark.parametrize("given", ["", "  ", "1.5.1 ", "../1.5.1"])
+def test_an_approval_for_a_blank_or_bad_version_is_refused_not_widened_to_any_release(relui: Relui, given: str) -> None:
+    # `--version "$V"` with V unset: the approver meant one release; an empty one must not mean every release.
+    assert relui("deploy", "prod", "1.5.1", "--yes").returncode == 0
+    approve = ("approve", "prod", "--break-glass", "--action", "cutover", "--version", given, "--reason", "INC-7")
+    refused = relui(*approve, "--yes", user="lead")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "--version" in refused.stderr
+    assert "leave --version out" in refused.stderr and "Traceback" not in refused.stderr
+    assert not [e for e in Journal(relui.state, SystemClock()).entries("prod") if e.action == "approve"]
+
+    forced = relui("cutover", "prod", "--yes", "--force", "--reason", "bridge call", user="bob")
+    assert forced.returncode == 3 and "break-glass" in forced.stdout + forced.stderr
+    assert relui.json("status", "prod")["environments"][0]["active_color"] == "blue"

@@ -52,7 +52,7 @@ from relui.services.journal import Entry, Journal
 from relui.services.locks import holder_name, this_host
 from relui.services.release import ReleaseService
 from relui.services.release_state import ReleaseState, release_state, serving, warm_previous
-from relui.services.requests import ActionResult, Decision, Request
+from relui.services.requests import ActionResult, Decision, Request, accept
 from relui.services.rollout import Progress
 from relui.services.stopping import stop_own_actions
 from tests.conftest import IN_WINDOW, drill_config, make_context, meet_readiness
@@ -539,15 +539,22 @@ class ReleaseMachine(RuleBasedStateMachine):
 
     @rule(
         env=st.sampled_from(ENVS),
-        mode=st.sampled_from(("plain", "force", "hotfix", "typed-hotfix")),
+        mode=st.sampled_from(("plain", "force", "hotfix", "typed-hotfix", "names-a-version")),
+        named=st.sampled_from(GOOD),
         fault=faults("cutover"),
     )
-    def cutover(self, env: str, mode: str, fault: Fault | None) -> None:
-        force = mode == "force"
+    def cutover(self, env: str, mode: str, fault: Fault | None, named: str = GOOD[0]) -> None:
+        force = mode in ("force", "names-a-version")
         hotfix = "payment outage fix" if mode == "hotfix" else None
         reason = "release it now" if force else ""
 
         def act() -> ActionResult:
+            if mode == "names-a-version":
+                # A caller of the service layer naming a release: it must not pick what an approval is checked on.
+                request = Request(Action.CUTOVER, env, named, reason=reason)
+                result = self.service.run(request, accept(True, reason))
+                assert result.status == "invalid", f"a cutover took a version: {result.message}"
+                return result
             if mode == "typed-hotfix":
                 # The TUI's way: the hotfix reason comes in the answer to the confirm, not in the request.
                 typed = Decision(True, hotfix_reason="payment outage fix")
@@ -654,9 +661,9 @@ class ReleaseMachine(RuleBasedStateMachine):
         who=st.sampled_from(("owner", "owner", "ops", "qa")),
         # Weighted to what a forced PROD cutover can spend; the others must force nothing they were not given for.
         action=st.sampled_from(("cutover", "cutover", "cutover", "rollback", "deploy")),
-        version=st.one_of(st.just(""), st.just(""), st.sampled_from(GOOD), st.just(CRASHLOOP)),
+        version=st.one_of(st.none(), st.none(), st.sampled_from(GOOD), st.just(CRASHLOOP)),
     )
-    def break_glass(self, who: str, action: str, version: str) -> None:
+    def break_glass(self, who: str, action: str, version: str | None) -> None:
         def act() -> None:
             ctx = self.owner if who == "owner" else make_context(self.config, self.state, self.clock, operator=who)
             try:

@@ -136,9 +136,9 @@ def test_revision_rollback(ctx: Context) -> None:
     ("action", "version", "forces"),
     [
         ("cutover", "1.5.1", True),
-        ("cutover", "", True),  # no release named: any release of a cutover
+        ("cutover", None, True),  # no release named: any release of a cutover
         ("cutover", "1.6.0", False),  # given for another release
-        ("rollback", "", False),  # given for another action
+        ("rollback", None, False),  # given for another action
         ("deploy", "1.5.1", False),
     ],
 )
@@ -146,7 +146,7 @@ def test_a_break_glass_forces_only_the_action_and_release_it_was_given_for(
     ctx: Context,
     as_user,  # type: ignore[no-untyped-def]
     action: str,
-    version: str,
+    version: str | None,
     forces: bool,
 ) -> None:
     # The owner said yes to "force the rollback" on the bridge call; ops must not spend it on a cutover.
@@ -418,3 +418,33 @@ def test_an_answer_without_a_hotfix_still_meets_the_blocks_it_cannot_pass(state_
         refused = service.run(Request(Action.CUTOVER, "prod"), lambda plan, guards, a=answer: a)
         assert refused.status == "blocked" and "break-glass" in refused.message
         assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
+
+
+@pytest.mark.parametrize(
+    ("action", "version", "to_revision", "says"),
+    [
+        (Action.CUTOVER, "1.6.0", None, "cutover takes no version"),
+        (Action.ROLLBACK, "1.4.2", None, "rollback takes no version"),
+        (Action.SMOKE, "1.6.0", None, "smoke takes no version"),
+        (Action.CUTOVER, None, 1, "cutover takes no revision"),
+    ],
+)
+def test_the_service_refuses_what_an_action_does_not_take(
+    ctx: Context,
+    as_user,  # type: ignore[no-untyped-def]
+    action: Action,
+    version: str | None,
+    to_revision: int | None,
+    says: str,
+) -> None:
+    # The owner approved forcing the cutover of 1.6.0; a caller cutting over 1.5.1 while naming 1.6.0
+    # would have had the approval checked against 1.6.0, and spent it on 1.5.1.
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.5.1").ok
+    approve(ReleaseService(as_user("owner")), "prod", "on the bridge call", "cutover", "1.6.0")
+    request = Request(action, "prod", version, to_revision, reason="bridge call")
+    result = service.run(request, lambda _plan, _guards: Decision(True, force=True, reason="bridge call"))
+    assert result.status == "invalid" and says in result.message, result.message
+    assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
+    with pytest.raises(ValueError, match=says):
+        service.preview(action, "prod", version, to_revision)
