@@ -99,11 +99,20 @@ class ConfirmScreen(ModalScreen[Confirmation | None]):
                 with VerticalScroll(id="confirm-guards", can_focus=False):
                     yield GuardList(self.guards, words=self.remedies.guard_text)
                 if self.protected and may_go:
-                    yield Label(f"{self.env.upper()} is protected: type {self.env} to confirm", markup=False)
+                    yield Label(
+                        f"{self.env.upper()} is protected: type {self.env} to confirm",
+                        classes="field-prompt",
+                        markup=False,
+                    )
                     yield Input(placeholder=f"type {self.env}", id="env-name", compact=True)
                 if self.hotfix:
                     hotfix = "releases anyway" if self.only_the_window else "clears the window guard, not the others"
-                    yield Label(f"Outside the release window: a hotfix reason {hotfix}", markup=False)
+                    yield Label(
+                        f"Outside the release window: a hotfix reason {hotfix}",
+                        id="hotfix-prompt",
+                        classes="field-prompt",
+                        markup=False,
+                    )
                     yield Input(placeholder="hotfix reason (journaled)", id="hotfix", compact=True)
                 yield Label(self._reason_prompt(), id="reason-prompt", markup=False)
                 if may_go:
