@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.app import App
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -167,3 +169,21 @@ async def settle(pilot: Pilot[object], *, timeout: float = 15.0) -> None:
         await pilot.pause(0.05)
         waited += 0.05
     raise AssertionError("the app did not settle")
+
+
+def screen_lines(app: ReluiApp | App[None], region: Region | None = None) -> list[str]:
+    """The text the terminal shows now, line by line: what a user reads, not what a widget holds.
+
+    With a region, only the cells inside it (a dialog's content, a column); a widget's own text is cut
+    at its container's edge on screen, which its ``render()`` never says.
+    """
+    update = app.screen._compositor.render_full_update()
+    lines = ["".join(segment.text for strip in row for segment in strip) for row in update.strips]
+    if region is None:
+        return lines
+    return [line[region.x : region.right] for line in lines[region.y : region.bottom]]
+
+
+def words_on_screen(app: ReluiApp | App[None], region: Region | None = None) -> str:
+    """The screen's text as one line of words: a sentence wrapped over lines reads as written."""
+    return " ".join(" ".join(screen_lines(app, region)).split())

@@ -9,8 +9,9 @@ from textual.widgets import Button, Input
 
 from relui.domain import Color, GuardResult, Remedy, RemedyKind, Verdict
 from relui.screens.confirm import Confirmation, ConfirmScreen
+from relui.services.context import Context
 from relui.services.journal import Journal
-from tests.tui.conftest import make_app, settle
+from tests.tui.conftest import make_app, settle, words_on_screen
 from tests.tui.test_actions import focus_env
 from tests.unit.test_release_service import prod_ready_but_for_the_window
 
@@ -149,3 +150,28 @@ async def test_a_block_no_approval_passes_is_still_called_unforceable() -> None:
         app.push_screen(screen)
         await pilot.pause()
         assert "these cannot be forced" in str(screen.query_one("#reason-prompt").render())
+
+
+async def test_at_80x24_the_hotfix_prompt_reads_whole_above_the_buttons(ctx: Context) -> None:
+    """At 80x24 the prompt was one line cut after "window guard,": it wraps at the dialog's edge now."""
+    guards = [
+        GuardResult("checklist", Verdict.BLOCK, "6 checklist items open: tests-passing, migrations-reviewed"),
+        GuardResult("signoff", Verdict.BLOCK, "no product_owner sign-off for 1.5.1"),
+        *GUARDS,
+        GuardResult(
+            "break-glass", Verdict.BLOCK, "forcing on a protected environment needs a second person's approval"
+        ),
+    ]
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        changes = ["live traffic: blue (1.4.2) -> green (1.5.1)", "blue (1.4.2) stays up, warm for rollback"]
+        screen = ConfirmScreen("Cutover PROD", "prod", protected=True, changes=changes, guards=guards, forceable=False)
+        app.push_screen(screen)
+        await pilot.pause()
+        screen.query_one("#hotfix", Input).focus()  # as Tab does: the body scrolls the field into view
+        await pilot.pause()
+        dialog = screen.query_one("#confirm-dialog").content_region
+        shown = words_on_screen(app, dialog)
+        assert "Outside the release window: a hotfix reason clears the window guard, not the others" in shown, shown
+        assert "Cancel" in shown and "Confirm" in shown, shown
