@@ -30,6 +30,10 @@ from relui.widgets.quiet import update_if_changed
 WIDE_CHECKLIST = 100
 # What the phase and state columns, the cell padding and the scrollbar take of a narrow screen.
 NARROW_GUTTER = 22
+# On a wide screen: the cell padding of four columns and the scrollbar, and the least the item column keeps.
+WIDE_GUTTER = 4 * 2 + 2
+MIN_ITEM = 24
+STATE_WIDTH = len("auto ok")
 
 
 def state_text(status: ItemStatus) -> Text:
@@ -72,6 +76,7 @@ class ChecklistScreen(Screen[None]):
         self.env = ctx.env(env)
         self.view: ChecklistView | None = None
         self.narrow: bool | None = None
+        self.widths: tuple[int, int] | None = None  # item, who/evidence on a wide screen, once the items are read
 
     def compose(self) -> ComposeResult:
         """Title, the items, the sign-offs."""
@@ -91,24 +96,42 @@ class ChecklistScreen(Screen[None]):
         paths = [Journal(self.ctx.state_dir, self.ctx.clock).path, self.ctx.state_dir / "checklists" / self.env.name]
         StateWatch(self, paths, self._load).start()
 
-    def _columns(self) -> None:
-        """Four columns on a wide screen; on a narrow one who/evidence is the item's second line, never cut off."""
+    def _columns(self, view: ChecklistView | None = None) -> bool:
+        """Four columns on a wide screen; on a narrow one who/evidence is the item's second line, never cut off.
+
+        On a wide screen who/evidence is as wide as its longest cell, up to what leaves the item
+        ``MIN_ITEM``; the item takes the rest and wraps, so neither runs past the right edge (at 120
+        columns the evidence did). Returns whether the columns changed, which clears the rows.
+        """
         narrow = self.size.width < WIDE_CHECKLIST
-        if narrow == self.narrow:
-            return
-        self.narrow = narrow
+        widths = None if narrow or view is None else self._wide_widths(view)
+        if (narrow, widths) == (self.narrow, self.widths):
+            return False
+        self.narrow, self.widths = narrow, widths
         table = self.query_one(DataTable)
         table.clear(columns=True)
         if narrow:
             table.add_columns("phase", "state", "item / who, evidence")
-        else:
+        elif widths is None:
             table.add_columns("phase", "state", "item", "who / evidence")
+        else:
+            item, evidence = widths
+            table.add_columns("phase", "state")
+            table.add_column("item", width=item)
+            table.add_column("who / evidence", width=evidence)
+        return True
+
+    def _wide_widths(self, view: ChecklistView) -> tuple[int, int]:
+        """The item and who/evidence widths that fill the screen beside the phase and state columns."""
+        phase = max([len("phase"), *(len(s.item.phase) for s in view.items)])
+        room = self.size.width - WIDE_GUTTER - phase - STATE_WIDTH
+        needed = max([len("who / evidence"), *(len(detail_text(s)) for s in view.items)])
+        evidence = max(min(needed, room - MIN_ITEM), len("who / evidence"))
+        return max(room - evidence, MIN_ITEM), evidence
 
     def on_resize(self) -> None:
-        """Crossing the width that decides the layout draws the items again."""
-        was = self.narrow
-        self._columns()
-        if self.narrow != was and self.view is not None:
+        """A width that changes the layout draws the items again."""
+        if self._columns(self.view) and self.view is not None:
             self._draw(self.view)
 
     def _refused_read_only(self) -> bool:
@@ -135,6 +158,7 @@ class ChecklistScreen(Screen[None]):
         )
         table = self.query_one(DataTable)
         row = table.cursor_row
+        self._columns(view)
         table.clear()
         for phase in dict.fromkeys(s.item.phase for s in view.items):
             for i, status in enumerate(view.phase(phase)):
@@ -144,7 +168,7 @@ class ChecklistScreen(Screen[None]):
                     table.add_row(*cells, key=status.item.id, height=None)
                 else:
                     cells = plain_row((label, state_text(status), status.item.title, detail_text(status)))
-                    table.add_row(*cells, key=status.item.id)
+                    table.add_row(*cells, key=status.item.id, height=None)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         self._describe()
