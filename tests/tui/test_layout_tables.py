@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from textual.geometry import Region
 from textual.widgets import DataTable
 
-from relui.screens.checklist import ChecklistScreen
+from relui.screens.checklist import ChecklistScreen, detail_text
 from relui.screens.readiness import ReadinessScreen
 from relui.services.checklist import Checklists
 from relui.services.context import Context
-from tests.tui.conftest import make_app, settle
+from tests.tui.conftest import make_app, settle, words_on_screen
 
 NOTE = "CI run 4812, every suite green on the release branch, artifacts attached to the ticket"
 
@@ -110,3 +111,31 @@ async def test_the_highlighted_item_is_read_whole_under_the_table(ctx: Context) 
         said = " ".join(str(detail.render()).split())
         title = next(i.title for i in ctx.config.checklist if i.id == "tests-passing")
         assert said.startswith(f"{title}: {ctx.operator} ") and said.endswith(NOTE)
+
+
+def column_region(table: DataTable[object], index: int) -> Region:
+    """Where the table draws one column on screen, padding included."""
+    widths = [column.get_render_width(table) for column in table.ordered_columns]
+    region = table.content_region
+    return Region(region.x + sum(widths[:index]), region.y, widths[index], region.height)
+
+
+async def test_at_120x36_every_item_and_its_whole_evidence_are_on_screen(ctx: Context) -> None:
+    """The item column took its longest title and who/evidence ran past the right edge; now the item wraps."""
+    Checklists(ctx).tick("dev", "tests-passing", note=NOTE)
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChecklistScreen) and screen.view is not None
+        table = screen.query_one(DataTable)
+        assert [str(c.label) for c in table.columns.values()] == ["phase", "state", "item", "who / evidence"]
+        assert table.virtual_size.width <= 120, "no horizontal scrolling"
+        items = words_on_screen(app, column_region(table, 2))
+        evidence = words_on_screen(app, column_region(table, 3))
+        for status in screen.view.items:
+            assert " ".join(status.item.title.split()) in items, (status.item.title, items)
+            assert " ".join(detail_text(status).split()) in evidence, (detail_text(status), evidence)
+        assert NOTE in evidence
