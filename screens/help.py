@@ -87,17 +87,24 @@ def reference_sections(read_only: bool, keymap: Mapping[str, str], current: Scre
     return [*sections, ("Command line (:, Tab completes)", commands)]
 
 
-def keys_table(sections: Sequence[Section]) -> Table:
+# Below this width a long key wraps at NARROW_KEY_WIDTH: on one line, ``:readiness|env|checklist ENV`` left
+# "does" and "note" a few cells each at 80x24, and they cut words with an ellipsis.
+WIDE_HELP = 100
+NARROW_KEY_WIDTH = 16
+
+
+def keys_table(sections: Sequence[Section], key_width: int | None = None) -> Table:
     """Every section's keys as one table whose ``does`` and ``note`` columns wrap to the width.
 
     Every cell is a ``Text``: binding tooltips say things like ``[keymap]``,
     which as a plain string would be read as markup and vanish.
     """
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("key", no_wrap=True)
-    table.add_column("does", ratio=2)
+    # With a key_width a longer key wraps; a word longer than its column folds, not cut with an ellipsis.
+    table.add_column("key", no_wrap=key_width is None, max_width=key_width, overflow="fold")
+    table.add_column("does", ratio=2, overflow="fold")
     table.add_column("id", no_wrap=True, style="dim")
-    table.add_column("note", ratio=3)
+    table.add_column("note", ratio=3, overflow="fold")
     for title, rows in sections:
         table.add_row(Text(""), Text(title, "bold underline"), Text(""), Text(""))
         for row in rows:
@@ -116,15 +123,27 @@ class HelpScreen(ModalScreen[None]):
     def __init__(self, sections: Sequence[Section]) -> None:
         super().__init__(classes="dialog-screen")
         self.sections = list(sections)
+        self.key_width: int | None = None  # set at compose, from the terminal width
 
     def compose(self) -> ComposeResult:
         """Title, the keys (scrolling; long notes wrap), a hint about remapping."""
+        self.key_width = self._key_width()
         with Vertical(classes="dialog", id="help-dialog"):
             yield Label("Keys", classes="dialog-title")
             with VerticalScroll(id="help-keys"):
-                yield Static(keys_table(self.sections), id="help-table")
+                yield Static(keys_table(self.sections, self.key_width), id="help-table")
             yield Label('Remap in config: [keymap] deploy = "D"  (binding id = key)', markup=False)
+
+    def _key_width(self) -> int | None:
+        """How wide a key may be before it wraps: on a wide screen, as wide as it is."""
+        return None if self.app.size.width >= WIDE_HELP else NARROW_KEY_WIDTH
 
     def on_mount(self) -> None:
         """Arrows and page keys scroll the keys."""
         self.query_one("#help-keys", VerticalScroll).focus()
+
+    def on_resize(self) -> None:
+        """Crossing WIDE_HELP lets the keys run on one line again, or wrap."""
+        if self._key_width() != self.key_width:
+            self.key_width = self._key_width()
+            self.query_one("#help-table", Static).update(keys_table(self.sections, self.key_width))
