@@ -6,7 +6,7 @@ from rich.console import Console
 
 from relui.screens.help import HelpRow, HelpScreen, keys_table
 from relui.services.context import Context
-from tests.tui.conftest import make_app, settle
+from tests.tui.conftest import make_app, settle, words_on_screen
 
 
 def rendered(width: int, note: str) -> list[str]:
@@ -54,3 +54,32 @@ async def test_other_screens_keys_read_as_the_footer_shows_them(ctx: Context) ->
         keys = {row.binding_id: row.key for _, rows in screen.sections for row in rows}
         assert keys["back"] == "esc" and keys["filter"] == "/", keys
         assert not {"slash", "escape"} & set(keys.values()), keys
+
+
+async def test_at_80x24_no_word_of_help_is_cut(ctx: Context) -> None:
+    """A one-line key (``:readiness|env|checklist ENV``) left "does" and "note" a few cells: "Check…", "environme…"."""
+    from textual.containers import VerticalScroll
+
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        keys = screen.query_one("#help-keys", VerticalScroll)
+        region = keys.content_region
+        seen: list[str] = []
+        while True:
+            page = words_on_screen(app, region)
+            assert "…" not in page, page
+            seen.extend(page.split())
+            if keys.scroll_y >= keys.max_scroll_y:
+                break
+            keys.scroll_to(y=keys.scroll_y + region.height - 1, animate=False)
+            await pilot.pause()
+        shown = set(seen)
+        for _, rows in screen.sections:
+            for row in rows:
+                for word in f"{row.description} {row.note}".split():
+                    assert word in shown, (word, row)
