@@ -14,7 +14,7 @@ from relui.screens.remedies import TuiRemedies
 from relui.services.context import Context
 from relui.services.release import ReleaseService
 from relui.widgets.guard_list import GuardList
-from tests.tui.conftest import ContextFactory, make_app, settle
+from tests.tui.conftest import ContextFactory, make_app, screen_lines, settle
 
 
 def dashboard(app: ReluiApp) -> ReleaseDashboard:
@@ -102,3 +102,35 @@ def test_every_remedy_kind_has_words_in_both_faces(kind: RemedyKind) -> None:
     for words in (TuiRemedies(), TuiRemedies({"checklist": "K", "readiness": "G", "rollback": "R"})):
         text = words.text("blocked", remedy)
         assert text.startswith("blocked") and len(text) > len("blocked") + 4
+
+
+BREAK_GLASS = "a second person runs: relui approve prod --break-glass --action cutover --version 1.5.1 --reason TEXT"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_the_break_glass_command_reads_whole_on_screen(ctx: Context, size: tuple[int, int]) -> None:
+    """The command a second person runs, read where the terminal shows it in the confirm's guards as Down scrolls."""
+    from textual.containers import VerticalScroll
+
+    assert ReleaseService(ctx).deploy("prod", "1.5.1").ok
+    app = make_app(ctx)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        dashboard(app).column("prod").focus()
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        guards = screen.query_one("#confirm-guards", VerticalScroll)
+        region = guards.content_region
+        lines: dict[int, str] = {}  # every line of the guard list, read where it shows as Down scrolls it
+        while True:
+            y = round(guards.scroll_y)
+            lines.update((y + i, line) for i, line in enumerate(screen_lines(app, region)))
+            if y >= guards.max_scroll_y:
+                break
+            await pilot.press("down")
+            await pilot.pause()
+        read = " ".join(" ".join(lines[i] for i in sorted(lines)).split())
+        assert BREAK_GLASS in read, read
