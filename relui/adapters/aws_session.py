@@ -29,6 +29,9 @@ from botocore.exceptions import (
 from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
+from botocore.exceptions import (
+    SSLError as BotoSSLError,
+)
 
 from relui.config import AwsConfig
 from relui.ports import CredentialsRefused, NotFound, PortError, SourceUnavailable
@@ -147,6 +150,14 @@ def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = Non
         raise CredentialsRefused(
             f"{subject}: the AWS SSO session is missing or expired; run `aws sso login{profile}`"
         ) from None
+    except BotoSSLError as exc:
+        # Something answered and could not prove it is AWS: not an outage (no rollback under claimed
+        # roles), it proved no one.
+        server = str(exc.kwargs.get("endpoint_url") or aws.endpoint_url or f"AWS in {aws.region}")
+        raise PortError(
+            f"{subject}: {server} did not prove itself with a public CA's certificate ({_one_line(str(exc))}); "
+            "relui trusts no AWS_CA_BUNDLE, so a TLS-inspecting proxy cannot stand in for AWS"
+        ) from None
     except (BotoConnectionError, ConnectionClosedError, ReadTimeoutError) as exc:
         where = exc.kwargs.get("endpoint_url") or aws.endpoint_url or f"AWS in {aws.region}"
         kind = "did not answer in time" if isinstance(exc, ReadTimeoutError) else "is unreachable"
@@ -171,6 +182,10 @@ class _AwsPort:
                 self._clients[service] = self.session.client(
                     service,  # type: ignore[call-overload]
                     endpoint_url=self.aws.endpoint_url,
+                    # The public CAs botocore ships with (certifi), never AWS_CA_BUNDLE or a profile's
+                    # ca_bundle: with one of those and HTTPS_PROXY, a proxy of one's own answered STS
+                    # as the product owner, verified.
+                    verify=True,
                     config=_CLIENT_CONFIG,
                 )
             return self._clients[service]

@@ -76,7 +76,9 @@ class S3Records:
                     profile_name=self._aws.profile if self._aws else None,
                 )
                 endpoint = self._aws.endpoint_url if self._aws else None
-                self._client_obj = session.client("s3", endpoint_url=endpoint, config=_CLIENT_CONFIG)
+                self._client_obj = session.client(
+                    "s3", endpoint_url=endpoint, verify=True, config=_CLIENT_CONFIG
+                )  # public CAs only, as aws_session's clients
             return self._client_obj
 
     def _key(self, name: str) -> str:
