@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from relui.config import Config
 from relui.services.problems import Problem, ServiceError
@@ -266,6 +267,19 @@ def roles_of_signer(signers: list[AllowedSigner], principal: str) -> tuple[str, 
 # -- checking -------------------------------------------------------------------
 
 
+class _RepeatedKey(Exception):
+    """A JSON object naming one key twice; the message is the key."""
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise _RepeatedKey(repr(key)[:60])
+        doc[key] = value
+    return doc
+
+
 def check_signed(
     config: Config,
     signed: Signed,
@@ -275,7 +289,10 @@ def check_signed(
 ) -> SignatureCheck:
     """Whether a signed record counts: payload as expected, not expired, signature good, role allowed."""
     try:
-        doc = json.loads(signed.payload)
+        doc = json.loads(signed.payload, object_pairs_hook=_no_repeated_keys)
+    except _RepeatedKey as exc:
+        # Python keeps the last, another reader (an auditor's tool) the first: two records in one.
+        return SignatureCheck(f"its signed payload names {exc} twice")
     except ValueError:
         return SignatureCheck("its signed payload is not readable JSON")
     if not isinstance(doc, dict):

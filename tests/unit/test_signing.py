@@ -276,3 +276,17 @@ def test_a_record_within_its_kinds_validity_still_counts(
             ops, keys, monkeypatch, kind, iso(ops, minutes=-1), iso(ops, seconds=valid.total_seconds() - 60)
         )
         assert found.ok, (kind, found.problem)
+
+
+def test_a_payload_naming_a_key_twice_does_not_count(
+    ops: Context, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # {"version":"1.6.0",...,"version":"1.7.0"}: relui reads the last, an auditor's tool may read the first.
+    monkeypatch.setenv("RELUI_SIGNING_KEY", str(keys["owner"]))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    doc = {"kind": "signoff", "env": "prod", "version": "1.6.0", "role": "product_owner", "signer": "owner"}
+    doc |= {"time": iso(ops, minutes=-1), "expiry": iso(ops, days=1), "evidence": ""}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))[:-1] + ',"version":"1.7.0"}'
+    signed = signing.sign(ops.config, text, "owner", "product_owner")
+    found = signing.check_signed(ops.config, signed, expect={"kind": "signoff", "signer": "owner"}, now=ops.clock.now())
+    assert not found.ok and found.problem == "its signed payload names 'version' twice"
