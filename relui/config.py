@@ -99,6 +99,8 @@ class AwsConfig:
     region: str
     profile: str | None = None
     endpoint_url: str | None = None
+    # The CA file AWS must prove itself with (absolute); None: the public CAs botocore ships. Never AWS_CA_BUNDLE.
+    ca_bundle: str | None = None
     ecr_repository: str | None = None
     rds_instance: str | None = None
     max_snapshot_age_hours: float = 24.0

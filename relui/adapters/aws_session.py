@@ -154,9 +154,10 @@ def aws_errors(aws: AwsConfig, subject: str, fix: str, missing: str | None = Non
         # Something answered and could not prove it is AWS: not an outage (no rollback under claimed
         # roles), it proved no one.
         server = str(exc.kwargs.get("endpoint_url") or aws.endpoint_url or f"AWS in {aws.region}")
+        trusted = aws.ca_bundle or "a public CA's certificate"
         raise PortError(
-            f"{subject}: {server} did not prove itself with a public CA's certificate ({_one_line(str(exc))}); "
-            "relui trusts no AWS_CA_BUNDLE, so a TLS-inspecting proxy cannot stand in for AWS"
+            f"{subject}: {server} did not prove itself with {trusted} "
+            f"({_one_line(str(exc))}); relui trusts no AWS_CA_BUNDLE, only [environments.aws] ca_bundle"
         ) from None
     except (BotoConnectionError, ConnectionClosedError, ReadTimeoutError) as exc:
         where = exc.kwargs.get("endpoint_url") or aws.endpoint_url or f"AWS in {aws.region}"
@@ -182,10 +183,10 @@ class _AwsPort:
                 self._clients[service] = self.session.client(
                     service,  # type: ignore[call-overload]
                     endpoint_url=self.aws.endpoint_url,
-                    # The public CAs botocore ships with (certifi), never AWS_CA_BUNDLE or a profile's
-                    # ca_bundle: with one of those and HTTPS_PROXY, a proxy of one's own answered STS
-                    # as the product owner, verified.
-                    verify=True,
+                    # [environments.aws] ca_bundle, else the public CAs botocore ships, never AWS_CA_BUNDLE
+                    # or a profile's ca_bundle: with one of those and HTTPS_PROXY, a proxy of one's own
+                    # answered STS as the product owner, verified.
+                    verify=self.aws.ca_bundle or True,
                     config=_CLIENT_CONFIG,
                 )
             return self._clients[service]

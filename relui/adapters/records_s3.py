@@ -77,8 +77,11 @@ class S3Records:
                 )
                 endpoint = self._aws.endpoint_url if self._aws else None
                 self._client_obj = session.client(
-                    "s3", endpoint_url=endpoint, verify=True, config=_CLIENT_CONFIG
-                )  # public CAs only, as aws_session's clients
+                    "s3",
+                    endpoint_url=endpoint,
+                    verify=(self._aws.ca_bundle if self._aws else None) or True,
+                    config=_CLIENT_CONFIG,
+                )  # the config's ca_bundle, else the public CAs; never AWS_CA_BUNDLE (as aws_session's clients)
             return self._client_obj
 
     def _key(self, name: str) -> str:

@@ -9,6 +9,7 @@ lets a rollback go ahead under claimed roles).
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 from collections.abc import Iterator
@@ -19,8 +20,9 @@ from typing import Any
 import pytest
 
 from relui.adapters.identity_aws import AwsIdentity
-from relui.config import AwsConfig
+from relui.config import AwsConfig, ConfigError, load_config
 from relui.ports import PortError, SourceUnavailable
+from tests.integration.test_identity import config_with
 from tests.integration.test_identity_pinning import make_ca, server_files
 
 OWNER = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Release_0a1b/owner@example.com"
@@ -84,3 +86,30 @@ def test_an_sts_trusted_only_through_aws_ca_bundle_proves_no_one(
     assert not isinstance(refused.value, SourceUnavailable), "a server that answered is no outage"
     assert "did not prove itself" in str(refused.value) and "bob-secret" not in str(refused.value)
     assert asked == [], "the impostor was asked who acts"
+
+
+def test_the_ca_the_config_names_is_the_one_aws_proves_itself_with(
+    impostor: tuple[str, Path, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same server, trusted through [environments.aws] ca_bundle (a private endpoint's CA): it vouches.
+    url, ca_pem, asked = impostor
+    monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEBOB")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "bob-secret")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    config = config_with(tmp_path, "aws", aws=AwsConfig(region="eu-central-1", endpoint_url=url))
+    relative = os.path.relpath(ca_pem, config.parent)
+    text = config.read_text().replace(f'endpoint_url = "{url}"', f'endpoint_url = "{url}"\nca_bundle = "{relative}"', 1)
+    config.write_text(text)
+    aws = load_config(config).env("prod").aws
+    assert aws is not None and aws.ca_bundle == str(ca_pem.resolve())
+    assert AwsIdentity.of(aws).whoami().principal == OWNER
+    assert asked == ["/"]
+
+
+def test_a_ca_bundle_that_is_not_there_is_a_config_error(tmp_path: Path) -> None:
+    config = config_with(tmp_path, "aws", aws=AwsConfig(region="eu-central-1", endpoint_url="http://127.0.0.1:9"))
+    config.write_text(config.read_text().replace('endpoint_url = "http://127.0.0.1:9"', 'ca_bundle = "prod-ca.pem"', 1))
+    with pytest.raises(ConfigError, match=r"aws\.ca_bundle.*no file at"):
+        load_config(config)
