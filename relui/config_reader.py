@@ -231,25 +231,13 @@ class ConfigReader:
             region=t.text("region", required=True),
             profile=t.text("profile"),
             endpoint_url=t.text("endpoint_url"),
-            ca_bundle=self._ca_bundle(t),
+            ca_bundle=t.file("ca_bundle", self.file.parent),
             ecr_repository=t.text("ecr_repository"),
             rds_instance=t.text("rds_instance"),
             max_snapshot_age_hours=t.num("max_snapshot_age_hours", 24.0, above=0, maximum=8760),
         )
         t.done()
         return cfg
-
-    def _ca_bundle(self, t: Table) -> str | None:
-        """The PEM file AWS must prove itself with, relative to the config; None: the public CAs."""
-        name = t.text("ca_bundle")
-        if name is None:
-            return None
-        path = (self.file.parent / Path(name).expanduser()).resolve()
-        if not path.is_file():
-            self.fail(
-                t.path.key("ca_bundle"), f"no file at {path}; give the PEM file of the CA, relative to the config"
-            )
-        return str(path)
 
     def _compose(self, t: Table) -> ComposeConfig:
         cfg = ComposeConfig(

@@ -110,7 +110,7 @@ def _api_server(t: Table, fail: Fail, base: Path) -> tuple[str, str | None]:
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
         example = "https://ABC.gr7.eu-central-1.eks.amazonaws.com"
         fail(t.path.key("api_server"), f'expected a URL like "{example}", got {url!r}')
-    ca: str | None = t.text("certificate_authority")
+    ca = t.file("certificate_authority", base)
     if parts.scheme == "http":
         if not _loopback(parts.hostname):
             fail(t.path.key("api_server"), f"{url!r} is plain http: anyone on the way could answer; use https")
@@ -123,10 +123,7 @@ def _api_server(t: Table, fail: Fail, base: Path) -> tuple[str, str | None]:
             "an https api_server needs the PEM file of the cluster's CA (for EKS: aws eks describe-cluster "
             "--query cluster.certificateAuthority.data --output text | base64 -d > prod-ca.pem)",
         )
-    path = (base / Path(ca).expanduser()).resolve()
-    if not path.is_file():
-        fail(t.path.key("certificate_authority"), f"no file at {path}")
-    return url.rstrip("/"), str(path)
+    return url.rstrip("/"), ca
 
 
 def _loopback(host: str) -> bool:

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any, NoReturn
 
 
@@ -202,6 +203,16 @@ class Table:
             self.fail(self.path.key(key), "must not be empty")
         self._printable(key, value, multiline)
         return value
+
+    def file(self, key: str, base: Path) -> str | None:
+        """A file that must be there, relative to ``base`` (the config's directory), as an absolute path."""
+        name: str | None = self.text(key)
+        if name is None:
+            return None
+        path = (base / Path(name).expanduser()).resolve()
+        if not path.is_file():
+            self.fail(self.path.key(key), f"no file at {path} (a path relative to the config file)")
+        return str(path)
 
     def _printable(self, key: str, value: str, multiline: bool = False) -> None:
         """Config text reaches operators' terminals and records: an escape in it is refused, a line break too.
