@@ -12,8 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
+from relui.screens.checking import CheckingScreen
 from relui.screens.choice import ChoiceScreen
 from relui.screens.note import NoteScreen
 from relui.screens.remedies import TuiRemedies, bound_keys
@@ -125,16 +126,38 @@ class ReadinessScreen(Screen[None]):
         return not (action == "record" and self.ctx.read_only)
 
     def action_record(self) -> None:
-        """First whether this operator may attest at all (in a thread); then what, the link and a note."""
-        self._may_record()
+        """First whether this operator may attest at all (in a thread); then what, the link and a note.
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="readiness-record")
-    def _may_record(self) -> None:
-        refused = who_may_not_record(self.ctx, self.env.name)
-        if refused is not None:
-            self.app.call_from_thread(self.notify, str(refused), severity="error")
-            return
-        self.app.call_from_thread(self._ask_what)
+        A ``CheckingScreen`` holds the keys from the key press to the question,
+        as before a confirm: ``e`` then Enter, typed together, picked the first
+        kind of evidence unread once the identity check came back.
+        """
+        title = f"Record readiness evidence on {self.env.title}"
+        checking = CheckingScreen(title, reading="who may attest", typed_to=self.app.focused or self)
+        self.app.push_screen(checking)
+        self._may_record(checking)
+
+    @work(exclusive=True, exit_on_error=False, group="readiness-record")
+    async def _may_record(self, checking: CheckingScreen) -> None:
+        try:
+            try:
+                refused = await self._who_may_not_record().wait()
+            except WorkerFailed:
+                return  # the read's failure is the worker's own error
+            await checking.keys_typed_ahead()
+            if checking.cancelled:
+                return  # Esc before the question: nothing is asked
+            checking.finish()
+            if refused is not None:
+                self.notify(str(refused), severity="error")
+                return
+            self._ask_what()
+        finally:
+            checking.finish()
+
+    @work(thread=True, exit_on_error=False, group="readiness-who")
+    def _who_may_not_record(self) -> ReadinessError | None:
+        return who_may_not_record(self.ctx, self.env.name)
 
     def _ask_what(self) -> None:
         """Pick what to attest, then ask for the evidence link."""

@@ -178,3 +178,88 @@ async def test_the_chooser_still_deploys(ctx: Context) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert stack(app) == ["ReleaseDashboard"]
+
+
+@pytest.fixture
+def slow_attester(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Once the test clears the event, the readiness screen's who-may-attest check is held until it sets it."""
+    from relui.screens import readiness
+
+    answered = threading.Event()
+    answered.set()
+    real = readiness.who_may_not_record
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        answered.wait(HOLD_LIMIT_SECONDS)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(readiness, "who_may_not_record", slow)
+    yield answered
+    answered.set()
+
+
+async def open_readiness(app: Any, pilot: Any) -> None:
+    from relui.screens.readiness import ReadinessScreen
+
+    app.push_screen(ReadinessScreen(app.ctx, "prod"))
+    await settle(pilot)
+    assert isinstance(app.screen, ReadinessScreen)
+
+
+async def test_enter_typed_behind_the_record_key_does_not_pick_evidence_unread(
+    ctx: Context, slow_attester: threading.Event
+) -> None:
+    """``e`` Enter on the readiness review, the check slow: the Enter is dropped, the chooser waits to be read."""
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_readiness(app, pilot)
+        holding(slow_attester)
+        await pilot.press("e", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CheckingScreen)
+        slow_attester.set()
+        await settle(pilot)
+        # The chooser waits for an answer the operator gives having read it; no link is asked yet.
+        assert stack(app) == ["ReleaseDashboard", "ReadinessScreen", "ChoiceScreen"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert stack(app) == ["ReleaseDashboard", "ReadinessScreen", "NoteScreen"]
+
+
+async def test_escape_while_the_attester_is_checked_asks_nothing(ctx: Context, slow_attester: threading.Event) -> None:
+    """The operator changes their mind during a slow check: Esc closed the whole review, not the record."""
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await open_readiness(app, pilot)
+        holding(slow_attester)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        slow_attester.set()  # the answer comes in after the Esc: nothing is asked, the review stays
+        await settle(pilot)
+        assert stack(app) == ["ReleaseDashboard", "ReadinessScreen"]
+
+
+async def test_a_slow_attester_check_says_what_it_reads(ctx: Context, slow_attester: threading.Event) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_readiness(app, pilot)
+        holding(slow_attester)
+        await pilot.press("e")
+        await pilot.pause(SHOW_AFTER_SECONDS)
+        checking = app.screen
+        assert isinstance(checking, CheckingScreen)
+        for _ in range(60):
+            if checking.has_class("-shown"):
+                break
+            await pilot.pause(0.05)
+        assert str(checking.query_one("#checking-line", Static).content) == (
+            "Record readiness evidence on PROD: reading who may attest; nothing has changed yet. Esc cancels."
+        )
+        slow_attester.set()
+        await settle(pilot)
+        assert stack(app) == ["ReleaseDashboard", "ReadinessScreen", "ChoiceScreen"]
