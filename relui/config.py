@@ -27,6 +27,7 @@ from relui.config_team import IdentityMapping as IdentityMapping
 from relui.config_team import IdentityUser as IdentityUser
 from relui.config_team import RecordsConfig as RecordsConfig
 from relui.config_team import SigningConfig as SigningConfig
+from relui.statedir import read_file
 from relui.tomlpath import deepest_line, explain_toml_error, key_on_line, one_line
 
 ENV_KINDS = ("sandbox", "kubernetes", "compose")
@@ -330,7 +331,7 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
 def load_config(path: Path) -> Config:
     """Read and validate a config file; every problem is one ConfigError line."""
     try:
-        raw = path.read_bytes()
+        raw = read_file(path, pipes=True)
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: config file not found; run 'relui init' to write a starter config here, "

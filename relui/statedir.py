@@ -7,12 +7,57 @@ reader never sees half a file and two writers never lose each other's work.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+# The most relui reads of one file it keeps or is pointed at (a config, a record, the sandbox world):
+# each is kilobytes, the sandbox world at 500 pods a color under a megabyte.
+READ_LIMIT = 16 * 1024 * 1024
+_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a FIFO"}
+_KINDS[stat.S_IFSOCK] = "a socket"
+
+
+class UnreadableFile(OSError):
+    """A file relui will not read: no regular file, or larger than ``READ_LIMIT``."""
+
+
+def read_file(path: Path, limit: int = READ_LIMIT, pipes: bool = False) -> bytes:
+    """The bytes of the regular file at ``path``; ``UnreadableFile`` for a device, a FIFO or one over ``limit``.
+
+    ``Path.read_bytes`` reads what it is given until it ends: ``--config
+    /dev/zero`` filled memory until the kernel killed relui, and a state file
+    that was a FIFO or ``/dev/full`` held the state dir for its whole deadline,
+    then blamed the journal. Opened non-blocking, so a FIFO with no writer is
+    refused rather than waited on; a directory is ``IsADirectoryError`` as before.
+    ``pipes``: a FIFO or pipe is read to its end after all (``--config <(envsubst < relui.toml)``).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if pipes and stat.S_ISFIFO(info.st_mode):
+            os.set_blocking(fd, True)
+        elif not stat.S_ISREG(info.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "no regular file")
+            raise UnreadableFile(errno.EINVAL, f"{kind}, not a regular file", str(path))
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        raise UnreadableFile(errno.EFBIG, f"larger than {limit // (1 << 20)} MiB, the most relui reads of one file")
+    finally:
+        os.close(fd)
 
 
 def resolve_state_dir(explicit: str | None = None) -> Path:

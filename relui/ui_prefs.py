@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from relui.statedir import read_file
+
 PREFS_FILE = "ui.json"
 DEFAULT_THEME = "textual-dark"
 
@@ -19,7 +21,7 @@ DEFAULT_THEME = "textual-dark"
 def last_theme(state_dir: Path) -> str | None:
     """The theme picked in an earlier run, or None."""
     try:
-        data = json.loads((state_dir / PREFS_FILE).read_text(encoding="utf-8"))
+        data = json.loads(read_file(state_dir / PREFS_FILE))
     except (OSError, ValueError):
         return None
     theme = data.get("theme") if isinstance(data, dict) else None

@@ -27,7 +27,7 @@ from typing import Any
 from relui.config import EnvironmentConfig
 from relui.domain import Color, ColorState, Finding, LockInfo, PodHealth, ReleaseValues, Revision
 from relui.ports import LockHeld, NotFound, PortError, SourceUnavailable
-from relui.statedir import atomic_write, exclusive, resolve_state_dir
+from relui.statedir import atomic_write, exclusive, read_file, resolve_state_dir
 
 READ_TIMEOUT_SECONDS = 30.0
 LEASE_SECONDS = 300
@@ -152,11 +152,12 @@ class _ComposePort:
     def read_state(self) -> dict[str, Any]:
         """The stored lock and revisions (empty when nothing was ever stored)."""
         try:
-            loaded: dict[str, Any] = json.loads(self.state_path.read_text())
+            loaded: dict[str, Any] = json.loads(read_file(self.state_path))
         except FileNotFoundError:
             return {"lock": None, "revisions": []}
         except (OSError, ValueError) as exc:
-            raise PortError(f"cannot read {self.state_path}: {exc}; delete it to start over") from None
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise PortError(f"cannot read {self.state_path}: {why}; delete it to start over") from None
         return loaded
 
     @contextmanager

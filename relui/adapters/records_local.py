@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
-from relui.statedir import atomic_write, exclusive
+from relui.statedir import atomic_write, exclusive, read_file
 
 JOURNAL = "journal.jsonl"
 # How long an action waits for a reader's probe of the action mutex to let go (acquire_lease).
@@ -87,7 +87,7 @@ class LocalRecords:
         path = self._path(name)
         with self._failing(path, "read"):
             try:
-                data = path.read_bytes()
+                data = read_file(path)
             except FileNotFoundError:
                 return None
         return Document(data, _digest(data))
@@ -101,7 +101,7 @@ class LocalRecords:
                 return Document(data, _digest(data))
             with exclusive(path):
                 try:
-                    current: str | None = _digest(path.read_bytes())
+                    current: str | None = _digest(read_file(path))
                 except FileNotFoundError:
                     current = None
                 if (expect == ABSENT and current is not None) or (expect != ABSENT and current != expect):

@@ -17,7 +17,7 @@ from typing import Any
 
 from relui.config import Config
 from relui.ports import Clock, PortError
-from relui.statedir import atomic_write, exclusive
+from relui.statedir import atomic_write, exclusive, read_file
 
 World = dict[str, Any]
 SCHEMA = 1
@@ -78,11 +78,11 @@ class SandboxWorld:
 
     def _load(self) -> World:
         try:
-            world: World = json.loads(self.path.read_text())
+            world: World = json.loads(read_file(self.path))
         except (OSError, ValueError) as exc:
-            raise PortError(
-                f"sandbox world {self.path} is unreadable ({exc}); delete it to start a fresh world"
-            ) from None
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            unreadable = f"sandbox world {self.path} is unreadable ({why})"
+            raise PortError(f"{unreadable}; delete it to start a fresh world") from None
         if not isinstance(world, dict):
             damaged = f"sandbox world {self.path} is not what relui writes (not a JSON object)"
             raise PortError(f"{damaged}; delete it to start a fresh world")

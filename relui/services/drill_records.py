@@ -19,7 +19,7 @@ from typing import Any
 
 from relui.ports import ABSENT, PortError, RecordConflict
 from relui.services import record_store
-from relui.statedir import exclusive
+from relui.statedir import exclusive, read_file
 
 FILE_NAME = "drills.jsonl"
 
@@ -96,7 +96,7 @@ def _team_lines(state_dir: Path) -> list[str]:
 def read_records(state_dir: Path) -> list[DrillRecord]:
     """Every run, oldest first; a run scored twice counts once (its last score)."""
     try:
-        text = (state_dir / FILE_NAME).read_text(encoding="utf-8")
+        text = read_file(state_dir / FILE_NAME).decode("utf-8", errors="replace")
     except FileNotFoundError:
         text = ""
     by_id: dict[str, DrillRecord] = {}

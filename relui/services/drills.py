@@ -27,7 +27,7 @@ from relui.ports import Clock, Ports
 from relui.services import drill_goals as goals
 from relui.services.context import Context
 from relui.services.drill_goals import CANDIDATE, FIXED, LIVE, GoalCheck, VisibleAt
-from relui.statedir import atomic_write
+from relui.statedir import atomic_write, read_file
 
 PortFactory = Callable[[Config, Path, Clock], Ports]
 DRILL_FILE = "drill.json"
@@ -244,7 +244,7 @@ def start(
 def open_run(state_dir: Path, build_ports: PortFactory, clock: Clock) -> DrillRun:
     """A drill started earlier, read back from its state dir (to score it)."""
     try:
-        record = json.loads((state_dir / DRILL_FILE).read_text(encoding="utf-8"))
+        record = json.loads(read_file(state_dir / DRILL_FILE))
     except FileNotFoundError:
         raise DrillError(f"{state_dir} holds no drill ({DRILL_FILE} missing); start one: relui drill NAME") from None
     except (OSError, ValueError) as exc:

@@ -38,6 +38,7 @@ from typing import Any
 
 from relui.config import Config
 from relui.services.problems import Problem, ServiceError
+from relui.statedir import read_file
 
 NAMESPACE = "relui"
 SIGNOFF_VALID = timedelta(days=7)
@@ -365,9 +366,11 @@ def verify(config: Config, signed: Signed, signer: str, role: str) -> SignatureC
     if not file.is_absolute():
         file = config.path.parent / file
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_file(file).decode("utf-8")
     except OSError as exc:
         return SignatureCheck(f"allowed_signers {file} is unreadable ({exc.strerror or exc})")
+    except UnicodeDecodeError:
+        return SignatureCheck(f"allowed_signers {file} is not UTF-8 text")
     return _verify(text, signed.payload, signed.signature, signer, role)
 
 
