@@ -166,7 +166,9 @@ class _Reviews(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        token = str(self.headers.get("Authorization", "")).removeprefix("Bearer ").strip()
+        # The scheme is case-insensitive, as an API server reads it: the in-cluster loader sends "bearer".
+        scheme, _, token = str(self.headers.get("Authorization", "")).partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
         self.answered.append(token)
         username, groups = USERS.get(token, ("system:anonymous", ("system:unauthenticated",)))
         if self.path != REVIEW_PATH:
