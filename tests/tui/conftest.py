@@ -9,6 +9,7 @@ import pytest
 from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widgets import Input
 
 from relui.app import ReluiApp
@@ -178,10 +179,11 @@ def screen_lines(app: ReluiApp | App[None], region: Region | None = None) -> lis
     at its container's edge on screen, which its ``render()`` never says.
     """
     update = app.screen._compositor.render_full_update()
-    lines = ["".join(segment.text for strip in row for segment in strip) for row in update.strips]
+    rows = [Strip.join(row) for row in update.strips]
     if region is None:
-        return lines
-    return [line[region.x : region.right] for line in lines[region.y : region.bottom]]
+        return [row.text for row in rows]
+    # Cut in cells, not characters: a wide character (CJK, emoji) is one character drawn in two cells.
+    return [row.crop(region.x, region.right).text for row in rows[region.y : region.bottom]]
 
 
 def words_on_screen(app: ReluiApp | App[None], region: Region | None = None) -> str:
