@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -122,11 +123,14 @@ class ChecklistScreen(Screen[None]):
         return True
 
     def _wide_widths(self, view: ChecklistView) -> tuple[int, int]:
-        """The item and who/evidence widths that fill the screen beside the phase and state columns."""
-        phase = max([len("phase"), *(len(s.item.phase) for s in view.items)])
+        """The item and who/evidence widths that fill the screen beside the phase and state columns.
+
+        Widths are terminal cells, not characters: an operator's CJK name or an emoji in a note takes two.
+        """
+        phase = max([cell_len("phase"), *(cell_len(s.item.phase) for s in view.items)])
         room = self.size.width - WIDE_GUTTER - phase - STATE_WIDTH
-        needed = max([len("who / evidence"), *(len(detail_text(s)) for s in view.items)])
-        evidence = max(min(needed, room - MIN_ITEM), len("who / evidence"))
+        needed = max([cell_len("who / evidence"), *(cell_len(detail_text(s)) for s in view.items)])
+        evidence = max(min(needed, room - MIN_ITEM), cell_len("who / evidence"))
         return max(room - evidence, MIN_ITEM), evidence
 
     def on_resize(self) -> None:
