@@ -5,10 +5,12 @@ Each row carries the binding id, which is what ``[keymap]`` in config remaps.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -93,6 +95,20 @@ WIDE_HELP = 100
 NARROW_KEY_WIDTH = 16
 
 
+def wrapped_key(key: str, width: int) -> str:
+    """``key`` in lines of at most ``width`` cells, broken after a ``|`` or at a space, never inside a word.
+
+    Rich breaks only at spaces, so ``:readiness|env|checklist ENV`` folded mid-word at 16 cells. A
+    token wider than ``width`` is left whole, for the column to fold.
+    """
+    lines = [""]
+    for token in re.split(r"(?<=[| ])", key):
+        if lines[-1] and cell_len((lines[-1] + token).rstrip()) > width:
+            lines.append("")
+        lines[-1] += token
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def keys_table(sections: Sequence[Section], key_width: int | None = None) -> Table:
     """Every section's keys as one table whose ``does`` and ``note`` columns wrap to the width.
 
@@ -108,7 +124,8 @@ def keys_table(sections: Sequence[Section], key_width: int | None = None) -> Tab
     for title, rows in sections:
         table.add_row(Text(""), Text(title, "bold underline"), Text(""), Text(""))
         for row in rows:
-            table.add_row(Text(row.key), Text(row.description), Text(row.binding_id), Text(row.note))
+            key = row.key if key_width is None else wrapped_key(row.key, key_width)
+            table.add_row(Text(key), Text(row.description), Text(row.binding_id), Text(row.note))
     return table
 
 

@@ -83,3 +83,44 @@ async def test_at_80x24_no_word_of_help_is_cut(ctx: Context) -> None:
             for row in rows:
                 for word in f"{row.description} {row.note}".split():
                     assert word in shown, (word, row)
+
+
+async def test_at_80x24_a_long_command_key_breaks_after_a_bar_or_at_a_space(ctx: Context) -> None:
+    """``:readiness|env|checklist ENV`` folded at 16 cells, mid-word: ``:readiness|env|ch`` over ``ecklist ENV``."""
+    import re
+
+    from textual.containers import VerticalScroll
+
+    from relui.screens.command_mode import COMMAND_HELP
+    from relui.screens.help import NARROW_KEY_WIDTH
+    from tests.tui.conftest import screen_lines
+
+    app = make_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HelpScreen) and screen.key_width == NARROW_KEY_WIDTH
+        keys = screen.query_one("#help-keys", VerticalScroll)
+        region = keys.content_region
+        # The key column: its left padding and at most NARROW_KEY_WIDTH cells of key.
+        key_column = region._replace(width=NARROW_KEY_WIDTH + 1)
+        key_words: set[str] = set()
+        seen: list[str] = []
+        while True:
+            for line in screen_lines(app, key_column):
+                key_words.update(re.split(r"[\s|]+", line.strip()))
+            seen.extend(words_on_screen(app, region).split())
+            if keys.scroll_y >= keys.max_scroll_y:
+                break
+            keys.scroll_to(y=keys.scroll_y + region.height - 1, animate=False)
+            await pilot.pause()
+        long_keys = [typed for typed, _ in COMMAND_HELP if len(typed) > NARROW_KEY_WIDTH]
+        assert ":readiness|env|checklist ENV" in long_keys
+        for typed in long_keys:
+            for word in re.split(r"[\s|]+", typed):
+                assert word in key_words, (word, typed, sorted(key_words))
+        shown = set(seen)
+        for typed, does in COMMAND_HELP:
+            assert set(does.split()) <= shown, (typed, does)
