@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 from textual.widgets import DataTable
 
 from relui.domain import Revision
-from relui.widgets.plain_cells import plain, plain_row
+from relui.widgets.plain_cells import plain, plain_row, wrapped
 
 # The narrowest the description column is squeezed to before the table scrolls sideways instead.
 MIN_DESCRIPTION = 12
@@ -87,20 +87,22 @@ class RevisionTable(DataTable[Text]):
 
 def fitted(description: str, width: int) -> list[str]:
     """``description`` wrapped to ``width``, at most ``MAX_LINES`` lines; a cut one ends in ``...``."""
-    lines = textwrap.wrap(description, width, break_on_hyphens=False) or [""]
+    lines = wrapped(description, width)
     if len(lines) > MAX_LINES:
         lines = lines[:MAX_LINES]
-        lines[-1] = lines[-1][: width - 3].rstrip() + "..."
+        lines[-1] = set_cell_size(lines[-1], width - 3).rstrip() + "..."
     return lines
 
 
 def description_width(total: int, headers: Sequence[str], rows: Sequence[Sequence[str]], padding: int) -> int:
     """What is left for the description once the other columns take their widest cell (and padding)."""
-    widths = [max([len(header), *(len(row[i]) for row in rows)]) + 2 * padding for i, header in enumerate(headers)]
+    widths = [
+        max([cell_len(header), *(cell_len(row[i]) for row in rows)]) + 2 * padding for i, header in enumerate(headers)
+    ]
     return max(MIN_DESCRIPTION, total - sum(widths) - 2 * padding)
 
 
 def revision_label(rev: Revision) -> str:
     """One line per revision for the rollback picker: number, status, values, description."""
-    description = rev.description if len(rev.description) <= 48 else rev.description[:45] + "..."
+    description = rev.description if cell_len(rev.description) <= 48 else set_cell_size(rev.description, 45) + "..."
     return f"revision {rev.number} ({rev.status}): {values_text(rev)}  {description}"
