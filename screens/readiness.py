@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,7 +34,7 @@ from relui.services.readiness import (
     who_may_not_record,
 )
 from relui.widgets.footer import KeyHints
-from relui.widgets.plain_cells import plain
+from relui.widgets.plain_cells import plain, wrapped
 
 # The status is always in words; the style only repeats it.
 STATUS_STYLE = {MET: "green", NOT_MET: "bold red"}
@@ -213,11 +213,11 @@ class ReadinessScreen(Screen[None]):
         """One row per criterion; the evidence wraps in its column, so nothing goes off the right edge."""
         table = self.query_one(DataTable)
         table.clear()
-        titles = max((len(c.title) for c in self.criteria), default=0)
+        titles = max((cell_len(c.title) for c in self.criteria), default=0)
         width = max(self.size.width - titles - STATUS_WIDTH - GUTTER, 20)
         for criterion in self.criteria:
             evidence = self.remedies.text(criterion.detail, criterion.remedy)
-            lines = textwrap.wrap(evidence, width, break_on_hyphens=False) or [""]
+            lines = wrapped(evidence, width)
             cell = Text("\n".join(lines))
             table.add_row(plain(criterion.title), status_text(criterion), cell, key=criterion.name, height=len(lines))
 
