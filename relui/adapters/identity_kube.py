@@ -23,7 +23,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from urllib3.util import parse_url
 
-from relui.adapters.kube_client import api_error, load_configuration, one_line, transport_error
+from relui.adapters.kube_client import api_error, in_cluster, load_configuration, one_line, transport_error
 from relui.config import EnvironmentConfig
 from relui.domain import Principal
 from relui.ports import CredentialsRefused, PortError
@@ -44,12 +44,16 @@ class KubeIdentity:
         if pinned is None:  # the config reader requires it; an EnvironmentConfig made in code may lack it
             raise PortError(f"{self.env.name}: [environments.identity] api_server is not set; nothing can vouch")
         configuration = load_configuration(self.env, self._kubeconfig)
-        context = self.env.kube_context or "the current context"
+        if in_cluster(self._kubeconfig):
+            asked = "the in-cluster service account"
+            source, fix = asked, "KUBERNETES_SERVICE_HOST/PORT is not that cluster's"
+        else:
+            asked = self.env.kube_context or "the current context"
+            source, fix = f"kubeconfig {asked}", "set kube_context or KUBECONFIG to that cluster's"
         origin = _origin(str(configuration.host))
         if origin is None or origin != _origin(pinned):
             raise PortError(
-                f"kubeconfig {context} points at {configuration.host}, not {self.env.name}'s api_server {pinned}; "
-                "set kube_context or KUBECONFIG to that cluster's"
+                f"{source} points at {configuration.host}, not {self.env.name}'s api_server {pinned}; {fix}"
             )
         _pin(configuration, self.env.identity.certificate_authority)
         api = client.ApiClient(configuration)
@@ -74,7 +78,7 @@ class KubeIdentity:
         username = info.username if info else None
         if info is None or not username:
             raise PortError("kubernetes: the SelfSubjectReview answered without a username; is the API server >= 1.28?")
-        how = f"kubernetes SelfSubjectReview ({context})"
+        how = f"kubernetes SelfSubjectReview ({asked})"
         return Principal(username, username, tuple(info.groups or ()), True, how, kind="kubernetes")
 
 

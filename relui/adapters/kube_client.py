@@ -39,15 +39,25 @@ def load_api_client(env: EnvironmentConfig, kubeconfig: str | None = None) -> cl
     return client.ApiClient(load_configuration(env, kubeconfig))
 
 
+def _kubeconfig_path(kubeconfig: str | None) -> str:
+    return kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+
+
+def in_cluster(kubeconfig: str | None = None) -> bool:
+    """True when the client takes the in-cluster service account: no kubeconfig file, KUBERNETES_SERVICE_HOST set."""
+    files = [Path(p).expanduser() for p in _kubeconfig_path(kubeconfig).split(os.pathsep) if p]
+    return not any(f.is_file() for f in files) and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+
+
 def load_configuration(env: EnvironmentConfig, kubeconfig: str | None = None) -> client.Configuration:
     """The client settings of the environment's context (server, TLS, credentials), or the in-cluster account's."""
-    path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    path = _kubeconfig_path(kubeconfig)
     files = [Path(p).expanduser() for p in path.split(os.pathsep) if p]
     configuration = client.Configuration()
     # One retry for a refused or reset connection; read timeouts are not retried
     # so a hung API server costs one timeout, not several.
     configuration.retries = urllib3.Retry(total=1, connect=1, read=0, status=0, redirect=2)
-    if not any(f.is_file() for f in files) and os.environ.get("KUBERNETES_SERVICE_HOST"):
+    if in_cluster(kubeconfig):
         try:
             config.load_incluster_config(client_configuration=configuration)
         except config.ConfigException as exc:

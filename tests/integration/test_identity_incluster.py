@@ -162,7 +162,10 @@ def test_a_service_host_of_ones_own_proves_no_one(tmp_path: Path, pod: Pod, monk
     account = pod.mount(pod.impostor, pod.impostor_ca, "t0ken-of-alice")
     found = prod_principal(config_path)
     assert_refused(found)
-    assert f"points at {pod.impostor.url}, not prod's api_server {pod.cluster.url}" in found.how
+    assert (
+        f"the in-cluster service account points at {pod.impostor.url}, not prod's api_server {pod.cluster.url}; "
+        "KUBERNETES_SERVICE_HOST/PORT is not that cluster's"
+    ) in found.how  # no kubeconfig was read: it is not the one blamed
     assert pod.impostor.answered == [], "the impostor was asked who acts"
     assert pod.cluster.answered == [], "the made-up token was sent to the cluster"
     # The attack is live: the library, trusting the account's own CA, takes the impostor's word for alice.
@@ -222,7 +225,7 @@ def test_a_service_account_on_the_pinned_server_is_who_the_server_says(
     pod.mount(pod.cluster, pod.cluster_ca if account_ca == "cluster" else pod.impostor_ca, token)
     found = prod_principal(config_path)
     assert (found.principal, found.user, found.verified, found.roles) == (principal, user, True, roles), found.how
-    assert found.how.startswith("kubernetes SelfSubjectReview")
+    assert found.how.startswith("kubernetes SelfSubjectReview (the in-cluster service account)")
     assert pod.cluster.answered == [token]
 
 
