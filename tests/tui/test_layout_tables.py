@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from relui.app import ReluiApp
 from relui.screens.checklist import ChecklistScreen, detail_text
 from relui.screens.readiness import ReadinessScreen
 from relui.services.checklist import Checklists
@@ -120,19 +123,26 @@ def column_region(table: DataTable[object], index: int) -> Region:
     return Region(region.x + sum(widths[:index]), region.y, widths[index], region.height)
 
 
+async def wide_checklist(app: ReluiApp, pilot: Pilot[int]) -> tuple[ChecklistScreen, DataTable[Text]]:
+    """``k`` at 120x36: the checklist in its wide layout (who/evidence a column of its own), not scrolling sideways."""
+    await settle(pilot)
+    await pilot.press("k")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, ChecklistScreen) and screen.view is not None
+    table: DataTable[Text] = screen.query_one(DataTable)
+    assert [str(c.label) for c in table.columns.values()] == ["phase", "state", "item", "who / evidence"]
+    assert table.virtual_size.width <= 120, "no horizontal scrolling"
+    return screen, table
+
+
 async def test_at_120x36_every_item_and_its_whole_evidence_are_on_screen(ctx: Context) -> None:
     """The item column took its longest title and who/evidence ran past the right edge; now the item wraps."""
     Checklists(ctx).tick("dev", "tests-passing", note=NOTE)
     app = make_app(ctx)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("k")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ChecklistScreen) and screen.view is not None
-        table = screen.query_one(DataTable)
-        assert [str(c.label) for c in table.columns.values()] == ["phase", "state", "item", "who / evidence"]
-        assert table.virtual_size.width <= 120, "no horizontal scrolling"
+        screen, table = await wide_checklist(app, pilot)
+        assert screen.view is not None
         items = words_on_screen(app, column_region(table, 2))
         evidence = words_on_screen(app, column_region(table, 3))
         for status in screen.view.items:

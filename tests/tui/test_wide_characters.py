@@ -5,13 +5,12 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from textual.widgets import DataTable
 
-from relui.screens.checklist import ChecklistScreen, detail_text
+from relui.screens.checklist import detail_text
 from relui.services.checklist import Checklists
 from relui.widgets.plain_cells import wrapped
 from tests.tui.conftest import ContextFactory, make_app, screen_lines, settle
-from tests.tui.test_layout_tables import column_region
+from tests.tui.test_layout_tables import column_region, wide_checklist
 
 OPERATOR = "山田太郎"
 EVIDENCE = "smoke ✅ 通過 on green"
@@ -23,14 +22,8 @@ async def test_at_120x36_who_and_evidence_in_wide_characters_fit_their_column(ma
     Checklists(ctx).tick("dev", "tests-passing", note=EVIDENCE)
     app = make_app(ctx)
     async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
-        await pilot.press("k")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ChecklistScreen) and screen.view is not None
-        table = screen.query_one(DataTable)
-        assert [str(c.label) for c in table.columns.values()] == ["phase", "state", "item", "who / evidence"]
-        assert table.virtual_size.width <= 120, "no horizontal scrolling"
+        screen, table = await wide_checklist(app, pilot)
+        assert screen.view is not None
         evidence = screen_lines(app, column_region(table, 3))
         # Every cell is shorter than the room beside the items, so each is on one line of its column, whole.
         for status in screen.view.items:
