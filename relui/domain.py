@@ -10,17 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from relui.printable import printable
-
-
-def _printable(record: object, *names: str) -> None:
-    """A source's words in a record as one printable line (``relui.printable``): no escape reaches a terminal."""
-    for name in names:
-        value = getattr(record, name)
-        if isinstance(value, str) and value:
-            clean = printable(value)
-            if clean is not value:
-                object.__setattr__(record, name, clean)
+from relui.printable import printable_fields as _printable
 
 
 class Color(StrEnum):

@@ -33,3 +33,18 @@ def one_line(text: str, limit: int = FREE_TEXT_LIMIT) -> str:
 def printable(text: str, limit: int = FREE_TEXT_LIMIT) -> str:
     """A source's words as they are when already one printable line (checked at C speed), else ``one_line``."""
     return text if text.isprintable() and len(text) <= limit else one_line(text, limit)
+
+
+def printable_fields(record: object, *names: str, limit: int = FREE_TEXT_LIMIT) -> None:
+    """Each named ``str`` field of a (frozen) record as ``printable`` makes it, in place: for ``__post_init__``.
+
+    What a record read back from a file says goes to a terminal: a record
+    edited by hand, or written into a shared store by anyone who may write
+    it, can hold escape sequences (OSC 52 sets the reader's clipboard).
+    """
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str) and value:
+            clean = printable(value, limit)
+            if clean is not value:
+                object.__setattr__(record, name, clean)

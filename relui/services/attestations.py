@@ -21,6 +21,7 @@ import tomli_w
 from relui.config import EnvironmentConfig
 from relui.domain import Remedy, RemedyKind
 from relui.ports import PortError
+from relui.printable import printable_fields
 from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Journal, JournalError
@@ -55,6 +56,11 @@ class Record:
     payload: str = ""  # the signed attestation (relui.services.signing)
     signature: str = ""
     problem: str | None = None  # set when read: why the record does not count
+
+    def __post_init__(self) -> None:
+        # Read back from the readiness file; payload and signature are checked as they are.
+        printable_fields(self, "item", "by", "at", "note", "principal", "verified_by", "problem")
+        printable_fields(self, "evidence", limit=EVIDENCE_LIMIT)
 
     def line(self) -> str:
         """The record in a few words: who, when, where the proof is, and the note made with it."""

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from relui.config import PHASES, SIGN_OFF_ROLE, ChecklistItem
 from relui.domain import Color, SmokeResult
 from relui.ports import PortError
+from relui.printable import printable_fields
 from relui.services.auto_checks import check_item
 from relui.services.context import Context
 from relui.services.journal import Journal
@@ -56,6 +57,10 @@ class ItemStatus:
     at: str | None = None
     note: str | None = None
     evidence: str | None = None
+
+    def __post_init__(self) -> None:
+        # The tick's words come from the checklist file, which a person or another tool may have written.
+        printable_fields(self, "by", "at", "note", "evidence")
 
     @property
     def automatic(self) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relui.ports import ABSENT, PortError, RecordConflict
+from relui.printable import printable_fields
 from relui.services import record_store
 from relui.statedir import exclusive, read_file
 
@@ -36,6 +37,10 @@ class DrillRecord:
     points: int
     summary: str
     state_dir: str = ""
+
+    def __post_init__(self) -> None:
+        # drills.jsonl is appended to by hand-run drills on any machine; its words reach readiness screens.
+        printable_fields(self, "id", "drill", "operator", "summary", "state_dir")
 
     def to_json(self) -> dict[str, Any]:
         """The record as one JSON object."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from relui.config import Config
 from relui.domain import Principal
+from relui.printable import printable_fields
 from relui.services import record_store
 from relui.services.context import Context
 from relui.services.journal import Journal
@@ -40,6 +41,12 @@ class SignOff:
     problem: str | None = None
     key_owner: str | None = None
     trust: str = ""
+
+    def __post_init__(self) -> None:
+        # Read back from a file anyone with write access to it may have written; never payload or signature,
+        # which are checked as they are (a tampered one then fails its check).
+        words = ("role", "user", "at", "principal", "verified_by", "github_run_url", "github_approver")
+        printable_fields(self, *words, "problem", "key_owner", "trust")
 
     @property
     def pipeline(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,3 +73,51 @@ def test_a_table_cell_is_printable_whatever_a_hand_edited_record_holds() -> None
 
     assert no_escapes(plain(HOSTILE).plain)
     assert plain("[/] as typed").plain == "[/] as typed"
+
+
+def _toml_string(text: str) -> str:
+    """``text`` as a TOML basic string, control characters escaped as TOML allows them (``\\u001b``)."""
+    return json.dumps(text)  # JSON's escapes are TOML's for these characters
+
+
+def test_checklist_and_readiness_records_written_by_hand_print_without_escapes(ctx: Context) -> None:
+    """A checklist or readiness file in a shared store is written by whoever may write the store.
+
+    Its words were printed raw: a note holding OSC 52 set the reader's clipboard,
+    ``ESC [2J`` cleared their screen, in ``relui checklist`` and ``relui readiness``.
+    """
+    from relui.services.checklist import Checklists
+    from relui.services.readiness import read_records, record
+
+    Checklists(ctx).tick("qa", "tests-passing", note="CI 1")
+    record(ctx, "prod", "restore-test", "https://wiki.example/restore-1", note="drill 1")
+    (checklist,) = (ctx.state_dir / "checklists" / "qa").glob("*.toml")
+    checklist.write_text(checklist.read_text().replace('"CI 1"', _toml_string(HOSTILE)))
+    readiness = ctx.state_dir / "readiness" / "prod.toml"
+    readiness.write_text(readiness.read_text().replace('"drill 1"', _toml_string(HOSTILE)))
+    assert "\x1b" in tomllib.loads(checklist.read_text())["items"]["tests-passing"]["note"]  # really in the file
+
+    view = Checklists(ctx).view("qa")
+    ticked = next(s for s in view.items if s.item.id == "tests-passing")
+    assert no_escapes(ticked.note or "") and "PWNED" in (ticked.note or "")
+    assert no_escapes(read_records(ctx, "prod")["restore-test"].note)
+    for args in (("checklist", "qa"), ("readiness", "prod")):
+        done = subprocess.run(
+            [sys.executable, "-m", "relui", *args, "--config", str(SHIPPED_CONFIG), "--state-dir", str(ctx.state_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"RELUI_USER": "ops", "PATH": "/usr/bin:/bin"},
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        assert "PWNED" in done.stdout, (args, done.stdout, done.stderr)  # shown, as printable text
+        assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout, args
+
+
+def test_a_sign_off_read_back_keeps_its_signature_as_written() -> None:
+    """Only the words are made printable: a signature is checked byte for byte (a tampered one fails its check)."""
+    from relui.services.signoff import SignOff
+
+    signature = "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
+    signoff = SignOff("product_owner", HOSTILE, "2026-12-01T10:00:00+00:00", payload='{"a":1}', signature=signature)
+    assert no_escapes(signoff.user) and signoff.signature == signature and signoff.payload == '{"a":1}'
