@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from relui.printable import printable_fields
 from relui.services import signing
 from relui.services.context import Context
 from relui.services.journal import Entry
@@ -46,6 +47,11 @@ class Approval:
     expires: datetime
     action: str  # the verb it lets through: deploy, smoke, cutover, rollback, install
     version: str = ""  # the release it was given for; "" for any release of that action
+
+    def __post_init__(self) -> None:
+        # Read back from the journal, whose lines anyone who may write the store can add: guards print these words.
+        # Never the id, action or version: the journal matches and spends an approval by those as written.
+        printable_fields(self, "approver", "reason")
 
     @property
     def purpose(self) -> str:

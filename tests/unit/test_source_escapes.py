@@ -121,3 +121,12 @@ def test_a_sign_off_read_back_keeps_its_signature_as_written() -> None:
     signature = "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n"
     signoff = SignOff("product_owner", HOSTILE, "2026-12-01T10:00:00+00:00", payload='{"a":1}', signature=signature)
     assert no_escapes(signoff.user) and signoff.signature == signature and signoff.payload == '{"a":1}'
+
+
+def test_a_break_glass_approval_read_back_says_its_words_printably_and_keeps_its_id() -> None:
+    """Guards print who approved and why; the id, action and release stay as written, as the journal spends them."""
+    from relui.services.approvals import Approval
+
+    approval = Approval("id\x1b1", "prod", HOSTILE, HOSTILE, AT, AT, "cutover", "1.6.0")
+    assert no_escapes(approval.approver) and no_escapes(approval.reason) and "PWNED" in approval.reason
+    assert (approval.id, approval.action, approval.version) == ("id\x1b1", "cutover", "1.6.0")
