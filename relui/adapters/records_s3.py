@@ -40,6 +40,7 @@ from relui.adapters.aws_session import LazySession, client_config
 from relui.config import AwsConfig
 from relui.config_team import RecordsConfig
 from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
+from relui.statedir import READ_LIMIT
 
 # Unreachable should be said within seconds: every machine's dashboard asks.
 _CLIENT_CONFIG = client_config(3, 10)
@@ -110,7 +111,17 @@ class S3Records:
         try:
             with self._errors(what):
                 answer = self._client().get_object(Bucket=self.bucket, Key=key)
-                return answer["Body"].read(), str(answer["ETag"])
+                body = answer["Body"]
+                try:
+                    # No record relui writes comes near this; whoever may write the bucket may put anything there.
+                    if int(answer.get("ContentLength") or 0) > READ_LIMIT:
+                        raise RecordsError(self.where, f"{what}: {key} is larger than {READ_LIMIT >> 20} MiB")
+                    data = body.read(READ_LIMIT + 1)
+                finally:
+                    body.close()
+                if len(data) > READ_LIMIT:
+                    raise RecordsError(self.where, f"{what}: {key} is larger than {READ_LIMIT >> 20} MiB")
+                return data, str(answer["ETag"])
         except RecordsError as exc:
             if any(code in exc.reason for code in ("NoSuchKey", "Not Found", "404")):
                 return None

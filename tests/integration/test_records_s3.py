@@ -25,10 +25,11 @@ from moto.server import ThreadedMotoServer
 
 from relui.clock import ManualClock
 from relui.remedy_commands import guard_text
-from relui.services.checklist import Checklists
+from relui.services.checklist import ChecklistError, Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release import ReleaseService
+from relui.statedir import READ_LIMIT
 from tests.conftest import IN_WINDOW, drill_config, make_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -369,3 +370,17 @@ def test_a_release_drill_split_across_three_machines_and_one_bucket_passes(s3: s
     journal = json.loads(ok(bastion("journal", "prod", "--json")).stdout)["entries"]
     actors = {(e["action"], e["operator"]) for e in journal if e["kind"] in ("outcome", "note")}
     assert {("deploy", "ops"), ("signoff", "owner"), ("cutover", "ops")} <= actors
+
+
+def test_an_object_larger_than_any_record_is_refused_not_read_into_memory(s3: str, tmp_path: Path) -> None:
+    """Whoever may write the bucket may put a huge object at a checklist's key: every reader read it whole."""
+    (ctx,) = team(tmp_path, 1, ManualClock(IN_WINDOW), s3)
+    checklists = Checklists(ctx)
+    checklists.tick("qa", "tests-passing", note="CI 1")
+    name = checklists._name("qa", checklists.version_of("qa"))
+    key = f"records/{name}"
+    client = boto3.client("s3", region_name=REGION, endpoint_url=s3)
+    assert client.head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0  # the checklist is at that key
+    client.put_object(Bucket=BUCKET, Key=key, Body=b" " * (READ_LIMIT + 1))
+    with pytest.raises(ChecklistError, match=f"{key} is larger than 16 MiB"):
+        checklists.view("qa")
