@@ -1,9 +1,10 @@
 """The dashboard with actions: deploy, smoke, cutover, rollback and the lock.
 
-Every action checks capability first (``check_action`` greys the key and the
-status line says why), then reads the plan and the guards in a thread worker,
-asks in ``ConfirmScreen``, and runs the service call in one exclusive thread
-worker whose progress comes back as messages for the log pane.
+Every action checks capability first (``relui.screens.action_status``: the
+key is greyed and the status line says why), then reads the plan and the
+guards in a thread worker, asks in ``ConfirmScreen``, and runs the service
+call in one exclusive thread worker whose progress comes back as messages
+for the log pane.
 
 What only an action needs (the release service, its guards and plans, the
 modals, the bake watch) is imported where it is first used, so the first
@@ -26,11 +27,11 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from relui.ports import PortError
+from relui.screens.action_status import ACTIONS, TITLES, ActionStatus
 from relui.screens.commands import PaletteCommand
 from relui.screens.held_toasts import WithdrawToast
 from relui.screens.reading import Readings
 from relui.screens.release_flows import checking_key
-from relui.screens.release_locks import LockKeeping
 from relui.screens.warm_up import ACTION_MODULES, SCREEN_MODULES, WARM_SECONDS, warm
 from relui.services.context import Context
 from relui.widgets.action_log import ActionLog
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from relui.screens.remedies import TuiRemedies
     from relui.services.release import ActionResult, Progress, Request
 
-ACTIONS = ("deploy", "smoke", "cutover", "rollback", "lock", "abort")
 ACTION_GROUP = "release-action"
 # A rollback runs beside whatever it preempts (the service asks that to stop), never in its group.
 ROLLBACK_GROUP = "release-rollback"
@@ -55,14 +55,6 @@ WORKER_TITLES = {
     "release-lock": "lock",
     "release-lock-renew": "lock renewal",
 }
-TITLES = {
-    "deploy": "Deploy to",
-    "smoke": "Smoke",
-    "cutover": "Cutover",
-    "rollback": "Roll back",
-    "lock": "Lock/unlock",
-    "abort": "Abort on",
-}
 
 
 def _request(action: str, env: str, version: str | None = None) -> Request:
@@ -73,7 +65,7 @@ def _request(action: str, env: str, version: str | None = None) -> Request:
     return Request(Action(action), env, version)
 
 
-class ReleaseDashboard(LockKeeping):
+class ReleaseDashboard(ActionStatus):
     """The dashboard an operator acts from; one action at a time."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -113,10 +105,6 @@ class ReleaseDashboard(LockKeeping):
 
     def __init__(self, ctx: Context, readings: Readings | None = None) -> None:
         super().__init__(ctx, readings)
-        self.running: tuple[str, str] | None = None
-        self.rolling_back: str | None = None
-        # Environments whose bake has breached, with the line shown (each breach is acted on once here).
-        self.breaches: dict[str, str] = {}
         self.checking = {}
         self.breach_alerts: dict[str, Notification] = {}  # the toast each breach raised, withdrawn when it ends
 
@@ -128,83 +116,6 @@ class ReleaseDashboard(LockKeeping):
         """The log pane, then the status line."""
         yield ActionLog(id="action-log")
         yield Static("", id="status-line", markup=False)
-
-    # Capability: what greys a key. Guards are the service's; this is only what
-    # the screen itself knows for sure without IO.
-    def blocked_reason(self, action: str, env: str) -> str | None:
-        """Why ``action`` on ``env`` cannot start now, or None."""
-        if action == "abort":
-            ours = self.running is not None and self.running[0] == env and self.running[1] in ("deploy", "smoke")
-            # One started elsewhere (the CLI, a pipeline, another bastion) is stopped the same way: the service asks it.
-            last = reading.last_action if (reading := self.readings.get(env)) else None
-            elsewhere = last is not None and last.status == "started" and last.action in ("deploy", "smoke")
-            return None if ours or elsewhere else f"no deploy or smoke is running on {env.upper()}"
-        # A rollback is never held back by a running action: the service asks it to stop first.
-        if self.running is not None and action != "rollback":
-            return f"{self.running[1]} running on {self.running[0].upper()}; wait for it to finish"
-        if self.rolling_back is not None:
-            return f"rollback running on {self.rolling_back.upper()}; wait for it to finish"
-        if not self.ctx.may(env, action):
-            needs = " or ".join(self.ctx.config.permissions.get(action, ("devops",)))
-            held = ", ".join(self.ctx.roles_on(env)) or "none"
-            return f"needs role {needs}; {self.ctx.operator_on(env)} has {held} on {env.upper()}"
-        reading = self.readings.get(env)
-        if reading is None:
-            return f"{env.upper()} not read yet"
-        if action in ("smoke", "cutover") and reading.candidate_version is None:
-            return f"no candidate on {env.upper()}; {self.key_of('deploy')} deploys one"
-        return None
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Grey (not hide) an action that cannot start; the status line says why."""
-        if action in ACTIONS:
-            return None if self.blocked_reason(action, self.current_env) else True
-        return True
-
-    def status_text(self) -> str:
-        """``QA: smoke, cutover: no candidate on QA; d deploys one``."""
-        env = self.current_env
-        before = self._before_the_answer()
-        if before:
-            return before
-        if env in self.breaches:
-            return f"{env.upper()}: {self.breaches[env]}; {self.rolls_back()}"
-        if self.running is not None:
-            return (
-                f"{self.running[1]} on {self.running[0].upper()} in progress: "
-                f"{self.key_of('abort')} aborts a deploy or smoke, {self.key_of('rollback')} rolls back"
-            )
-        by_reason: dict[str, list[str]] = {}
-        for action in ACTIONS:
-            if action == "abort":
-                continue
-            reason = self.blocked_reason(action, env)
-            if reason:
-                by_reason.setdefault(reason, []).append(action)
-        if not by_reason:
-            return f"{env.upper()}: keys open; guards are checked when you confirm"
-        return f"{env.upper()}: " + " | ".join(f"{', '.join(acts)}: {why}" for why, acts in by_reason.items())
-
-    def _before_the_answer(self) -> str | None:
-        """What is read or asked before anything changes: a flow's versions, an action's guards, its confirm.
-
-        A rollback is said as a deploy or a cutover is: "rollback running on
-        DEV; wait for it to finish" was shown while its confirm was still open.
-        """
-        for flow in self.checking.values():
-            if flow.before_a_chooser and not flow.finished:
-                return f"{flow.title_text}: reading {flow.reading}; nothing has changed yet"
-        started = [(self.rolling_back, "rollback")] if self.rolling_back is not None else []
-        started += [self.running] if self.running is not None else []
-        for where, action in started:
-            checking = self.checking.get(checking_key(where, action))
-            if checking is not None and checking.preempting:
-                return f"{action} on {where.upper()}: stopping the running {checking.preempting} first"
-            if checking is not None:
-                return f"{action} on {where.upper()}: reading the guards; nothing has changed yet"
-            if self.answering is not None and checking_key(*self.answering) == checking_key(where, action):
-                return f"{action} on {where.upper()}: waiting for your answer; nothing has changed yet"
-        return None
 
     def palette_commands(self) -> list[PaletteCommand]:
         """The actions per environment, then the dashboard's own commands."""
