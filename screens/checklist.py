@@ -224,6 +224,7 @@ class ChecklistScreen(Screen[None]):
 
     @work(exclusive=True, exit_on_error=False, group="checklist-flow")
     async def _tick_flow(self, status: ItemStatus) -> None:
+        version = self.view.version if self.view else None  # what the screen shows the tick is for
         if status.done:
             screen = NoteScreen(f"Untick: {status.item.title}", "note (optional): why it is not done after all")
         else:
@@ -232,18 +233,22 @@ class ChecklistScreen(Screen[None]):
         if note is None:
             return
         try:
-            await self._tick(status.item.id, note, not status.done).wait()
+            await self._tick(status.item.id, note, not status.done, version).wait()
         except WorkerFailed:
-            return  # the failure handler already said why
+            self._load()  # the failure handler said why; a release deployed since is shown now
+            return
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="checklist-write")
-    def _tick(self, item_id: str, note: str, done: bool) -> None:
-        Checklists(self.ctx).tick(self.env.name, item_id, note=note, done=done)
+    def _tick(self, item_id: str, note: str, done: bool, shown: str | None) -> None:
+        # For the release shown, or for nothing: a deploy since the screen was read is refused, not ticked unseen.
+        Checklists(self.ctx).tick(self.env.name, item_id, note=note, done=done, expect=shown or "")
 
     def action_sign_off(self) -> None:
-        """Sign off the version in play in one of your roles."""
-        if not self._refused_read_only():
+        """Sign off the version shown, in one of your roles."""
+        if self.view is None:
+            self.notify("the checklist is still being read; sign off once it shows its release", severity="warning")
+        elif not self._refused_read_only():
             self._sign_off_flow()
 
     @work(exclusive=True, exit_on_error=False, group="checklist-flow")
@@ -260,15 +265,17 @@ class ChecklistScreen(Screen[None]):
         if role is None:
             return
         try:
-            await self._sign(role).wait()
+            await self._sign(role, version).wait()
         except WorkerFailed:
+            self._load()  # the failure handler said why; a release deployed since is shown now
             return
         self.notify(f"signed off {version} on {self.env.title} as {role}")
         self._load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="checklist-write")
-    def _sign(self, role: str) -> None:
-        Checklists(self.ctx).sign_off(self.env.name, role)
+    def _sign(self, role: str, shown: str | None) -> None:
+        # The release the chooser named: it said "signed off 1.4.2" of a sign-off recorded for a 1.5.1 deployed since.
+        Checklists(self.ctx).sign_off(self.env.name, role, expect=shown or "")
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

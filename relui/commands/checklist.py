@@ -20,6 +20,7 @@ from relui.config import PHASES
 from relui.services.checklist import ChecklistError, Checklists, ChecklistView, ItemStatus, SignOff
 from relui.services.context import Context
 from relui.services.journal import JournalError
+from relui.services.text import InvalidInput, validate_version
 
 
 def register(sub: Subparsers) -> None:
@@ -43,6 +44,11 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument("--run-url", metavar="URL", help="the workflow run the approval was given in")
     p.add_argument("--approver", metavar="LOGIN", help="the GitHub login that approved")
+    p.add_argument(
+        "--version",
+        metavar="V",
+        help="the release you are signing off; refused (exit 3) if another is in play by then",
+    )
     json_option(p, "the sign-off recorded")
     yes_option(p, "a sign-off never asks")
     p.set_defaults(run=run_signoff)
@@ -165,13 +171,20 @@ def run_signoff(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError(f"which role? usage: relui signoff {env} --role ROLE")
     if args.github_approval and not (args.run_url and args.approver):
         raise CommandError(f"usage: relui signoff {env} --github-approval --run-url URL --approver LOGIN")
+    if args.version is not None:
+        try:
+            validate_version(args.version)
+        except InvalidInput as exc:
+            raise CommandError(f"--version: {exc}") from None
     version: str | None = None
     try:
         version = checklists.version_of(env)
+        # Signed for the release named (or the one read here, which the line below prints), never one deployed since.
+        expect = args.version if args.version is not None else version or ""
         if args.github_approval:
-            signoff = checklists.record_github_approval(env, args.run_url, args.approver)
+            signoff = checklists.record_github_approval(env, args.run_url, args.approver, expect=expect)
         else:
-            signoff = checklists.sign_off(env, args.role)
+            signoff = checklists.sign_off(env, args.role, expect=expect)
     except ChecklistError as exc:
         raise CommandError.of(exc) from None
     except JournalError as exc:

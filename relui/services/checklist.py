@@ -95,6 +95,17 @@ class ChecklistView:
         return sum(s.done for s in self.items)
 
 
+def _as_shown(env: str, in_play: str | None, expect: str | None, what: str) -> None:
+    """Refuse when the release in play is not the one the caller was shown (``expect``; None: none was shown)."""
+    if expect is not None and (in_play or "") != expect:
+        shown = expect or "nothing deployed"
+        raise ChecklistError(
+            f"{env}'s release in play is {in_play or 'nothing'} now, not {shown} as shown; "
+            f"nothing was recorded: look again, then {what} for {in_play or 'what is deployed'}",
+            Problem.REFUSED,
+        )
+
+
 class Checklists:
     """Read, tick and sign off checklists; keep smoke results for the cutover guard."""
 
@@ -201,8 +212,8 @@ class Checklists:
         known = ", ".join(i.id for i in self.ctx.config.checklist)
         raise ChecklistError(f"no checklist item {item_id!r}; items are: {known}", Problem.USAGE)
 
-    def tick(self, env: str, item_id: str, note: str = "", done: bool = True) -> ItemStatus:
-        """Tick (or untick) a manual item for the version in play."""
+    def tick(self, env: str, item_id: str, note: str = "", done: bool = True, expect: str | None = None) -> ItemStatus:
+        """Tick (or untick) a manual item for the version in play; ``expect``: see ``sign_off``."""
         env = self.ctx.env(env).name
         self._refuse_read_only("the checklist cannot be changed")
         # A tick is a record made under the operator's name: not under a name nobody verified.
@@ -215,6 +226,7 @@ class Checklists:
                 f"{item_id} is checked automatically ({item.auto}); it cannot be ticked by hand", Problem.USAGE
             )
         version = self.version_of(env)
+        _as_shown(env, version, expect, "tick an item")
         self.path(env, version)  # a version that is no tag is refused before anything is journaled
         note = one_line(note)
         now = self.ctx.clock.now().isoformat()
@@ -224,8 +236,14 @@ class Checklists:
             items[item_id] = {"done": done, "by": self.ctx.operator_on(env), "at": now, "note": note}
         return ItemStatus(item, done, self.ctx.operator_on(env), now, note or None)
 
-    def sign_off(self, env: str, role: str) -> SignOff:
+    def sign_off(self, env: str, role: str, expect: str | None = None) -> SignOff:
         """Record the operator's sign-off in a role they hold, for the version in play; signed where configured.
+
+        ``expect``: the release the signer was shown ("" for none); when the
+        release in play is another by now (a deploy landed since the screen was
+        read, or since the pipeline looked), nothing is signed. A face that
+        showed a version passes it: the TUI said "signed off 1.4.2" of a
+        sign-off it had recorded for the 1.5.1 deployed meanwhile.
 
         Nobody signs off a release they deployed: who deployed it is read from
         the journal and the release history here, not taken from the caller, so
@@ -246,6 +264,7 @@ class Checklists:
         releases = self.ctx.env_ports(env).releases
         history = releases.history()
         version = release_state(history, releases.values()).release_version
+        _as_shown(env, version, expect, "sign off")
         if version is None:
             raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
         operator, who = self.ctx.operator_on(env), self.ctx.principal(env)
@@ -269,7 +288,7 @@ class Checklists:
         )
         return self._store(env, version, signoff, signed=bool(signed))
 
-    def record_github_approval(self, env: str, run_url: str, approver: str) -> SignOff:
+    def record_github_approval(self, env: str, run_url: str, approver: str, expect: str | None = None) -> SignOff:
         """Record a GitHub environment approval; it counts as the product owner's only from the pipeline's role."""
         env = self.ctx.env(env).name
         self._refuse_read_only("sign-offs are refused")
@@ -287,6 +306,7 @@ class Checklists:
             # Recorded from anyone else it never counted, and it replaced the product owner's sign-off that did.
             raise ChecklistError(f"{refused}; only the pipeline records a GitHub approval", Problem.REFUSED)
         version = self.version_of(env)
+        _as_shown(env, version, expect, "record an approval")
         if version is None:
             raise ChecklistError(f"{env} has nothing deployed to sign off", Problem.REFUSED)
         self.path(env, version)

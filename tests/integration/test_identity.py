@@ -160,7 +160,15 @@ def test_the_github_approval_counts_only_from_the_pipeline_role(
 
     assume(aws, monkeypatch, "relui-pipeline", "GitHubActions")
     pipeline = context_as(path, state)
-    Checklists(pipeline).record_github_approval("prod", "https://github.com/acme/shop/actions/runs/42", "carol")
+    # The run was approved for 1.5.1, but 1.6.0 is in play: the approval is not moved onto it.
+    with pytest.raises(ChecklistError, match=r"release in play is 1\.6\.0 now, not 1\.5\.1") as stale:
+        Checklists(pipeline).record_github_approval(
+            "prod", "https://github.com/acme/shop/actions/runs/41", "carol", expect="1.5.1"
+        )
+    assert stale.value.problem is Problem.REFUSED
+    Checklists(pipeline).record_github_approval(
+        "prod", "https://github.com/acme/shop/actions/runs/42", "carol", expect="1.6.0"
+    )
     guard = next(g for g in ReleaseService(pipeline).check("cutover", "prod") if g.name == "signoff")
     assert guard.verdict is Verdict.PASS and "GitHub approval by carol" in guard.reason
     # In a local state dir it is not SSH-signed and anyone who writes the directory could have written it:

@@ -325,3 +325,22 @@ def test_a_journal_that_cannot_be_written_is_exit_2_for_every_command(relui: Rel
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("relui: ") and len(done.stderr.strip().splitlines()) == 1
     assert "No space left on device" in done.stderr
+
+
+def test_a_sign_off_for_a_release_no_longer_in_play_records_nothing(tmp_path: Path) -> None:
+    """The owner names what they reviewed: a deploy since then is refused, not signed off unseen."""
+    relui = Relui(SHIPPED_CONFIG, tmp_path / "state")
+    assert relui("deploy", "qa", "1.5.1", "--yes").returncode == 0
+    stale = relui("signoff", "qa", "--role", "product_owner", "--version", "1.4.2", user="owner")
+    assert stale.returncode == 3, stale.stderr
+    assert stale.stderr == (
+        "relui: qa's release in play is 1.5.1 now, not 1.4.2 as shown; nothing was recorded: "
+        "look again, then sign off for 1.5.1\n"
+    )
+    assert relui.json("checklist", "qa")["signoffs"] == []
+    bad = relui("signoff", "qa", "--role", "product_owner", "--version", "../1.5.1", user="owner")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("relui: --version: version '../1.5.1' is not a valid image tag")
+    named = relui("signoff", "qa", "--role", "product_owner", "--version", "1.5.1", user="owner")
+    assert named.returncode == 0, named.stderr
+    assert named.stdout == "owner signed off 1.5.1 on qa as product_owner\n"

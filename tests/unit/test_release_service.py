@@ -448,3 +448,21 @@ def test_the_service_refuses_what_an_action_does_not_take(
     assert live(ctx, "prod") == (Color.BLUE, "1.4.2")
     with pytest.raises(ValueError, match=says):
         service.preview(action, "prod", version, to_revision)
+
+
+@pytest.mark.parametrize("what", ["sign_off", "tick"])
+def test_a_record_for_a_release_no_longer_in_play_is_refused_for_every_caller(as_user, what: str) -> None:  # type: ignore[no-untyped-def]
+    """The service holds it, not a face: whatever names the release shown, a deploy since is never signed unseen."""
+    owner, ops = as_user("owner"), as_user("ops")
+    assert ReleaseService(ops).deploy("qa", "1.5.1").ok  # after the owner's screen showed 1.4.2
+    checklists = Checklists(owner)
+    with pytest.raises(ChecklistError, match=r"release in play is 1\.5\.1 now, not 1\.4\.2 as shown") as refused:
+        if what == "sign_off":
+            checklists.sign_off("qa", "product_owner", expect="1.4.2")
+        else:
+            checklists.tick("qa", "tests-passing", note="CI 1", expect="1.4.2")
+    assert refused.value.problem is Problem.REFUSED
+    view = checklists.view("qa", "1.5.1", evaluate=False)
+    assert view.signoffs == () and not any(s.done for s in view.items if not s.automatic)
+    if what == "sign_off":  # the release named is the one in play: recorded
+        assert checklists.sign_off("qa", "product_owner", expect="1.5.1").user == "owner"
