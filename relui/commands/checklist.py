@@ -85,8 +85,9 @@ def _tick(args: argparse.Namespace, ctx: Context, checklists: Checklists) -> int
     if not args.item:
         raise CommandError(f"which item? usage: relui checklist {env} {args.verb} ITEM")
     try:
-        status = checklists.tick(env, args.item, args.note, done=args.verb == "tick")
         version = checklists.version_of(env)
+        # For the release read here, which the line below prints: a deploy landing in between is refused.
+        status = checklists.tick(env, args.item, args.note, done=args.verb == "tick", expect=version or "")
     except ChecklistError as exc:
         raise CommandError.of(exc) from None
     except JournalError as exc:
