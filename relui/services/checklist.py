@@ -96,7 +96,7 @@ class ChecklistView:
 
 
 def _as_shown(env: str, in_play: str | None, expect: str | None, what: str) -> None:
-    """Refuse when the release in play is not the one the caller was shown (``expect``; None: none was shown)."""
+    """Refuse when the release in play is not ``expect``, the one shown ("" for none; None holds to nothing)."""
     if expect is not None and (in_play or "") != expect:
         shown = expect or "nothing deployed"
         raise ChecklistError(
