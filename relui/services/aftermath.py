@@ -44,11 +44,14 @@ class Aftermath:
             self.problems.append(f"error rate unknown: {exc}")
             return None
 
-    def record(self, target: Color, method: str, emit: Emit, failed: Placement | None = None) -> str:
+    def record(
+        self, target: Color, restoring: str | None, method: str, emit: Emit, failed: Placement | None = None
+    ) -> str:
         """After the switch: tag what failed, write the incident, tell the team; returns the outcome line.
 
-        ``failed`` is what traffic left; by default what was live when the rollback was decided
-        (a rollback finishing one that was cut off after its switch names it instead).
+        ``restoring`` is the version the decision sent traffic back to, on ``target``. ``failed`` is
+        what traffic left; by default what was live when the rollback was decided (a rollback
+        finishing one that was cut off after its switch names it instead).
         """
         rel = self.facts.release
         assert rel is not None
@@ -62,7 +65,9 @@ class Aftermath:
             self.problems.append(f"restored version unread: {exc}")
             restored = None
         after = self._error_rate(target)
-        failed_tag = self._tag_failed(failed_version, restored, emit, again=failed is not None)
+        # Values unread after the switch: what the decision sent traffic to says whether the version changed,
+        # so a rollback between two colors of one version still tags no version failed.
+        failed_tag = self._tag_failed(failed_version, restored or restoring, emit, again=failed is not None)
         incident = Incident(
             env=env.name,
             at=self.ctx.clock.now(),

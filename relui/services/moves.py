@@ -182,14 +182,15 @@ def rollback(run: ActionRun) -> Outcome:
     if run.facts.unfinished_rollback and rel.rolled_back and rel.previous is not None:
         # The switch happened in a process that died; what is left is its record.
         method = f"finished the rollback {run.facts.unfinished_rollback} that was cut off after its switch"
-        return aftermath.record(rel.live.color, method, run.emit, failed=rel.previous), ()
+        return aftermath.record(rel.live.color, rel.live.version, method, run.emit, failed=rel.previous), ()
     assert rel.rollback_target is not None
     target = rel.rollback_target
     run.emit(Progress("switch", f"activeColor {rel.live.color} -> {target.color} (instant rollback)"))
     verb = "auto-rollback" if run.reason.startswith("auto-rollback") else "rollback"
     run.switch_onto(target.color, target.version, f"{verb} {rel.live.color}->{target.color}", must_read=False)
     run.watch().verify_live(target.color, run.emit)
-    return aftermath.record(target.color, f"instant switch {rel.live.color} -> {target.color}", run.emit), ()
+    method = f"instant switch {rel.live.color} -> {target.color}"
+    return aftermath.record(target.color, target.version, method, run.emit), ()
 
 
 def rollback_revision(run: ActionRun) -> Outcome:
@@ -204,7 +205,7 @@ def rollback_revision(run: ActionRun) -> Outcome:
         run.emit(Progress("switch", f"helm rollback {release} {rev.number}"))
         run.ports.releases.rollback(rev.number, run.describe(f"rollback to revision {rev.number}"))
         run.watch().verify_live(color, run.emit)
-        return aftermath.record(color, f"helm rollback {release} {rev.number}", run.emit), ()
+        return aftermath.record(color, version, f"helm rollback {release} {rev.number}", run.emit), ()
     # Revision N's color does not serve its version now: bring it up on the idle color, then switch.
     idle = rel.idle_color
     assert version is not None
@@ -218,7 +219,7 @@ def rollback_revision(run: ActionRun) -> Outcome:
     run.switch_onto(idle, version, f"rollback to revision {rev.number}: {rel.live.color}->{idle}", must_read=False)
     run.watch().verify_live(idle, run.emit)
     return aftermath.record(
-        idle, f"revision {rev.number}'s {version} brought up on {idle}, then switched", run.emit
+        idle, version, f"revision {rev.number}'s {version} brought up on {idle}, then switched", run.emit
     ), ()
 
 

@@ -270,3 +270,38 @@ def test_a_lock_take_refused_because_another_holds_it_touches_nothing_more(qa_ct
     assert "release_lock" not in calls
     lock = qa_ctx.env_ports("qa").cluster.lock()
     assert lock is not None and lock.holder == "alice@bastion-2"
+
+
+class ValuesUnreadOnBlue:
+    """Releases whose values cannot be read while blue is live: the read after a rollback's switch fails."""
+
+    def __init__(self, releases: Any, cluster: Any) -> None:
+        self._releases, self._cluster = releases, cluster
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._releases, name)
+
+    def values(self) -> Any:
+        if self._cluster.observed_active_color() is Color.BLUE:
+            raise PortError("sandbox releases failed (releases.values): connection reset")
+        return self._releases.values()
+
+
+def test_a_same_version_rollback_whose_values_go_unread_tags_no_version_failed(qa_ctx: Context) -> None:
+    """Found by the state machine: the version restored went unread, so 1.4.2 was tagged failed-1.4.2.
+
+    Traffic went from green 1.4.2 back to blue 1.4.2: nothing was rolled back
+    from, yet the failed tag marked a good build in every picker and guard.
+    """
+    service = ReleaseService(qa_ctx)
+    assert service.deploy("qa", "1.4.2").ok and service.cutover("qa").ok  # green 1.4.2 live, blue 1.4.2 warm
+    ports = qa_ctx.ports.envs["qa"]
+    qa_ctx.ports.envs["qa"] = replace(ports, releases=ValuesUnreadOnBlue(ports.releases, ports.cluster))
+
+    rolled = service.rollback("qa", reason="wrong color")
+
+    assert rolled.ok, rolled.message
+    assert ports.cluster.observed_active_color() is Color.BLUE
+    registry = ports.registry
+    assert registry is not None
+    assert not [t for t in registry.recent_tags(50) if t.startswith("failed-")]
