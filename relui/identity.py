@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from relui.adapters.deadline import guard
-from relui.adapters.identity_local import LocalIdentity
+from relui.adapters.identity_local import LocalIdentity, os_login
 from relui.config import Config, EnvironmentConfig
 from relui.config_team import IdentityUser
 from relui.domain import Principal
@@ -57,19 +57,25 @@ def resolve_identity(
     try:
         raw = (port or identity_port(env, kubeconfig=kubeconfig)).whoami()
     except PortError as exc:
-        # Dark only when the source could not be asked (unreachable, hung, failing): then claimed roles
-        # ride along so that a rollback can still go ahead, and every other guard refuses. A source that
-        # answered (no credentials, expired or rejected ones, RBAC) proved nothing: no roles at all, or
-        # anyone could unset their keys and roll back PROD under a name they chose.
-        dark = isinstance(exc, SourceUnavailable)
+        if isinstance(exc, SourceUnavailable):
+            # Dark: the source could not be asked (unreachable, hung, failing). A rollback may still go
+            # ahead, and every other guard refuses, with the roles of the OS login: the kernel's word, not
+            # a name one sets. One's own environment can make a source dark (a dead HTTPS_PROXY, a
+            # HOSTALIASES file), and with $RELUI_USER's roles anyone on a bastion rolled PROD back as ops.
+            login = os_login()
+            return Principal(
+                login,
+                login,
+                verified=False,
+                how=f"{kind} identity not verified: {exc}; the roles of the OS login {login} count",
+                roles=config.roles_of(login),
+                kind=kind,
+                dark=True,
+            )
+        # A source that answered (no credentials, expired or rejected ones, RBAC) proved nothing: no roles
+        # at all, or anyone could unset their keys and roll back PROD under a name they chose.
         return Principal(
-            local.principal,
-            local.user,
-            verified=False,
-            how=f"{kind} identity not verified: {exc}",
-            roles=config.roles_of(local.user) if dark else (),
-            kind=kind,
-            dark=dark,
+            local.principal, local.user, verified=False, how=f"{kind} identity not verified: {exc}", kind=kind
         )
     return map_principal(config, replace(raw, kind=kind))
 

@@ -89,7 +89,7 @@ def guard_identity(f: Facts) -> GuardResult:
         return _result(
             "identity",
             False,
-            f"{who.how}; the rollback goes ahead as {f.operator} (unverified, journaled so)",
+            f"{who.how}; the rollback goes ahead as the OS login {who.user} (unverified, journaled so)",
             f,
             warn_only=True,
         )
@@ -102,11 +102,13 @@ def guard_identity(f: Facts) -> GuardResult:
 def guard_role(f: Facts) -> GuardResult:
     """The operator's roles must allow the action (on a verified environment: the verified mapping's roles)."""
     roles = ", ".join(f.roles) or "none"
-    who = f.principal.label if f.verified and f.principal else f.operator
+    # Verified, or dark: the roles are the principal's (a dark source's are the OS login's), so it is named.
+    who = f.principal.label if f.principal and (f.verified or f.principal.dark) else f.operator
     if f.allowed:
         return _result("role", True, f"{who} ({roles}) may {f.action}", f)
-    if f.principal is not None and f.principal.kind != "local" and not f.principal.verified:
-        return _result("role", False, f"{f.operator} is not verified on {f.env.name}: no roles ({f.principal.how})", f)
+    p = f.principal
+    if p is not None and p.kind != "local" and not p.verified and not p.dark:
+        return _result("role", False, f"{f.operator} is not verified on {f.env.name}: no roles ({p.how})", f)
     return _result("role", False, f"{who} (roles: {roles}) may not {f.action}; ask a devops operator", f)
 
 

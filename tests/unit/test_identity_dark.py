@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from relui.adapters.identity_local import os_login
+from relui.clock import ManualClock
 from relui.config import load_config
 from relui.domain import Verdict
 from relui.identity import resolve_identity
-from tests.conftest import drill_config
+from relui.services.checklist import Checklists
+from relui.services.context import Context
+from relui.services.journal import Journal
+from relui.services.release import ReleaseService
+from relui.statedir import operator_name
+from tests.conftest import IN_WINDOW, drill_config, make_context, meet_readiness
 
 
 def _aws_prod(tmp_path: Path) -> Path:
@@ -57,7 +64,6 @@ def test_credentials_an_identity_source_refused_are_no_outage_and_carry_no_roles
 ) -> None:
     """Unsetting one's AWS keys made the source 'dark': the claimed $RELUI_USER's roles rolled PROD back."""
     from relui.clock import ManualClock
-    from relui.services.context import Context
     from relui.services.release import ReleaseService
     from tests.conftest import IN_WINDOW, make_context
 
@@ -77,3 +83,85 @@ def test_credentials_an_identity_source_refused_are_no_outage_and_carry_no_roles
     assert ctx.roles_on("prod") == ()
     refused = ReleaseService(ctx).rollback("prod", force=True, reason="claiming ops")
     assert refused.status == "blocked" and any(g.name in ("identity", "role") for g in refused.guards if g.blocks)
+
+
+def _prod_live_on_green(tmp_path: Path) -> tuple[Path, ManualClock]:
+    """PROD cut over to 1.5.1 on green (blue 1.4.2 warm) on the sandbox, made with local identities."""
+    setup = tmp_path / "setup"
+    setup.mkdir()
+    config, state, clock = drill_config(setup, always_open=True), tmp_path / "state", ManualClock(IN_WINDOW)
+    ctx, owner = make_context(config, state, clock), make_context(config, state, clock, operator="owner")
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.5.1").ok
+    Checklists(owner).sign_off("prod", "product_owner")
+    for item in ctx.config.checklist:
+        if not item.auto and item.phase != "post-deployment":
+            Checklists(ctx).tick("prod", item.id, note="done")
+    meet_readiness(ctx)
+    cut = service.cutover("prod", reason="release 1.5.1")
+    assert cut.status == "ok", cut.message
+    return state, clock
+
+
+def _dark_prod(tmp_path: Path, state: Path, clock: ManualClock, extra_roles: str = "") -> Context:
+    """A context on that state dir whose PROD asks an STS that cannot be reached (a refused loopback port)."""
+    dark = tmp_path / "dark"
+    dark.mkdir()
+    path = _aws_prod(dark)
+    if extra_roles:
+        path.write_text(path.read_text().replace("[roles]\n", f"[roles]\n{extra_roles}\n", 1))
+    config = load_config(path)
+    who = resolve_identity(config, config.env("prod"))
+    assert who.dark and not who.verified, who.how
+    ctx = make_context(path, state, clock, operator=operator_name())
+    ctx.principals = {"prod": who}
+    return ctx
+
+
+def _live(ctx: Context) -> tuple[str | None, str | None]:
+    ports = ctx.env_ports("prod")
+    color = ports.cluster.observed_active_color()
+    return (str(color) if color else None), (ports.releases.values().tag(color) if color else None)
+
+
+def _dark_env(monkeypatch, user: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RELUI_USER", user)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+
+def test_a_dark_source_gives_a_claimed_name_no_roles_to_roll_prod_back(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Anyone on a bastion could make STS dark from their own shell and roll PROD back as $RELUI_USER=ops.
+
+    A dead HTTPS_PROXY (or a HOSTALIASES file) is enough to make a source
+    unreachable; the roles that then counted were those of the name one set.
+    """
+    state, clock = _prod_live_on_green(tmp_path)
+    _dark_env(monkeypatch, "ops")
+    login = os_login()
+    ctx = _dark_prod(tmp_path, state, clock)
+    assert ctx.config.roles_of(login) == (), f"this test needs an OS login no [roles] line names, not {login!r}"
+
+    refused = ReleaseService(ctx).rollback("prod", reason="claiming to be ops")
+
+    assert refused.status == "blocked", refused.message
+    role = next(g for g in refused.guards if g.name == "role")
+    assert role.blocks and f"{login} (roles: none) may not rollback" in role.reason
+    assert _live(ctx) == ("green", "1.5.1")
+
+
+def test_a_dark_source_still_lets_the_os_login_roll_prod_back_with_its_roles(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An outage never holds a rollback back, for the account the kernel says is at the keyboard."""
+    state, clock = _prod_live_on_green(tmp_path)
+    _dark_env(monkeypatch, "qa")  # whatever name is set: it is not what counts
+    login = os_login()
+    ctx = _dark_prod(tmp_path, state, clock, extra_roles=f'"{login}" = ["devops"]')
+
+    rolled = ReleaseService(ctx).rollback("prod", reason="checkout 5xx, STS unreachable")
+
+    assert rolled.status == "ok", rolled.message
+    assert _live(ctx) == ("blue", "1.4.2")
+    identity = next(g for g in rolled.guards if g.name == "identity")
+    assert identity.verdict is Verdict.WARN and f"goes ahead as the OS login {login}" in identity.reason
+    [intent] = [e for e in Journal(state, clock).entries("prod") if e.kind == "intent" and e.action == "rollback"]
+    assert intent.detail["principal"] == login and "not verified" in intent.detail["verified_by"]
