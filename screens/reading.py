@@ -155,13 +155,16 @@ class EnvReader:
     def __call__(self, deep: bool = False) -> ColumnData:
         """One reading; ``deep`` also re-evaluates the checklist's automatic items now."""
         snapshot = take_snapshot(self.env, self.ports, self.ctx.clock)
+        last, newest, journal_problem = None, None, None
         try:
-            snapshot = replace(snapshot, interrupted=interrupted_lines(self.ctx, self.env.name))
+            entries = self.journal.entries(self.env.name)  # read once: the interrupted actions and the last one
+            last, newest = self._journal_read(entries)
+            snapshot = replace(snapshot, interrupted=interrupted_lines(self.ctx, self.env.name, entries))
         except Exception as exc:  # noqa: BLE001 - an unreadable journal is shown, never fatal
+            journal_problem = f"{type(exc).__name__}: {exc}"
             snapshot = replace(snapshot, problems=(*snapshot.problems, f"journal unavailable: {exc}"))
         release, release_problem = self._release()
         version = release.release_version if release else None
-        last, newest, journal_problem = self._journal_read()
         stale = time.monotonic() - self._phases_at > CHECKLIST_SECONDS
         if deep or stale or version != self._phases_for or newest != self._phases_after:
             self._read_checklist(version)
@@ -192,15 +195,12 @@ class EnvReader:
         except Exception as exc:  # noqa: BLE001 - a failing source is shown, never fatal
             return None, describe_failure("release history", exc)
 
-    def _journal_read(self) -> tuple[LastAction | None, tuple[int, str, str] | None, str | None]:
-        """The last action, and which record is the newest (a tick or sign-off made anywhere is one), or the problem."""
-        try:
-            entries = self.journal.entries(self.env.name)
-        except Exception as exc:  # noqa: BLE001
-            return None, None, f"{type(exc).__name__}: {exc}"
+    @staticmethod
+    def _journal_read(entries: list[Entry]) -> tuple[LastAction | None, tuple[int, str, str] | None]:
+        """The last action, and which record is the newest (a tick or sign-off made anywhere is one)."""
         entry = last_action_in(entries)
         newest = (len(entries), entries[-1].id, entries[-1].kind) if entries else None
-        return (last_action(entry) if entry else None), newest, None
+        return (last_action(entry) if entry else None), newest
 
     def _read_checklist(self, version: str | None) -> None:
         try:

@@ -40,6 +40,7 @@ class LocalRecords:
         self.where = str(state_dir)
         self._held: dict[str, int] = {}
         self._held_guard = threading.Lock()
+        self._seen = SeenLines()
 
     # -- journal ----------------------------------------------------------
 
@@ -69,10 +70,9 @@ class LocalRecords:
             except FileNotFoundError:
                 return []
             try:
-                raw = _read_fd(fd)
+                return self._seen.records(fd, self.journal_path)
             finally:
                 os.close(fd)
-        return [StoredRecord(f"{self.journal_path} line {n}", data, n) for n, data in _lines(raw)]
 
     # -- documents --------------------------------------------------------
 
@@ -200,6 +200,43 @@ def _read_fd(fd: int) -> bytes:
     """The file's bytes as far as its size says (a device such as /dev/full has none to read)."""
     size = os.fstat(fd).st_size
     return os.pread(fd, size, 0) if size else b""
+
+
+class SeenLines:
+    """The journal's complete lines as last read: a file that still starts with them is split only past them.
+
+    The dashboard reads the journal of every environment each refresh; a
+    year's file is tens of thousands of lines, and splitting it again each
+    time cost more than everything else a refresh does. The file is read
+    whole every time, and what was split before is reused only while the
+    file still starts with exactly those bytes (compared byte for byte; no
+    size, time or inode is trusted), so a line edited, removed or reordered
+    anywhere is split again from the start, as the chain check must see it.
+    The price is a copy of the bytes read, held between reads.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._prefix = b""  # the file's bytes up to and including the last newline read
+        self._newlines = 0
+        self._records: list[StoredRecord] = []
+
+    def records(self, fd: int, path: Path) -> list[StoredRecord]:
+        """Every complete, non-blank line of the file as a record, numbered as ``_lines`` numbers them."""
+        raw = _read_fd(fd)
+        end = raw.rfind(b"\n") + 1
+        with self._guard:
+            if len(self._prefix) > end or not raw.startswith(self._prefix):
+                self._prefix, self._newlines, self._records = b"", 0, []
+            start = len(self._prefix)
+            if end > start:
+                pieces = raw[start:end].split(b"\n")[:-1]
+                first = self._newlines + 1
+                self._records = self._records + [
+                    StoredRecord(f"{path} line {n}", data, n) for n, data in enumerate(pieces, first) if data.strip()
+                ]
+                self._prefix, self._newlines = raw[:end], self._newlines + len(pieces)
+            return list(self._records)
 
 
 def _lines(raw: bytes) -> list[tuple[int, bytes]]:

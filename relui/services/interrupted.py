@@ -45,36 +45,40 @@ class Interrupted:
         return found
 
 
-def interrupted_actions(ctx: Context, env: str | None = None) -> list[Interrupted]:
-    """The interrupted actions of ``env`` (every environment when None), oldest first."""
-    entries = Journal(ctx.state_dir, ctx.clock).entries(ctx.env(env).name if env else None)
-    finished = {e.id for e in entries if e.kind == "outcome"}
-    last_outcome: dict[str, int] = {}
-    newest_intent: dict[str, int] = {}
-    for index, entry in enumerate(entries):
+def interrupted_actions(ctx: Context, env: str | None = None, entries: list[Entry] | None = None) -> list[Interrupted]:
+    """The interrupted actions of ``env`` (every environment when None), oldest first.
+
+    ``entries``: that environment's journal, when the caller has just read it.
+    Only intents after their environment's last outcome count, so the records
+    are looked at from the newest back to that outcome, not through a year of
+    finished actions at every dashboard refresh.
+    """
+    if entries is None:
+        entries = Journal(ctx.state_dir, ctx.clock).entries(ctx.env(env).name if env else None)
+    settled: set[str] = set()  # environments whose last outcome has been passed
+    ended: set[str] = set()  # the ids of the outcomes passed
+    newest: set[str] = set()  # environments whose newest intent has been passed
+    found: list[Interrupted] = []
+    for entry in reversed(entries):
+        if env is not None and settled:
+            break
         if entry.kind == "outcome":
-            last_outcome[entry.env] = index
+            settled.add(entry.env)
+            ended.add(entry.id)
         elif entry.kind == "intent":
-            newest_intent[entry.env] = index
-    found = []
-    running: dict[str, bool] = {}
-    for index, entry in enumerate(entries):
-        if entry.kind != "intent" or entry.id in finished or index < last_outcome.get(entry.env, -1):
-            continue
-        # Only the newest intent can be the action that holds the mutex now; older ones are dead either way.
-        if index == newest_intent[entry.env]:
-            if entry.env not in running:
-                running[entry.env] = _action_running(ctx, entry.env)
-            if running[entry.env]:
+            # Only the newest intent can be the action that holds the mutex now; older ones are dead either way.
+            is_newest = entry.env not in newest
+            newest.add(entry.env)
+            if entry.env in settled or entry.id in ended or (is_newest and _action_running(ctx, entry.env)):
                 continue
-        found.append(_interrupted(entry))
-    return found
+            found.append(_interrupted(entry))
+    return found[::-1]
 
 
-def interrupted_lines(ctx: Context, env: str) -> tuple[str, ...]:
+def interrupted_lines(ctx: Context, env: str, entries: list[Entry] | None = None) -> tuple[str, ...]:
     """One display line per interrupted action of ``env``, for ``EnvSnapshot.interrupted``."""
     now = ctx.clock.now()
-    return tuple(i.line(now) for i in interrupted_actions(ctx, env))
+    return tuple(i.line(now) for i in interrupted_actions(ctx, env, entries))
 
 
 def _action_running(ctx: Context, env: str) -> bool:

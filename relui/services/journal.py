@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import threading
 import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -73,7 +74,7 @@ class JournalRead:
 
 @dataclass(frozen=True)
 class Entry:
-    """One journal record."""
+    """One journal record; one read back serves every reader (``_READ``), so nothing changes it or its detail."""
 
     id: str
     kind: str  # "intent", "outcome" or "note"
@@ -211,18 +212,23 @@ class Journal:
     def _read_store(self, store: Records, env: str | None) -> tuple[list[Entry], list[Unreadable]]:
         with self._failing("read", "nothing was read", store):
             stored = store.records(env)
-        found, broken = [], []
-        for record in stored:
-            raw = parse(record)
-            why = "" if raw is None else malformed(raw)
-            if raw is None or why:
-                excerpt = one_line(record.data.decode("utf-8", errors="replace"), limit=EXCERPT)
-                broken.append(Unreadable(record.line, excerpt, why or ""))
-                continue
-            entry = Entry.from_json(raw)
-            if env is None or entry.env == env:
-                found.append(entry)
-        return found, broken
+        with _parsing:
+            key = (id(store), env)
+            before, found, broken = _LAST.get(key, ([], [], []))
+            if stored[: len(before)] != before:
+                before, found, broken = [], [], []
+            found, broken = list(found), list(broken)
+            for record in stored[len(before) :]:
+                read = _read_record(record)
+                if isinstance(read, str):
+                    excerpt = one_line(record.data.decode("utf-8", errors="replace"), limit=EXCERPT)
+                    broken.append(Unreadable(record.line, excerpt, read))
+                elif env is None or read.env == env:
+                    found.append(read)
+            if len(_LAST) >= LAST_KEPT and key not in _LAST:
+                _LAST.clear()
+            _LAST[key] = (stored, found, broken)
+            return list(found), list(broken)
 
     def verify(self, env: str) -> ChainReport:
         """Walk ``env``'s chain: the first record edited, removed or reordered, or how many records hold."""
@@ -265,6 +271,34 @@ class Journal:
         entries = self.entries(env)
         finished = {e.id for e in entries if e.kind == "outcome"}
         return [e for e in entries if e.kind == "intent" and e.id not in finished]
+
+
+# Each line's reading, by its bytes: a line reads the same every time it is read, so a dashboard
+# refreshing a year's journal parses only the records new since its last refresh. Entries are shared
+# between readers: nothing changes an Entry or its detail once read. One reader parses at a time, so
+# the columns' first readings, started together, parse a long journal once between them.
+_READ: dict[bytes, Entry | str] = {}
+READ_KEPT = 200_000
+# What a store's records read to last time, per environment asked: a read that finds the same records
+# again at its start (compared by value; the state dir's store hands back the very same objects, so
+# the comparison is quick) reads only the records after them.
+_LAST: dict[tuple[int, str | None], tuple[list[StoredRecord], list[Entry], list[Unreadable]]] = {}
+LAST_KEPT = 64
+_parsing = threading.Lock()
+
+
+def _read_record(record: StoredRecord) -> Entry | str:
+    """The record's Entry, or why it is none ("" for a line that is no JSON object)."""
+    known = _READ.get(record.data)
+    if known is not None:
+        return known
+    raw = parse(record)
+    why = "" if raw is None else malformed(raw)
+    read: Entry | str = Entry.from_json(raw) if raw is not None and why is None else why or ""
+    if len(_READ) >= READ_KEPT:
+        _READ.clear()
+    _READ[record.data] = read
+    return read
 
 
 # Outcomes of attempts that changed nothing: the guards refused, the operator said no, the input was bad.
