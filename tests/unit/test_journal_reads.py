@@ -201,3 +201,38 @@ def test_interrupted_actions_read_from_the_end_are_those_of_a_full_walk(
     for env in ENVS:
         mine = [e for e in entries if e.env == env]
         assert [i.id for i in interrupted_actions(ctx, env, mine)] == reference_interrupted(mine)
+
+
+def test_reads_of_a_quiet_journal_share_one_whole_read_and_any_write_ends_that(
+    state_dir: Path, clock: ManualClock, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The three columns of a refresh read a year's journal once between them; what is written after shows at once."""
+    import time
+
+    from relui.adapters import records_local
+
+    whole_reads: list[int] = []
+    real_read = records_local._read_fd
+    monkeypatch.setattr(records_local, "_read_fd", lambda fd: whole_reads.append(fd) or real_read(fd))
+    monkeypatch.setattr(records_local.SeenLines, "QUIET_SECONDS", 0.05)
+    journal = Journal(state_dir, clock)
+    for n in range(5):
+        journal.note("ops", "qa", "tick", item=f"item-{n}")
+    store = LocalRecords(state_dir)
+    whole_reads.clear()  # the appends read the file too
+    store.records(None)
+    assert len(whole_reads) == 1
+    store.records(None)  # written moments before that read: read whole again
+    assert len(whole_reads) == 2
+    time.sleep(0.1)
+    first = store.records("qa")
+    assert [store.records(env) for env in ("dev", "prod")] == [first, first]
+    assert len(whole_reads) == 3, "a quiet file read twice within the window is read once"
+
+    in_place(journal.path, journal.path.read_bytes().replace(b'"item":"item-2"', b'"item":"item-7"'))
+    assert b"item-7" in store.records("qa")[2].data
+    assert len(whole_reads) == 4
+    Journal(state_dir, clock).note("alice", "qa", "tick", item="theirs")  # another relui's append
+    whole_reads.clear()
+    assert b"theirs" in store.records("qa")[-1].data
+    assert len(whole_reads) == 1
