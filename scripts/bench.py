@@ -45,10 +45,13 @@ from relui.bench_probe import COMMAND_PLACEHOLDER  # noqa: E402
 from relui.clock import ManualClock  # noqa: E402
 from relui.config import load_config  # noqa: E402
 from relui.domain import Color  # noqa: E402
+from relui.services.journal_chain import digest, encode  # noqa: E402
 
 CONFIG = ROOT / "config.toml"
 PROBE = "from relui.bench_probe import main; raise SystemExit(main())"
 IDLE_SECONDS = 20.0
+# A year of a team's releases: about 33 actions a day over three environments, an intent and an outcome each.
+YEAR_RECORDS = 24_000
 WARMUP_SECONDS = 4.0
 STALL_SECONDS = 20.0
 KEY_PRESSES = 8
@@ -248,6 +251,32 @@ def make_world(tmp: Path, name: str, replicas: int, both_colors: Sequence[str]) 
     return World(config, state)
 
 
+def age_journal(world: World, records: int) -> None:
+    """A year of releases in the world's journal: ``records`` records over 365 days, a valid chain per environment.
+
+    Written as relui writes them (canonical JSON, ``seq`` and ``prev``), an
+    action's intent then its outcome, round the three environments.
+    """
+    path = world.state / "journal.jsonl"
+    if path.exists():
+        raise RuntimeError(f"{path} exists: a year's journal goes into a state dir with none")
+    start, step = datetime.now(UTC) - timedelta(days=365), timedelta(days=365) / records
+    links: dict[str, tuple[int, str]] = {}
+    lines: list[bytes] = []
+    for n in range(records // 2):
+        env, action = ("dev", "qa", "prod")[n % 3], ("deploy", "smoke", "cutover")[n // 3 % 3]
+        version = f"1.{n // 9 % 40}.{n % 7}"
+        for kind, status in (("intent", "started"), ("outcome", "ok")):
+            seq, prev = links.get(env, (0, ""))
+            record = {
+                "id": f"{n:012x}", "kind": kind, "at": (start + step * len(lines)).isoformat(), "operator": "ops",
+                "env": env, "action": action, "status": status, "version": version, "seq": seq + 1, "prev": prev,
+            }  # fmt: skip
+            lines.append(encode(record))
+            links[env] = (seq + 1, digest(record))
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+
+
 def relui_session(world: World, size: tuple[int, int], stall_log: Path | None = None) -> Session:
     """relui's TUI on a world, as the demo operator."""
     argv = [sys.executable, "-c", PROBE, "relui", "--config", str(world.config), "--state-dir", str(world.state)]
@@ -294,10 +323,11 @@ def median_figure(label: str, runs: dict[str, list[float]], unit: str, budget: f
     return Figure(label, statistics.median(runs["relui"]), statistics.median(runs["bare"]), unit, budget, True)
 
 
-def idle_figures(world: World) -> list[Figure]:
-    """Idle output and CPU at 80x24 and 120x36; the four apps run side by side over one window."""
+def idle_figures(world: World, aged: World) -> list[Figure]:
+    """Idle output and CPU at 80x24 and 120x36, and CPU with a year's journal; the apps run side by side."""
     sizes = ((80, 24), (120, 36))
     sessions = [s for size in sizes for s in (relui_session(world, size), bare_session(size))]
+    sessions.append(relui_session(aged, (120, 36)))
     for session in sessions:
         session.start()
     try:
@@ -317,6 +347,7 @@ def idle_figures(world: World) -> list[Figure]:
         r, b = 2 * i, 2 * i + 1
         figures.append(Figure(f"idle output {cols}x{rows}", rates[r], rates[b], "B/s", 1024, False))
         figures.append(Figure(f"idle CPU {cols}x{rows}", loads[r], loads[b], "%", 1.0, False))
+    figures.append(Figure(f"idle CPU 120x36, {YEAR_RECORDS:,} records", loads[4], loads[3], "%", 1.0, False))
     return figures
 
 
@@ -452,6 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="relui-bench-") as name:
         tmp = Path(name)
         shipped = make_world(tmp, "shipped", 3, ["qa"])
+        aged = make_world(tmp, "aged", 3, ["qa"])
+        age_journal(aged, YEAR_RECORDS)
         crowded = make_world(tmp, "crowded", 500, ["dev", "qa", "prod"])
         print(
             "relui vs a bare Textual app (three bordered columns), real pty; QA runs both colors; "
@@ -460,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'figure':<40} {'relui':>9} {'bare':>9} {'':<5} {'ratio':>8}   {'budget':<16} verdict")
         figures: list[Callable[[], list[Figure]]] = []
         if "idle" in parts:
-            figures.append(lambda: idle_figures(shipped))
+            figures.append(lambda: idle_figures(shipped, aged))
         if "frame" in parts:
             figures.append(lambda: first_frame_figures(shipped))
         if "loaded" in parts:
