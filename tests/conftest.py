@@ -12,6 +12,7 @@ from relui.backends import build_ports
 from relui.clock import ManualClock
 from relui.config import load_config
 from relui.services.context import Context
+from relui.services.release import ReleaseService
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = ROOT / "config.toml"
@@ -54,13 +55,27 @@ def meet_readiness(ctx: Context, env: str = "prod") -> None:
     from relui.services import drill_score
     from relui.services.drills import start
     from relui.services.readiness import record
-    from relui.services.release import ReleaseService
 
     for item in ("oauth2-flows", "secrets-rotated", "restore-test"):
         record(ctx, env, item, f"https://evidence.example/{item}")
     drill = start(ctx, "missing-tag", build_ports, ctx.state_dir.parent / "drill")
     ReleaseService(drill.ctx).deploy(drill.env, "2.4.0")  # blocked by the image guard: the drill's goal
     drill_score.record(ctx.state_dir, drill_score.score(drill), ctx.clock.now())
+
+
+def ready_prod_candidate(config_path: Path, state_dir: Path, clock: ManualClock) -> tuple[Context, ReleaseService]:
+    """PROD with 1.5.1 deployed to the idle color, signed off by the owner, ticked and review-ready, as ops."""
+    from relui.services.checklist import Checklists
+
+    ctx, owner = make_context(config_path, state_dir, clock), make_context(config_path, state_dir, clock, "owner")
+    service = ReleaseService(ctx)
+    assert service.deploy("prod", "1.5.1").ok
+    Checklists(owner).sign_off("prod", "product_owner")
+    for item in ctx.config.checklist:
+        if not item.auto and item.phase != "post-deployment":
+            Checklists(ctx).tick("prod", item.id, note="done")
+    meet_readiness(ctx)
+    return ctx, service
 
 
 @pytest.fixture

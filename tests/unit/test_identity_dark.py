@@ -9,12 +9,11 @@ from relui.clock import ManualClock
 from relui.config import load_config
 from relui.domain import Verdict
 from relui.identity import resolve_identity
-from relui.services.checklist import Checklists
 from relui.services.context import Context
 from relui.services.journal import Journal
 from relui.services.release import ReleaseService
 from relui.statedir import operator_name
-from tests.conftest import IN_WINDOW, drill_config, make_context, meet_readiness
+from tests.conftest import IN_WINDOW, drill_config, make_context, ready_prod_candidate
 
 
 def _aws_prod(tmp_path: Path) -> Path:
@@ -90,14 +89,7 @@ def _prod_live_on_green(tmp_path: Path) -> tuple[Path, ManualClock]:
     setup = tmp_path / "setup"
     setup.mkdir()
     config, state, clock = drill_config(setup, always_open=True), tmp_path / "state", ManualClock(IN_WINDOW)
-    ctx, owner = make_context(config, state, clock), make_context(config, state, clock, operator="owner")
-    service = ReleaseService(ctx)
-    assert service.deploy("prod", "1.5.1").ok
-    Checklists(owner).sign_off("prod", "product_owner")
-    for item in ctx.config.checklist:
-        if not item.auto and item.phase != "post-deployment":
-            Checklists(ctx).tick("prod", item.id, note="done")
-    meet_readiness(ctx)
+    _, service = ready_prod_candidate(config, state, clock)
     cut = service.cutover("prod", reason="release 1.5.1")
     assert cut.status == "ok", cut.message
     return state, clock

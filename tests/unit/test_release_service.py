@@ -25,7 +25,7 @@ from relui.services.plans import Plan
 from relui.services.problems import Problem
 from relui.services.release import Progress, ReleaseService
 from relui.services.requests import Decision, Request
-from tests.conftest import SHIPPED_CONFIG, drill_config, make_context, meet_readiness
+from tests.conftest import SHIPPED_CONFIG, drill_config, make_context, meet_readiness, ready_prod_candidate
 
 MANUAL_ITEMS = (
     "tests-passing",
@@ -367,15 +367,7 @@ def test_a_rollback_with_nothing_to_go_back_to_plans_no_switch_and_tags_nothing(
 def prod_ready_at(state_dir: Path, at: datetime) -> tuple[Context, ReleaseService, ManualClock]:
     """PROD with a signed-off, ticked, ready candidate, made in Thursday's window; the clock then set to ``at``."""
     clock = ManualClock(datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # Thursday 16:30 in Berlin
-    ctx = make_context(SHIPPED_CONFIG, state_dir, clock)
-    owner = make_context(SHIPPED_CONFIG, state_dir, clock, operator="owner")
-    service = ReleaseService(ctx)
-    assert service.deploy("prod", "1.5.1").ok
-    Checklists(owner).sign_off("prod", "product_owner")
-    for item in ctx.config.checklist:
-        if not item.auto and item.phase != "post-deployment":
-            Checklists(ctx).tick("prod", item.id, note="done")
-    meet_readiness(ctx)
+    ctx, service = ready_prod_candidate(SHIPPED_CONFIG, state_dir, clock)
     clock.set(at)
     return ctx, service, clock
 
