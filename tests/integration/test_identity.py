@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from relui.adapters.identity_local import os_login
 from relui.config import AwsConfig, load_config
 from relui.domain import Verdict
 from relui.identity import operator_of, resolve_identity, resolve_principals
@@ -121,7 +122,10 @@ def test_a_protected_environment_refuses_an_identity_sts_cannot_verify(
         env=env, capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert signed.returncode == 3
-    assert "prod is protected and owner is not verified (aws identity not verified:" in signed.stderr
+    # STS could not be asked: the one named is the OS login, never the claimed $RELUI_USER.
+    login = os_login()
+    assert f"prod is protected and {login} is not verified (aws identity not verified:" in signed.stderr
+    assert f"the roles of the OS login {login} count" in signed.stderr
 
 
 async def test_kubernetes_identity_is_the_username_the_api_server_authenticated(
@@ -213,5 +217,5 @@ def test_sign_off_from_an_unverified_caller_is_refused_by_the_service(
     path = config_with(tmp_path, "aws", AwsConfig(region=aws.region, endpoint_url="http://127.0.0.1:9"))
     monkeypatch.setenv("RELUI_USER", "owner")
     ctx = context_as(path, tmp_path / "state")
-    with pytest.raises(ChecklistError, match="prod is protected and owner is not verified"):
+    with pytest.raises(ChecklistError, match=f"prod is protected and {os_login()} is not verified"):
         Checklists(ctx).sign_off("prod", "product_owner")
