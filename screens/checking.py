@@ -26,6 +26,8 @@ from textual.message_pump import MessagePump
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from relui.screens import SCREENS_CSS
+
 SHOW_AFTER_SECONDS = 0.3
 # What an action reads before its confirm; a flow's chooser waits for something else (its versions, its history).
 GUARDS = "the guards"
@@ -35,6 +37,8 @@ TYPED_AHEAD_SECONDS = 1.0
 
 class CheckingScreen(ModalScreen[None]):
     """``Cutover QA: reading the guards ...``; the action's confirm (or a flow's chooser) replaces it."""
+
+    CSS_PATH = SCREENS_CSS
 
     DEFAULT_CSS = """
     CheckingScreen {

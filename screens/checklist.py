@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from relui.ports import PortError
+from relui.screens import SCREENS_CSS
 from relui.screens.choice import ChoiceScreen
 from relui.screens.note import NoteScreen
 from relui.screens.watch import StateWatch
@@ -56,6 +57,8 @@ def detail_text(status: ItemStatus) -> str:
 
 class ChecklistScreen(Screen[None]):
     """Space ticks or unticks (asking for a note), ``s`` signs off in a role you hold."""
+
+    CSS_PATH = SCREENS_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "tick", "Tick/untick", id="tick", tooltip="Tick or untick the item, with a note"),

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from relui.screens import SCREENS_CSS
+
 
 class ChoiceScreen(ModalScreen[str | None]):
     """Options by id and label; Enter picks, Esc cancels (returns None).
@@ -21,6 +23,8 @@ class ChoiceScreen(ModalScreen[str | None]):
     With ``custom`` set, an input below the list takes a free value (a
     version not among the recent tags, say); Enter there returns its text.
     """
+
+    CSS_PATH = SCREENS_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
 

@@ -26,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from relui.domain import GuardResult
+from relui.screens import SCREENS_CSS
 from relui.screens.remedies import TuiRemedies
 from relui.services.guards import UNFORCEABLE, UNFORCEABLE_PROTECTED
 from relui.widgets.guard_list import GuardList, guard_summary, worst_first
@@ -42,6 +43,8 @@ class Confirmation:
 
 class ConfirmScreen(ModalScreen[Confirmation | None]):
     """Shows the plan and the guards; returns a Confirmation, or None on cancel."""
+
+    CSS_PATH = SCREENS_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="cancel"),

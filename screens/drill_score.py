@@ -10,11 +10,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from relui.screens import SCREENS_CSS
 from relui.services.drill_score import DrillScore
 
 
 class DrillScoreScreen(ModalScreen[None]):
     """The drill's score over the dashboard; ``q`` ends the drill, ``esc`` goes back to look around."""
+
+    CSS_PATH = SCREENS_CSS
 
     DEFAULT_CSS = """
     DrillScoreScreen { align: center middle; }

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from relui.domain import Color, EnvSnapshot, GuardResult, MetricKind, Revision, Series
+from relui.screens import SCREENS_CSS
 from relui.screens.reading import deployable_versions
 from relui.screens.remedies import TuiRemedies
 from relui.services.context import Context
@@ -53,6 +54,8 @@ class Detail:
 
 class EnvironmentScreen(Screen[None]):
     """Everything about one environment; Esc goes back to the dashboard."""
+
+    CSS_PATH = SCREENS_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the dashboard"),

@@ -19,6 +19,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
+from relui.screens import SCREENS_CSS
 from relui.screens.checklist import ChecklistScreen
 from relui.screens.command_mode import COMMAND_HELP
 from relui.screens.confirm import ConfirmScreen
@@ -131,6 +132,8 @@ def keys_table(sections: Sequence[Section], key_width: int | None = None) -> Tab
 
 class HelpScreen(ModalScreen[None]):
     """The keys, what they do, and the binding ids to remap them; arrows scroll, Esc closes."""
+
+    CSS_PATH = SCREENS_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close", id="close-help"),

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
 from relui.printable import printable
+from relui.screens import SCREENS_CSS
 from relui.screens.watch import StateWatch
 from relui.services.context import Context
 from relui.services.interrupted import interrupted_actions
@@ -100,6 +101,8 @@ class JournalScreen(Screen[None]):
 
     It reads again by itself when another relui instance writes to the journal.
     """
+
+    CSS_PATH = SCREENS_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back"),

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from relui.screens import SCREENS_CSS
+
 # Why a value cannot be kept, in one line, or None when it can.
 Check = Callable[[str], str | None]
 
@@ -22,6 +24,8 @@ class NoteScreen(ModalScreen[str | None]):
     With ``check``, Enter on a value it refuses keeps the modal open with what
     was typed and says why under the field; Enter again once it is fixed keeps it.
     """
+
+    CSS_PATH = SCREENS_CSS
 
     DEFAULT_CSS = """
     NoteScreen #note-problem { color: $error; width: 100%; }

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerFailed, WorkerState
 
+from relui.screens import SCREENS_CSS
 from relui.screens.checking import CheckingScreen
 from relui.screens.choice import ChoiceScreen
 from relui.screens.note import NoteScreen
@@ -52,6 +53,8 @@ def status_text(criterion: Criterion) -> Text:
 
 class ReadinessScreen(Screen[None]):
     """Go-live criteria of one environment, evaluated in a thread; ``R`` evaluates again."""
+
+    CSS_PATH = SCREENS_CSS
 
     DEFAULT_CSS = """
     ReadinessScreen #readiness-title { height: auto; padding: 0 1; text-style: bold; }

@@ -29,8 +29,6 @@ def packaged_files() -> set[str]:
     """Every file the package-data globs select, as its path inside the wheel."""
     selected: set[str] = set()
     for package, patterns in SETUPTOOLS["package-data"].items():
-        if not package.startswith("relui.data"):
-            continue
         source = ROOT / package_dir(package)
         for pattern in patterns:
             for path in source.glob(pattern):
@@ -55,6 +53,9 @@ def test_every_file_of_the_chart_and_the_runbooks_is_package_data() -> None:
     wanted = {"relui/data/chart/" + p.relative_to(chart).as_posix() for p in chart.rglob("*") if p.is_file()}
     wanted |= {f"relui/data/docs/{name}" for name in ("rollback.md", "release-process.md")}
     wanted.add("relui/data/sample/config.toml")
+    # The stylesheets: a screen whose CSS_PATH is not in the wheel fails the moment it opens.
+    for source, package in (("relui", "relui"), ("screens", "relui/screens"), ("widgets", "relui/widgets")):
+        wanted |= {f"{package}/{css.name}" for css in (ROOT / source).glob("*.tcss")}
     missing = wanted - packaged_files()
     assert not missing, f"add these to [tool.setuptools.package-data] in pyproject.toml: {sorted(missing)}"
     assert {f"relui.data.chart.{d.name}" for d in chart.iterdir() if d.is_dir()} <= set(SETUPTOOLS["packages"])

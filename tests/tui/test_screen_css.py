@@ -1,0 +1,55 @@
+"""The dashboard's first frame parses only the dashboard's CSS; every other screen brings its own, styled on first open.
+
+relui.tcss was parsed whole before the first frame, dialogs and detail
+screens included: about 10 ms of start-up on a 2-core bastion. The other
+screens' rules live in screens/screens.tcss, which each of those screens
+names as its CSS_PATH, so Textual reads it when the first of them opens.
+A screen that forgot to name it would open unstyled if it were the first
+one opened: the last test catches that for any screen added later.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+from textual.screen import Screen
+
+import relui.screens
+from relui.screens import SCREENS_CSS
+from relui.screens.dashboard_screens import OpensScreens
+from relui.services.context import Context
+from tests.tui.conftest import make_app, settle
+
+
+def sources_of(app: object) -> set[str]:
+    stylesheet = app.stylesheet  # type: ignore[attr-defined]
+    return {path for path, _ in stylesheet.source}
+
+
+async def test_the_first_frame_parses_no_other_screens_css_and_help_is_styled_when_opened(ctx: Context) -> None:
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert str(SCREENS_CSS) not in sources_of(app)
+        names = set().union(*(rule.selector_names for rule in app.stylesheet.rules))
+        assert not names & {".dialog", "#help-dialog", "#confirm-body", "#journal"}, "the dialogs' rules are parsed"
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert str(SCREENS_CSS) in sources_of(app)
+        dialog = app.screen.query_one("#help-dialog")
+        assert dialog.styles.border_top[0] == "thick", "the .dialog frame comes from screens.tcss"
+        assert dialog.region.height == int(app.size.height * 0.9), "#help-dialog is 90% of the screen"
+
+
+def test_every_screen_but_the_dashboard_names_the_screens_css() -> None:
+    missing = []
+    for info in pkgutil.iter_modules(relui.screens.__path__, "relui.screens."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if not issubclass(cls, Screen) or cls.__module__ != module.__name__ or issubclass(cls, OpensScreens):
+                continue
+            if SCREENS_CSS not in (cls.CSS_PATH if isinstance(cls.CSS_PATH, list) else [cls.CSS_PATH]):
+                missing.append(f"{cls.__module__}.{cls.__name__}")
+    assert not missing, f"set CSS_PATH = SCREENS_CSS on: {missing}"
