@@ -8,7 +8,7 @@ so callers in the TUI run them in thread workers. Failures are raised as
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -274,11 +274,12 @@ class Records(Protocol):
         """
         ...
 
-    def records(self, env: str | None) -> list[StoredRecord]:
+    def records(self, env: str | None) -> Sequence[StoredRecord]:
         """The journal records of ``env`` (every environment's when None), oldest first.
 
         A store that keeps several environments in one file may return
-        other environments' records too; the caller filters.
+        other environments' records too; the caller filters. A store may
+        hand the same unchanged sequence to every caller: never change it.
         """
         ...
 

@@ -62,13 +62,13 @@ class LocalRecords:
                     _fsync_dir(self.state_dir)
         return StoredRecord(f"{self.journal_path} line {line}", data, line)
 
-    def records(self, env: str | None) -> list[StoredRecord]:
+    def records(self, env: str | None) -> tuple[StoredRecord, ...]:
         """Every line of the journal file (all environments: the caller filters), with its number."""
         with self._failing(self.journal_path, "read"):
             try:
                 fd = os.open(self.journal_path, os.O_RDONLY)
             except FileNotFoundError:
-                return []
+                return ()
             try:
                 return self._seen.records(fd, self.journal_path)
             finally:
@@ -214,34 +214,39 @@ class SeenLines:
     anywhere is split again from the start, as the chain check must see it.
     The price is a copy of the bytes read, held between reads.
 
-    The columns of one refresh read the same file within milliseconds of each
-    other: a read less than ``REUSE_SECONDS`` after a whole read is served that
-    read's records when the file's size, times, inode and device are all
-    unchanged and the file had been quiet for ``QUIET_SECONDS`` when it was
-    read. The kernel sets ctime on every write and nobody can set it back, so
-    any write after a read of a quiet file leaves a ctime newer than the one
-    read, even on a file system whose clock ticks coarsely; a file written
-    moments before is read whole every time.
+    The columns of one refresh read the same file, their polls spread over
+    the refresh (at the shipped 2 s and three environments, 0.67 s apart): a
+    read less than ``REUSE_SECONDS`` after a whole read is served that read's
+    records when the file's size, times, inode and device are all unchanged
+    and the file had been quiet for ``QUIET_SECONDS`` when it was read. The
+    kernel sets ctime on every write and nobody can set it back, so any write
+    after a read of a quiet file leaves a ctime newer than the one read, even
+    on a file system whose clock ticks coarsely; a file written moments
+    before is read whole every time. The window spans one refresh's columns
+    and is shorter than the refresh, so each refresh reads the file whole
+    once. Unchanged, the records are the same tuple each time (callers
+    compare it by identity before anything else).
     """
 
-    REUSE_SECONDS = 0.5
+    # Over the last column's offset at the shipped refresh (2 s x 2/3), under the refresh itself.
+    REUSE_SECONDS = 1.75
     QUIET_SECONDS = 1.0
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._prefix = b""  # the file's bytes up to and including the last newline read
         self._newlines = 0
-        self._records: list[StoredRecord] = []
+        self._records: tuple[StoredRecord, ...] = ()
         self._stat: tuple[int, ...] | None = None  # the file's stat at the last whole read, if it was quiet
         self._read_at = 0.0
 
-    def records(self, fd: int, path: Path) -> list[StoredRecord]:
+    def records(self, fd: int, path: Path) -> tuple[StoredRecord, ...]:
         """Every complete, non-blank line of the file as a record, numbered as ``_lines`` numbers them."""
         st, now = os.fstat(fd), time.time_ns()
         stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
         with self._guard:
             if stat == self._stat and time.monotonic() - self._read_at < self.REUSE_SECONDS:
-                return list(self._records)
+                return self._records
         raw = _read_fd(fd)
         end = raw.rfind(b"\n") + 1
         with self._guard:
@@ -249,16 +254,16 @@ class SeenLines:
             quiet = now - st.st_ctime_ns >= self.QUIET_SECONDS * 1e9
             self._stat, self._read_at = (stat if quiet else None), time.monotonic()
             if len(self._prefix) > end or not raw.startswith(self._prefix):
-                self._prefix, self._newlines, self._records = b"", 0, []
+                self._prefix, self._newlines, self._records = b"", 0, ()
             start = len(self._prefix)
             if end > start:
                 pieces = raw[start:end].split(b"\n")[:-1]
                 first = self._newlines + 1
-                self._records = self._records + [
+                self._records = self._records + tuple(
                     StoredRecord(f"{path} line {n}", data, n) for n, data in enumerate(pieces, first) if data.strip()
-                ]
+                )
                 self._prefix, self._newlines = raw[:end], self._newlines + len(pieces)
-            return list(self._records)
+            return self._records
 
 
 def _lines(raw: bytes) -> list[tuple[int, bytes]]:

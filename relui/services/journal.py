@@ -21,7 +21,7 @@ import heapq
 import json
 import threading
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,7 +214,9 @@ class Journal:
             stored = store.records(env)
         with _parsing:
             key = (id(store), env)
-            before, found, broken = _LAST.get(key, ([], [], []))
+            before, found, broken = _LAST.get(key, ((), [], []))
+            if stored is before:  # the store's unchanged records, as it handed them out last time
+                return list(found), list(broken)
             if stored[: len(before)] != before:
                 before, found, broken = [], [], []
             found, broken = list(found), list(broken)
@@ -282,7 +284,7 @@ READ_KEPT = 200_000
 # What a store's records read to last time, per environment asked: a read that finds the same records
 # again at its start (compared by value; the state dir's store hands back the very same objects, so
 # the comparison is quick) reads only the records after them.
-_LAST: dict[tuple[int, str | None], tuple[list[StoredRecord], list[Entry], list[Unreadable]]] = {}
+_LAST: dict[tuple[int, str | None], tuple[Sequence[StoredRecord], list[Entry], list[Unreadable]]] = {}
 LAST_KEPT = 64
 _parsing = threading.Lock()
 

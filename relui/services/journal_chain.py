@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,7 +106,7 @@ class ChainReport:
         return self.broken is None
 
 
-def verify_chain(env: str, stored: list[StoredRecord], shared_file: bool = True) -> ChainReport:
+def verify_chain(env: str, stored: Sequence[StoredRecord], shared_file: bool = True) -> ChainReport:
     """Check each record's ``seq`` follows and its ``prev`` is the hash of the record before it.
 
     ``shared_file``: ``stored`` is the state dir's journal, every local
@@ -176,7 +176,7 @@ def is_chained(record: StoredRecord) -> bool:
     return raw is not None and malformed(raw) is None and "seq" in raw
 
 
-def unchecked(stored: list[StoredRecord], configured: Collection[str]) -> list[str]:
+def unchecked(stored: Sequence[StoredRecord], configured: Collection[str]) -> list[str]:
     """One line per name that JSON objects of the state dir's journal give as ``env`` and no configuration has.
 
     Each names its first record and how many there are; no environment's
@@ -195,7 +195,7 @@ def unchecked(stored: list[StoredRecord], configured: Collection[str]) -> list[s
     return lines
 
 
-def later_seqs(stored: list[StoredRecord], env: str, after: StoredRecord) -> set[int]:
+def later_seqs(stored: Sequence[StoredRecord], env: str, after: StoredRecord) -> set[int]:
     """The sequence numbers of ``env``'s records stored after ``after`` (to tell a reorder from a removal)."""
     found, seen = set(), False
     for record in stored:

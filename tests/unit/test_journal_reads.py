@@ -236,3 +236,52 @@ def test_reads_of_a_quiet_journal_share_one_whole_read_and_any_write_ends_that(
     whole_reads.clear()
     assert b"theirs" in store.records("qa")[-1].data
     assert len(whole_reads) == 1
+
+
+def test_the_columns_of_one_shipped_refresh_share_one_whole_read_and_the_next_refresh_reads_it_whole(
+    state_dir: Path, clock: ManualClock, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The columns' polls are spread over the refresh (the dashboard offsets each by refresh/n).
+
+    With a 0.5 s window the three columns of the shipped config each read a
+    year's journal whole, 0.67 s apart: three 6 MB reads every 2 s, the
+    aged-journal idle CPU figure over its 1% budget. The window now spans
+    one refresh's columns and ends before the next refresh.
+    """
+    from relui.adapters import records_local
+    from relui.config import load_config
+
+    config = load_config(SHIPPED_CONFIG)
+    refresh = min(env.refresh_seconds for env in config.environments)
+    offsets = [index * env.refresh_seconds / len(config.environments) for index, env in enumerate(config.environments)]
+
+    journal = Journal(state_dir, clock)
+    for n in range(5):
+        journal.note("ops", "qa", "tick", item=f"item-{n}")
+    written = os.stat(journal.path).st_ctime_ns
+
+    class Clock:
+        """The monotonic and wall clocks the store reads, moved by hand: the file last written 10 s before."""
+
+        at = 1000.0
+
+        @classmethod
+        def monotonic(cls) -> float:
+            return cls.at
+
+        @classmethod
+        def time_ns(cls) -> int:
+            return written + int((cls.at - 990.0) * 1e9)
+
+    whole_reads: list[int] = []
+    real_read = records_local._read_fd
+    monkeypatch.setattr(records_local, "_read_fd", lambda fd: whole_reads.append(fd) or real_read(fd))
+    monkeypatch.setattr(records_local, "time", Clock)
+    store = LocalRecords(state_dir)
+    for cycle in range(2):
+        for offset in offsets:
+            Clock.at = 1000.0 + cycle * refresh + offset + 0.05  # a worker starts a little after its timer
+            first = store.records(None)
+        assert len(whole_reads) == cycle + 1, "one whole read per refresh, shared by its columns"
+    assert store.records(None) is first, "unchanged records are handed out as the same tuple"
+    assert max(offsets) + 0.05 < records_local.SeenLines.REUSE_SECONDS < refresh
