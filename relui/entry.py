@@ -8,7 +8,7 @@ arguments are parsed, and the TUI once its first frame is up
 
 The code ``dataclasses`` generates is looked up, not compiled, from the first
 import on as well (``relui.startup_code``); what a start had to compile is
-written for the next once the first frame is up, or when the command ends.
+written for the next when the command or the TUI ends, never on the event loop.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ How, and why it cannot change what a class does:
   it. Anything that is not a text goes straight to the builtin.
 - The file is keyed by the interpreter's magic number and cache tag, as a
   ``.pyc`` is; it is read only when its owner is this user or root and no
-  one else may write it, and anything wrong with it (torn, garbage,
+  one else may write it and it is no symlink, and anything wrong with it (torn, garbage,
   another Python) makes it count as absent. A start without it is only
   slower.
 - ``flush`` writes what this process compiled, beside what was there,
@@ -121,7 +121,8 @@ def _read(path: Path | None) -> dict[Key, CodeType]:
     if path is None:
         return {}
     try:
-        with open(path, "rb") as file:
+        # Not through a symlink: one planted in a shared __pycache__ could point at any file the user owns.
+        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as file:
             stat = os.fstat(file.fileno())
             if stat.st_uid not in (0, os.getuid()) or stat.st_mode & 0o022:
                 return {}

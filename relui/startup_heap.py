@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import gc
 
-from relui import startup_code
-
 HOLD_LIMIT_SECONDS = 5.0
 # After the first full frame: long enough for its last repaints to reach the terminal first.
 SETTLE_AFTER_SECONDS = 1.0
@@ -47,15 +45,10 @@ def release() -> None:
 
 
 def settle() -> None:
-    """Once per process: collect the start-up garbage, freeze what lives on, collections back on.
-
-    Start-up is over then, so what it compiled for ``dataclasses`` is kept for
-    the next start (``relui.startup_code``), before a kill can lose it.
-    """
+    """Once per process: collect the start-up garbage, freeze what lives on, collections back on."""
     global _frozen
     if not _frozen:
         _frozen = True
-        startup_code.flush()
         gc.collect()
         gc.freeze()
     release()

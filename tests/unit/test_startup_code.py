@@ -175,6 +175,7 @@ def a_good_cache(path: Path) -> bytes:
         "empty",
         "group-writable",
         "someone-else's",
+        "a-symlink",
     ],
 )
 def test_a_damaged_or_foreign_cache_is_no_cache(tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,6 +200,10 @@ def test_a_damaged_or_foreign_cache_is_no_cache(tmp_path: Path, damage: str, mon
         write_cache(cache, b"")
     elif damage == "group-writable":
         cache.chmod(0o664)
+    elif damage == "a-symlink":
+        real = tmp_path / "elsewhere.marshal"
+        cache.rename(real)
+        cache.symlink_to(real)
     elif damage == "someone-else's":
         if os.geteuid() == 0:
             os.chown(cache, 65534, 65534)
