@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from relui.clock import ManualClock
-from relui.domain import Color, MetricKind
+from relui.domain import Color, MetricKind, Series
 from relui.services.context import Context
 from tests.conftest import SHIPPED_CONFIG, make_context
 
@@ -163,3 +164,69 @@ def test_two_processes_writing_the_world_lose_nothing(state_dir: Path) -> None:
     assert registry is not None
     tags = set(registry.recent_tags(limit=1000))
     assert {f"{side}-{i}" for side in ("left", "right") for i in range(40)} <= tags
+
+
+def test_series_are_answered_again_only_when_the_world_or_the_step_moves(tmp_path: Path, clock: ManualClock) -> None:
+    """A refresh inside one step gets the same series back; a change by another process or a new step never does.
+
+    The oracle is a context built afresh for every question, so it has
+    nothing remembered: whatever the long-lived one answers must equal it.
+    """
+    state = tmp_path / "state"
+    viewer = make_context(SHIPPED_CONFIG, state, clock)
+    other = make_context(SHIPPED_CONFIG, state, clock)  # a second process on the same world
+
+    def asked() -> dict[Color, Series]:
+        metrics = viewer.env_ports("prod").metrics
+        assert metrics is not None
+        return metrics.series(MetricKind.ERROR_RATE, 30, 30)
+
+    def fresh() -> dict[Color, Series]:
+        metrics = make_context(SHIPPED_CONFIG, state, clock).env_ports("prod").metrics
+        assert metrics is not None
+        return metrics.series(MetricKind.ERROR_RATE, 30, 30)
+
+    asked()  # the world is seeded by the first question
+    clock.advance(30 - clock.now().timestamp() % 30 + 1)  # just after a step boundary
+    first = asked()
+    clock.advance(2)
+    assert asked() is first and first == fresh()  # same step, same world: the answer is kept
+    other.env_ports("prod").releases.deploy(Color.GREEN, "1.6.0", "another bastion deploys")
+    clock.advance(120)
+    assert asked() == fresh()
+    other.env_ports("prod").releases.set_active(Color.GREEN, "another bastion cuts over")
+    changed = asked()
+    assert changed == fresh() and changed[Color.GREEN] != first[Color.GREEN]
+    clock.advance(30)  # the next step: a new point at the end
+    later = asked()
+    assert later == fresh() and later[Color.GREEN].points[-1].at > changed[Color.GREEN].points[-1].at
+    # Another question (a new window) is its own answer, and does not replace the first one's.
+    metrics = viewer.env_ports("prod").metrics
+    assert metrics is not None
+    assert len(metrics.series(MetricKind.ERROR_RATE, 10, 30)[Color.BLUE].points) < len(later[Color.BLUE].points)
+    assert asked() is later
+    # Within the same step another process rewrites history: the registry loses every image.
+    world_file = state / "sandbox" / "world.json"
+    world = json.loads(world_file.read_text())
+    world["registry"] = []
+    world_file.write_text(json.dumps(world))
+    emptied = asked()
+    assert emptied == fresh() and emptied[Color.BLUE].points == ()
+
+
+def test_series_kept_from_before_do_not_hide_metrics_going_dark(tmp_path: Path, clock: ManualClock) -> None:
+    """A series remembered while Prometheus answered is not handed out once it stops answering."""
+    from relui.ports import PortError
+
+    config = tmp_path / "relui.toml"
+    dark_on_1_5_0 = '\n[[sandbox.faults]]\nkind = "metrics_down"\nenv = "qa"\nversion = "1.5.0"\n'
+    config.write_text(SHIPPED_CONFIG.read_text() + dark_on_1_5_0)
+    viewer = make_context(config, tmp_path / "state", clock)
+    metrics = viewer.env_ports("qa").metrics
+    assert metrics is not None
+    metrics.series(MetricKind.ERROR_RATE, 30, 30)  # seeds the world
+    kept = metrics.series(MetricKind.ERROR_RATE, 30, 30)
+    assert metrics.series(MetricKind.ERROR_RATE, 30, 30) is kept
+    make_context(config, tmp_path / "state", clock).env_ports("qa").releases.deploy(Color.GREEN, "1.5.0", "goes dark")
+    with pytest.raises(PortError, match="did not answer"):
+        metrics.series(MetricKind.ERROR_RATE, 30, 30)
