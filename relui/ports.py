@@ -274,12 +274,15 @@ class Records(Protocol):
         """
         ...
 
-    def records(self, env: str | None) -> Sequence[StoredRecord]:
+    def records(self, env: str | None, whole: bool = True) -> Sequence[StoredRecord]:
         """The journal records of ``env`` (every environment's when None), oldest first.
 
         A store that keeps several environments in one file may return
         other environments' records too; the caller filters. A store may
         hand the same unchanged sequence to every caller: never change it.
+        With ``whole`` False (a dashboard watching), a store whose listing
+        is costly may hand out what it listed whole at most a minute ago
+        plus every record appended since; guards and verify list whole.
         """
         ...
 

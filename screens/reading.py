@@ -143,7 +143,7 @@ class EnvReader:
         self.ctx = ctx
         self.env = ctx.env(env)
         self.ports = ctx.env_ports(env)
-        self.journal = Journal(ctx.state_dir, ctx.clock)
+        self.journal = Journal(ctx.state_dir, ctx.clock, watching=True)  # a dashboard's: see Records.records
         self.checklists = Checklists(ctx)
         self._phases: tuple[PhaseProgress, ...] = ()
         self._phases_for: str | None = None

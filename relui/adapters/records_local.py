@@ -62,8 +62,11 @@ class LocalRecords:
                     _fsync_dir(self.state_dir)
         return StoredRecord(f"{self.journal_path} line {line}", data, line)
 
-    def records(self, env: str | None) -> tuple[StoredRecord, ...]:
-        """Every line of the journal file (all environments: the caller filters), with its number."""
+    def records(self, env: str | None, whole: bool = True) -> tuple[StoredRecord, ...]:
+        """Every line of the journal file (all environments: the caller filters), with its number.
+
+        The file is always read whole (``SeenLines`` makes that cheap), so ``whole`` changes nothing.
+        """
         with self._failing(self.journal_path, "read"):
             try:
                 fd = os.open(self.journal_path, os.O_RDONLY)

@@ -49,6 +49,8 @@ _MISSING = {"NoSuchKey", "404", "NotFound"}
 LEASE_SECONDS = 30.0
 MAX_APPEND_RACES = 100
 SEQ_DIGITS = 12
+# How old the whole listing a watching dashboard is handed (plus the records appended since) may be.
+WHOLE_LISTING_SECONDS = 60.0
 
 
 class S3Records:
@@ -66,6 +68,8 @@ class S3Records:
         self._client_guard = threading.Lock()
         self._bodies: dict[tuple[str, str], bytes] = {}
         self._tails: dict[str, StoredRecord] = {}
+        # Per journal prefix: when it was last listed whole, the (key, ETag) listed, and their records.
+        self._listed: dict[str, tuple[float, tuple[tuple[str, str], ...], tuple[StoredRecord, ...]]] = {}
 
     # -- plumbing ---------------------------------------------------------
 
@@ -175,7 +179,9 @@ class S3Records:
     def _tail(self, env: str) -> StoredRecord | None:
         known = self._tails.get(env)
         start = known.where.removeprefix(f"s3://{self.bucket}/") if known else None
-        newer = self._list(self._journal_prefix(env), start)
+        # Only a record's key: an object relui never wrote (``~notes.json``) may sort after every record,
+        # and taking it for the tail would make every append lose a race it can never win.
+        newer = [(key, etag) for key, etag in self._list(self._journal_prefix(env), start) if _is_record_key(key)]
         if not newer:
             return known
         key, etag = newer[-1]
@@ -191,13 +197,39 @@ class S3Records:
         self._bodies[(key, found[1] if found else etag)] = data
         return data
 
-    def records(self, env: str | None) -> list[StoredRecord]:
-        """Every record object under the environment's journal prefix, in sequence order."""
-        listed = self._list(self._journal_prefix(env))
-        return [
-            StoredRecord(f"s3://{self.bucket}/{key}", self._body(key, etag, f"reading {key}"), _seq_of(key))
-            for key, etag in listed
-        ]
+    def records(self, env: str | None, whole: bool = True) -> tuple[StoredRecord, ...]:
+        """Every record object under the environment's journal prefix, in sequence order.
+
+        A listing is a request per thousand objects, so a year's journal
+        listed whole at every dashboard refresh was a dozen requests a
+        second per operator. Watching (``whole`` False), the last whole
+        listing (under ``WHOLE_LISTING_SECONDS`` old) is kept and only what
+        sorts after its last record's key is listed: every append lands
+        there, since a sequence number only grows. An edit or a removal
+        behind relui's back shows at the next whole listing, which every
+        guard and ``verify`` make.
+        """
+        prefix = self._journal_prefix(env)
+        kept = self._listed.get(prefix)
+        if whole or kept is None or time.monotonic() - kept[0] >= WHOLE_LISTING_SECONDS:
+            started = time.monotonic()
+            listed = tuple(self._list(prefix))
+            records = tuple(self._record(key, etag) for key, etag in listed)
+            self._listed[prefix] = (started, listed, records)
+            return records
+        started, listed, records = kept
+        # The last key a sequence number names: anything else under the prefix (which relui never
+        # writes) may sort after every record, and is listed again each time rather than trusted.
+        upto = next((n for n in range(len(listed), 0, -1) if _is_record_key(listed[n - 1][0])), 0)
+        newer = tuple(self._list(prefix, listed[upto - 1][0] if upto else None))
+        if newer == listed[upto:]:
+            return records
+        records = records[:upto] + tuple(self._record(key, etag) for key, etag in newer)
+        self._listed[prefix] = (started, listed[:upto] + newer, records)
+        return records
+
+    def _record(self, key: str, etag: str) -> StoredRecord:
+        return StoredRecord(f"s3://{self.bucket}/{key}", self._body(key, etag, f"reading {key}"), _seq_of(key))
 
     # -- documents --------------------------------------------------------
 
@@ -311,6 +343,11 @@ class S3Records:
 
     def __repr__(self) -> str:
         return f"S3Records({self.where})"
+
+
+def _is_record_key(key: str) -> bool:
+    stem = key.rsplit("/", 1)[-1].removesuffix(".json")
+    return len(stem) == SEQ_DIGITS and stem.isdigit()
 
 
 def _seq_of(key: str) -> int:

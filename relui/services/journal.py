@@ -124,10 +124,14 @@ class Entry:
 class Journal:
     """Append and read the journal of every environment of a state dir, each in its own store."""
 
-    def __init__(self, state_dir: Path, clock: Clock) -> None:
+    def __init__(self, state_dir: Path, clock: Clock, watching: bool = False) -> None:
+        """``watching``: a dashboard's, which a shared store may answer from its last whole listing
+        plus what was appended since (``Records.records``); ``verify`` and ``check`` list whole always.
+        """
         self.state_dir = state_dir
         self.path = state_dir / "journal.jsonl"
         self.clock = clock
+        self.watching = watching
 
     def _store(self, env: str) -> Records:
         return record_store.store_for(self.state_dir, env)
@@ -211,7 +215,7 @@ class Journal:
 
     def _read_store(self, store: Records, env: str | None) -> tuple[list[Entry], list[Unreadable]]:
         with self._failing("read", "nothing was read", store):
-            stored = store.records(env)
+            stored = store.records(env, whole=not self.watching)
         with _parsing:
             key = (id(store), env)
             before, found, broken = _LAST.get(key, ((), [], []))

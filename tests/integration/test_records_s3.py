@@ -384,3 +384,77 @@ def test_an_object_larger_than_any_record_is_refused_not_read_into_memory(s3: st
     client.put_object(Bucket=BUCKET, Key=key, Body=b" " * (READ_LIMIT + 1))
     with pytest.raises(ChecklistError, match=f"{key} is larger than 16 MiB"):
         checklists.view("qa")
+
+
+def test_a_watching_dashboard_lists_only_new_records_yet_every_guard_sees_an_edit_at_once(
+    s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh lists what sorts after the last record, not the whole journal; a guard always lists whole.
+
+    Machine B deploys and smokes while A's dashboard watches QA. A sees each
+    new record at its next refresh, by listing only past its last key. Then
+    a record is edited behind relui's back: A's cutover is blocked at once
+    (its guard lists whole), and A's dashboard reads the edit at its next
+    whole listing.
+    """
+    from relui.adapters import records_s3
+    from relui.screens.reading import EnvReader
+
+    listings: list[tuple[str, str | None]] = []
+    original = records_s3.S3Records._list
+
+    def counted(self: records_s3.S3Records, prefix: str, start_after: str | None = None) -> list[tuple[str, str]]:
+        listings.append((prefix, start_after))
+        return original(self, prefix, start_after)
+
+    monkeypatch.setattr(records_s3.S3Records, "_list", counted)
+    clock = ManualClock(IN_WINDOW)
+    a, b = team(tmp_path, 2, clock, s3)
+    journal_qa = "records/journal/qa/"
+    watch = EnvReader(a, "qa")
+    assert ReleaseService(b).deploy("qa", "1.5.1").ok
+    watch()
+    assert ReleaseService(b).smoke("qa").ok
+    listings.clear()  # only what A's refresh lists: B's smoke listed whole, as every guard does
+    seen = watch()
+    assert seen.last_action is not None and seen.last_action.action == "smoke"
+    journal_listings = [start for prefix, start in listings if prefix == journal_qa]
+    assert journal_listings and None not in journal_listings, listings  # no whole listing of the journal
+    assert all(start.startswith(journal_qa) for start in journal_listings if start)
+
+    listings.clear()
+    again = watch()  # nothing new: the records handed out are the very same
+    assert again.last_action == seen.last_action
+    assert [start for prefix, start in listings if prefix == journal_qa and start is None] == []
+
+    client = boto3.client("s3", region_name=REGION, endpoint_url=s3)
+    victim = _record_keys("qa", s3)[1]
+    raw = json.loads(client.get_object(Bucket=BUCKET, Key=victim)["Body"].read())
+    raw["operator"] = "mallory"
+    client.put_object(Bucket=BUCKET, Key=victim, Body=json.dumps(raw).encode())
+
+    blocked = ReleaseService(a).cutover("qa", force=True, reason="the dashboard looked fine")
+    assert blocked.status == "blocked"
+    records = next(g for g in blocked.guards if g.name == "records")
+    assert "does not verify" in records.reason
+
+    journal = Journal(a.state_dir, a.clock, watching=True)
+    monkeypatch.setattr(records_s3, "WHOLE_LISTING_SECONDS", 0.0)  # the minute has passed
+    listings.clear()
+    edited = [e for e in journal.entries("qa") if e.operator == "mallory"]
+    assert edited, "the whole listing reads the edited record"
+    assert (journal_qa, None) in listings
+
+
+def test_a_stray_object_sorting_after_every_record_does_not_hide_new_ones(s3: str, tmp_path: Path) -> None:
+    """An object relui never writes, named to sort last, is not taken as the place to list on from."""
+    clock = ManualClock(IN_WINDOW)
+    a, b = team(tmp_path, 2, clock, s3)
+    client = boto3.client("s3", region_name=REGION, endpoint_url=s3)
+    assert ReleaseService(b).deploy("qa", "1.5.1").ok
+    client.put_object(Bucket=BUCKET, Key="records/journal/qa/~zzz.json", Body=b"{}")
+    journal = Journal(a.state_dir, a.clock, watching=True)
+    before = len(journal.entries("qa"))
+    assert ReleaseService(b).smoke("qa").ok
+    after = journal.entries("qa")
+    assert len(after) > before and after[-1].action == "smoke"
