@@ -10,8 +10,10 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import select
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,8 @@ from pathlib import Path
 READ_LIMIT = 16 * 1024 * 1024
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a FIFO"}
 _KINDS[stat.S_IFSOCK] = "a socket"
+# How long a config read from a pipe may take to arrive whole: generating one (envsubst, sops) takes moments.
+PIPE_SECONDS = 10.0
 
 
 class UnreadableFile(OSError):
@@ -35,7 +39,8 @@ def read_file(path: Path, limit: int = READ_LIMIT, pipes: bool = False) -> bytes
     that was a FIFO or ``/dev/full`` held the state dir for its whole deadline,
     then blamed the journal. Opened non-blocking, so a FIFO with no writer is
     refused rather than waited on; a directory is ``IsADirectoryError`` as before.
-    ``pipes``: a FIFO or pipe is read to its end after all (``--config <(envsubst < relui.toml)``).
+    ``pipes``: a FIFO or pipe is read to its end after all (``--config <(envsubst < relui.toml)``),
+    if it ends within ``PIPE_SECONDS``: a writer that keeps it open and says nothing is refused.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
@@ -43,8 +48,8 @@ def read_file(path: Path, limit: int = READ_LIMIT, pipes: bool = False) -> bytes
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if pipes and stat.S_ISFIFO(info.st_mode):
-            os.set_blocking(fd, True)
-        elif not stat.S_ISREG(info.st_mode):
+            return _read_pipe(fd, limit, time.monotonic() + PIPE_SECONDS)
+        if not stat.S_ISREG(info.st_mode):
             kind = _KINDS.get(stat.S_IFMT(info.st_mode), "no regular file")
             raise UnreadableFile(errno.EINVAL, f"{kind}, not a regular file", str(path))
         chunks: list[bytes] = []
@@ -58,6 +63,31 @@ def read_file(path: Path, limit: int = READ_LIMIT, pipes: bool = False) -> bytes
         raise UnreadableFile(errno.EFBIG, f"larger than {limit // (1 << 20)} MiB, the most relui reads of one file")
     finally:
         os.close(fd)
+
+
+def _read_pipe(fd: int, limit: int, deadline: float) -> bytes:
+    """A pipe's bytes to its end (or ``limit``), waiting for them until ``deadline`` at most."""
+    chunks: list[bytes] = []
+    size = 0
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while size <= limit:
+        left = deadline - time.monotonic()
+        if left <= 0 or not poller.poll(left * 1000):
+            raise UnreadableFile(
+                errno.ETIMEDOUT,
+                f"a pipe that did not end within {PIPE_SECONDS:.0f} s; write the config to a file, "
+                "or let the command writing it finish",
+            )
+        try:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        except BlockingIOError:
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    raise UnreadableFile(errno.EFBIG, f"larger than {limit // (1 << 20)} MiB, the most relui reads of one file")
 
 
 def resolve_state_dir(explicit: str | None = None) -> Path:
