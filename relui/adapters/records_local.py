@@ -65,7 +65,9 @@ class LocalRecords:
     def records(self, env: str | None, whole: bool = True) -> tuple[StoredRecord, ...]:
         """Every line of the journal file (all environments: the caller filters), with its number.
 
-        The file is always read whole (``SeenLines`` makes that cheap), so ``whole`` changes nothing.
+        Watching (``whole`` False), the last whole read is served for up to
+        ``SeenLines.WATCH_SECONDS`` while the file's stat is unchanged
+        (``SeenLines`` says why that is sound); any write reads it whole.
         """
         with self._failing(self.journal_path, "read"):
             try:
@@ -73,7 +75,8 @@ class LocalRecords:
             except FileNotFoundError:
                 return ()
             try:
-                return self._seen.records(fd, self.journal_path)
+                reuse = SeenLines.REUSE_SECONDS if whole else SeenLines.WATCH_SECONDS
+                return self._seen.records(fd, self.journal_path, reuse)
             finally:
                 os.close(fd)
 
@@ -229,10 +232,17 @@ class SeenLines:
     and is shorter than the refresh, so each refresh reads the file whole
     once. Unchanged, the records are the same tuple each time (callers
     compare it by identity before anything else).
+
+    A dashboard watching (``Records.records`` with ``whole`` False) is
+    served the same way for up to ``WATCH_SECONDS``: an idle TUI over a
+    year's journal no longer reads megabytes every refresh to find nothing
+    new. A guard, ``verify`` and every command read with ``REUSE_SECONDS``.
     """
 
     # Over the last column's offset at the shipped refresh (2 s x 2/3), under the refresh itself.
     REUSE_SECONDS = 1.75
+    # A watching dashboard's: as long as the S3 store keeps a whole listing for one.
+    WATCH_SECONDS = 60.0
     QUIET_SECONDS = 1.0
 
     def __init__(self) -> None:
@@ -243,12 +253,15 @@ class SeenLines:
         self._stat: tuple[int, ...] | None = None  # the file's stat at the last whole read, if it was quiet
         self._read_at = 0.0
 
-    def records(self, fd: int, path: Path) -> tuple[StoredRecord, ...]:
-        """Every complete, non-blank line of the file as a record, numbered as ``_lines`` numbers them."""
+    def records(self, fd: int, path: Path, reuse_seconds: float = REUSE_SECONDS) -> tuple[StoredRecord, ...]:
+        """Every complete, non-blank line of the file as a record, numbered as ``_lines`` numbers them.
+
+        ``reuse_seconds``: how long after a whole read of the unchanged file its records may be served.
+        """
         st, now = os.fstat(fd), time.time_ns()
         stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
         with self._guard:
-            if stat == self._stat and time.monotonic() - self._read_at < self.REUSE_SECONDS:
+            if stat == self._stat and time.monotonic() - self._read_at < reuse_seconds:
                 return self._records
         raw = _read_fd(fd)
         end = raw.rfind(b"\n") + 1
