@@ -72,6 +72,20 @@ def in_place(path: Path, data: bytes) -> None:
         handle.truncate(len(data))
 
 
+class HandClock:
+    """The monotonic and wall clocks the store reads, moved by hand: the file last written 10 s before."""
+
+    def __init__(self, written_ns: int) -> None:
+        self.written_ns = written_ns
+        self.at = 1000.0
+
+    def monotonic(self) -> float:
+        return self.at
+
+    def time_ns(self) -> int:
+        return self.written_ns + int((self.at - 990.0) * 1e9)
+
+
 def change(journal: Journal, op: tuple[str, int, int]) -> None:
     """One change to the journal file: an append by relui, a crash's torn tail, an edit, a cut."""
     what, a, b = op
@@ -260,27 +274,16 @@ def test_the_columns_of_one_shipped_refresh_share_one_whole_read_and_the_next_re
         journal.note("ops", "qa", "tick", item=f"item-{n}")
     written = os.stat(journal.path).st_ctime_ns
 
-    class Clock:
-        """The monotonic and wall clocks the store reads, moved by hand: the file last written 10 s before."""
-
-        at = 1000.0
-
-        @classmethod
-        def monotonic(cls) -> float:
-            return cls.at
-
-        @classmethod
-        def time_ns(cls) -> int:
-            return written + int((cls.at - 990.0) * 1e9)
+    hand = HandClock(written)
 
     whole_reads: list[int] = []
     real_read = records_local._read_fd
     monkeypatch.setattr(records_local, "_read_fd", lambda fd: whole_reads.append(fd) or real_read(fd))
-    monkeypatch.setattr(records_local, "time", Clock)
+    monkeypatch.setattr(records_local, "time", hand)
     store = LocalRecords(state_dir)
     for cycle in range(2):
         for offset in offsets:
-            Clock.at = 1000.0 + cycle * refresh + offset + 0.05  # a worker starts a little after its timer
+            hand.at = 1000.0 + cycle * refresh + offset + 0.05  # a worker starts a little after its timer
             first = store.records(None)
         assert len(whole_reads) == cycle + 1, "one whole read per refresh, shared by its columns"
     assert store.records(None) is first, "unchanged records are handed out as the same tuple"
@@ -304,41 +307,30 @@ def test_a_watching_dashboard_reads_a_quiet_journal_once_a_minute_and_any_write_
         journal.note("ops", "qa", "tick", item=f"item-{n}")
     written = os.stat(journal.path).st_ctime_ns
 
-    class Clock:
-        """The monotonic and wall clocks the store reads, moved by hand: the file last written 10 s before."""
-
-        at = 1000.0
-
-        @classmethod
-        def monotonic(cls) -> float:
-            return cls.at
-
-        @classmethod
-        def time_ns(cls) -> int:
-            return written + int((cls.at - 990.0) * 1e9)
+    hand = HandClock(written)
 
     whole_reads: list[int] = []
     real_read = records_local._read_fd
     monkeypatch.setattr(records_local, "_read_fd", lambda fd: whole_reads.append(fd) or real_read(fd))
-    monkeypatch.setattr(records_local, "time", Clock)
+    monkeypatch.setattr(records_local, "time", hand)
     store = LocalRecords(state_dir)
     first = store.records("qa", whole=False)
     for step in range(1, 29):  # 56 s of 2 s refreshes
-        Clock.at = 1000.0 + 2 * step
+        hand.at = 1000.0 + 2 * step
         assert store.records("qa", whole=False) is first
     assert len(whole_reads) == 1, "a quiet journal is read whole once while the dashboard watches"
     assert store.records("qa") is not None and len(whole_reads) == 2, "a guard's read is whole past the window"
-    Clock.at = 1000.0 + 2 * 29 + records_local.SeenLines.WATCH_SECONDS
+    hand.at = 1000.0 + 2 * 29 + records_local.SeenLines.WATCH_SECONDS
     store.records("qa", whole=False)
     assert len(whole_reads) == 3, "a minute on, the dashboard reads it whole again"
 
     Journal(state_dir, clock).note("alice", "qa", "tick", item="theirs")  # another relui's append
     whole_reads.clear()  # the append reads the file too
-    Clock.at += 2
+    hand.at += 2
     assert b"theirs" in store.records("qa", whole=False)[-1].data
     assert len(whole_reads) == 1
 
     path = journal.path
     in_place(path, path.read_bytes().replace(b'"item":"item-2"', b'"item":"item-7"'))
-    Clock.at += 2
+    hand.at += 2
     assert b"item-7" in store.records("qa", whole=False)[2].data, "an edit in place is read at once"
