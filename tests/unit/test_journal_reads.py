@@ -86,6 +86,23 @@ class HandClock:
         return self.written_ns + int((self.at - 990.0) * 1e9)
 
 
+def watched_store(
+    state_dir: Path, clock: ManualClock, monkeypatch
+) -> tuple[Journal, HandClock, list[int], LocalRecords]:  # type: ignore[no-untyped-def]
+    """A journal of five records last written 10 s before, a store on it, its clock, and its whole reads."""
+    from relui.adapters import records_local
+
+    journal = Journal(state_dir, clock)
+    for n in range(5):
+        journal.note("ops", "qa", "tick", item=f"item-{n}")
+    hand = HandClock(os.stat(journal.path).st_ctime_ns)
+    whole_reads: list[int] = []
+    real_read = records_local._read_fd
+    monkeypatch.setattr(records_local, "_read_fd", lambda fd: whole_reads.append(fd) or real_read(fd))
+    monkeypatch.setattr(records_local, "time", hand)
+    return journal, hand, whole_reads, LocalRecords(state_dir)
+
+
 def change(journal: Journal, op: tuple[str, int, int]) -> None:
     """One change to the journal file: an append by relui, a crash's torn tail, an edit, a cut."""
     what, a, b = op
@@ -269,18 +286,7 @@ def test_the_columns_of_one_shipped_refresh_share_one_whole_read_and_the_next_re
     refresh = min(env.refresh_seconds for env in config.environments)
     offsets = [index * env.refresh_seconds / len(config.environments) for index, env in enumerate(config.environments)]
 
-    journal = Journal(state_dir, clock)
-    for n in range(5):
-        journal.note("ops", "qa", "tick", item=f"item-{n}")
-    written = os.stat(journal.path).st_ctime_ns
-
-    hand = HandClock(written)
-
-    whole_reads: list[int] = []
-    real_read = records_local._read_fd
-    monkeypatch.setattr(records_local, "_read_fd", lambda fd: whole_reads.append(fd) or real_read(fd))
-    monkeypatch.setattr(records_local, "time", hand)
-    store = LocalRecords(state_dir)
+    _, hand, whole_reads, store = watched_store(state_dir, clock, monkeypatch)
     for cycle in range(2):
         for offset in offsets:
             hand.at = 1000.0 + cycle * refresh + offset + 0.05  # a worker starts a little after its timer
@@ -302,18 +308,7 @@ def test_a_watching_dashboard_reads_a_quiet_journal_once_a_minute_and_any_write_
     """
     from relui.adapters import records_local
 
-    journal = Journal(state_dir, clock)
-    for n in range(5):
-        journal.note("ops", "qa", "tick", item=f"item-{n}")
-    written = os.stat(journal.path).st_ctime_ns
-
-    hand = HandClock(written)
-
-    whole_reads: list[int] = []
-    real_read = records_local._read_fd
-    monkeypatch.setattr(records_local, "_read_fd", lambda fd: whole_reads.append(fd) or real_read(fd))
-    monkeypatch.setattr(records_local, "time", hand)
-    store = LocalRecords(state_dir)
+    journal, hand, whole_reads, store = watched_store(state_dir, clock, monkeypatch)
     first = store.records("qa", whole=False)
     for step in range(1, 29):  # 56 s of 2 s refreshes
         hand.at = 1000.0 + 2 * step
