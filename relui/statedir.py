@@ -47,41 +47,34 @@ def read_file(path: Path, limit: int = READ_LIMIT, pipes: bool = False) -> bytes
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        if pipes and stat.S_ISFIFO(info.st_mode):
-            return _read_pipe(fd, limit, time.monotonic() + PIPE_SECONDS)
-        if not stat.S_ISREG(info.st_mode):
+        pipe = pipes and stat.S_ISFIFO(info.st_mode)
+        if not pipe and not stat.S_ISREG(info.st_mode):
             kind = _KINDS.get(stat.S_IFMT(info.st_mode), "no regular file")
             raise UnreadableFile(errno.EINVAL, f"{kind}, not a regular file", str(path))
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-            size += len(chunk)
-        raise UnreadableFile(errno.EFBIG, f"larger than {limit // (1 << 20)} MiB, the most relui reads of one file")
+        return _read_all(fd, limit, time.monotonic() + PIPE_SECONDS if pipe else None)
     finally:
         os.close(fd)
 
 
-def _read_pipe(fd: int, limit: int, deadline: float) -> bytes:
-    """A pipe's bytes to its end (or ``limit``), waiting for them until ``deadline`` at most."""
+def _read_all(fd: int, limit: int, deadline: float | None) -> bytes:
+    """The bytes to the end (or ``limit``); with a ``deadline`` (a pipe), waiting for them until then at most."""
     chunks: list[bytes] = []
     size = 0
     poller = select.poll()
-    poller.register(fd, select.POLLIN)
+    if deadline is not None:
+        poller.register(fd, select.POLLIN)
     while size <= limit:
-        left = deadline - time.monotonic()
-        if left <= 0 or not poller.poll(left * 1000):
-            raise UnreadableFile(
-                errno.ETIMEDOUT,
-                f"a pipe that did not end within {PIPE_SECONDS:.0f} s; write the config to a file, "
-                "or let the command writing it finish",
-            )
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(left * 1000):
+                raise UnreadableFile(
+                    errno.ETIMEDOUT,
+                    f"a pipe that did not end within {PIPE_SECONDS:.0f} s; write the config to a file, "
+                    "or let the command writing it finish",
+                )
         try:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-        except BlockingIOError:
+        except BlockingIOError:  # a pipe polled readable with nothing yet to read: wait again
             continue
         if not chunk:
             return b"".join(chunks)
