@@ -252,6 +252,8 @@ class Lease:
 
 # Write a document only when it does not exist yet.
 ABSENT = ""
+# How old the whole read of a journal a watching dashboard is served (plus what was appended since) may be.
+WATCH_SECONDS = 60.0
 
 
 class Records(Protocol):
@@ -281,8 +283,8 @@ class Records(Protocol):
         other environments' records too; the caller filters. A store may
         hand the same unchanged sequence to every caller: never change it.
         With ``whole`` False (a dashboard watching), a store whose listing
-        is costly may hand out what it listed whole at most a minute ago
-        plus every record appended since; guards and verify list whole.
+        is costly may hand out what it read whole at most ``WATCH_SECONDS``
+        ago plus every record appended since; guards and verify read whole.
         """
         ...
 

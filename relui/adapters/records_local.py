@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
+from relui.ports import ABSENT, WATCH_SECONDS, Document, Lease, RecordConflict, RecordsError, StoredRecord
 from relui.statedir import atomic_write, exclusive, read_file
 
 JOURNAL = "journal.jsonl"
@@ -66,7 +66,7 @@ class LocalRecords:
         """Every line of the journal file (all environments: the caller filters), with its number.
 
         Watching (``whole`` False), the last whole read is served for up to
-        ``SeenLines.WATCH_SECONDS`` while the file's stat is unchanged
+        ``WATCH_SECONDS`` while the file's stat is unchanged
         (``SeenLines`` says why that is sound); any write reads it whole.
         """
         with self._failing(self.journal_path, "read"):
@@ -75,7 +75,7 @@ class LocalRecords:
             except FileNotFoundError:
                 return ()
             try:
-                reuse = SeenLines.REUSE_SECONDS if whole else SeenLines.WATCH_SECONDS
+                reuse = SeenLines.REUSE_SECONDS if whole else WATCH_SECONDS
                 return self._seen.records(fd, self.journal_path, reuse)
             finally:
                 os.close(fd)
@@ -213,12 +213,13 @@ class SeenLines:
 
     The dashboard reads the journal of every environment each refresh; a
     year's file is tens of thousands of lines, and splitting it again each
-    time cost more than everything else a refresh does. The file is read
-    whole every time, and what was split before is reused only while the
-    file still starts with exactly those bytes (compared byte for byte; no
-    size, time or inode is trusted), so a line edited, removed or reordered
-    anywhere is split again from the start, as the chain check must see it.
-    The price is a copy of the bytes read, held between reads.
+    time cost more than everything else a refresh does. When the file is
+    read, what was split before is reused only while the file still starts
+    with exactly those bytes (compared byte for byte, whatever its size or
+    times say), so a line edited, removed or reordered anywhere is split
+    again from the start, as the chain check must see it. The price is a
+    copy of the bytes read, held between reads. Whether to read at all is
+    the one thing the file's stat decides, as below.
 
     The columns of one refresh read the same file, their polls spread over
     the refresh (at the shipped 2 s and three environments, 0.67 s apart): a
@@ -234,15 +235,13 @@ class SeenLines:
     compare it by identity before anything else).
 
     A dashboard watching (``Records.records`` with ``whole`` False) is
-    served the same way for up to ``WATCH_SECONDS``: an idle TUI over a
+    served the same way for up to ``ports.WATCH_SECONDS``: an idle TUI over a
     year's journal no longer reads megabytes every refresh to find nothing
     new. A guard, ``verify`` and every command read with ``REUSE_SECONDS``.
     """
 
     # Over the last column's offset at the shipped refresh (2 s x 2/3), under the refresh itself.
     REUSE_SECONDS = 1.75
-    # A watching dashboard's: as long as the S3 store keeps a whole listing for one.
-    WATCH_SECONDS = 60.0
     QUIET_SECONDS = 1.0
 
     def __init__(self) -> None:

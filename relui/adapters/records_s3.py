@@ -39,7 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from relui.adapters.aws_session import LazySession, client_config
 from relui.config import AwsConfig
 from relui.config_team import RecordsConfig
-from relui.ports import ABSENT, Document, Lease, RecordConflict, RecordsError, StoredRecord
+from relui.ports import ABSENT, WATCH_SECONDS, Document, Lease, RecordConflict, RecordsError, StoredRecord
 from relui.statedir import READ_LIMIT
 
 # Unreachable should be said within seconds: every machine's dashboard asks.
@@ -49,8 +49,6 @@ _MISSING = {"NoSuchKey", "404", "NotFound"}
 LEASE_SECONDS = 30.0
 MAX_APPEND_RACES = 100
 SEQ_DIGITS = 12
-# How old the whole listing a watching dashboard is handed (plus the records appended since) may be.
-WHOLE_LISTING_SECONDS = 60.0
 
 
 class S3Records:
@@ -203,7 +201,7 @@ class S3Records:
         A listing is a request per thousand objects, so a year's journal
         listed whole at every dashboard refresh was a dozen requests a
         second per operator. Watching (``whole`` False), the last whole
-        listing (under ``WHOLE_LISTING_SECONDS`` old) is kept and only what
+        listing (under ``WATCH_SECONDS`` old) is kept and only what
         sorts after its last record's key is listed: every append lands
         there, since a sequence number only grows. An edit or a removal
         behind relui's back shows at the next whole listing, which every
@@ -211,7 +209,7 @@ class S3Records:
         """
         prefix = self._journal_prefix(env)
         kept = self._listed.get(prefix)
-        if whole or kept is None or time.monotonic() - kept[0] >= WHOLE_LISTING_SECONDS:
+        if whole or kept is None or time.monotonic() - kept[0] >= WATCH_SECONDS:
             started = time.monotonic()
             listed = tuple(self._list(prefix))
             records = tuple(self._record(key, etag) for key, etag in listed)

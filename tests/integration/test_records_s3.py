@@ -439,7 +439,7 @@ def test_a_watching_dashboard_lists_only_new_records_yet_every_guard_sees_an_edi
     assert "does not verify" in records.reason
 
     journal = Journal(a.state_dir, a.clock, watching=True)
-    monkeypatch.setattr(records_s3, "WHOLE_LISTING_SECONDS", 0.0)  # the minute has passed
+    monkeypatch.setattr(records_s3, "WATCH_SECONDS", 0.0)  # the minute has passed
     listings.clear()
     edited = [e for e in journal.entries("qa") if e.operator == "mallory"]
     assert edited, "the whole listing reads the edited record"

@@ -315,7 +315,7 @@ def test_a_watching_dashboard_reads_a_quiet_journal_once_a_minute_and_any_write_
         assert store.records("qa", whole=False) is first
     assert len(whole_reads) == 1, "a quiet journal is read whole once while the dashboard watches"
     assert store.records("qa") is not None and len(whole_reads) == 2, "a guard's read is whole past the window"
-    hand.at = 1000.0 + 2 * 29 + records_local.SeenLines.WATCH_SECONDS
+    hand.at = 1000.0 + 2 * 29 + records_local.WATCH_SECONDS
     store.records("qa", whole=False)
     assert len(whole_reads) == 3, "a minute on, the dashboard reads it whole again"
 
