@@ -68,6 +68,7 @@ class S3Records:
         self._tails: dict[str, StoredRecord] = {}
         # Per journal prefix: when it was last listed whole, the (key, ETag) listed, and their records.
         self._listed: dict[str, tuple[float, tuple[tuple[str, str], ...], tuple[StoredRecord, ...]]] = {}
+        self._listed_guard = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------
 
@@ -223,7 +224,10 @@ class S3Records:
         if newer == listed[upto:]:
             return records
         records = records[:upto] + tuple(self._record(key, etag) for key, etag in newer)
-        self._listed[prefix] = (started, listed[:upto] + newer, records)
+        with self._listed_guard:
+            # A guard's whole listing made meanwhile (another thread) is newer than what this adds to.
+            if self._listed.get(prefix) is kept:
+                self._listed[prefix] = (started, listed[:upto] + newer, records)
         return records
 
     def _record(self, key: str, etag: str) -> StoredRecord:

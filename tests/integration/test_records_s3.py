@@ -458,3 +458,45 @@ def test_a_stray_object_sorting_after_every_record_does_not_hide_new_ones(s3: st
     assert ReleaseService(b).smoke("qa").ok
     after = journal.entries("qa")
     assert len(after) > before and after[-1].action == "smoke"
+
+
+def test_a_watching_listing_never_overwrites_a_whole_listing_made_while_it_ran(
+    s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dashboard and guard share one store: a guard's whole listing lands mid-refresh, after an edit.
+
+    Had the refresh put back what it had added to, the dashboard would have
+    shown the record as it was before the edit for another minute.
+    """
+    from relui.adapters import records_s3
+
+    clock = ManualClock(IN_WINDOW)
+    a, b = team(tmp_path, 2, clock, s3)
+    assert ReleaseService(b).deploy("qa", "1.5.1").ok
+    watching = Journal(a.state_dir, a.clock, watching=True)
+    watching.entries("qa")  # the whole listing the dashboard keeps
+    client = boto3.client("s3", region_name=REGION, endpoint_url=s3)
+    victim = _record_keys("qa", s3)[0]
+    raw = json.loads(client.get_object(Bucket=BUCKET, Key=victim)["Body"].read())
+    raw["operator"] = "mallory"
+    client.put_object(Bucket=BUCKET, Key=victim, Body=json.dumps(raw).encode())
+    before = len(_record_keys("qa", s3))
+    ReleaseService(b).smoke("qa")  # B goes on: records appended after the edited one
+    assert len(_record_keys("qa", s3)) > before
+
+    original = records_s3.S3Records._list
+    guard_ran: list[bool] = []
+
+    def guard_lists_whole_meanwhile(
+        self: records_s3.S3Records, prefix: str, start_after: str | None = None
+    ) -> list[tuple[str, str]]:
+        if start_after and not guard_ran:
+            guard_ran.append(True)
+            Journal(a.state_dir, a.clock).verify("qa")  # a guard's read, in the middle of the refresh
+        return original(self, prefix, start_after)
+
+    monkeypatch.setattr(records_s3.S3Records, "_list", guard_lists_whole_meanwhile)
+    watching.entries("qa")  # the refresh during which the guard listed whole
+    assert guard_ran
+    monkeypatch.setattr(records_s3.S3Records, "_list", original)
+    assert watching.entries("qa")[0].operator == "mallory", "the next refresh shows the edit"
