@@ -7,8 +7,9 @@ bindings at all. ``relui.screens.release_dashboard`` adds the actions.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import on, work
 from textual.actions import SkipAction
@@ -40,6 +41,7 @@ BANNER_SECONDS = 20.0
 FIRST_FRAME_WAIT_SECONDS = 0.3
 # Narrower than this, the key line leaves out the command palette's key (ctrl+p is in the help).
 PALETTE_KEY_WIDTH = 100
+LineT = TypeVar("LineT", bound=BottomLine)
 
 
 def size_classes(width: int, height: int) -> list[str]:
@@ -147,8 +149,8 @@ class DashboardScreen(OpensScreens):
         yield from self.compose_below()
         # Compact, so all actions fit on 80 columns; Enter and R are in the help (?).
         yield KeyHints(show_command_palette=self.app.size.width >= PALETTE_KEY_WIDTH)
-        yield CommandLine(self._next_words)
-        yield FilterLine()
+        # The ``:`` and ``/`` lines are mounted when first opened (``_bottom_line``), not here: an
+        # Input's styles and set-up were about a sixth of what the first frame cost beyond a bare app.
 
     def compose_below(self) -> ComposeResult:
         """Room under the columns; the watching dashboard has only a status line."""
@@ -283,10 +285,22 @@ class DashboardScreen(OpensScreens):
         if isinstance(self.focused, Input):
             raise SkipAction()
 
-    def action_command_line(self) -> None:
+    async def _bottom_line(self, kind: type[LineT], make: Callable[[], LineT]) -> LineT:
+        """The screen's ``:`` or ``/`` line, mounted the first time it opens.
+
+        Awaited inside the key's action: the App takes no further key until the
+        line is mounted and has the focus, so no typed character goes elsewhere.
+        """
+        for line in self.query(kind):
+            return line
+        line = make()
+        await self.mount(line)
+        return line
+
+    async def action_command_line(self) -> None:
         """Open the ``:`` line; the registry's versions are read meanwhile for completion."""
         self._typing()
-        self.query_one(CommandLine).open()
+        (await self._bottom_line(CommandLine, partial(CommandLine, self._next_words))).open()
         self._read_versions_for_completion()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="command-versions")
@@ -297,10 +311,10 @@ class DashboardScreen(OpensScreens):
             except Exception:  # noqa: BLE001 - completion without versions still completes the rest
                 continue
 
-    def action_filter(self) -> None:
+    async def action_filter(self) -> None:
         """Open the ``/`` line over the focused environment's pods."""
         self._typing()
-        self.query_one(FilterLine).open(self.column(self.current_env).filter_text)
+        (await self._bottom_line(FilterLine, FilterLine)).open(self.column(self.current_env).filter_text)
 
     @on(Input.Changed, "#filter-line")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -15,11 +15,13 @@ import inspect
 import pkgutil
 
 from textual.screen import Screen
+from textual.widgets import Input
 
 import relui.screens
 from relui.screens import SCREENS_CSS
 from relui.screens.dashboard_screens import OpensScreens
 from relui.services.context import Context
+from relui.widgets.command_line import CommandLine, FilterLine
 from tests.tui.conftest import make_app, settle
 
 
@@ -41,6 +43,26 @@ async def test_the_first_frame_parses_no_other_screens_css_and_help_is_styled_wh
         dialog = app.screen.query_one("#help-dialog")
         assert dialog.styles.border_top[0] == "thick", "the .dialog frame comes from screens.tcss"
         assert dialog.region.height == int(app.size.height * 0.9), "#help-dialog is 90% of the screen"
+
+
+async def test_the_first_frame_mounts_no_input_and_the_lines_mount_styled_when_first_opened(ctx: Context) -> None:
+    """An Input's CSS and set-up were a sixth of what relui's first frame cost beyond a bare app's."""
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert not app.screen.query(Input), "an Input is mounted before anything asked for it"
+        assert "Input.DEFAULT_CSS" not in {where for _, where in app.stylesheet.source}
+        for key, kind in (("colon", CommandLine), ("slash", FilterLine)):
+            await pilot.press(key)
+            await settle(pilot)
+            line = app.screen.query_one(kind)
+            assert line.has_focus and line.region.height == 1 and line.region.y == app.size.height - 1, key
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not line.is_open and len(app.screen.query(kind)) == 1
+        await pilot.press("colon")  # opened again: the same line, not a second one
+        await settle(pilot)
+        assert len(app.screen.query(CommandLine)) == 1 and app.screen.query_one(CommandLine).has_focus
 
 
 def test_every_screen_but_the_dashboard_names_the_screens_css() -> None:
