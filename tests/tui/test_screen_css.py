@@ -75,3 +75,14 @@ def test_every_screen_but_the_dashboard_names_the_screens_css() -> None:
             if SCREENS_CSS not in (cls.CSS_PATH if isinstance(cls.CSS_PATH, list) else [cls.CSS_PATH]):
                 missing.append(f"{cls.__module__}.{cls.__name__}")
     assert not missing, f"set CSS_PATH = SCREENS_CSS on: {missing}"
+
+
+async def test_keys_sent_while_the_line_is_first_mounted_go_into_it(ctx: Context) -> None:
+    """``:`` then ``/``, ``:`` and text in one burst: the App waits for the first mount, so the rest is typed text."""
+    app = make_app(ctx)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", "slash", "colon", *"env")
+        await settle(pilot)
+        assert len(app.screen.query(CommandLine)) == 1 and not app.screen.query(FilterLine)
+        assert app.screen.query_one(CommandLine).value == "/:env"
