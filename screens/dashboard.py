@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import on, work
 from textual.actions import SkipAction
@@ -22,7 +22,6 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from relui import startup_heap
-from relui.screens.command_mode import ACTION_COMMANDS, Command, CommandError, next_words, parse
 from relui.screens.commands import PaletteCommand, ReleaseCommands
 from relui.screens.dashboard_screens import OpensScreens
 from relui.screens.reading import EnvReader, Readings, deployable_versions, start_readings
@@ -30,18 +29,23 @@ from relui.screens.warm_up import SCREEN_MODULES, WARM_SECONDS, warm
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
 from relui.services.context import Context
-from relui.widgets.command_line import BottomLine, CommandLine, FilterLine
 from relui.widgets.env_column import ColumnData, EnvColumn
 from relui.widgets.footer import KeyHints
 from relui.widgets.header import ReleaseHeader
 from relui.widgets.quiet import update_if_changed
+
+if TYPE_CHECKING:
+    # The : and / lines and what : understands load when a line first opens (and from the warm-up), not
+    # before the first frame: about 1.5 ms of a start, for a key most starts never press.
+    from relui.screens.command_mode import Command
+    from relui.widgets.command_line import BottomLine
 
 BANNER_SECONDS = 20.0
 # How long the first paint waits for the first readings (sandbox: about 15 ms; a cluster: more).
 FIRST_FRAME_WAIT_SECONDS = 0.3
 # Narrower than this, the key line leaves out the command palette's key (ctrl+p is in the help).
 PALETTE_KEY_WIDTH = 100
-LineT = TypeVar("LineT", bound=BottomLine)
+LineT = TypeVar("LineT", bound="BottomLine")
 
 
 def size_classes(width: int, height: int) -> list[str]:
@@ -277,6 +281,8 @@ class DashboardScreen(OpensScreens):
         return commands
 
     def _next_words(self, before: list[str]) -> list[str]:
+        from relui.screens.command_mode import next_words
+
         names = [e.name for e in self.ctx.config.environments]
         return list(next_words(before, names, self.versions))
 
@@ -299,6 +305,8 @@ class DashboardScreen(OpensScreens):
 
     async def action_command_line(self) -> None:
         """Open the ``:`` line; the registry's versions are read meanwhile for completion."""
+        from relui.widgets.command_line import CommandLine
+
         self._typing()
         (await self._bottom_line(CommandLine, partial(CommandLine, self._next_words))).open()
         self._read_versions_for_completion()
@@ -313,6 +321,8 @@ class DashboardScreen(OpensScreens):
 
     async def action_filter(self) -> None:
         """Open the ``/`` line over the focused environment's pods."""
+        from relui.widgets.command_line import FilterLine
+
         self._typing()
         (await self._bottom_line(FilterLine, FilterLine)).open(self.column(self.current_env).filter_text)
 
@@ -322,12 +332,17 @@ class DashboardScreen(OpensScreens):
 
     @on(Input.Submitted, "#filter-line")
     def _filter_kept(self, event: Input.Submitted) -> None:
+        from relui.widgets.command_line import FilterLine
+
         event.stop()
         self.query_one(FilterLine).hide()
         self.column(self.current_env).focus()
 
     @on(Input.Submitted, "#command-line")
     def _command_entered(self, event: Input.Submitted) -> None:
+        from relui.screens.command_mode import CommandError, parse
+        from relui.widgets.command_line import CommandLine
+
         event.stop()
         line = self.query_one(CommandLine)
         line.hide()
@@ -340,14 +355,18 @@ class DashboardScreen(OpensScreens):
             return
         self.run_command(command)
 
-    @on(BottomLine.Closed)
-    def _line_closed(self, event: BottomLine.Closed) -> None:
+    def on_bottom_line_closed(self, event: BottomLine.Closed) -> None:
+        """Esc on the ``:`` or ``/`` line: back to the column; a closed filter shows every pod again."""
+        from relui.widgets.command_line import FilterLine
+
         if isinstance(event.line, FilterLine):
             self.column(self.current_env).set_filter("")
         self.column(self.current_env).focus()
 
     def run_command(self, command: Command) -> None:
         """Run a parsed ``:`` command as its key or palette entry would."""
+        from relui.screens.command_mode import ACTION_COMMANDS
+
         env = command.env
         if command.name in ACTION_COMMANDS and env is not None:
             self.command_action(command.name, env, command.version)

@@ -20,6 +20,9 @@ SCREEN_MODULES = (
     "relui.screens.environment",
     "relui.screens.journal",
     "relui.screens.help",
+    # The : and / lines (widgets/command_line.py) and what : understands.
+    "relui.screens.command_mode",
+    "relui.widgets.command_line",
 )
 # What an action, its modals or a bake breach imports on first use, on the dashboard that acts.
 ACTION_MODULES = (

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from relui.domain import Color, EnvSnapshot
 from relui.widgets.column_data import ColumnData
-from relui.widgets.error_sparkline import ErrorReading
+from relui.widgets.error_rate import ErrorReading
 from relui.widgets.glyphs import Glyphs
 from relui.widgets.pod_health import PodRoll, summary_of
 from relui.widgets.quiet import same_content

@@ -1,11 +1,13 @@
-"""A series as a sparkline with its current value; the error rate judged against its threshold."""
+"""A series as a sparkline with its current value; the error rate judged against its threshold (widgets).
+
+The words and bars themselves are widgets/error_rate.py, which the
+dashboard's columns draw without these widgets.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
@@ -14,18 +16,9 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from relui.domain import Series
+from relui.widgets.error_rate import bar_rows, percent, unavailable, verdict
 from relui.widgets.glyphs import glyphs_for
 from relui.widgets.quiet import update_if_changed
-
-BLOCKS = "▁▂▃▄▅▆▇█"
-
-
-def resample(values: Sequence[float], width: int) -> list[float]:
-    """At most ``width`` values: each the worst (max) of the samples it stands for."""
-    if len(values) <= width:
-        return list(values)
-    step = len(values) / width
-    return [max(values[int(i * step) : max(int((i + 1) * step), int(i * step) + 1)]) for i in range(width)]
 
 
 class Bars(Widget):
@@ -72,48 +65,6 @@ class Bars(Widget):
             glyphs_for(self).blocks,
         )
         return Text("\n").join(rows) if rows else ""
-
-
-def bar_rows(
-    data: Sequence[float],
-    width: int,
-    height: int,
-    ceiling: float | None,
-    alert: float | None,
-    styles: tuple[Style, Style],
-    blocks: str = BLOCKS,
-) -> list[Text]:
-    """``height`` rows of bars, ``width`` cells each; samples over ``alert`` in the second style.
-
-    ``blocks`` are the eight levels, lowest first (the ASCII set under ``[ui] ascii``).
-    """
-    if width <= 0:
-        return []
-    values = resample(data, width)
-    if not values:
-        return []
-    top = max(values) if ceiling is None else max(ceiling, max(values))
-    bottom = min(values) if ceiling is None else 0.0
-    span = (top - bottom) or 1.0
-    levels = height * len(blocks)
-    ok, over = styles
-    filled = [max(1, round((v - bottom) / span * levels)) for v in values]
-    rows = []
-    for row in range(height):
-        # Right-aligned: the newest sample always sits at the right edge, as on a time axis.
-        line = Text(" " * (width - len(values)))
-        base = (height - 1 - row) * len(blocks)
-        for value, level in zip(values, filled, strict=True):
-            cell = level - base
-            char = " " if cell <= 0 else blocks[min(cell, len(blocks)) - 1]
-            line.append(char, over if alert is not None and value > alert else ok)
-        rows.append(line)
-    return rows
-
-
-def percent(rate: float) -> str:
-    """An error rate as operators read it: 0.42%."""
-    return f"{rate * 100:.2f}%"
 
 
 class MetricSparkline(Horizontal):
@@ -172,7 +123,7 @@ class MetricSparkline(Horizontal):
         label = self.query_one(Label)
         self.set_class(problem is not None, "-unavailable")
         if problem is not None:
-            update_if_changed(label, _unavailable(problem))
+            update_if_changed(label, unavailable(problem))
             return
         values = series.values if series and len(series.points) >= 2 else []
         # An empty (or one-sample) series draws nothing worth reading; hide it instead.
@@ -204,58 +155,4 @@ class ErrorSparkline(MetricSparkline):
 
     def describe(self, current: float | None) -> str:
         """``ERR 0.41% < 5%``, ``ERR 9.10% > 5%`` or ``ERR -`` when the color serves nothing."""
-        return self.verdict(current, self.threshold)
-
-    @staticmethod
-    def verdict(current: float | None, threshold: float) -> str:
-        """The error rate judged against the threshold, in words."""
-        if current is None:
-            return "ERR -"
-        return f"ERR {percent(current)} {'>' if current > threshold else '<'} {threshold * 100:g}%"
-
-
-def _unavailable(problem: str) -> str:
-    """``metrics unavailable: x`` reads as ``unavailable: x`` where the source is obvious."""
-    _, sep, rest = problem.partition("unavailable: ")
-    return f"unavailable: {rest}" if sep else f"unavailable: {problem}"
-
-
-@dataclass(frozen=True)
-class ErrorReading:
-    """An environment column's error rate for one color: the bars and ``ERR 0.41% < 5%``, as data.
-
-    ``over`` and ``unavailable`` mean what ``-over`` and ``-unavailable``
-    mean on ErrorSparkline; the column (widgets/env_column.py) draws it.
-    """
-
-    threshold: float
-    values: tuple[float, ...] = ()
-    label: str = "ERR -"
-    over: bool = False
-    unavailable: bool = False
-
-    @classmethod
-    def of(
-        cls, threshold: float, series: Series | None, current: float | None, problem: str | None = None
-    ) -> ErrorReading:
-        """A reading of the rate; ``problem`` (metrics unreadable) replaces the bars with its words."""
-        if problem is not None:
-            return cls(threshold, label=_unavailable(problem), unavailable=True)
-        values = tuple(series.values) if series and len(series.points) >= 2 else ()
-        over = current is not None and current > threshold
-        return cls(threshold, values, ErrorSparkline.verdict(current, threshold), over)
-
-    def rows(self, width: int, height: int, styles: tuple[Style, Style], label_style: Style, blocks: str) -> list[Text]:
-        """The bars to the left of the label on the top row, the bars alone below it; the words alone when unavailable.
-
-        ``styles`` are the bars' (within, over the threshold), ``label_style``
-        the label's when over the threshold.
-        """
-        label = Text(self.label, label_style if self.over else "")
-        if self.unavailable:
-            return [label]
-        room = max(0, width - len(label) - 1)
-        rows = bar_rows(self.values, room, max(1, height), self.threshold, self.threshold, styles, blocks)
-        rows = [row.copy() for row in rows] or [Text(" " * room)]
-        rows[0].append(" ").append_text(label)
-        return rows
+        return verdict(current, self.threshold)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from relui.widgets.error_sparkline import Bars, resample
+from relui.widgets.error_rate import resample
+from relui.widgets.error_sparkline import Bars
 
 
 class BarsApp(App[None]):

@@ -50,6 +50,11 @@ DEFERRED = (
     "relui.widgets.guard_list",
     "relui.widgets.revision_table",
     "textual.widgets._data_table",
+    # The : and / lines and the : command words: only those keys open them.
+    "relui.screens.command_mode",
+    "relui.widgets.command_line",
+    # The sparkline widgets of the detail screen; the columns draw an error rate as text (widgets/error_rate.py).
+    "relui.widgets.error_sparkline",
     # The SHA-256 that chains what an action journals (OpenSSL); a reading of the journal hashes nothing.
     "hashlib",
 )
