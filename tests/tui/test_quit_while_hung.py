@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,30 +70,37 @@ def _child(case: str, workdir: Path) -> None:
     app = ReluiApp(ctx)
     app.animation_level = "none"
 
-    async def wait_until_stuck(pilot: Any) -> None:
+    async def wait_for(pilot: Any, what: str, shown: Callable[[], bool]) -> None:
+        """Until ``shown()``: the screen a key answers is on screen before the key is sent, never a fixed pause."""
         for _ in range(400):
-            if _stuck_in(stuck):
+            if shown():
                 return
             await pilot.pause(0.05)
-        raise SystemExit(f"no worker got stuck in {stuck}")
+        raise SystemExit(f"never saw {what}")
+
+    def on_top(kind: type) -> Callable[[], bool]:
+        return lambda: isinstance(app.screen, kind) and app.screen.is_mounted and app.screen.focused is not None
 
     async def drive(pilot: Any) -> None:
+        from relui.screens.choice import ChoiceScreen
+        from relui.screens.confirm import ConfirmScreen
         from relui.screens.release_dashboard import ReleaseDashboard
 
         if case == "deploy":
-            await pilot.pause(0.5)
-            board = next(s for s in app.screen_stack if isinstance(s, ReleaseDashboard))
+            await wait_for(pilot, "the dashboard", on_top(ReleaseDashboard))
+            board = app.screen
+            assert isinstance(board, ReleaseDashboard)
             board.column("qa").focus()
-            await pilot.pause(0.3)
+            await wait_for(pilot, "QA focused", lambda: board.current_env == "qa")
             await pilot.press("d")
-            await pilot.pause(0.5)
+            await wait_for(pilot, "the version picker", on_top(ChoiceScreen))
             await pilot.press("down", "enter")  # a version
-            await pilot.pause(0.8)
+            await wait_for(pilot, "the confirm", on_top(ConfirmScreen))
             await pilot.press("tab", "enter")  # Confirm
-        await wait_until_stuck(pilot)
+        await wait_for(pilot, f"a worker stuck in {stuck}", lambda: _stuck_in(stuck))
         if case == "deploy":
             await pilot.press("q")
-            await pilot.pause(0.3)
+            await wait_for(pilot, "the quit question", on_top(ChoiceScreen))
             await pilot.press("down", "down")  # "Quit now", past "Stop it safely, then quit"
         print("QUITTING", flush=True)
         await pilot.press("ctrl+c" if case == "ctrl-c" else "enter" if case == "deploy" else "q")
