@@ -7,24 +7,22 @@ bindings at all. ``relui.screens.release_dashboard`` adds the actions.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
-from textual.actions import SkipAction
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import DescendantFocus, Mount, Resize
 from textual.reactive import Reactive
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from relui import startup_heap
 from relui.screens.commands import PaletteCommand, ReleaseCommands
-from relui.screens.dashboard_screens import OpensScreens
-from relui.screens.reading import EnvReader, Readings, deployable_versions, start_readings
+from relui.screens.dashboard_lines import TypedLines
+from relui.screens.reading import EnvReader, Readings, start_readings
 from relui.screens.warm_up import SCREEN_MODULES, WARM_SECONDS, warm
 from relui.screens.words import READ_ONLY_WHY
 from relui.services.calendar import ReleaseCalendar
@@ -35,17 +33,13 @@ from relui.widgets.header import ReleaseHeader
 from relui.widgets.quiet import update_if_changed
 
 if TYPE_CHECKING:
-    # The : and / lines and what : understands load when a line first opens (and from the warm-up), not
-    # before the first frame: about 1.5 ms of a start, for a key most starts never press.
-    from relui.screens.command_mode import Command
-    from relui.widgets.command_line import BottomLine
+    from relui.screens.command_mode import Command  # loaded when the : line first opens (dashboard_lines.py)
 
 BANNER_SECONDS = 20.0
 # How long the first paint waits for the first readings (sandbox: about 15 ms; a cluster: more).
 FIRST_FRAME_WAIT_SECONDS = 0.3
 # Narrower than this, the key line leaves out the command palette's key (ctrl+p is in the help).
 PALETTE_KEY_WIDTH = 100
-LineT = TypeVar("LineT", bound="BottomLine")
 
 
 def size_classes(width: int, height: int) -> list[str]:
@@ -59,7 +53,7 @@ def size_classes(width: int, height: int) -> list[str]:
     return picked
 
 
-class DashboardScreen(OpensScreens):
+class DashboardScreen(TypedLines):
     """DEV | QA | PROD side by side; Enter opens the focused environment."""
 
     COMMANDS = {ReleaseCommands}
@@ -80,27 +74,6 @@ class DashboardScreen(OpensScreens):
         Binding("R", "refresh", "Refresh", show=False, id="refresh", tooltip="Refresh every environment now"),
         Binding("left", "focus_column(-1)", "Previous env", key_display="left", show=False, id="previous-env"),
         Binding("right", "focus_column(1)", "Next env", key_display="right", show=False, id="next-env"),
-        Binding(
-            "colon",
-            "command_line",
-            "Command",
-            key_display=":",
-            show=False,
-            # Priority: keys typed right behind ':' must land in the line, not in the column.
-            priority=True,
-            id="command-line",
-            tooltip=":deploy qa 1.5.1, :journal prod, :env prod ... (Tab completes)",
-        ),
-        Binding(
-            "slash",
-            "filter",
-            "Filter pods",
-            key_display="/",
-            show=False,
-            priority=True,
-            id="filter",
-            tooltip="Filter the focused environment's pods; Esc clears",
-        ),
     ]
 
     # Screen's own ``focused`` repaints the whole screen at every focus move; the columns that
@@ -115,8 +88,6 @@ class DashboardScreen(OpensScreens):
         self.readings: dict[str, ColumnData] = {}
         self.current_env = ctx.config.environments[0].name
         self.calendar = ReleaseCalendar(ctx.config.calendar)
-        # Registry versions per environment, for the command line's completion (read when it opens).
-        self.versions: dict[str, list[str]] = {}
         if readings is None:
             readings = self._start_readings(ctx)
         self.readers = readings.readers
@@ -279,89 +250,6 @@ class DashboardScreen(OpensScreens):
             for title, help_text, open_screen in screens:
                 commands.append(PaletteCommand(f"{title} {env.title}", help_text, partial(open_screen, env.name)))
         return commands
-
-    def _next_words(self, before: list[str]) -> list[str]:
-        from relui.screens.command_mode import next_words
-
-        names = [e.name for e in self.ctx.config.environments]
-        return list(next_words(before, names, self.versions))
-
-    def _typing(self) -> None:
-        """A ``:`` or ``/`` typed into a line is text: the priority binding steps aside."""
-        if isinstance(self.focused, Input):
-            raise SkipAction()
-
-    async def _bottom_line(self, kind: type[LineT], make: Callable[[], LineT]) -> LineT:
-        """The screen's ``:`` or ``/`` line, mounted the first time it opens.
-
-        Awaited inside the key's action: the App takes no further key until the
-        line is mounted and has the focus, so no typed character goes elsewhere.
-        """
-        for line in self.query(kind):
-            return line
-        line = make()
-        await self.mount(line)
-        return line
-
-    async def action_command_line(self) -> None:
-        """Open the ``:`` line; the registry's versions are read meanwhile for completion."""
-        from relui.widgets.command_line import CommandLine
-
-        self._typing()
-        (await self._bottom_line(CommandLine, partial(CommandLine, self._next_words))).open()
-        self._read_versions_for_completion()
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="command-versions")
-    def _read_versions_for_completion(self) -> None:
-        for env in self.ctx.config.environments:
-            try:
-                self.versions[env.name] = deployable_versions(self.ctx, env.name)
-            except Exception:  # noqa: BLE001 - completion without versions still completes the rest
-                continue
-
-    async def action_filter(self) -> None:
-        """Open the ``/`` line over the focused environment's pods."""
-        from relui.widgets.command_line import FilterLine
-
-        self._typing()
-        (await self._bottom_line(FilterLine, FilterLine)).open(self.column(self.current_env).filter_text)
-
-    @on(Input.Changed, "#filter-line")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.column(self.current_env).set_filter(event.value.strip())
-
-    @on(Input.Submitted, "#filter-line")
-    def _filter_kept(self, event: Input.Submitted) -> None:
-        from relui.widgets.command_line import FilterLine
-
-        event.stop()
-        self.query_one(FilterLine).hide()
-        self.column(self.current_env).focus()
-
-    @on(Input.Submitted, "#command-line")
-    def _command_entered(self, event: Input.Submitted) -> None:
-        from relui.screens.command_mode import CommandError, parse
-        from relui.widgets.command_line import CommandLine
-
-        event.stop()
-        line = self.query_one(CommandLine)
-        line.hide()
-        self.column(self.current_env).focus()
-        envs = [e.name for e in self.ctx.config.environments]
-        try:
-            command = parse(event.value, envs, self.current_env)
-        except CommandError as exc:
-            self.notify(str(exc), title=":command", severity="warning")
-            return
-        self.run_command(command)
-
-    def on_bottom_line_closed(self, event: BottomLine.Closed) -> None:
-        """Esc on the ``:`` or ``/`` line: back to the column; a closed filter shows every pod again."""
-        from relui.widgets.command_line import FilterLine
-
-        if isinstance(event.line, FilterLine):
-            self.column(self.current_env).set_filter("")
-        self.column(self.current_env).focus()
 
     def run_command(self, command: Command) -> None:
         """Run a parsed ``:`` command as its key or palette entry would."""
