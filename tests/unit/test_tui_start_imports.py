@@ -113,3 +113,36 @@ def test_the_running_dashboard_warms_them_by_itself(tmp_path: Path) -> None:
         "asyncio.run(run())\n"
     )
     assert loaded_of_deferred(code, tmp_path / "state") == sorted(DEFERRED)
+
+
+def test_the_first_colon_before_the_warm_up_loads_the_line_and_keeps_every_key(tmp_path: Path) -> None:
+    """``:`` and text in one burst, in a fresh process before the warm-up: the line's module loads inside the key."""
+    code = BUILD_THE_APP + (
+        "import asyncio\n"
+        "seen = {}\n"
+        "async def run():\n"
+        "    async with app.run_test(size=(120, 36)) as pilot:\n"
+        "        from relui.widgets.env_column import EnvColumn\n"
+        "        for _ in range(200):\n"
+        "            if app.screen.query(EnvColumn):\n"
+        "                break\n"
+        "            await pilot.pause(0.01)\n"
+        "        seen['loaded_before'] = 'relui.widgets.command_line' in sys.modules\n"
+        "        from textual.events import Key\n"
+        "        for key, char in [('colon', ':'), *((c, c) for c in 'jour')]:\n"
+        "            app.post_message(Key(key, char))  # one burst: all queued before the first is handled\n"
+        "        for _ in range(200):\n"
+        "            if app.screen.query('#command-line') and app.screen.query_one('#command-line').value:\n"
+        "                break\n"
+        "            await pilot.pause(0.01)\n"
+        "        await pilot.pause(0.1)\n"
+        "        seen['value'] = app.screen.query_one('#command-line').value\n"
+        "asyncio.run(run())\n"
+        "print(json.dumps(seen))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "state")], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"loaded_before": False, "value": "jour"}
